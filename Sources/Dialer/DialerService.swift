@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Store
+import SwitchboardCore
+
+public struct DialerConfiguration: Sendable {
+    public var limits: ClaimLimits
+    /// The longest the loop sleeps when nothing is due sooner.
+    public var pollInterval: TimeInterval
+    public var heartbeatInterval: TimeInterval
+    public var reapInterval: TimeInterval
+
+    public init(limits: ClaimLimits = ClaimLimits(), pollInterval: TimeInterval = 1, heartbeatInterval: TimeInterval = 15,
+                reapInterval: TimeInterval = 5) {
+        self.limits = limits
+        self.pollInterval = pollInterval
+        self.heartbeatInterval = heartbeatInterval
+        self.reapInterval = reapInterval
+    }
+}
+
+/// The dialing engine: claims due leads from the database (the queue), dials them through
+/// their number's carrier, and writes outcomes with the retry planner's decision. Any number
+/// of these may run against one database; claims, leases and fencing keep them apart.
+public final class Dialer: Service, Sendable {
+    let store: Store
+    let providers: ProviderRegistry
+    let clock: any WallClock
+    let configuration: DialerConfiguration
+    let logger: Logger
+    private let wakeSignal = WakeSignal()
+    private let completionSignal = WakeSignal()
+    private let inFlight = Locked<[Int64: ClaimedAttempt]>([:])
+    private let finished = Locked<[AttemptCompletion]>([])
+
+    public init(store: Store, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(), logger: Logger) {
+        self.store = store
+        self.providers = providers
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// New work: look now instead of at the next poll.
+    public func wake() { wakeSignal.fire() }
+
+    public func run() async throws {
+        logger.info("dialer started", metadata: ["providers": "\(providers.names.joined(separator: ","))"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runCompletions() }
+            await withGracefulShutdownHandler {
+                await self.runClaims(group: &group)
+            } onGracefulShutdown: {
+                self.claiming.withLock { $0 = false }
+                self.wakeSignal.fire()
+            }
+            // Stop claiming; calls in flight finish, their outcomes are written, then we return.
+            while !inFlight.withLock({ $0.isEmpty }) {
+                await wakeSignal.wait(until: clock.now().addingTimeInterval(0.2), clock: clock)
+            }
+            completionSignal.fire()
+            stopping.withLock { $0 = true }
+            completionSignal.fire()
+        }
+        logger.info("dialer stopped")
+    }
+
+    private let stopping = Locked(false)
+    private let claiming = Locked(true)
+
+    private func runClaims(group: inout DiscardingTaskGroup) async {
+        var nextReap = Date.distantPast
+        var nextHeartbeat = clock.now().addingTimeInterval(configuration.heartbeatInterval)
+        while !Task.isCancelled, claiming.withLock({ $0 }) {
+            let now = clock.now()
+            var wakeAt = now.addingTimeInterval(configuration.pollInterval)
+            do {
+                if now >= nextReap {
+                    try await reap(now: now)
+                    _ = try await store.reapAbandonedImports(now: now)
+                    nextReap = now.addingTimeInterval(configuration.reapInterval)
+                }
+                if now >= nextHeartbeat {
+                    let ids = inFlight.withLock { Array($0.keys) }
+                    try await store.renewLeases(attemptIDs: ids, until: now.addingTimeInterval(configuration.limits.lease))
+                    nextHeartbeat = now.addingTimeInterval(configuration.heartbeatInterval)
+                }
+                let (claims, next) = try await claimDue(now: now)
+                for claim in claims {
+                    inFlight.withLock { $0[claim.attemptID] = claim }
+                    group.addTask { await self.place(claim) }
+                }
+                if !claims.isEmpty { continue }
+                if let next { wakeAt = min(wakeAt, max(next, now)) }
+            } catch is CancellationError {
+                return
+            } catch {
+                // The database is down or busy: keep the loop, try again at the next poll.
+                logger.warning("dialer pass failed", metadata: ["error": "\(error)"])
+            }
+            await wakeSignal.wait(until: wakeAt, clock: clock)
+        }
+    }
+
+    /// One pass over the live campaigns: end the overdue, complete the finished, claim the due.
+    /// Returns the claims and the earliest time something else becomes due.
+    func claimDue(now: Date) async throws -> ([ClaimedAttempt], Date?) {
+        var claims: [ClaimedAttempt] = []
+        var next: Date?
+        for campaign in try await store.liveCampaigns() {
+            if now >= campaign.endAt {
+                try await store.endCampaign(id: campaign.id, reason: "campaign_end_time reached", now: now)
+                logger.info("campaign ended", metadata: ["campaign_id": "\(campaign.id)"])
+                continue
+            }
+            guard campaign.status == .active else { continue }
+            if now < campaign.beginAt {
+                next = min(next ?? campaign.beginAt, campaign.beginAt)
+                continue
+            }
+            let claimed = try await store.claim(campaign, limits: configuration.limits, now: now)
+            claims += claimed
+            if claimed.isEmpty {
+                if try await store.completeCampaignIfDone(id: campaign.id, now: now) {
+                    logger.info("campaign completed", metadata: ["campaign_id": "\(campaign.id)"])
+                } else if let due = try await store.nextDue(campaignID: campaign.id), due > now {
+                    next = min(next ?? due, due)
+                }
+            }
+        }
+        return (claims, next)
+    }
+
+    /// Dials one claimed attempt. Its `dialing` row is already committed, so a crash from
+    /// here on leaves a record that reconciliation finds.
+    private func place(_ claim: ClaimedAttempt) async {
+        var logger = self.logger
+        logger[metadataKey: "call_id"] = "\(claim.callID)"
+        logger[metadataKey: "attempt_id"] = "\(claim.attemptID)"
+        if claim.dialAt > clock.now() { try? await clock.sleep(until: claim.dialAt) }
+        let result: DialResult
+        if let provider = providers.provider(named: claim.provider) {
+            logger.debug("dialing", metadata: ["from": "\(claim.from)", "to": "\(claim.to)", "provider": "\(claim.provider)"])
+            let campaign = try? await store.campaignSettings(id: claim.campaignID)
+            result = await provider.dial(DialRequest(
+                attemptID: claim.attemptID, callID: claim.callID, attemptNumber: claim.attemptNumber, from: claim.from, to: claim.to,
+                ringTimeout: campaign?.ringTimeout ?? CampaignSettings.defaultRingTimeout,
+                maxDuration: campaign?.maxCallDuration ?? CampaignSettings.defaultMaxCallDuration, fields: claim.fields))
+        } else {
+            result = DialResult(outcome: .failed, endedAt: clock.now(), detail: "provider \(claim.provider) is not configured on this server")
+        }
+        logger.debug("call ended", metadata: ["outcome": "\(result.outcome.rawValue)"])
+        finished.withLock { $0.append(AttemptCompletion(attempt: claim, result: result)) }
+        completionSignal.fire()
+    }
+
+    /// Writes finished calls in batches: one transaction for everything that ended meanwhile.
+    private func runCompletions() async {
+        while true {
+            let batch = finished.withLock { batch -> [AttemptCompletion] in defer { batch = [] }; return batch }
+            if batch.isEmpty {
+                if stopping.withLock({ $0 }) { return }
+                await completionSignal.wait(until: clock.now().addingTimeInterval(configuration.pollInterval), clock: clock)
+                continue
+            }
+            do {
+                try await store.complete(batch)
+                inFlight.withLock { for c in batch { $0[c.attempt.attemptID] = nil } }
+                wakeSignal.fire()
+            } catch {
+                // Keep them and try again: an outcome is never dropped while we live.
+                logger.warning("writing outcomes failed; will retry", metadata: ["error": "\(error)", "count": "\(batch.count)"])
+                finished.withLock { $0.insert(contentsOf: batch, at: 0) }
+                try? await clock.sleep(until: clock.now().addingTimeInterval(0.5))
+            }
+        }
+    }
+
+    /// Claims whose dialer stopped renewing them: ask the carrier what happened, then finish
+    /// the attempt with that, or put the lead back if the carrier never saw the call.
+    func reap(now: Date) async throws {
+        for claim in try await store.expiredClaims(now: now) {
+            if inFlight.withLock({ $0[claim.attemptID] != nil }) { continue }
+            var logger = self.logger
+            logger[metadataKey: "attempt_id"] = "\(claim.attemptID)"
+            guard let provider = providers.provider(named: claim.provider) else { continue }
+            switch await provider.status(ofAttempt: claim.attemptID) {
+            case .unknown:
+                logger.notice("in-doubt attempt never reached the carrier; lead re-queued")
+                try await store.requeueNeverPlaced(claim, now: now)
+            case .ended(let result):
+                logger.notice("in-doubt attempt reconciled from the carrier", metadata: ["outcome": "\(result.outcome.rawValue)"])
+                try await store.complete([AttemptCompletion(attempt: claim, result: result)])
+            case .inProgress:
+                logger.notice("in-doubt attempt still in progress at the carrier; checking again later")
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Logging
+
+/// `sqlite://PATH`, `sqlite://:memory:` or `postgres://user:pass@host:port/db`.
+public enum DatabaseURL {
+    public static let `default` = "sqlite://switchboard.sqlite"
+
+    public enum Failure: Error, CustomStringConvertible {
+        case unsupported(String)
+        public var description: String {
+            switch self {
+            case .unsupported(let url): "unsupported database URL \(url): use sqlite://PATH or sqlite://:memory:"
+            }
+        }
+    }
+
+    public static func open(_ url: String, logger: Logger) async throws -> any DatabaseProvider {
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw Failure.unsupported(url) }
+            return try await SQLiteProvider.open(path: path, logger: logger)
+        }
+        throw Failure.unsupported(url)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import SwitchboardCore
+
+/// The embedded default: one SQLite file in WAL mode. One writer connection (SQLite allows one
+/// writer at a time anyway) takes transactions in turn with `BEGIN IMMEDIATE`; reads go to
+/// their own connections and never wait for a writer.
+public final class SQLiteProvider: DatabaseProvider {
+    public let flavor = SQLFlavor.sqlite
+    private let writer: SQLiteConnection
+    private let writerLock = AsyncLock()
+    private let readers: [(connection: SQLiteConnection, lock: AsyncLock)]
+    private let nextReader = Locked(0)
+
+    /// `path` is a file path, or `:memory:` for a private in-memory database (one connection).
+    public static func open(path: String, readers: Int = 2, logger: Logger) async throws -> SQLiteProvider {
+        let memory = path == ":memory:"
+        let storage: SQLiteConnection.Storage = memory ? .memory : .file(path: path)
+        let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
+        try await configure(writer, wal: !memory)
+        var readerConnections: [SQLiteConnection] = []
+        if !memory {
+            for _ in 0..<max(1, readers) {
+                let reader = try await SQLiteConnection.open(storage: storage, logger: logger)
+                try await configure(reader, wal: true)
+                readerConnections.append(reader)
+            }
+        }
+        return SQLiteProvider(writer: writer, readers: readerConnections)
+    }
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.writer = writer
+        self.readers = readers.map { ($0, AsyncLock()) }
+    }
+
+    private static func configure(_ connection: SQLiteConnection, wal: Bool) async throws {
+        let db = connection.sql(queryLogLevel: nil)
+        // WAL: readers never block the writer. synchronous=NORMAL is durable across a process
+        // crash (kill -9) in WAL mode; only an OS crash or power loss can drop the last commits.
+        if wal { try await db.raw("PRAGMA journal_mode = WAL").run() }
+        try await db.raw("PRAGMA synchronous = NORMAL").run()
+        // Other processes (switchboard migrate, keys create) may hold the lock briefly.
+        try await db.raw("PRAGMA busy_timeout = 10000").run()
+        try await db.raw("PRAGMA temp_store = MEMORY").run()
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        guard !readers.isEmpty else { return try await write(body) }
+        let index = nextReader.withLock { value -> Int in value &+= 1; return value }
+        let reader = readers[abs(index) % readers.count]
+        return try await reader.lock.withLock { try await body(reader.connection.sql(queryLogLevel: nil)) }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writerLock.withLock {
+            let db = writer.sql(queryLogLevel: nil)
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func close() async {
+        for reader in readers { try? await reader.connection.close() }
+        try? await writer.close()
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import SQLKit
+import SwitchboardCore
+
+/// An agent as stored: the fields Switchboard reads, and the client's whole body to echo.
+public struct AgentRecord: Sendable, Equatable {
+    public var id: String
+    public var organizationID: String
+    public var tenantID: String
+    public var userID: String
+    public var type: String
+    public var name: String
+    public var body: [String: JSONValue]
+    public var createdAt: Date
+
+    public init(id: String, organizationID: String, tenantID: String, userID: String, type: String, name: String,
+                body: [String: JSONValue], createdAt: Date) {
+        self.id = id
+        self.organizationID = organizationID
+        self.tenantID = tenantID
+        self.userID = userID
+        self.type = type
+        self.name = name
+        self.body = body
+        self.createdAt = createdAt
+    }
+}
+
+extension Store {
+    public func insertAgent(_ agent: AgentRecord) async throws {
+        let body = try Coding.json(agent.body)
+        try await database.write { db in
+            if try await db.raw("SELECT 1 AS ok FROM agents WHERE id = \(bind: agent.id)").first() != nil {
+                throw StoreError.conflict("agent_id \(agent.id) already exists")
+            }
+            try await db.raw("""
+                INSERT INTO agents (id, organization_id, tenant_id, user_id, agent_type, agent_name, body, created_at, updated_at)
+                VALUES (\(bind: agent.id), \(bind: agent.organizationID), \(bind: agent.tenantID), \(bind: agent.userID),
+                        \(bind: agent.type), \(bind: agent.name), \(bind: body), \(bind: agent.createdAt.epoch), \(bind: agent.createdAt.epoch))
+                """).run()
+        }
+    }
+
+    /// An agent of the organization, or nil (another organization's agent does not exist here).
+    public func agent(id: String, organizationID: String) async throws -> AgentRecord? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM agents WHERE id = \(bind: id) AND organization_id = \(bind: organizationID)").first().map(Self.agent)
+        }
+    }
+
+    public func agents(organizationID: String, userID: String?, type: String?, limit: Int) async throws -> [AgentRecord] {
+        try await database.read { db in
+            var sql: SQLQueryString = "SELECT * FROM agents WHERE organization_id = \(bind: organizationID)"
+            if let userID { sql += " AND user_id = \(bind: userID)" }
+            if let type { sql += " AND agent_type = \(bind: type)" }
+            sql += " ORDER BY created_at DESC LIMIT \(literal: limit)"
+            return try await db.raw(sql).all().map(Self.agent)
+        }
+    }
+
+    static func agent(_ row: any SQLRow) throws -> AgentRecord {
+        AgentRecord(id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
+                    userID: try row.string("user_id"), type: try row.string("agent_type"), name: try row.string("agent_name"),
+                    body: try Coding.decode([String: JSONValue].self, try row.string("body")), createdAt: try row.date("created_at"))
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import SQLKit
+import SwitchboardCore
+
+/// A call: one lead of one campaign, the parent that its attempts (retries) hang on.
+public struct CallRecord: Sendable, Equatable {
+    public var id: String
+    public var organizationID: String
+    public var tenantID: String
+    public var userID: String
+    public var campaignID: String
+    public var agentID: String?
+    public var fromNumber: String
+    public var toNumber: String
+    /// `ongoing`, `retry_scheduled` or `ended`.
+    public var status: String
+    public var outcome: String?
+    public var attempts: Int
+    public var duration: Double
+    public var detail: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// One dial of a call.
+public struct AttemptRecord: Sendable, Equatable {
+    public var id: Int64
+    public var attempt: Int
+    public var fromNumber: String
+    public var toNumber: String
+    public var provider: String
+    public var status: String
+    public var outcome: String?
+    public var detail: String?
+    public var providerCallID: String?
+    public var dialAt: Date
+    public var answeredAt: Date?
+    public var endedAt: Date?
+    public var duration: Double
+    public var inDoubt: Bool
+}
+
+public struct CallFilter: Sendable {
+    public var userID: String?
+    public var campaignID: String?
+    public var agentID: String?
+    public var status: String?
+    public var limit: Int
+    public var offset: Int
+    public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: String? = nil, limit: Int = 100, offset: Int = 0) {
+        self.userID = userID
+        self.campaignID = campaignID
+        self.agentID = agentID
+        self.status = status
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+extension Store {
+    public func calls(organizationID: String, filter: CallFilter) async throws -> [CallRecord] {
+        try await database.read { db in
+            var sql: SQLQueryString = "SELECT * FROM calls WHERE organization_id = \(bind: organizationID)"
+            if let userID = filter.userID { sql += " AND user_id = \(bind: userID)" }
+            if let campaignID = filter.campaignID { sql += " AND campaign_id = \(bind: campaignID)" }
+            if let agentID = filter.agentID { sql += " AND agent_id = \(bind: agentID)" }
+            if let status = filter.status { sql += " AND status = \(bind: status)" }
+            sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: filter.limit) OFFSET \(literal: filter.offset)"
+            return try await db.raw(sql).all().map(Self.call)
+        }
+    }
+
+    public func call(id: String, organizationID: String) async throws -> CallRecord? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM calls WHERE id = \(bind: id) AND organization_id = \(bind: organizationID)").first().map(Self.call)
+        }
+    }
+
+    /// Every dial of a call that reached (or may have reached) a carrier, in order.
+    public func attempts(callID: String) async throws -> [AttemptRecord] {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM attempts WHERE call_id = \(bind: callID) AND status <> 'void' ORDER BY attempt, id").all().map { row in
+                AttemptRecord(
+                    id: Int64(try row.int("id")), attempt: try row.int("attempt"), fromNumber: try row.string("from_number"),
+                    toNumber: try row.string("to_number"), provider: try row.string("provider"), status: try row.string("status"),
+                    outcome: try row.optionalString("outcome"), detail: try row.optionalString("detail"),
+                    providerCallID: try row.optionalString("provider_call_id"), dialAt: try row.date("dial_at"),
+                    answeredAt: try row.optionalDate("answered_at"), endedAt: try row.optionalDate("ended_at"),
+                    duration: try row.double("duration_sec"), inDoubt: try row.int("in_doubt") != 0)
+            }
+        }
+    }
+
+    static func call(_ row: any SQLRow) throws -> CallRecord {
+        CallRecord(
+            id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
+            userID: try row.string("user_id"), campaignID: try row.string("campaign_id"), agentID: try row.optionalString("agent_id"),
+            fromNumber: try row.string("from_number"), toNumber: try row.string("to_number"), status: try row.string("status"),
+            outcome: try row.optionalString("outcome"), attempts: try row.int("attempts"), duration: try row.double("duration_sec"),
+            detail: try row.optionalString("detail"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}

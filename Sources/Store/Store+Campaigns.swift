@@ -1,0 +1,227 @@
+import Foundation
+import SQLKit
+import SwitchboardCore
+
+public struct CampaignRecord: Sendable, Equatable {
+    public var id: String
+    public var organizationID: String
+    public var tenantID: String
+    public var userID: String
+    public var kind: String
+    public var status: CampaignStatus
+    public var statusReason: String?
+    public var settings: CampaignSettings
+    public var beginAt: Date
+    public var endAt: Date
+    public var contactsCount: Int
+    public var invalidLeadsCount: Int
+    public var duplicateLeadsCount: Int
+    public var retryCount: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, organizationID: String, tenantID: String, userID: String, kind: String = "voice",
+                status: CampaignStatus = .active, statusReason: String? = nil, settings: CampaignSettings, beginAt: Date, endAt: Date,
+                contactsCount: Int = 0, invalidLeadsCount: Int = 0, duplicateLeadsCount: Int = 0, retryCount: Int = 0,
+                createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.organizationID = organizationID
+        self.tenantID = tenantID
+        self.userID = userID
+        self.kind = kind
+        self.status = status
+        self.statusReason = statusReason
+        self.settings = settings
+        self.beginAt = beginAt
+        self.endAt = endAt
+        self.contactsCount = contactsCount
+        self.invalidLeadsCount = invalidLeadsCount
+        self.duplicateLeadsCount = duplicateLeadsCount
+        self.retryCount = retryCount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Lead counts of a campaign, derived from the leads themselves.
+public struct CampaignProgress: Sendable, Equatable {
+    public var total = 0
+    public var pending = 0
+    public var inProgress = 0
+    public var retryScheduled = 0
+    public var completed = 0
+    /// Terminal without reaching anyone (busy, no answer, voicemail… with no retry left).
+    public var failed = 0
+    public var notCalled = 0
+    public var suppressed = 0
+    /// Terminal leads by their final outcome.
+    public var outcomes: [String: Int] = [:]
+    /// When the next queued lead is due, and why it waits.
+    public var nextDueAt: Date?
+    public var nextDueReason: DueReason?
+    public init() {}
+}
+
+/// One row of failed-numbers.
+public struct FailedNumber: Sendable, Equatable {
+    public var leadID: Int64
+    public var phoneNumber: String
+    public var reason: String
+    public var callTimestamp: Date?
+    public var callID: String?
+}
+
+extension Store {
+    /// Creates the campaign and its leads in one transaction. Duplicate numbers are kept once;
+    /// returns the campaign as stored, counts filled in.
+    public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead]) async throws -> CampaignRecord {
+        let settings = try Coding.json(campaign.settings)
+        return try await database.write { db in
+            if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: campaign.id)").first() != nil {
+                throw StoreError.conflict("campaign_id \(campaign.id) already exists")
+            }
+            try await db.raw("""
+                INSERT INTO campaigns (id, organization_id, tenant_id, user_id, kind, status, status_reason, settings, begin_at, end_at,
+                  invalid_leads_count, retry_count, created_at, updated_at)
+                VALUES (\(bind: campaign.id), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
+                  \(bind: campaign.kind), \(bind: campaign.status.rawValue), \(bind: campaign.statusReason), \(bind: settings),
+                  \(bind: campaign.beginAt.epoch), \(bind: campaign.endAt.epoch), \(bind: campaign.invalidLeadsCount), 0,
+                  \(bind: campaign.createdAt.epoch), \(bind: campaign.updatedAt.epoch))
+                """).run()
+            let inserted = try await insertLeads(db, campaignID: campaign.id, leads: leads, state: .queued, dueAt: campaign.beginAt, owner: nil)
+            var stored = campaign
+            stored.contactsCount = inserted
+            stored.duplicateLeadsCount = leads.count - inserted
+            try await db.raw("""
+                UPDATE campaigns SET contacts_count = \(bind: inserted), duplicate_leads_count = \(bind: stored.duplicateLeadsCount)
+                WHERE id = \(bind: campaign.id)
+                """).run()
+            return stored
+        }
+    }
+
+    /// Multi-row inserts that skip numbers the campaign already has; returns how many were new.
+    /// `owner` marks staged rows with their import.
+    func insertLeads(_ db: any SQLDatabase, campaignID: String, leads: [ValidLead], state: String, dueAt: Date, owner: Int64?) async throws -> Int {
+        var inserted = 0
+        // 6 binds a row; 500 rows stay far below SQLite's and PostgreSQL's bind limits.
+        for start in stride(from: 0, to: leads.count, by: 500) {
+            let chunk = leads[start..<min(start + 500, leads.count)]
+            var sql: SQLQueryString = "INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason, claim_id) VALUES "
+            for (i, lead) in chunk.enumerated() {
+                let fields: String? = lead.fields.isEmpty ? nil : try Coding.json(lead.fields)
+                sql += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: campaignID), \(bind: lead.phone.e164), \(bind: fields), \(bind: state), \(bind: dueAt.epoch), 'new', \(bind: owner))"
+            }
+            sql += " ON CONFLICT DO NOTHING RETURNING id"
+            inserted += try await db.raw(sql).all().count
+        }
+        return inserted
+    }
+
+    func insertLeads(_ db: any SQLDatabase, campaignID: String, leads: [ValidLead], state: LeadState, dueAt: Date, owner: Int64?) async throws -> Int {
+        try await insertLeads(db, campaignID: campaignID, leads: leads, state: state.rawValue, dueAt: dueAt, owner: owner)
+    }
+
+    public func campaign(id: String, organizationID: String) async throws -> CampaignRecord? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM campaigns WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND deleted_at IS NULL")
+                .first().map(Self.campaign)
+        }
+    }
+
+    public func campaigns(organizationID: String, userID: String?, kind: String, limit: Int, offset: Int = 0) async throws -> [CampaignRecord] {
+        try await database.read { db in
+            var sql: SQLQueryString = "SELECT * FROM campaigns WHERE organization_id = \(bind: organizationID) AND kind = \(bind: kind) AND deleted_at IS NULL"
+            if let userID { sql += " AND user_id = \(bind: userID)" }
+            sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: limit) OFFSET \(literal: offset)"
+            return try await db.raw(sql).all().map(Self.campaign)
+        }
+    }
+
+    public func progress(campaignID: String) async throws -> CampaignProgress {
+        try await database.read { db in
+            var progress = CampaignProgress()
+            let rows = try await db.raw("""
+                SELECT state, last_outcome, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS dialed, COUNT(*) AS n
+                FROM leads WHERE campaign_id = \(bind: campaignID) AND state <> 'staged' GROUP BY state, last_outcome, dialed
+                """).all()
+            for row in rows {
+                let n = try row.int("n")
+                let outcome = try row.optionalString("last_outcome")
+                progress.total += n
+                switch LeadState(rawValue: try row.string("state")) {
+                case .queued: if try row.int("dialed") == 0 { progress.pending += n } else { progress.retryScheduled += n }
+                case .dialing: progress.inProgress += n
+                case .done:
+                    if outcome == Outcome.completed.rawValue { progress.completed += n } else { progress.failed += n }
+                    if let outcome { progress.outcomes[outcome, default: 0] += n }
+                case .notCalled: progress.notCalled += n
+                case .suppressed: progress.suppressed += n
+                case nil: break
+                }
+            }
+            if let next = try await db.raw("""
+                SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: campaignID) AND state = 'queued' ORDER BY due_at LIMIT 1
+                """).first() {
+                progress.nextDueAt = try next.date("due_at")
+                progress.nextDueReason = try next.optionalString("due_reason").flatMap(DueReason.init(rawValue:))
+            }
+            return progress
+        }
+    }
+
+    /// Moves a campaign from one of `from` to `to`; false when it was in none of them.
+    @discardableResult
+    public func setCampaignStatus(id: String, from: [CampaignStatus], to: CampaignStatus, reason: String?, now: Date) async throws -> Bool {
+        try await database.write { db in
+            try await db.raw("""
+                UPDATE campaigns SET status = \(bind: to.rawValue), status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
+                WHERE id = \(bind: id) AND deleted_at IS NULL AND status IN (\(binds: from.map(\.rawValue)))
+                RETURNING id
+                """).first() != nil
+        }
+    }
+
+    /// Removes the campaign and its leads; calls and attempts stay as history.
+    public func deleteCampaign(id: String, now: Date) async throws {
+        try await database.write { db in
+            try await db.raw("UPDATE campaigns SET deleted_at = \(bind: now.epoch), status = 'ended', updated_at = \(bind: now.epoch) WHERE id = \(bind: id)").run()
+            try await db.raw("DELETE FROM leads WHERE campaign_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM lead_imports WHERE campaign_id = \(bind: id)").run()
+        }
+    }
+
+    /// Failed leads after `afterLeadID`, in lead order: a page of the streamed export.
+    public func failedNumbers(campaignID: String, includeVoicemail: Bool, includeNotCalled: Bool, afterLeadID: Int64, limit: Int) async throws -> [FailedNumber] {
+        try await database.read { db in
+            var sql: SQLQueryString = """
+                SELECT l.id, l.phone_number, l.state, l.last_outcome, l.call_id, c.updated_at AS call_at
+                FROM leads l LEFT JOIN calls c ON c.id = l.call_id
+                WHERE l.campaign_id = \(bind: campaignID) AND l.id > \(bind: afterLeadID) AND (
+                  (l.state = 'done' AND l.last_outcome <> 'completed'
+                """
+            if !includeVoicemail { sql += " AND l.last_outcome <> 'voicemail'" }
+            sql += ")"
+            if includeNotCalled { sql += " OR l.state = 'not_called' OR (l.state = 'queued' AND l.attempts = 0)" }
+            sql += ") ORDER BY l.id LIMIT \(literal: limit)"
+            return try await db.raw(sql).all().map { row in
+                let state = try row.string("state")
+                let outcome = try row.optionalString("last_outcome")
+                return FailedNumber(leadID: Int64(try row.int("id")), phoneNumber: try row.string("phone_number"),
+                                    reason: state == "done" ? (outcome ?? "failed") : "not_called",
+                                    callTimestamp: try row.optionalDate("call_at"), callID: try row.optionalString("call_id"))
+            }
+        }
+    }
+
+    static func campaign(_ row: any SQLRow) throws -> CampaignRecord {
+        CampaignRecord(
+            id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
+            userID: try row.string("user_id"), kind: try row.string("kind"),
+            status: CampaignStatus(rawValue: try row.string("status")) ?? .ended, statusReason: try row.optionalString("status_reason"),
+            settings: try Coding.decode(CampaignSettings.self, try row.string("settings")),
+            beginAt: try row.date("begin_at"), endAt: try row.date("end_at"), contactsCount: try row.int("contacts_count"),
+            invalidLeadsCount: try row.int("invalid_leads_count"), duplicateLeadsCount: try row.int("duplicate_leads_count"),
+            retryCount: try row.int("retry_count"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}

@@ -1,0 +1,325 @@
+import Foundation
+import SQLKit
+import SwitchboardCore
+
+/// An attempt the engine claimed: committed as `dialing` before any carrier hears of it.
+public struct ClaimedAttempt: Sendable, Equatable {
+    public var attemptID: Int64
+    public var leadID: Int64
+    public var callID: String
+    public var campaignID: String
+    public var attemptNumber: Int
+    public var from: String
+    public var provider: String
+    public var to: String
+    public var dialAt: Date
+    public var fields: [String: JSONValue]
+}
+
+/// An attempt's end, to be written with the retry decision in the same transaction.
+public struct AttemptCompletion: Sendable {
+    public var attempt: ClaimedAttempt
+    public var result: DialResult
+    public init(attempt: ClaimedAttempt, result: DialResult) {
+        self.attempt = attempt
+        self.result = result
+    }
+}
+
+public struct ClaimLimits: Sendable {
+    /// At most this many claims in one transaction.
+    public var batch: Int
+    /// Claims are paced to start within this many seconds.
+    public var horizon: TimeInterval
+    /// How long a claim stays ours without a heartbeat.
+    public var lease: TimeInterval
+    public init(batch: Int = 200, horizon: TimeInterval = 1, lease: TimeInterval = 90) {
+        self.batch = batch
+        self.horizon = horizon
+        self.lease = lease
+    }
+}
+
+extension Store {
+    /// Claims the campaign's due leads that fit its concurrency cap, its numbers' caps and
+    /// calls-per-second, and their calling hours, in one transaction. Due leads outside their
+    /// hours get their next opening as due time instead, so nothing spins.
+    public func claim(_ campaign: CampaignRecord, limits: ClaimLimits, now: Date) async throws -> [ClaimedAttempt] {
+        let settings = campaign.settings
+        return try await database.write { db in
+            let live = try await db.raw("SELECT COUNT(*) AS n FROM attempts WHERE campaign_id = \(bind: campaign.id) AND status = 'dialing'").first()
+            let free = min(limits.batch, settings.maxConcurrentCalls - (try live?.int("n") ?? 0))
+            guard free > 0 else { return [] }
+
+            var loads = try await numberLoads(db, numbers: settings.numbers, callsPerSecond: settings.callsPerSecond)
+            var providers: [String: String] = [:]
+            for row in try await db.raw("SELECT phone_number, provider FROM phone_numbers WHERE phone_number IN (\(binds: settings.numbers))").all() {
+                providers[try row.string("phone_number")] = try row.string("provider")
+            }
+            var probe = loads
+            let capacity = Pacer.assign(count: free, numbers: &probe, now: now, horizon: limits.horizon).count
+            guard capacity > 0 else { return [] }
+
+            struct Due { var id: Int64; var phone: String; var fields: String?; var attempts: Int; var callID: String? }
+            var eligible: [Due] = []
+            // A few rounds: leads deferred for their hours leave room for the next ones.
+            for _ in 0..<4 where eligible.count < capacity {
+                var select: SQLQueryString = """
+                    SELECT id, phone_number, fields, attempts, call_id FROM leads
+                    WHERE campaign_id = \(bind: campaign.id) AND state = 'queued' AND due_at <= \(bind: now.epoch)
+                    """
+                // Leads chosen in an earlier round are still `queued` until written below.
+                if !eligible.isEmpty { select += " AND id NOT IN (\(binds: eligible.map(\.id)))" }
+                select += " ORDER BY due_at LIMIT \(literal: capacity - eligible.count)"
+                let rows = try await db.raw(select).all()
+                if rows.isEmpty { break }
+                var deferred = false
+                for row in rows {
+                    let lead = Due(id: Int64(try row.int("id")), phone: try row.string("phone_number"), fields: try row.optionalString("fields"),
+                                   attempts: try row.int("attempts"), callID: try row.optionalString("call_id"))
+                    let opening = (try? PhoneNumber(parsing: lead.phone)).flatMap { number in
+                        settings.callingHours.nextOpening(from: now, zones: settings.callingHours.zones(for: number, fallback: settings.timeZone))
+                    }
+                    if let opening, opening <= now {
+                        eligible.append(lead)
+                    } else if let opening, opening < campaign.endAt {
+                        deferred = true
+                        try await db.raw("UPDATE leads SET due_at = \(bind: opening.epoch), due_reason = 'calling_hours' WHERE id = \(bind: lead.id)").run()
+                    } else {
+                        // No opening before the campaign ends: it will not be called.
+                        deferred = true
+                        try await db.raw("UPDATE leads SET state = 'not_called', due_reason = 'calling_hours' WHERE id = \(bind: lead.id)").run()
+                    }
+                }
+                if !deferred { break }
+            }
+
+            let assignments = Pacer.assign(count: eligible.count, numbers: &loads, now: now, horizon: limits.horizon)
+            var claimed: [ClaimedAttempt] = []
+            for (lead, slot) in zip(eligible, assignments) {
+                let from = loads[slot.numberIndex].number
+                let attemptNumber = lead.attempts + 1
+                let callID = lead.callID ?? Identifier.make("call_")
+                if lead.callID == nil {
+                    try await db.raw("""
+                        INSERT INTO calls (id, organization_id, tenant_id, user_id, campaign_id, lead_id, agent_id, from_number, to_number,
+                          status, attempts, created_at, updated_at)
+                        VALUES (\(bind: callID), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
+                          \(bind: campaign.id), \(bind: lead.id), \(bind: settings.agentID), \(bind: from), \(bind: lead.phone), 'ongoing', 0,
+                          \(bind: now.epoch), \(bind: now.epoch))
+                        """).run()
+                } else {
+                    try await db.raw("UPDATE calls SET status = 'ongoing', from_number = \(bind: from), updated_at = \(bind: now.epoch) WHERE id = \(bind: callID)").run()
+                }
+                let provider = providers[from] ?? "simulator"
+                let row = try await db.raw("""
+                    INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at)
+                    VALUES (\(bind: callID), \(bind: campaign.id), \(bind: lead.id), \(bind: attemptNumber), \(bind: from), \(bind: lead.phone),
+                      \(bind: provider), 'dialing', \(bind: now.epoch), \(bind: slot.dialAt.epoch))
+                    RETURNING id
+                    """).first()
+                let attemptID = Int64(try row!.int("id"))
+                try await db.raw("""
+                    UPDATE leads SET state = 'dialing', claim_id = \(bind: attemptID), lease_until = \(bind: slot.dialAt.epoch + limits.lease),
+                      attempts = \(bind: attemptNumber), call_id = \(bind: callID)
+                    WHERE id = \(bind: lead.id)
+                    """).run()
+                let fields = try lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
+                claimed.append(ClaimedAttempt(attemptID: attemptID, leadID: lead.id, callID: callID, campaignID: campaign.id,
+                                              attemptNumber: attemptNumber, from: from, provider: provider, to: lead.phone,
+                                              dialAt: slot.dialAt, fields: fields))
+            }
+            let used = Set(claimed.map(\.from))
+            for load in loads where used.contains(load.number) {
+                try await db.raw("""
+                    UPDATE phone_numbers SET next_slot_at = \(bind: load.nextSlotAt.epoch), last_used_at = \(bind: load.lastUsedAt.epoch)
+                    WHERE phone_number = \(bind: load.number)
+                    """).run()
+            }
+            return claimed
+        }
+    }
+
+    /// The numbers' current load, read inside the claim's transaction.
+    private func numberLoads(_ db: any SQLDatabase, numbers: [String], callsPerSecond: Double?) async throws -> [NumberLoad] {
+        var live: [String: Int] = [:]
+        for row in try await db.raw("""
+            SELECT from_number, COUNT(*) AS n FROM attempts WHERE status = 'dialing' AND from_number IN (\(binds: numbers)) GROUP BY from_number
+            """).all() {
+            live[try row.string("from_number")] = try row.int("n")
+        }
+        let rows = try await db.raw("""
+            SELECT phone_number, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at FROM phone_numbers
+            WHERE phone_number IN (\(binds: numbers))
+            """).all()
+        var byNumber: [String: NumberLoad] = [:]
+        for row in rows {
+            let number = try row.string("phone_number")
+            byNumber[number] = NumberLoad(number: number, inFlight: live[number] ?? 0, maxConcurrent: try row.int("max_concurrent_calls"),
+                                          callsPerSecond: try callsPerSecond ?? row.double("calls_per_second"),
+                                          nextSlotAt: try row.date("next_slot_at"), lastUsedAt: try row.date("last_used_at"))
+        }
+        // Keep the campaign's order so ties go to the outbound number first.
+        return numbers.compactMap { byNumber[$0] }
+    }
+
+    /// Writes outcomes and the retry planner's decisions in one transaction. A completion whose
+    /// claim was fenced off (its lease expired and the lead moved on) records the attempt but
+    /// leaves the lead alone. Returns the campaigns touched.
+    @discardableResult
+    public func complete(_ completions: [AttemptCompletion]) async throws -> Set<String> {
+        guard !completions.isEmpty else { return [] }
+        return try await database.write { db in
+            var touched: Set<String> = []
+            var campaigns: [String: CampaignRecord] = [:]
+            for completion in completions {
+                let attempt = completion.attempt
+                let result = completion.result
+                let ended = try await db.raw("""
+                    UPDATE attempts SET status = 'ended', outcome = \(bind: result.outcome.rawValue), detail = \(bind: result.detail),
+                      provider_call_id = \(bind: result.providerCallID), answered_at = \(bind: result.answeredAt?.epoch),
+                      ended_at = \(bind: result.endedAt.epoch), duration_sec = \(bind: result.duration)
+                    WHERE id = \(bind: attempt.attemptID) AND status = 'dialing' RETURNING id
+                    """).first()
+                guard ended != nil else { continue }
+                touched.insert(attempt.campaignID)
+                if campaigns[attempt.campaignID] == nil {
+                    campaigns[attempt.campaignID] = try await db.raw("SELECT * FROM campaigns WHERE id = \(bind: attempt.campaignID)").first().map(Self.campaign)
+                }
+                // A deleted campaign's leads are gone; its attempts and calls remain history.
+                let campaign = campaigns[attempt.campaignID]
+                let policy = campaign?.settings.effectiveRetry ?? .noRetries
+                var decision = policy.decide(outcome: result.outcome, attempt: attempt.attemptNumber, now: result.endedAt)
+                if case .retry(let at) = decision, let campaign, at >= campaign.endAt || !campaign.status.isLive { decision = .final(result.outcome) }
+                let retrying: Bool
+                switch decision {
+                case .retry(let at):
+                    retrying = true
+                    try await db.raw("""
+                        UPDATE leads SET state = 'queued', due_at = \(bind: at.epoch), due_reason = 'retry', last_outcome = \(bind: result.outcome.rawValue),
+                          claim_id = NULL, lease_until = NULL
+                        WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing'
+                        """).run()
+                case .final(let outcome):
+                    retrying = false
+                    try await db.raw("""
+                        UPDATE leads SET state = 'done', last_outcome = \(bind: outcome.rawValue), claim_id = NULL, lease_until = NULL
+                        WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing'
+                        """).run()
+                }
+                try await db.raw("""
+                    UPDATE calls SET status = \(bind: retrying ? "retry_scheduled" : "ended"), outcome = \(bind: result.outcome.rawValue),
+                      attempts = \(bind: attempt.attemptNumber), duration_sec = duration_sec + \(bind: result.duration),
+                      detail = \(bind: result.detail), updated_at = \(bind: result.endedAt.epoch)
+                    WHERE id = \(bind: attempt.callID)
+                    """).run()
+            }
+            return touched
+        }
+    }
+
+    /// Keeps the engine's in-flight claims alive.
+    public func renewLeases(attemptIDs: [Int64], until: Date) async throws {
+        guard !attemptIDs.isEmpty else { return }
+        try await database.write { db in
+            for start in stride(from: 0, to: attemptIDs.count, by: 500) {
+                let chunk = Array(attemptIDs[start..<min(start + 500, attemptIDs.count)])
+                try await db.raw("UPDATE leads SET lease_until = \(bind: until.epoch) WHERE state = 'dialing' AND claim_id IN (\(binds: chunk))").run()
+            }
+        }
+    }
+
+    /// Claims whose lease ran out: their dialer died or lost the database. Each is marked
+    /// in doubt, to be reconciled with its carrier before anything else happens to its lead.
+    public func expiredClaims(now: Date, limit: Int = 500) async throws -> [ClaimedAttempt] {
+        try await database.write { db in
+            let rows = try await db.raw("""
+                SELECT a.id, a.lead_id, a.call_id, a.campaign_id, a.attempt, a.from_number, a.provider, a.to_number, a.dial_at, l.fields
+                FROM leads l JOIN attempts a ON a.id = l.claim_id
+                WHERE l.state = 'dialing' AND l.lease_until < \(bind: now.epoch) AND a.status = 'dialing'
+                ORDER BY l.lease_until LIMIT \(literal: limit)
+                """).all()
+            var claims: [ClaimedAttempt] = []
+            for row in rows {
+                let fields = try row.optionalString("fields").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
+                claims.append(ClaimedAttempt(
+                    attemptID: Int64(try row.int("id")), leadID: Int64(try row.int("lead_id")), callID: try row.string("call_id"),
+                    campaignID: try row.string("campaign_id"), attemptNumber: try row.int("attempt"), from: try row.string("from_number"),
+                    provider: try row.string("provider"), to: try row.string("to_number"), dialAt: try row.date("dial_at"), fields: fields))
+            }
+            if !claims.isEmpty {
+                let ids = claims.map(\.attemptID)
+                try await db.raw("UPDATE attempts SET in_doubt = 1 WHERE id IN (\(binds: ids))").run()
+                // Hold them while they are reconciled, so no second reaper takes them.
+                try await db.raw("UPDATE leads SET lease_until = \(bind: now.epoch + 60) WHERE state = 'dialing' AND claim_id IN (\(binds: ids))").run()
+            }
+            return claims
+        }
+    }
+
+    /// The carrier never received this attempt: void it and put the lead back, uncounted.
+    public func requeueNeverPlaced(_ attempt: ClaimedAttempt, now: Date) async throws {
+        try await database.write { db in
+            let voided = try await db.raw("""
+                UPDATE attempts SET status = 'void', detail = 'never reached the carrier', ended_at = \(bind: now.epoch)
+                WHERE id = \(bind: attempt.attemptID) AND status = 'dialing' RETURNING id
+                """).first()
+            guard voided != nil else { return }
+            try await db.raw("""
+                UPDATE leads SET state = 'queued', attempts = attempts - 1, claim_id = NULL, lease_until = NULL, due_at = \(bind: now.epoch)
+                WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing'
+                """).run()
+        }
+    }
+
+    /// Campaigns the engine looks after: active or paused, not deleted.
+    public func liveCampaigns() async throws -> [CampaignRecord] {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM campaigns WHERE deleted_at IS NULL AND status IN ('active', 'paused')").all().map(Self.campaign)
+        }
+    }
+
+    /// Past its end time: leads still waiting become `not_called`; calls in flight finish.
+    public func endCampaign(id: String, reason: String, now: Date) async throws {
+        try await database.write { db in
+            try await db.raw("UPDATE leads SET state = 'not_called' WHERE campaign_id = \(bind: id) AND state = 'queued'").run()
+            try await db.raw("""
+                UPDATE campaigns SET status = 'ended', status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
+                WHERE id = \(bind: id) AND status IN ('active', 'paused')
+                """).run()
+        }
+    }
+
+    /// `completed` once every lead is terminal; true when it changed.
+    public func completeCampaignIfDone(id: String, now: Date) async throws -> Bool {
+        try await database.write { db in
+            let open = try await db.raw("""
+                SELECT 1 AS ok FROM leads WHERE campaign_id = \(bind: id) AND state IN ('queued', 'dialing', 'staged') LIMIT 1
+                """).first()
+            guard open == nil else { return false }
+            return try await db.raw("""
+                UPDATE campaigns SET status = 'completed', status_reason = NULL, updated_at = \(bind: now.epoch)
+                WHERE id = \(bind: id) AND status = 'active' RETURNING id
+                """).first() != nil
+        }
+    }
+
+    /// When the campaign's next queued lead is due.
+    public func nextDue(campaignID: String) async throws -> Date? {
+        try await database.read { db in
+            try await db.raw("SELECT MIN(due_at) AS due FROM leads WHERE campaign_id = \(bind: campaignID) AND state = 'queued'")
+                .first()?.optionalDate("due")
+        }
+    }
+}
+
+extension Store {
+    /// A campaign's settings by id alone, for the engine (which works across organizations).
+    public func campaignSettings(id: String) async throws -> CampaignSettings? {
+        try await database.read { db in
+            try await db.raw("SELECT settings FROM campaigns WHERE id = \(bind: id)").first().map {
+                try Coding.decode(CampaignSettings.self, try $0.string("settings"))
+            }
+        }
+    }
+}

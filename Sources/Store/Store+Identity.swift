@@ -1,0 +1,51 @@
+import Crypto
+import Foundation
+import SQLKit
+import SwitchboardCore
+
+extension Store {
+    /// Creates the organization, tenant and user when new, and a key for them. Returns the plain
+    /// key, which is stored only as its SHA-256 (keys are 256 random bits: a fast hash is safe).
+    public func createAPIKey(organizationID: String, tenantID: String, userID: String, role: Principal.Role, now: Date) async throws -> String {
+        let secret = Identifier.make("sb_", bytes: 32)
+        let id = Identifier.make("key_")
+        let hash = Self.hashKey(secret)
+        try await database.write { db in
+            try await ensureIdentity(db, organizationID: organizationID, tenantID: tenantID, userID: userID, now: now)
+            try await db.raw("""
+                INSERT INTO api_keys (id, key_hash, organization_id, tenant_id, user_id, role, created_at)
+                VALUES (\(bind: id), \(bind: hash), \(bind: organizationID), \(bind: tenantID), \(bind: userID), \(bind: role.rawValue), \(bind: now.epoch))
+                """).run()
+        }
+        return secret
+    }
+
+    public func principal(forKey key: String) async throws -> Principal? {
+        let hash = Self.hashKey(key)
+        return try await database.read { db in
+            guard let row = try await db.raw("SELECT id, organization_id, tenant_id, user_id, role FROM api_keys WHERE key_hash = \(bind: hash)").first() else { return nil }
+            return Principal(keyID: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
+                             userID: try row.string("user_id"), role: Principal.Role(rawValue: try row.string("role")) ?? .member)
+        }
+    }
+
+    /// Whether a user exists in an organization (an admin acting for another user).
+    public func userExists(organizationID: String, userID: String) async throws -> Bool {
+        try await database.read { db in
+            try await db.raw("SELECT 1 AS ok FROM users WHERE organization_id = \(bind: organizationID) AND id = \(bind: userID)").first() != nil
+        }
+    }
+
+    func ensureIdentity(_ db: any SQLDatabase, organizationID: String, tenantID: String, userID: String, now: Date) async throws {
+        try await db.raw("INSERT INTO organizations (id, created_at) VALUES (\(bind: organizationID), \(bind: now.epoch)) ON CONFLICT DO NOTHING").run()
+        try await db.raw("INSERT INTO tenants (organization_id, id, created_at) VALUES (\(bind: organizationID), \(bind: tenantID), \(bind: now.epoch)) ON CONFLICT DO NOTHING").run()
+        try await db.raw("""
+            INSERT INTO users (organization_id, id, tenant_id, created_at) VALUES (\(bind: organizationID), \(bind: userID), \(bind: tenantID), \(bind: now.epoch))
+            ON CONFLICT DO NOTHING
+            """).run()
+    }
+
+    static func hashKey(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

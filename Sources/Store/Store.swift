@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import SQLKit
+import SwitchboardCore
+
+/// Every read and write Switchboard makes, over any `DatabaseProvider`. The only place that
+/// writes SQL.
+public struct Store: Sendable {
+    public let database: any DatabaseProvider
+    let logger: Logger
+
+    public init(database: any DatabaseProvider, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    @discardableResult
+    public func migrate() async throws -> [Int] { try await Migrations.run(on: database) }
+
+    /// A cheap round trip, for `/health`.
+    public func ping() async throws {
+        _ = try await database.read { db in try await db.raw("SELECT 1 AS ok").first() }
+    }
+}
+
+public enum StoreError: Error, Equatable, Sendable {
+    /// A unique value is taken (an id, a phone number).
+    case conflict(String)
+    case notFound
+}
+
+// MARK: - Encoding helpers shared by the store's files
+
+enum Coding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+extension Date {
+    var epoch: Double { timeIntervalSince1970 }
+    init(epoch: Double) { self.init(timeIntervalSince1970: epoch) }
+}
+
+extension SQLRow {
+    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
+    func int(_ column: String) throws -> Int { try decode(column: column, as: Int.self) }
+    func optionalInt(_ column: String) throws -> Int? { try decode(column: column, as: Int?.self) }
+    func double(_ column: String) throws -> Double { try decode(column: column, as: Double.self) }
+    func date(_ column: String) throws -> Date { Date(epoch: try double(column)) }
+    func optionalDate(_ column: String) throws -> Date? { try decode(column: column, as: Double?.self).map(Date.init(epoch:)) }
+}

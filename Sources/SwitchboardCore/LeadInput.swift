@@ -1,0 +1,63 @@
+/// One lead as a client sent it: a phone number (maybe malformed) and any other fields.
+public struct LeadInput: Sendable, Equatable {
+    public var phone: String?
+    /// Everything but the phone number: template variables (`first_name`), the simulator's
+    /// `simulate`, a batch recipient's `id`.
+    public var fields: [String: JSONValue]
+
+    public init(phone: String?, fields: [String: JSONValue] = [:]) {
+        self.phone = phone
+        self.fields = fields
+    }
+
+    /// Column or key names accepted for the phone number, in order of preference.
+    public static let phoneKeys = ["phone_number", "phone", "to_number", "contact_number", "number"]
+
+    public init(object: [String: JSONValue]) {
+        var fields = object
+        var phone: String?
+        for key in Self.phoneKeys {
+            if let value = fields.removeValue(forKey: key), phone == nil { phone = value.text }
+        }
+        self.init(phone: phone, fields: fields)
+    }
+
+    public init(json: JSONValue) {
+        switch json {
+        case .object(let object): self.init(object: object)
+        case .string(let phone): self.init(phone: phone)
+        default: self.init(phone: json.text)
+        }
+    }
+}
+
+/// A lead that passed validation: its number in E.164.
+public struct ValidLead: Sendable, Equatable {
+    public var phone: PhoneNumber
+    public var fields: [String: JSONValue]
+}
+
+/// A lead that did not, with its 0-based position in the request and why.
+public struct InvalidLead: Error, Sendable, Equatable, Codable {
+    public var index: Int
+    public var phoneNumber: String?
+    public var reason: String
+
+    enum CodingKeys: String, CodingKey {
+        case index, reason
+        case phoneNumber = "phone_number"
+    }
+}
+
+extension LeadInput {
+    /// Validates the number; duplicates are the store's to find (a unique index), so one rule
+    /// covers a single request and a million-row stream alike.
+    public func validated(index: Int, defaultCountryCode: String = "1") -> Result<ValidLead, InvalidLead> {
+        do {
+            let number = try PhoneNumber(parsing: phone ?? "", defaultCountryCode: defaultCountryCode)
+            return .success(ValidLead(phone: number, fields: fields))
+        } catch {
+            return .failure(InvalidLead(index: index, phoneNumber: phone, reason: error.description))
+        }
+    }
+}

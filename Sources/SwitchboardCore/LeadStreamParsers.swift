@@ -1,0 +1,173 @@
+import CSV
+
+public enum LeadStreamError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notAJSONArray
+    case malformedJSON(element: Int)
+    case unterminatedJSON
+    case missingPhoneColumn
+    case malformedCSV(String)
+
+    public var description: String {
+        switch self {
+        case .notAJSONArray: "body must be a JSON array of leads"
+        case .malformedJSON(let element): "lead \(element) is not valid JSON"
+        case .unterminatedJSON: "JSON array is not terminated"
+        case .missingPhoneColumn: "CSV needs a phone_number column"
+        case .malformedCSV(let reason): "CSV could not be read: \(reason)"
+        }
+    }
+}
+
+/// Cuts a JSON array arriving in chunks into its top-level elements, so a million leads are
+/// decoded one at a time and never held whole. It only frames (depth, strings, escapes);
+/// each element is then decoded by a real JSON decoder.
+public struct JSONArrayFramer: Sendable {
+    private enum Phase { case beforeArray, betweenElements, inElement, afterArray }
+    private var phase = Phase.beforeArray
+    private var element: [UInt8] = []
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+    private var count = 0
+
+    public init() {}
+
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(LeadStreamError) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for byte in bytes {
+            switch phase {
+            case .beforeArray:
+                if Self.isSpace(byte) { continue }
+                guard byte == UInt8(ascii: "[") else { throw .notAJSONArray }
+                phase = .betweenElements
+            case .betweenElements:
+                if Self.isSpace(byte) || byte == UInt8(ascii: ",") { continue }
+                if byte == UInt8(ascii: "]") { phase = .afterArray; continue }
+                phase = .inElement
+                element.removeAll(keepingCapacity: true)
+                depth = 0
+                inString = false
+                escaped = false
+                if let done = try consume(byte) { out.append(done) }
+            case .inElement:
+                if let done = try consume(byte) { out.append(done) }
+            case .afterArray:
+                guard Self.isSpace(byte) else { throw .notAJSONArray }
+            }
+        }
+        return out
+    }
+
+    public func finish() throws(LeadStreamError) {
+        guard phase == .afterArray else { throw phase == .beforeArray ? .notAJSONArray : .unterminatedJSON }
+    }
+
+    /// Adds a byte of the current element; returns the element when it ends.
+    private mutating func consume(_ byte: UInt8) throws(LeadStreamError) -> [UInt8]? {
+        if inString {
+            element.append(byte)
+            if escaped { escaped = false }
+            else if byte == UInt8(ascii: "\\") { escaped = true }
+            else if byte == UInt8(ascii: "\"") { inString = false; if depth == 0 { return finishElement() } }
+            return nil
+        }
+        switch byte {
+        case UInt8(ascii: "\""):
+            inString = true
+            element.append(byte)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            depth += 1
+            element.append(byte)
+        case UInt8(ascii: "}"), UInt8(ascii: "]"):
+            if depth == 0 {
+                // `]` closing the array right after a scalar element.
+                guard byte == UInt8(ascii: "]") else { throw .malformedJSON(element: count) }
+                let done = finishElement()
+                phase = .afterArray
+                return done
+            }
+            depth -= 1
+            element.append(byte)
+            if depth == 0 { return finishElement() }
+        case UInt8(ascii: ",") where depth == 0:
+            return finishElement()
+        default:
+            if depth == 0, Self.isSpace(byte) { return nil }
+            element.append(byte)
+        }
+        return nil
+    }
+
+    private mutating func finishElement() -> [UInt8] {
+        if phase == .inElement { phase = .betweenElements }
+        count += 1
+        return element
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+}
+
+/// Reads CSV leads arriving in chunks: complete records go to the CSV parser as soon as a
+/// line break outside quotes ends them; the header names the fields.
+public struct CSVLeadParser: Sendable {
+    private var pending: [UInt8] = []
+    private var scanned = 0
+    private var inQuotes = false
+    private var header: [String]?
+    private var phoneColumn = 0
+
+    public init() {}
+
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(LeadStreamError) -> [LeadInput] {
+        pending.append(contentsOf: bytes)
+        var lastBreak: Int?
+        while scanned < pending.count {
+            let byte = pending[scanned]
+            if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
+            else if byte == 0x0A, !inQuotes { lastBreak = scanned }
+            scanned += 1
+        }
+        guard let lastBreak else { return [] }
+        let records = Array(pending[...lastBreak])
+        pending.removeFirst(lastBreak + 1)
+        scanned = pending.count
+        return try parse(records)
+    }
+
+    public mutating func finish() throws(LeadStreamError) -> [LeadInput] {
+        defer { pending = [] }
+        let rest = try parse(pending)
+        if header == nil { throw .missingPhoneColumn }
+        return rest
+    }
+
+    private mutating func parse(_ bytes: [UInt8]) throws(LeadStreamError) -> [LeadInput] {
+        guard !bytes.isEmpty else { return [] }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let reader: CSVReader
+        do { reader = try CSVReader(string: text, hasHeaderRow: false, trimFields: true) }
+        catch { throw .malformedCSV(String(describing: error)) }
+        var leads: [LeadInput] = []
+        while let row = reader.next() {
+            if row.allSatisfy(\.isEmpty) { continue }
+            guard let header else {
+                let names = row.map { $0.trimmingWhitespace().lowercased() }
+                guard let column = LeadInput.phoneKeys.lazy.compactMap({ names.firstIndex(of: $0) }).first else {
+                    throw .missingPhoneColumn
+                }
+                self.header = names
+                phoneColumn = column
+                continue
+            }
+            var fields: [String: JSONValue] = [:]
+            for (i, value) in row.enumerated() where i != phoneColumn && i < header.count && !value.isEmpty {
+                fields[header[i]] = .string(value)
+            }
+            leads.append(LeadInput(phone: phoneColumn < row.count ? row[phoneColumn] : nil, fields: fields))
+        }
+        if let error = reader.error { throw .malformedCSV(String(describing: error)) }
+        return leads
+    }
+}

@@ -1,0 +1,84 @@
+/// A phone number in E.164 form (`+15551234567`), the only form Switchboard stores or dials.
+public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
+    /// `+` and 8 to 15 digits.
+    public let e164: String
+    /// The ITU country calling code, e.g. `1` or `44`.
+    public let countryCode: String
+
+    public var description: String { e164 }
+    /// The digits without the `+`.
+    public var digits: Substring { e164.dropFirst() }
+
+    /// Normalizes what people type: `+1 (555) 123-4567`, `15551234567`, `(555) 123-4567` with a
+    /// default country of `1`, `0044 20 7946 0958`. Letters, a `+` not in front, or a number
+    /// that fits no country's plan are rejected with the reason.
+    public init(parsing raw: String, defaultCountryCode: String = "1") throws(PhoneNumberError) {
+        let trimmed = raw.trimmingWhitespace()
+        guard !trimmed.isEmpty else { throw .missing }
+        var digits = ""
+        var international = false
+        for (offset, ch) in trimmed.enumerated() {
+            switch ch {
+            case "0"..."9": digits.append(ch)
+            case "+" where offset == 0: international = true
+            case " ", "-", "(", ")", ".", "\u{00A0}": continue
+            default: throw .invalidCharacters
+            }
+        }
+        if !international, digits.hasPrefix("00") {
+            digits.removeFirst(2)
+            international = true
+        }
+        if !international {
+            if defaultCountryCode == "1", digits.count == 10 {
+                digits = "1" + digits
+            } else if digits.count > 10, PhoneData.countryCode(prefixOf: digits) != nil {
+                // Already carries a country code without the `+` (`15551234567`, `447911123456`).
+            } else if digits.count >= 6, digits.count + defaultCountryCode.count <= 15, defaultCountryCode != "1" {
+                digits = defaultCountryCode + digits.drop(while: { $0 == "0" })
+            } else {
+                throw digits.count < 10 ? .tooShort : .unknownCountryCode
+            }
+        }
+        guard digits.count >= 8 else { throw .tooShort }
+        guard digits.count <= 15 else { throw .tooLong }
+        guard let cc = PhoneData.countryCode(prefixOf: digits) else { throw .unknownCountryCode }
+        if cc == "1" {
+            // North American Numbering Plan: 10 national digits, area code not starting 0 or 1.
+            guard digits.count == 11 else { throw digits.count < 11 ? .tooShort : .tooLong }
+            let area = digits[digits.index(digits.startIndex, offsetBy: 1)]
+            guard area != "0", area != "1" else { throw .invalidAreaCode }
+        }
+        self.e164 = "+" + digits
+        self.countryCode = cc
+    }
+
+    /// The candidate IANA zones of this number, from the longest known prefix. Empty when only
+    /// the country code matched and that country spans several zones: the zone is then unknown.
+    public var candidateTimeZones: [String] { PhoneData.timeZones(forDigits: digits) }
+}
+
+public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missing, invalidCharacters, tooShort, tooLong, unknownCountryCode, invalidAreaCode
+
+    public var description: String {
+        switch self {
+        case .missing: "missing phone number"
+        case .invalidCharacters: "phone number contains characters other than digits and separators"
+        case .tooShort: "phone number has too few digits"
+        case .tooLong: "phone number has more than 15 digits"
+        case .unknownCountryCode: "phone number has no known country code"
+        case .invalidAreaCode: "North American area codes cannot start with 0 or 1"
+        }
+    }
+}
+
+extension StringProtocol {
+    public func trimmedWhitespace() -> Substring { trimmingWhitespace() }
+    func trimmingWhitespace() -> Substring {
+        let scalars = self[...]
+        let start = scalars.firstIndex(where: { !$0.isWhitespace }) ?? scalars.endIndex
+        let end = scalars.lastIndex(where: { !$0.isWhitespace }).map { scalars.index(after: $0) } ?? start
+        return Substring(scalars[start..<Swift.max(start, end)])
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// One dial, as the engine hands it to a carrier.
+public struct DialRequest: Sendable {
+    /// Our attempt id: the provider's idempotency key and the handle for reconciliation.
+    public var attemptID: Int64
+    public var callID: String
+    public var attemptNumber: Int
+    public var from: String
+    public var to: String
+    public var ringTimeout: TimeInterval
+    public var maxDuration: TimeInterval
+    /// Lead fields, for the agent's templates (and `simulate` for the simulator).
+    public var fields: [String: JSONValue]
+
+    public init(attemptID: Int64, callID: String, attemptNumber: Int, from: String, to: String,
+                ringTimeout: TimeInterval, maxDuration: TimeInterval, fields: [String: JSONValue]) {
+        self.attemptID = attemptID
+        self.callID = callID
+        self.attemptNumber = attemptNumber
+        self.from = from
+        self.to = to
+        self.ringTimeout = ringTimeout
+        self.maxDuration = maxDuration
+        self.fields = fields
+    }
+}
+
+/// How a dial ended, already in our vocabulary.
+public struct DialResult: Sendable, Equatable {
+    public var outcome: Outcome
+    public var providerCallID: String?
+    public var answeredAt: Date?
+    public var endedAt: Date
+    /// Connected seconds; 0 when never answered.
+    public var duration: TimeInterval
+    /// The carrier's own words for it (`SIP 486 Busy Here`, `Twilio 21211`), kept for history.
+    public var detail: String?
+
+    public init(outcome: Outcome, providerCallID: String? = nil, answeredAt: Date? = nil, endedAt: Date,
+                duration: TimeInterval = 0, detail: String? = nil) {
+        self.outcome = outcome
+        self.providerCallID = providerCallID
+        self.answeredAt = answeredAt
+        self.endedAt = endedAt
+        self.duration = duration
+        self.detail = detail
+    }
+}
+
+/// What a carrier knows of an attempt we may or may not have placed (after a crash).
+public enum ProviderCallStatus: Sendable, Equatable {
+    /// The carrier never received it: safe to dial again.
+    case unknown
+    case inProgress
+    case ended(DialResult)
+}
+
+/// The port every carrier implements. `dial` returns when the call is over and never throws:
+/// a carrier error is an outcome (`failed`, with the reason in `detail`).
+public protocol TelephonyProvider: Sendable {
+    var name: String { get }
+    func dial(_ request: DialRequest) async -> DialResult
+    func status(ofAttempt attemptID: Int64) async -> ProviderCallStatus
+}

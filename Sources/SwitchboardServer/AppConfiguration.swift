@@ -1,0 +1,49 @@
+import Dialer
+import Foundation
+import Logging
+import Store
+import SwitchboardCore
+
+/// Everything that differs between production and a test. Tests pass another configuration
+/// (port 0, a temporary database, a manual clock), never other wiring.
+public struct AppConfiguration: Sendable {
+    public enum Role: String, Sendable, CaseIterable {
+        /// API and dialer in one process: the embedded default.
+        case all
+        /// Serves the API only; dialers run elsewhere.
+        case api
+        /// Dials only; answers `/health`.
+        case dialer
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var databaseURL = DatabaseURL.default
+    public var role = Role.all
+    /// 1 = realistic ring and talk times, 0 = instant.
+    public var simulatorTimeScale = 1.0
+    /// What Teli-style responses say in `powered_by`.
+    public var poweredBy = "Teli"
+    /// JSON request bodies above this are refused with 413.
+    public var maxBodyBytes = 16 * 1024 * 1024
+    /// Streamed lead uploads may be this large.
+    public var maxUploadBytes = 2 * 1024 * 1024 * 1024
+    public var clock: any WallClock = SystemClock()
+    public var dialer = DialerConfiguration()
+    public var logLevel = Logger.Level.info
+
+    public init() {}
+
+    /// Reads `SWITCHBOARD_*` variables over the defaults.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> AppConfiguration {
+        var config = AppConfiguration()
+        if let value = environment["SWITCHBOARD_HOST"] { config.host = value }
+        if let value = environment["SWITCHBOARD_PORT"].flatMap(Int.init) { config.port = value }
+        if let value = environment["SWITCHBOARD_DATABASE_URL"] ?? environment["SWITCHBOARD_DATABASE"] { config.databaseURL = value }
+        if let value = environment["SWITCHBOARD_ROLE"].flatMap(Role.init(rawValue:)) { config.role = value }
+        if let value = environment["SWITCHBOARD_SIMULATOR_TIME_SCALE"].flatMap(Double.init) { config.simulatorTimeScale = value }
+        if let value = environment["SWITCHBOARD_POWERED_BY"] { config.poweredBy = value }
+        if let value = environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { config.logLevel = value }
+        return config
+    }
+}

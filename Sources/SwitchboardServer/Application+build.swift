@@ -1,0 +1,77 @@
+import Dialer
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Store
+import SwitchboardCore
+import TelephonySimulator
+
+/// The composition root, used by `switchboard serve` and by every HTTP test: opens and
+/// migrates the database, builds the engine and the routes for the configured role.
+public func buildApplication(_ config: AppConfiguration) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "switchboard")
+    logger.logLevel = config.logLevel
+    let database = try await DatabaseURL.open(config.databaseURL, logger: logger)
+    let store = Store(database: database, logger: logger)
+    let applied = try await store.migrate()
+    if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+
+    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock)])
+    var services: [any Service] = [DatabaseService(database: database)]
+    var wake: @Sendable () -> Void = {}
+    if config.role != .api {
+        let dialer = Dialer(store: store, providers: providers, clock: config.clock, configuration: config.dialer, logger: logger)
+        services.append(dialer)
+        wake = { dialer.wake() }
+    }
+
+    let router = Router(context: SwitchboardContext.self)
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: ErrorMiddleware(poweredBy: config.poweredBy))
+    SystemController(store: store).register(on: router)
+    if config.role != .dialer {
+        router.add(middleware: AuthMiddleware(store: store))
+        let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
+                                 maxUploadBytes: config.maxUploadBytes, providerNames: ["simulator", "twilio", "vobiz", "sip_trunk"],
+                                 wakeDialer: wake)
+        AgentsController(api: api).register(on: router)
+        PhoneNumbersController(api: api).register(on: router)
+        VoiceCampaignsController(api: api).register(on: router)
+        CallsController(api: api).register(on: router)
+    }
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
+        services: services,
+        logger: logger)
+}
+
+/// What every controller shares.
+struct APIEnvironment: Sendable {
+    let store: Store
+    let clock: any WallClock
+    let poweredBy: String
+    let maxBodyBytes: Int
+    let maxUploadBytes: Int
+    let providerNames: Set<String>
+    let wakeDialer: @Sendable () -> Void
+
+    /// A Teli-style success body: the fields plus `success` and `powered_by`.
+    func teli(_ fields: [String: JSONValue]) -> Response {
+        var body = fields
+        body["success"] = true
+        body["powered_by"] = .string(poweredBy)
+        return JSONValue.object(body).response()
+    }
+}
+
+/// Closes the database after everything else has stopped (services stop in reverse order).
+struct DatabaseService: Service {
+    let database: any DatabaseProvider
+    func run() async throws {
+        try? await gracefulShutdown()
+        await database.close()
+    }
+}

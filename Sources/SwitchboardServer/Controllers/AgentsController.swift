@@ -1,0 +1,78 @@
+import Hummingbird
+import Store
+import SwitchboardCore
+
+/// `POST/GET /v1/agents`, `GET /v1/agents/{id}`: voice and SMS agents in Teli's shape.
+struct AgentsController {
+    let api: APIEnvironment
+
+    func register(on router: Router<SwitchboardContext>) {
+        router.post("v1/agents", use: create)
+        router.get("v1/agents", use: list)
+        router.get("v1/agents/:agent_id", use: get)
+    }
+
+    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
+        let type = try body.string("agent_type") ?? "voice"
+        guard type == "voice" || type == "sms" else { throw APIError.badRequest("agent_type must be voice or sms", field: "agent_type") }
+        let name = try body.requiredString("agent_name")
+        for key in ["prompt", "starting_message", "voice_id", "language", "objective_prompt"] { _ = try body.string(key) }
+        if let fields = try body.array("extraction_fields"), fields.contains(where: { $0.stringValue == nil && $0["name"] == nil }) {
+            throw APIError.badRequest("extraction_fields must be names or objects with a name", field: "extraction_fields")
+        }
+        _ = try body.array("drip_schedule")
+        let owner = try principal.owner(body)
+        let id = try body.string("agent_id") ?? Identifier.make("agent_", bytes: 15)
+        var stored = body.object
+        for key in ["organization_id", "tenant_id", "user_id", "agent_id"] { stored[key] = nil }
+        let agent = AgentRecord(id: id, organizationID: owner.organizationID, tenantID: owner.tenantID, userID: owner.userID,
+                                type: type, name: name, body: stored, createdAt: api.clock.now())
+        try await api.store.insertAgent(agent)
+        context.logger.info("agent created", metadata: ["agent_id": "\(id)", "agent_type": "\(type)"])
+        var fields = Self.json(agent)
+        fields["message"] = .string(type == "voice" ? "Voice agent created successfully" : "SMS agent created successfully")
+        return api.teli(fields)
+    }
+
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let scope = try principal.listScope(request.query)
+        let type = request.query.string("agent_type")
+        let limit = try request.query.int("limit", in: 1...500) ?? 100
+        let agents = try await api.store.agents(organizationID: principal.organizationID, userID: scope, type: type, limit: limit)
+        return api.teli(["count": JSONValue(agents.count), "agents": .array(agents.map { .object(Self.json($0)) })])
+    }
+
+    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        guard let agent = try await api.store.agent(id: try context.parameter("agent_id"), organizationID: principal.organizationID) else {
+            throw APIError.notFound("Agent")
+        }
+        try principal.authorize(owner: agent.userID)
+        return api.teli(["agent": .object(Self.json(agent))])
+    }
+
+    static func json(_ agent: AgentRecord) -> [String: JSONValue] {
+        var fields = agent.body
+        fields["agent_id"] = .string(agent.id)
+        fields["unique_id"] = .string(agent.id)
+        fields["agent_type"] = .string(agent.type)
+        fields["agent_name"] = .string(agent.name)
+        fields["organization_id"] = .string(agent.organizationID)
+        fields["tenant_id"] = .string(agent.tenantID)
+        fields["user_id"] = .string(agent.userID)
+        fields["created_by"] = .string(agent.userID)
+        fields["created_at"] = .string(Timestamps.teli(agent.createdAt))
+        if agent.type == "voice" {
+            fields["voice_agent_id"] = .string(agent.id)
+        } else {
+            let extraction = agent.body["extraction_fields"] ?? []
+            fields["extraction_fields"] = extraction
+            fields["has_extraction_fields"] = .bool(extraction != [])
+            fields["has_drip_schedule"] = .bool((agent.body["drip_schedule"] ?? []) != [])
+        }
+        return fields
+    }
+}

@@ -1,0 +1,117 @@
+import Hummingbird
+import Store
+import SwitchboardCore
+
+/// `POST /v1/voice/phone-numbers/create` provisions a simulator number or registers an
+/// existing number with its carrier; `GET /v1/voice/phone-numbers` lists them. Carrier
+/// secrets are stored and never returned.
+struct PhoneNumbersController {
+    let api: APIEnvironment
+
+    /// Per-number pacing defaults: real carriers start at Twilio's 1 call per second.
+    static let defaultCallsPerSecond = ["simulator": 10.0]
+    static let defaultMaxConcurrent = 10
+
+    func register(on router: Router<SwitchboardContext>) {
+        router.post("v1/voice/phone-numbers/create", use: create)
+        router.get("v1/voice/phone-numbers", use: list)
+    }
+
+    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
+        let owner = try principal.owner(body)
+        let provider = try body.string("provider") ?? "simulator"
+        guard api.providerNames.contains(provider) else {
+            throw APIError.badRequest("provider must be one of \(api.providerNames.sorted().joined(separator: ", "))", field: "provider")
+        }
+        let areaCode = try body.string("area_code")
+        if let areaCode, areaCode.count != 3 || !areaCode.allSatisfy(\.isNumber) || areaCode.first == "0" || areaCode.first == "1" {
+            throw APIError.badRequest("area_code must be three digits not starting with 0 or 1", field: "area_code")
+        }
+        let number: PhoneNumber
+        if let raw = try body.string("phone_number") {
+            do { number = try PhoneNumber(parsing: raw) }
+            catch { throw APIError.badRequest("phone_number is invalid: \(error)", field: "phone_number") }
+        } else if provider == "simulator" {
+            number = try await provision(areaCode: areaCode ?? "555")
+        } else {
+            throw APIError.badRequest("phone_number required to register a \(provider) number", field: "phone_number")
+        }
+        var capabilities = ["voice", "sms"]
+        if let given = try body.array("capabilities") {
+            capabilities = given.compactMap(\.stringValue)
+            guard capabilities.count == given.count, capabilities.allSatisfy({ $0 == "voice" || $0 == "sms" }) else {
+                throw APIError.badRequest("capabilities must list voice and/or sms", field: "capabilities")
+            }
+        }
+        var settings = try body.object("settings")?.object ?? [:]
+        // Carrier credentials may come at the top level too (account_sid, auth_token, host…).
+        for key in ["account_sid", "auth_token", "auth_id", "api_base_url", "host", "port", "transport", "username", "password", "from_domain"] {
+            if let value = body.object[key] { settings[key] = value }
+        }
+        let record = PhoneNumberRecord(
+            id: Identifier.make("phnum_", bytes: 10), phoneNumber: number.e164, organizationID: owner.organizationID,
+            tenantID: owner.tenantID, userID: owner.userID, provider: provider, capabilities: capabilities,
+            nickname: try body.string("nickname"), areaCode: number.countryCode == "1" ? String(number.digits.dropFirst().prefix(3)) : areaCode,
+            settings: settings, maxConcurrentCalls: try body.int("max_concurrent_calls", in: 1...10_000) ?? Self.defaultMaxConcurrent,
+            callsPerSecond: try body.number("calls_per_second").map { v in
+                guard v > 0, v <= 10_000 else { throw APIError.badRequest("calls_per_second must be above 0 and at most 10000", field: "calls_per_second") }
+                return v
+            } ?? Self.defaultCallsPerSecond[provider] ?? 1,
+            createdAt: api.clock.now())
+        try await api.store.insertPhoneNumber(record)
+        context.logger.info("phone number added", metadata: ["phone_number": "\(record.phoneNumber)", "provider": "\(provider)"])
+        var fields = Self.json(record)
+        fields["message"] = .string(body.has("phone_number") ? "Phone number registered successfully" : "Phone number provisioned successfully")
+        return api.teli(fields)
+    }
+
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let scope = try principal.listScope(request.query)
+        var numbers = try await api.store.phoneNumbers(organizationID: principal.organizationID, userID: scope)
+        if let type = request.query.string("phone_type") { numbers = numbers.filter { $0.capabilities.contains(type) } }
+        return api.teli(["count": JSONValue(numbers.count), "phone_numbers": .array(numbers.map { .object(Self.json($0)) })])
+    }
+
+    /// A free simulator number in the area code.
+    private func provision(areaCode: String) async throws -> PhoneNumber {
+        for _ in 0..<20 {
+            let line = String(format: "%04d", Int.random(in: 0...9999))
+            let number = try PhoneNumber(parsing: "+1\(areaCode)555\(line)")
+            if try await !api.store.phoneNumberTaken(number.e164) { return number }
+        }
+        throw APIError.conflict("no free simulator number left in area code \(areaCode)")
+    }
+
+    static func json(_ number: PhoneNumberRecord) -> [String: JSONValue] {
+        [
+            "id": .string(number.id),
+            "phone_number": .string(number.phoneNumber),
+            "phone_number_pretty": .string(pretty(number.phoneNumber)),
+            "pretty_phone_number": .string(pretty(number.phoneNumber)),
+            "area_code": JSONValue(number.areaCode),
+            "provider": .string(number.provider),
+            "phone_number_type": .string("switchboard-\(number.provider)"),
+            "phone_type": .string(number.capabilities.contains("voice") ? "voice" : "sms"),
+            "capabilities": .array(number.capabilities.map { .string($0) }),
+            "nickname": JSONValue(number.nickname),
+            "organization_id": .string(number.organizationID),
+            "tenant_id": .string(number.tenantID),
+            "user_id": .string(number.userID),
+            "max_concurrent_calls": JSONValue(number.maxConcurrentCalls),
+            "calls_per_second": JSONValue(number.callsPerSecond),
+            // Which settings are present, never their values.
+            "configured_settings": .array(number.settings.keys.sorted().map { .string($0) }),
+            "created_at": .string(Timestamps.teli(number.createdAt)),
+        ]
+    }
+
+    /// `+13137316433` → `+1 313-731-6433`.
+    static func pretty(_ e164: String) -> String {
+        let digits = Array(e164.dropFirst())
+        guard digits.first == "1", digits.count == 11 else { return e164 }
+        return "+1 \(String(digits[1...3]))-\(String(digits[4...6]))-\(String(digits[7...10]))"
+    }
+}

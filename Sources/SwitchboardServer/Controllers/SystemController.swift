@@ -1,0 +1,25 @@
+import Hummingbird
+import NIOCore
+import Store
+import SwitchboardAPI
+import SwitchboardCore
+
+/// `/health` and `/openapi.yaml`: open to anyone.
+struct SystemController {
+    let store: Store
+
+    func register(on router: Router<SwitchboardContext>) {
+        router.get("health") { _, _ -> Response in
+            do {
+                try await store.ping()
+                return JSONValue.object(["status": "ok"]).response()
+            } catch {
+                return JSONValue.object(["status": "unavailable", "error": "database not answering"]).response(status: .serviceUnavailable)
+            }
+        }
+        router.get("openapi.yaml") { _, _ -> Response in
+            let yaml = try OpenAPIDocument.yaml()
+            return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(data: yaml)))
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Hummingbird
+import SwitchboardCore
+
+/// api.md's identity rules, in one place.
+extension Principal {
+    /// The owner a create request names: ids omitted default to the key's; another
+    /// organization (or tenant) is 403; another user only for an admin key.
+    func owner(_ body: JSONObjectReader) throws -> (organizationID: String, tenantID: String, userID: String) {
+        let organizationID = try body.string("organization_id") ?? self.organizationID
+        guard organizationID == self.organizationID else { throw APIError.forbidden("organization_id does not match your API key") }
+        let tenantID = try body.string("tenant_id") ?? self.tenantID
+        guard tenantID == self.tenantID || isAdmin else { throw APIError.forbidden("tenant_id does not match your API key") }
+        let userID = try body.string("user_id") ?? self.userID
+        guard mayAccess(userID: userID) else { throw APIError.forbidden("only an admin key may act for another user") }
+        return (organizationID, tenantID, userID)
+    }
+
+    /// Which user's records a list shows: `nil` for the whole organization (`is_admin=true`
+    /// with an admin key), otherwise one user's.
+    func listScope(_ query: Query) throws -> String? {
+        if let organizationID = query.string("organization_id"), organizationID != self.organizationID {
+            throw APIError.forbidden("organization_id does not match your API key")
+        }
+        let wantsAll = try query.bool("is_admin") ?? false
+        if wantsAll && !isAdmin { throw APIError.forbidden("is_admin=true requires an admin API key") }
+        let userID = query.string("user_id")
+        if let userID, !mayAccess(userID: userID) { throw APIError.forbidden("only an admin key may list another user's records") }
+        if wantsAll && userID == nil { return nil }
+        return userID ?? self.userID
+    }
+
+    /// A record of this organization owned by `owner`: a member key may only touch its own.
+    func authorize(owner: String) throws {
+        guard mayAccess(userID: owner) else { throw APIError.forbidden("this API key cannot access another user's records") }
+    }
+}
+
+/// Query parameters with clear errors for bad values.
+struct Query {
+    let request: Request
+
+    func string(_ name: String) -> String? {
+        guard let value = request.uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let value = string(name) else { return nil }
+        switch value.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw APIError.badRequest("\(name) must be true or false", field: name)
+        }
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = string(name) else { return nil }
+        guard let number = Int(value), range.contains(number) else {
+            throw APIError(.badRequest, "\(name) must be an integer between \(range.lowerBound) and \(range.upperBound)", location: ["query", name])
+        }
+        return number
+    }
+}
+
+extension Request {
+    var query: Query { Query(request: self) }
+}
+
+extension SwitchboardContext {
+    func parameter(_ name: String) throws -> String {
+        guard let value = parameters.get(name) else { throw APIError.badRequest("\(name) required") }
+        return value
+    }
+}

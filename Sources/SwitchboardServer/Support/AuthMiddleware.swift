@@ -1,0 +1,33 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Store
+
+/// Resolves the API key from `X-API-Key` or `Authorization: Bearer`; 401 without a known one.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = SwitchboardContext
+    let store: Store
+    /// Paths anyone may read.
+    static let open: Set<String> = ["/health", "/openapi.yaml"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.open.contains(request.uri.path) { return try await next(request, context) }
+        guard let key = Self.key(in: request) else { throw APIError(.unauthorized, "missing API key: send X-API-Key or Authorization: Bearer") }
+        guard let principal = try await store.principal(forKey: key) else { throw APIError(.unauthorized, "invalid API key") }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "organization_id"] = "\(principal.organizationID)"
+        context.logger[metadataKey: "key_id"] = "\(principal.keyID)"
+        return try await next(request, context)
+    }
+
+    static func key(in request: Request) -> String? {
+        // Header names are case-insensitive: X-API-Key and x-api-key are the same field.
+        if let key = request.headers[HTTPField.Name("X-API-Key")!], !key.isEmpty { return key }
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Store
+import SwitchboardCore
+
+/// The one place errors become HTTP. Every error body is the compatible envelope:
+/// Teli's `{"success": false, "error": …, "powered_by": …}`, or `{"detail": …}` on the
+/// batch-calling routes.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = SwitchboardContext
+    let poweredBy: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = Self.map(error)
+            if apiError.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            }
+            let body: [String: JSONValue]
+            if request.uri.path.hasPrefix(BatchStyle.prefix) {
+                body = BatchStyle.errorBody(apiError)
+            } else {
+                body = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
+            }
+            return JSONValue.object(body).response(status: apiError.status)
+        }
+    }
+
+    static func map(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case is NIOTooManyBytesError: return APIError(.contentTooLarge, "request body is too large")
+        case let error as HTTPError: return APIError(error.status, error.body ?? error.status.reasonPhrase)
+        case StoreError.conflict(let message): return APIError(.conflict, message)
+        case StoreError.notFound: return APIError(.notFound, "not found")
+        case is DatabaseUnavailable: return APIError(.serviceUnavailable, "database unavailable, try again shortly")
+        default: return APIError(.internalServerError, "internal error")
+        }
+    }
+}
+
+/// The batch-calling API's own error style (FastAPI): 422 `{"detail": [{loc, msg, type}]}` for
+/// bad input, `{"detail": "…"}` otherwise.
+enum BatchStyle {
+    static let prefix = "/v1/voiceai/batch-calling"
+
+    static func errorBody(_ error: APIError) -> [String: JSONValue] {
+        if error.status == .badRequest || error.status == .unprocessableContent {
+            let item: JSONValue = .object([
+                "loc": .array((error.location ?? ["body"]).map { .string($0) }),
+                "msg": .string(error.message),
+                "type": "value_error",
+            ])
+            return ["detail": .array([item])]
+        }
+        return ["detail": .string(error.message)]
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct SwitchboardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Self-hostable outbound calling and texting.",
+        subcommands: [Serve.self, Migrate.self, Keys.self, Bench.self])
+}
+
+/// `--database`, with `SWITCHBOARD_DATABASE_URL` as its default.
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .long, help: "sqlite://PATH (default sqlite://switchboard.sqlite) or sqlite://:memory:. Env: SWITCHBOARD_DATABASE_URL.")
+    var database: String?
+
+    func url(_ fallback: String) -> String { database ?? fallback }
+}
