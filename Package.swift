@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardTests",
             dependencies: [
-                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "SwitchboardCore",
+                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "SwitchboardCore", "SwitchboardAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -7,6 +7,7 @@ public struct NumberLoad: Sendable, Equatable {
     public var maxConcurrent: Int
     public var callsPerSecond: Double
     /// The earliest instant its next call may start (its calls-per-second bucket).
+    /// A rate of 0 means no limit (the simulator's lines).
     public var nextSlotAt: Date
     public var lastUsedAt: Date
 
@@ -42,8 +43,10 @@ public enum Pacer {
             }
             guard let i = best else { break }
             let slot = max(now, numbers[i].nextSlotAt)
-            numbers[i].nextSlotAt = slot.addingTimeInterval(1 / max(numbers[i].callsPerSecond, 0.001))
-            numbers[i].lastUsedAt = slot
+            if numbers[i].callsPerSecond > 0 { numbers[i].nextSlotAt = slot.addingTimeInterval(1 / numbers[i].callsPerSecond) }
+            // Strictly after every earlier use, so calls placed in the same instant still rotate.
+            let latest = numbers.map(\.lastUsedAt).max() ?? slot
+            numbers[i].lastUsedAt = max(slot, latest.addingTimeInterval(0.000_001))
             numbers[i].inFlight += 1
             out.append(Assignment(numberIndex: i, dialAt: slot))
         }

@@ -26,6 +26,16 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
         wake = { dialer.wake() }
     }
 
+    let router = buildRouter(store: store, config: config, wakeDialer: wake)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
+        services: services,
+        logger: logger)
+}
+
+/// The routes of the configured role. The dialer role answers `/health` only.
+func buildRouter(store: Store, config: AppConfiguration, wakeDialer: @escaping @Sendable () -> Void) -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ErrorMiddleware(poweredBy: config.poweredBy))
@@ -34,18 +44,13 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
         router.add(middleware: AuthMiddleware(store: store))
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
                                  maxUploadBytes: config.maxUploadBytes, providerNames: ["simulator", "twilio", "vobiz", "sip_trunk"],
-                                 wakeDialer: wake)
+                                 wakeDialer: wakeDialer)
         AgentsController(api: api).register(on: router)
         PhoneNumbersController(api: api).register(on: router)
         VoiceCampaignsController(api: api).register(on: router)
         CallsController(api: api).register(on: router)
     }
-
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
-        services: services,
-        logger: logger)
+    return router
 }
 
 /// What every controller shares.

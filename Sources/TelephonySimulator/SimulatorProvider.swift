@@ -36,15 +36,15 @@ public struct SimulatorProvider: TelephonyProvider {
         log.placed(attemptID: request.attemptID)
         let outcome = Self.scriptedOutcome(request) ?? Self.defaultOutcome(for: request.to)
         let plan = Self.timing(outcome, request: request)
-        // Ringing, then talking (if answered): the clock decides how long that really takes.
-        let answeredAt = plan.talk > 0 || outcome == .completed || outcome == .voicemail ? start.addingTimeInterval(plan.ring) : nil
-        let endedAt = start.addingTimeInterval(plan.ring + plan.talk)
+        let answered = outcome == .completed || outcome == .voicemail
+        // Ringing, then talking if answered; the clock decides how long that really takes.
         if timeScale > 0 {
             try? await clock.sleep(until: start.addingTimeInterval((plan.ring + plan.talk) * timeScale))
         }
-        let result = DialResult(outcome: outcome, providerCallID: providerCallID, answeredAt: answeredAt,
-                                endedAt: timeScale > 0 ? max(clock.now(), start) : endedAt,
-                                duration: answeredAt == nil ? 0 : plan.talk, detail: "simulator: \(outcome.rawValue)")
+        let result = DialResult(outcome: outcome, providerCallID: providerCallID,
+                                answeredAt: answered ? start.addingTimeInterval(plan.ring * timeScale) : nil,
+                                endedAt: max(clock.now(), start), duration: answered ? plan.talk : 0,
+                                detail: "simulator: \(outcome.rawValue)")
         log.ended(attemptID: request.attemptID, result: result)
         return result
     }
@@ -79,7 +79,7 @@ public struct SimulatorProvider: TelephonyProvider {
         let u = Double(hash % 10_000) / 10_000
         switch outcome {
         case .completed: return (4 + 10 * u, min(request.maxDuration, 30 + 150 * u))
-        case .voicemail: return (15 + 10 * u, 20)
+        case .voicemail: return (15 + 10 * u, 20) // the greeting, recorded as connected time
         case .noAnswer: return (request.ringTimeout, 0)
         case .busy: return (1 + u, 0)
         case .callDeclined: return (3 + 6 * u, 0)

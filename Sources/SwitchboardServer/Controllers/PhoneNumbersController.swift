@@ -8,8 +8,9 @@ import SwitchboardCore
 struct PhoneNumbersController {
     let api: APIEnvironment
 
-    /// Per-number pacing defaults: real carriers start at Twilio's 1 call per second.
-    static let defaultCallsPerSecond = ["simulator": 10.0]
+    /// Per-number pacing defaults: real carriers start at Twilio's 1 call per second; a
+    /// simulated line has no carrier limit (0) unless one is set.
+    static let defaultCallsPerSecond = ["simulator": 0.0]
     static let defaultMaxConcurrent = 10
 
     func register(on router: Router<SwitchboardContext>) {
@@ -56,7 +57,7 @@ struct PhoneNumbersController {
             nickname: try body.string("nickname"), areaCode: number.countryCode == "1" ? String(number.digits.dropFirst().prefix(3)) : areaCode,
             settings: settings, maxConcurrentCalls: try body.int("max_concurrent_calls", in: 1...10_000) ?? Self.defaultMaxConcurrent,
             callsPerSecond: try body.number("calls_per_second").map { v in
-                guard v > 0, v <= 10_000 else { throw APIError.badRequest("calls_per_second must be above 0 and at most 10000", field: "calls_per_second") }
+                guard v >= 0, v <= 10_000 else { throw APIError.badRequest("calls_per_second must be between 0 (no limit) and 10000", field: "calls_per_second") }
                 return v
             } ?? Self.defaultCallsPerSecond[provider] ?? 1,
             createdAt: api.clock.now())

@@ -1,0 +1,61 @@
+import Testing
+@testable import SwitchboardCore
+
+@Suite struct LeadStreamParserTests {
+    /// Feeds `text` in pieces of `size` bytes, so every element straddles chunk boundaries.
+    func frame(_ text: String, chunk size: Int) throws -> [String] {
+        var framer = JSONArrayFramer()
+        let bytes = Array(text.utf8)
+        var out: [String] = []
+        for start in stride(from: 0, to: bytes.count, by: size) {
+            out += try framer.feed(bytes[start..<min(start + size, bytes.count)]).map { String(decoding: $0, as: UTF8.self) }
+        }
+        try framer.finish()
+        return out
+    }
+
+    @Test(arguments: [1, 2, 3, 7, 1000])
+    func framesJSONArraysAcrossChunks(size: Int) throws {
+        let text = #" [ {"phone_number":"+15550000001","note":"a ] , { tricky \" one"}, {"phone_number":"+15550000002","tags":[1,[2]]}, "+15550000003" ] "#
+        let elements = try frame(text, chunk: size)
+        #expect(elements == [
+            #"{"phone_number":"+15550000001","note":"a ] , { tricky \" one"}"#,
+            #"{"phone_number":"+15550000002","tags":[1,[2]]}"#,
+            #""+15550000003""#,
+        ])
+    }
+
+    @Test func rejectsWhatIsNotAnArray() {
+        #expect(throws: LeadStreamError.notAJSONArray) { try frame(#"{"leads":[]}"#, chunk: 4) }
+        #expect(throws: LeadStreamError.unterminatedJSON) { try frame(#"[{"a":1}"#, chunk: 4) }
+        #expect(throws: LeadStreamError.notAJSONArray) { try frame("", chunk: 4) }
+    }
+
+    @Test(arguments: [1, 5, 64])
+    func readsCSVAcrossChunks(size: Int) throws {
+        let text = "first_name,Phone_Number,notes\r\nAna,+15550000001,\"says \"\"hi\"\",\nthen bye\"\nBo,(555) 000-0002,\n"
+        var parser = CSVLeadParser()
+        let bytes = Array(text.utf8)
+        var leads: [LeadInput] = []
+        for start in stride(from: 0, to: bytes.count, by: size) {
+            leads += try parser.feed(bytes[start..<min(start + size, bytes.count)])
+        }
+        leads += try parser.finish()
+        #expect(leads == [
+            LeadInput(phone: "+15550000001", fields: ["first_name": "Ana", "notes": "says \"hi\",\nthen bye"]),
+            LeadInput(phone: "(555) 000-0002", fields: ["first_name": "Bo"]),
+        ])
+    }
+
+    @Test func csvNeedsAPhoneColumn() {
+        var parser = CSVLeadParser()
+        #expect(throws: LeadStreamError.missingPhoneColumn) { _ = try parser.feed(Array("name,email\nAna,a@x\n".utf8)) }
+    }
+
+    @Test func leadInputTakesThePhoneFromAnyKnownKey() {
+        #expect(LeadInput(object: ["phone": "+15550000001", "first_name": "Ana"]) == LeadInput(phone: "+15550000001", fields: ["first_name": "Ana"]))
+        #expect(LeadInput(json: .number(15550000001)).phone == "15550000001")
+        let invalid = LeadInput(phone: nil).validated(index: 4)
+        #expect(invalid == .failure(InvalidLead(index: 4, phoneNumber: nil, reason: "missing phone number")))
+    }
+}

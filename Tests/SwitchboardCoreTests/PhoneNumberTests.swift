@@ -1,0 +1,44 @@
+import Testing
+@testable import SwitchboardCore
+
+@Suite struct PhoneNumberTests {
+    @Test(arguments: [
+        ("+15551234567", "+15551234567"),
+        ("15551234567", "+15551234567"),
+        ("(555) 123-4567", "+15551234567"),
+        ("555.123.4567", "+15551234567"),
+        (" +1 555 123 4567 ", "+15551234567"),
+        ("0044 20 7946 0958", "+442079460958"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("13135727768", "+13135727768"),
+    ])
+    func normalizesToE164(raw: String, expected: String) throws {
+        #expect(try PhoneNumber(parsing: raw).e164 == expected)
+    }
+
+    @Test(arguments: [
+        ("", PhoneNumberError.missing),
+        ("   ", .missing),
+        ("call me", .invalidCharacters),
+        ("+1555+1234567", .invalidCharacters),
+        ("12345", .tooShort),
+        ("+1555123456789012", .tooLong),
+        ("+15551234", .tooShort),
+        ("+10551234567", .invalidAreaCode),
+        ("+11551234567", .invalidAreaCode),
+        ("+999123456789", .unknownCountryCode),
+    ])
+    func rejectsWithReason(raw: String, error: PhoneNumberError) {
+        #expect(throws: error) { try PhoneNumber(parsing: raw) }
+    }
+
+    @Test func candidateZonesFromTheLongestPrefix() throws {
+        #expect(try PhoneNumber(parsing: "+12125550100").candidateTimeZones == ["America/New_York"])
+        #expect(try PhoneNumber(parsing: "+13105550100").candidateTimeZones == ["America/Los_Angeles"])
+        // Idaho's 208 spans two zones.
+        #expect(Set(try PhoneNumber(parsing: "+12085550100").candidateTimeZones) == ["America/Boise", "America/Los_Angeles"])
+        // 555 is no real area code: only +1 matched, which spans 40 zones, so the zone is unknown.
+        #expect(try PhoneNumber(parsing: "+15551234567").candidateTimeZones.isEmpty)
+        #expect(try PhoneNumber(parsing: "+33142685300").candidateTimeZones == ["Europe/Paris"])
+    }
+}

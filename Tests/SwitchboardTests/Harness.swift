@@ -1,0 +1,151 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Store
+import SwitchboardCore
+import SwitchboardServer
+import Testing
+
+/// Thursday 2026-01-15 15:00 UTC: inside default calling hours for unknown (UTC) zones.
+let testStart = Date(timeIntervalSince1970: 1_768_489_200)
+
+/// One real application per test: its own SQLite file, a manual clock, the simulator answering
+/// instantly unless a test slows it down.
+struct Harness {
+    let clock: ManualClock
+    var config: AppConfiguration
+    let directory: URL
+
+    init(start: Date = testStart, timeScale: Double = 0, configure: (inout AppConfiguration) -> Void = { _ in }) {
+        clock = ManualClock(start)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        config = AppConfiguration()
+        config.port = 0
+        config.databaseURL = "sqlite://\(directory.appendingPathComponent("test.sqlite").path)"
+        config.simulatorTimeScale = timeScale
+        config.clock = clock
+        config.logLevel = .warning
+        config.dialer.pollInterval = 0.05
+        configure(&config)
+    }
+
+    /// What `switchboard keys create` does: a key for a (possibly new) organization and user.
+    func key(organization: String = "org_a", tenant: String = "tenant_a", user: String = "user_a", admin: Bool = false) async throws -> String {
+        let logger = Logger(label: "test")
+        let database = try await DatabaseURL.open(config.databaseURL, logger: logger)
+        let store = Store(database: database, logger: logger)
+        try await store.migrate()
+        let key = try await store.createAPIKey(organizationID: organization, tenantID: tenant, userID: user,
+                                               role: admin ? .admin : .member, now: clock.now())
+        await database.close()
+        return key
+    }
+
+    /// Builds the app exactly as `serve` does and runs `body` against it, services included.
+    func run(_ body: @Sendable (Client) async throws -> Void) async throws {
+        let app = try await buildApplication(config)
+        try await app.test(.router) { client in try await body(Client(client: client, clock: clock)) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A JSON client over HummingbirdTesting.
+struct Client: Sendable {
+    let client: any TestClientProtocol
+    let clock: ManualClock
+
+    struct Reply: Sendable {
+        let status: HTTPResponse.Status
+        let body: ByteBuffer
+        var json: JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body))) ?? .null }
+        subscript(key: String) -> JSONValue? { json[key] }
+        var text: String { String(buffer: body) }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(type, from: Data(buffer: body)) }
+    }
+
+    func request(_ method: HTTPRequest.Method, _ path: String, key: String?, raw: String? = nil, json: JSONValue? = nil,
+                 headers extra: HTTPFields = [:], keyHeader: String = "X-API-Key") async throws -> Reply {
+        var headers = extra
+        if let key {
+            if keyHeader == "Bearer" { headers[.authorization] = "Bearer \(key)" }
+            else { headers[HTTPField.Name(keyHeader)!] = key }
+        }
+        var buffer: ByteBuffer?
+        if let json {
+            buffer = ByteBuffer(data: try JSONEncoder().encode(json))
+            if headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        } else if let raw {
+            buffer = ByteBuffer(string: raw)
+        }
+        let response = try await client.executeRequest(uri: path, method: method, headers: headers, body: buffer)
+        return Reply(status: response.status, body: response.body)
+    }
+
+    func get(_ path: String, key: String?) async throws -> Reply { try await request(.get, path, key: key) }
+    func post(_ path: String, key: String?, _ json: JSONValue) async throws -> Reply { try await request(.post, path, key: key, json: json) }
+
+    /// Polls until `condition` holds on a fresh GET, for at most `seconds` of real time.
+    @discardableResult
+    func eventually(_ path: String, key: String, seconds: Double = 15, sourceLocation: SourceLocation = #_sourceLocation,
+                    _ condition: (Reply) -> Bool) async throws -> Reply {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = try await get(path, key: key)
+        while !condition(last) {
+            guard Date() < deadline else {
+                Issue.record("condition not met in \(seconds)s; last: \(last.text)", sourceLocation: sourceLocation)
+                return last
+            }
+            try await Task.sleep(for: .milliseconds(10))
+            last = try await get(path, key: key)
+        }
+        return last
+    }
+
+    // MARK: fixtures
+
+    func agent(key: String, id: String? = nil) async throws -> String {
+        var body: JSONValue = ["agent_name": "Sales", "prompt": "Be brief."]
+        if let id, case .object(var object) = body { object["agent_id"] = .string(id); body = .object(object) }
+        let reply = try await post("/v1/agents", key: key, body)
+        #expect(reply.status == .ok, "\(reply.text)")
+        return reply["agent_id"]?.stringValue ?? ""
+    }
+
+    func number(key: String, _ extra: [String: JSONValue] = [:]) async throws -> String {
+        var body: [String: JSONValue] = ["area_code": "517"]
+        body.merge(extra) { _, new in new }
+        let reply = try await post("/v1/voice/phone-numbers/create", key: key, .object(body))
+        #expect(reply.status == .ok, "\(reply.text)")
+        return reply["phone_number"]?.stringValue ?? ""
+    }
+
+    /// Creates a campaign dialing around the clock unless the body says otherwise.
+    func campaign(key: String, agent: String, number: String, leads: [JSONValue], _ extra: [String: JSONValue] = [:]) async throws -> String {
+        var body: [String: JSONValue] = [
+            "leads": .array(leads), "voice_agent_id": .string(agent), "agent_outbound_number": .string(number),
+            "calling_hours": ["start": "00:00", "end": "24:00"],
+        ]
+        body.merge(extra) { _, new in new }
+        let reply = try await post("/v1/voice/campaigns", key: key, .object(body))
+        #expect(reply.status == .ok, "\(reply.text)")
+        return reply["campaign_id"]?.stringValue ?? ""
+    }
+
+    func campaignStatus(_ id: String, key: String) async throws -> Reply { try await get("/v1/voice/campaigns/\(id)", key: key) }
+}
+
+extension JSONValue {
+    var intValue: Int? { if case .number(let n) = self { Int(n) } else { nil } }
+    var arrayValue: [JSONValue] { if case .array(let a) = self { a } else { [] } }
+    var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+}
+
+extension Client.Reply {
+    var progress: JSONValue { json["progress"] ?? .null }
+    func count(_ key: String) -> Int { progress[key]?.intValue ?? -1 }
+    var status_: String { json["status"]?.stringValue ?? "" }
+}
