@@ -35,6 +35,11 @@ public struct LeadInput: Sendable, Equatable {
 public struct ValidLead: Sendable, Equatable {
     public var phone: PhoneNumber
     public var fields: [String: JSONValue]
+
+    public init(phone: PhoneNumber, fields: [String: JSONValue] = [:]) {
+        self.phone = phone
+        self.fields = fields
+    }
 }
 
 /// A lead that did not, with its 0-based position in the request and why.

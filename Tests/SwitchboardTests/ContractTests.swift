@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import Testing
+import Store
+import SwitchboardAPI
+@testable import SwitchboardServer
+
+/// The OpenAPI document describes exactly the routes the server has.
+@Suite struct ContractTests {
+    @Test func everyRouteIsInTheSpecAndEverySpecPathIsRouted() async throws {
+        let harness = Harness()
+        let database = try await DatabaseURL.open(harness.config.databaseURL, logger: Logger(label: "test"))
+        let router = buildRouter(store: Store(database: database, logger: Logger(label: "test")), config: harness.config, wakeDialer: {})
+        let routed = Set(router.routes.map { route in
+            let path = route.path.components.map { "\($0)".hasPrefix(":") ? "{\("\($0)".dropFirst())}" : "\($0)" }.joined(separator: "/")
+            return "\(route.method.rawValue.lowercased()) /\(path)"
+        })
+        let yaml = String(decoding: try OpenAPIDocument.yaml(), as: UTF8.self)
+        var documented: Set<String> = []
+        var current: String?
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /"), line.hasSuffix(":") { current = String(line.dropFirst(2).dropLast()) }
+            else if line.hasPrefix("components:") { current = nil }
+            else if let path = current, let method = ["get", "post", "delete", "put", "patch"].first(where: { line == "    \($0):" }) {
+                documented.insert("\(method) \(path)")
+            }
+        }
+        #expect(routed == documented, "only routed: \(routed.subtracting(documented)); only documented: \(documented.subtracting(routed))")
+        #expect(routed.count >= 17)
+        await database.close()
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import SwitchboardCore
+import Testing
+
+/// The dialer's rules, observed through the API with a manual clock.
+@Suite struct EngineTests {
+    @Test func recipientLocalCallingHours() async throws {
+        // 03:00 UTC: 22:00 in New York, 12:00 in Tokyo (the campaign's zone for unknown numbers).
+        let harness = Harness(start: Date(timeIntervalSince1970: 1_768_532_400))
+        let key = try await harness.key()
+        try await harness.run { client in
+            let agent = try await client.agent(key: key)
+            let number = try await client.number(key: key)
+            let reply = try await client.post("/v1/voice/campaigns", key: key, [
+                "voice_agent_id": .string(agent), "agent_outbound_number": .string(number), "timezone": "Asia/Tokyo",
+                "leads": [["phone_number": "+12125550100", "simulate": "completed"], ["phone_number": "+15550000001", "simulate": "completed"]],
+            ])
+            let campaign = reply["campaign_id"]!.stringValue!
+            let waiting = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("completed") == 1 }
+            #expect(waiting.count("pending") == 1)
+            #expect(waiting["dialing"]?["waiting_reason"] == "calling_hours")
+            #expect(waiting["dialing"]?["next_dial_at"] == "2026-01-16T13:00:00.000000") // 08:00 in New York
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
+            #expect(calls["calls"]?.arrayValue.map { $0["to_number"] } == ["+15550000001"])
+
+            harness.clock.set(Date(timeIntervalSince1970: 1_768_568_400)) // 13:00 UTC
+            try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+        }
+    }
+
+    @Test func waitsForTheWindowAndEndsAtItsEnd() async throws {
+        let harness = Harness()
+        let key = try await harness.key()
+        try await harness.run { client in
+            let agent = try await client.agent(key: key)
+            let number = try await client.number(key: key)
+            let later = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001", "simulate": "completed"]],
+                                                  ["campaign_begin_time": "2026-01-15T16:00:00Z"])
+            let status = try await client.campaignStatus(later, key: key)
+            #expect(status["dialing"]?["waiting_reason"] == "window_not_open")
+            #expect(status["dialing"]?["next_dial_at"] == "2026-01-15T16:00:00.000000")
+
+            // A paused campaign that runs past its end: its leads are not called.
+            let ending = try await client.campaign(key: key, agent: agent, number: number,
+                                                   leads: [["phone_number": "+15550000002"], ["phone_number": "+15550000003"]],
+                                                   ["campaign_begin_time": "2026-01-15T16:00:00Z", "campaign_end_time": "2026-01-15T16:30:00Z"])
+            #expect(try await client.post("/v1/voice/campaigns/\(ending)/pause", key: key, [:])["status"] == "paused")
+            #expect(try await client.campaignStatus(ending, key: key)["dialing"]?["waiting_reason"] == "paused")
+
+            harness.clock.set(Date(timeIntervalSince1970: 1_768_492_800)) // 16:00
+            try await client.eventually("/v1/voice/campaigns/\(later)", key: key) { $0.status_ == "completed" }
+            #expect(try await client.campaignStatus(ending, key: key).count("in_progress") == 0)
+
+            harness.clock.set(Date(timeIntervalSince1970: 1_768_494_600)) // 16:30, the end
+            let ended = try await client.eventually("/v1/voice/campaigns/\(ending)", key: key) { $0.status_ == "ended" }
+            #expect(ended.count("not_called") == 2)
+            #expect(try await client.post("/v1/voice/campaigns/\(ending)/resume", key: key, [:]).status == .conflict)
+            let failed = try await client.get("/v1/voice/campaigns/\(ending)/failed-numbers?include_not_called=true&format=detailed", key: key)
+            #expect(failed["failed_numbers"]?.arrayValue.map { $0["failure_reason"] } == ["not_called", "not_called"])
+            #expect(try await client.get("/v1/voice/campaigns/\(ending)/failed-numbers", key: key)["count"] == 0)
+        }
+    }
+
+    @Test func pausedCampaignsDoNotDialUntilResumed() async throws {
+        let harness = Harness()
+        let key = try await harness.key()
+        try await harness.run { client in
+            let agent = try await client.agent(key: key)
+            let number = try await client.number(key: key)
+            let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001"]],
+                                                     ["campaign_begin_time": "2026-01-15T15:10:00Z"])
+            _ = try await client.post("/v1/voice/campaigns/\(campaign)/pause", key: key, [:])
+            harness.clock.advance(by: 3600)
+            // The dialer passes over a paused campaign; nothing is called however long we wait.
+            for _ in 0..<20 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try await client.campaignStatus(campaign, key: key).count("pending") == 1)
+            #expect(try await client.post("/v1/voice/campaigns/\(campaign)/resume", key: key, [:])["status"] == "active")
+            try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+        }
+    }
+
+    /// Calls take their realistic time on the manual clock, so they stay in flight and the caps
+    /// can be seen holding.
+    @Test func concurrencyCapsAndPoolRotation() async throws {
+        let harness = Harness(timeScale: 1)
+        let key = try await harness.key()
+        try await harness.run { client in
+            let agent = try await client.agent(key: key)
+            let first = try await client.number(key: key, ["max_concurrent_calls": 2])
+            let second = try await client.number(key: key, ["max_concurrent_calls": 2])
+            let leads: [JSONValue] = (10..<20).map { ["phone_number": .string("+155500000\($0)"), "simulate": "completed"] }
+            let campaign = try await client.campaign(key: key, agent: agent, number: first, leads: leads, [
+                "number_pool": [["phone_number": .string(second)]], "max_concurrent_calls": 3,
+            ])
+            let busy = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("in_progress") == 3 }
+            #expect(busy.count("pending") == 7)
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)&call_status=ongoing", key: key)
+            let from = calls["calls"]!.arrayValue.compactMap { $0["from_number"]?.stringValue }
+            #expect(from.count == 3)
+            #expect(Set(from) == [first, second])
+            #expect(from.filter { $0 == first }.count <= 2 && from.filter { $0 == second }.count <= 2)
+
+            // Let every call run its course: ten calls through three lines.
+            for _ in 0..<10 {
+                harness.clock.advance(by: 200)
+                try await Task.sleep(for: .milliseconds(30))
+            }
+            let done = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+            #expect(done.count("completed") == 10)
+        }
+    }
+
+    @Test func callsPerSecondSpacesDials() async throws {
+        let harness = Harness()
+        let key = try await harness.key()
+        try await harness.run { client in
+            let agent = try await client.agent(key: key)
+            let number = try await client.number(key: key, ["calls_per_second": 2])
+            let leads: [JSONValue] = (10..<16).map { ["phone_number": .string("+155500000\($0)"), "simulate": "completed"] }
+            let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: leads)
+            // Two calls per second: each simulated second lets two more through.
+            for second in 1...3 {
+                try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("completed") == 2 * second - 1 }
+                harness.clock.advance(by: 0.5)
+                try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("completed") == 2 * second }
+                harness.clock.advance(by: 0.5)
+            }
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var dials: [Date] = []
+            for call in calls["calls"]!.arrayValue {
+                let history = try await client.get("/v1/call-logs/\(call["call_id"]!.stringValue!)/retries", key: key)
+                dials += history["data"]!.arrayValue.compactMap { $0["called_at"]?.stringValue.flatMap(formatter.date(from:)) }
+            }
+            dials.sort()
+            #expect(dials.count == 6)
+            #expect(zip(dials, dials.dropFirst()).allSatisfy { $1.timeIntervalSince($0) >= 0.5 })
+        }
+    }
+
+    @Test func uploadsLeadsAsJSONOrCSVAllOrNothing() async throws {
+        let harness = Harness()
+        let key = try await harness.key()
+        try await harness.run { client in
+            let agent = try await client.agent(key: key)
+            let number = try await client.number(key: key)
+            let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [],
+                                                     ["campaign_begin_time": "2026-01-16T15:00:00Z"])
+            let path = "/v1/voice/campaigns/\(campaign)/leads"
+            let json = try await client.request(.post, path, key: key,
+                                                raw: #"[{"phone_number":"+15550000001","first_name":"Ana"}, "+15550000002", {"phone_number":"x"}, {"phone":"+15550000001"}]"#,
+                                                headers: [.contentType: "application/json"])
+            #expect(json.status == .ok, "\(json.text)")
+            #expect(json["received"] == 4)
+            #expect(json["added_count"] == 2)
+            #expect(json["duplicate_leads_count"] == 1)
+            #expect(json["invalid_leads"] == [["index": 2, "phone_number": "x", "reason": "phone number contains characters other than digits and separators"]])
+
+            let csv = try await client.request(.post, path, key: key, raw: "phone_number,first_name\n+15550000003,Bo\n+15550000002,dup\n,none\n",
+                                               headers: [.contentType: "text/csv"])
+            #expect(csv["added_count"] == 1)
+            #expect(csv["duplicate_leads_count"] == 1)
+            #expect(csv["invalid_leads_count"] == 1)
+
+            // A body that breaks halfway adds nothing at all.
+            let broken = try await client.request(.post, path, key: key, raw: #"[{"phone_number":"+15550000004"}, {"phone_number": "+15550000005""#,
+                                                  headers: [.contentType: "application/json"])
+            #expect(broken.status == .badRequest)
+            let status = try await client.campaignStatus(campaign, key: key)
+            #expect(status.count("total") == 3)
+            #expect(status["contacts_count"] == 3)
+            #expect(status["invalid_leads_count"] == 2)
+        }
+    }
+
+    @Test func deletingACampaignKeepsItsCallHistory() async throws {
+        let harness = Harness()
+        let key = try await harness.key()
+        try await harness.run { client in
+            let agent = try await client.agent(key: key)
+            let number = try await client.number(key: key)
+            let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001", "simulate": "completed"]])
+            try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+            let deleted = try await client.request(.delete, "/v1/voice/campaigns/\(campaign)", key: key)
+            #expect(deleted["message"] == .string("Campaign \(campaign) deleted"))
+            #expect(try await client.campaignStatus(campaign, key: key).status == .notFound)
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
+            #expect(calls["count"] == 1)
+            let call = calls["calls"]!.arrayValue[0]["call_id"]!.stringValue!
+            #expect(try await client.get("/v1/call-logs/\(call)/retries", key: key)["data"]?.arrayValue.count == 1)
+        }
+    }
+}

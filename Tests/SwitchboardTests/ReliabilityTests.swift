@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import Testing
+@testable import Dialer
+import Store
+import SwitchboardCore
+import TelephonySimulator
+
+/// Crash safety at the store and engine level: a dead dialer's claims are reconciled with the
+/// carrier, a stale claim cannot write, and no lead is ever claimed twice.
+@Suite struct ReliabilityTests {
+    struct Fixture {
+        let store: Store
+        let database: any DatabaseProvider
+        let campaign: CampaignRecord
+        let clock: ManualClock
+        let directory: URL
+
+        static func make(leads: [String], hours: CallingHours = CallingHours(start: 0, end: 1440), maxConcurrent: Int = 100) async throws -> Fixture {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-rel-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let logger = Logger(label: "test")
+            let database = try await SQLiteProvider.open(path: directory.appendingPathComponent("t.sqlite").path, logger: logger)
+            let store = Store(database: database, logger: logger)
+            try await store.migrate()
+            let clock = ManualClock(testStart)
+            try await store.insertPhoneNumber(PhoneNumberRecord(
+                id: "phnum_1", phoneNumber: "+15175550001", organizationID: "o", tenantID: "t", userID: "u", provider: "simulator",
+                capabilities: ["voice"], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: 1000, callsPerSecond: 0,
+                createdAt: clock.now()))
+            let settings = CampaignSettings(agentID: "agent_1", outboundNumber: "+15175550001", numbers: ["+15175550001"], redialEnabled: true,
+                                            retry: RetryPolicy(maxAttempts: 3, interval: 60), callingHours: hours, maxConcurrentCalls: maxConcurrent)
+            let record = CampaignRecord(id: "c1", organizationID: "o", tenantID: "t", userID: "u", settings: settings,
+                                        beginAt: clock.now(), endAt: clock.now().addingTimeInterval(86_400), createdAt: clock.now(), updatedAt: clock.now())
+            let valid = try leads.map { ValidLead(phone: try PhoneNumber(parsing: $0), fields: ["simulate": "busy,completed"]) }
+            let campaign = try await store.createCampaign(record, leads: valid)
+            return Fixture(store: store, database: database, campaign: campaign, clock: clock, directory: directory)
+        }
+
+        func dialer(_ log: SimulatorDialLog) -> Dialer {
+            Dialer(store: store, providers: ProviderRegistry([SimulatorProvider(timeScale: 0, clock: clock, log: log)]), clock: clock,
+                   logger: Logger(label: "test"))
+        }
+
+        func close() async {
+            await database.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    @Test func aClaimNeverTakesALeadTwice() async throws {
+        // Half the leads are outside their hours (New York at 03:00 UTC), which makes the
+        // claim defer them and look again: the chosen ones must not come back.
+        let leads = (0..<10).map { $0 % 2 == 0 ? "+1212555010\($0)" : "+1555000010\($0)" }
+        let fixture = try await Fixture.make(leads: leads, hours: .default)
+        let threeAM = Date(timeIntervalSince1970: 1_768_532_400)
+        var fallback = fixture.campaign
+        fallback.settings.timeZone = "Asia/Tokyo"
+        let claims = try await fixture.store.claim(fallback, limits: ClaimLimits(batch: 50), now: threeAM)
+        #expect(claims.count == 5)
+        #expect(Set(claims.map(\.leadID)).count == 5)
+        #expect(claims.allSatisfy { $0.to.hasPrefix("+1555") })
+        // Two claimers at once split the rest between them, never sharing one.
+        let again = try await Fixture.make(leads: (10..<60).map { "+155500001\($0)" })
+        async let a = again.store.claim(again.campaign, limits: ClaimLimits(batch: 30), now: again.clock.now())
+        async let b = again.store.claim(again.campaign, limits: ClaimLimits(batch: 30), now: again.clock.now())
+        let (first, second) = try await (a, b)
+        #expect(first.count + second.count == 50)
+        #expect(Set(first.map(\.leadID)).isDisjoint(with: second.map(\.leadID)))
+        await fixture.close()
+        await again.close()
+    }
+
+    @Test func aDeadDialersClaimsAreReconciledWithTheCarrier() async throws {
+        let fixture = try await Fixture.make(leads: ["+15550000001", "+15550000002"])
+        let log = SimulatorDialLog()
+        // A dialer claims both and dies: one call reached the carrier (and ended busy), the
+        // other never left the building.
+        let claims = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 90), now: fixture.clock.now())
+        #expect(claims.count == 2)
+        let provider = SimulatorProvider(timeScale: 0, clock: fixture.clock, log: log)
+        let placed = claims[0]
+        _ = await provider.dial(DialRequest(attemptID: placed.attemptID, callID: placed.callID, attemptNumber: 1, from: placed.from, to: placed.to,
+                                            ringTimeout: 30, maxDuration: 600, fields: placed.fields))
+
+        // Before the lease lapses nothing is touched.
+        let survivor = fixture.dialer(log)
+        try await survivor.reap(now: fixture.clock.now().addingTimeInterval(60))
+        #expect(try await fixture.store.expiredClaims(now: fixture.clock.now().addingTimeInterval(60)).isEmpty)
+
+        let later = fixture.clock.now().addingTimeInterval(120)
+        try await survivor.reap(now: later)
+        let reconciled = try await fixture.store.attempts(callID: placed.callID)
+        #expect(reconciled.map(\.outcome) == ["busy"])
+        #expect(reconciled.first?.inDoubt == true)
+        // The one that never reached the carrier is put back, its attempt voided and uncounted.
+        #expect(try await fixture.store.attempts(callID: claims[1].callID).isEmpty)
+        let progress = try await fixture.store.progress(campaignID: fixture.campaign.id)
+        #expect(progress.pending == 1)
+        #expect(progress.retryScheduled == 1)
+        #expect(progress.inProgress == 0)
+        // Exactly one dial per attempt reached the carrier.
+        #expect(log.count == 1)
+        await fixture.close()
+    }
+
+    @Test func aStaleClaimCannotWrite() async throws {
+        let fixture = try await Fixture.make(leads: ["+15550000001"])
+        let stale = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 10), now: fixture.clock.now())[0]
+        // Its lease lapses; the carrier never saw it; the lead is claimed again.
+        let later = fixture.clock.now().addingTimeInterval(30)
+        try await fixture.dialer(SimulatorDialLog()).reap(now: later)
+        let fresh = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(), now: later)[0]
+        #expect(fresh.leadID == stale.leadID)
+        #expect(fresh.attemptID != stale.attemptID)
+
+        // The stale dialer wakes up and reports: its write is fenced off.
+        try await fixture.store.complete([AttemptCompletion(attempt: stale, result: DialResult(outcome: .completed, endedAt: later))])
+        var progress = try await fixture.store.progress(campaignID: fixture.campaign.id)
+        #expect(progress.inProgress == 1)
+        #expect(progress.completed == 0)
+        try await fixture.store.complete([AttemptCompletion(attempt: fresh, result: DialResult(outcome: .completed, endedAt: later))])
+        progress = try await fixture.store.progress(campaignID: fixture.campaign.id)
+        #expect(progress.completed == 1)
+        await fixture.close()
+    }
+}
