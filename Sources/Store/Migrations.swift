@@ -123,13 +123,14 @@ enum Schema {
         ].map { render($0, flavor) }
     }
 
-    /// Streamed lead uploads land as `staged` rows owned by an import; one short transaction
-    /// makes them `queued` at the end. An import whose lease lapses (its process died) is
-    /// removed with its rows: all or nothing, without holding the write lock for the upload.
+    /// Streamed lead uploads land in `lead_staging` (no indexes: cheap to fill) in short
+    /// transactions; one `INSERT … SELECT` moves them into `leads` at the end. An import whose
+    /// lease lapses (its process died) is removed with its staged rows: all or nothing,
+    /// without holding the write lock for the length of the upload.
     static func v2(_ flavor: SQLFlavor) -> [String] {
         [
             "CREATE TABLE lead_imports (id {id}, campaign_id TEXT NOT NULL, lease_until {real} NOT NULL)",
-            "CREATE INDEX leads_staged ON leads (claim_id) WHERE state = 'staged'",
+            "CREATE TABLE lead_staging (import_id {int} NOT NULL, phone_number TEXT NOT NULL, fields TEXT)",
         ].map { render($0, flavor) }
     }
 }

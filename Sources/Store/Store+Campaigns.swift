@@ -88,7 +88,7 @@ extension Store {
                   \(bind: campaign.beginAt.epoch), \(bind: campaign.endAt.epoch), \(bind: campaign.invalidLeadsCount), 0,
                   \(bind: campaign.createdAt.epoch), \(bind: campaign.updatedAt.epoch))
                 """).run()
-            let inserted = try await insertLeads(db, campaignID: campaign.id, leads: leads, state: .queued, dueAt: campaign.beginAt, owner: nil)
+            let inserted = try await insertLeads(db, campaignID: campaign.id, leads: leads, dueAt: campaign.beginAt)
             var stored = campaign
             stored.contactsCount = inserted
             stored.duplicateLeadsCount = leads.count - inserted
@@ -101,25 +101,18 @@ extension Store {
     }
 
     /// Multi-row inserts that skip numbers the campaign already has; returns how many were new.
-    /// `owner` marks staged rows with their import.
-    func insertLeads(_ db: any SQLDatabase, campaignID: String, leads: [ValidLead], state: String, dueAt: Date, owner: Int64?) async throws -> Int {
+    func insertLeads(_ db: any SQLDatabase, campaignID: String, leads: [ValidLead], dueAt: Date) async throws -> Int {
         var inserted = 0
-        // 6 binds a row; 500 rows stay far below SQLite's and PostgreSQL's bind limits.
-        for start in stride(from: 0, to: leads.count, by: 500) {
-            let chunk = leads[start..<min(start + 500, leads.count)]
-            var sql: SQLQueryString = "INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason, claim_id) VALUES "
-            for (i, lead) in chunk.enumerated() {
-                let fields: String? = lead.fields.isEmpty ? nil : try Coding.json(lead.fields)
-                sql += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: campaignID), \(bind: lead.phone.e164), \(bind: fields), \(bind: state), \(bind: dueAt.epoch), 'new', \(bind: owner))"
+        // 3 binds a row; 1,000 rows stay far below SQLite's and PostgreSQL's bind limits.
+        for start in stride(from: 0, to: leads.count, by: 1_000) {
+            var sql: SQLQueryString = "INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason) VALUES "
+            for (i, lead) in leads[start..<min(start + 1_000, leads.count)].enumerated() {
+                sql += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: campaignID), \(bind: lead.phone.e164), \(bind: lead.fieldsJSON), 'queued', \(literal: dueAt.epoch), 'new')"
             }
             sql += " ON CONFLICT DO NOTHING RETURNING id"
             inserted += try await db.raw(sql).all().count
         }
         return inserted
-    }
-
-    func insertLeads(_ db: any SQLDatabase, campaignID: String, leads: [ValidLead], state: LeadState, dueAt: Date, owner: Int64?) async throws -> Int {
-        try await insertLeads(db, campaignID: campaignID, leads: leads, state: state.rawValue, dueAt: dueAt, owner: owner)
     }
 
     public func campaign(id: String, organizationID: String) async throws -> CampaignRecord? {
@@ -143,7 +136,7 @@ extension Store {
             var progress = CampaignProgress()
             let rows = try await db.raw("""
                 SELECT state, last_outcome, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS dialed, COUNT(*) AS n
-                FROM leads WHERE campaign_id = \(bind: campaignID) AND state <> 'staged' GROUP BY state, last_outcome, dialed
+                FROM leads WHERE campaign_id = \(bind: campaignID) GROUP BY state, last_outcome, dialed
                 """).all()
             for row in rows {
                 let n = try row.int("n")

@@ -294,7 +294,7 @@ extension Store {
     public func completeCampaignIfDone(id: String, now: Date) async throws -> Bool {
         try await database.write { db in
             let open = try await db.raw("""
-                SELECT 1 AS ok FROM leads WHERE campaign_id = \(bind: id) AND state IN ('queued', 'dialing', 'staged') LIMIT 1
+                SELECT 1 AS ok FROM leads WHERE campaign_id = \(bind: id) AND state IN ('queued', 'dialing') LIMIT 1
                 """).first()
             guard open == nil else { return false }
             return try await db.raw("""

@@ -1,6 +1,198 @@
 import ArgumentParser
+import Dialer
+import Foundation
+import Logging
+import Store
+import SwitchboardCore
+import SwitchboardServer
+import TelephonySimulator
 
+/// `switchboard bench ingest|dispatch`: the figures in docs/performance.md. Each run works in a
+/// fresh temporary SQLite file and removes it after.
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure ingest and dispatch (see docs/performance.md).")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Measure lead ingest and dispatch on the embedded database (see docs/performance.md).",
+        subcommands: [Ingest.self, Dispatch.self])
+
+    struct Ingest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Streams a CSV of N leads through the upload path; then sqlite3 .import of the same rows into the same table.")
+        @Option(help: "Leads to ingest.") var leads = 100_000
+        @Flag(help: "Skip the sqlite3 .import comparison.") var noBaseline = false
+
+        func run() async throws {
+            let bench = try await BenchDatabase.make()
+            defer { bench.remove() }
+            let csv = bench.directory.appendingPathComponent("leads.csv")
+            try writeLeadsCSV(count: leads, to: csv)
+            let campaign = try await bench.campaign(maxConcurrent: 100)
+
+            let started = Date()
+            let session = try await LeadImportSession.begin(campaignID: campaign.id, format: .csv, store: bench.store, clock: SystemClock())
+            let handle = try FileHandle(forReadingFrom: csv)
+            while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
+                try await session.feed(chunk)
+            }
+            let summary = try await session.finish()
+            let seconds = Date().timeIntervalSince(started)
+            await bench.database.close()
+            let rate = Double(summary.added) / seconds
+            print(String(format: "switchboard ingest: %d leads in %.2f s = %.0f leads/s (CSV parse, E.164 validation, staged inserts, commit)",
+                         summary.added, seconds, rate))
+            guard !noBaseline else { return }
+            let baseline = try sqliteImportBaseline(count: leads, campaignID: campaign.id, in: bench.directory)
+            print(String(format: "sqlite3 .import:    %d rows in %.2f s = %.0f rows/s (same rows, same table and indexes)",
+                         leads, baseline, Double(leads) / baseline))
+            print(String(format: "ratio: %.2f", rate / (Double(leads) / baseline)))
+        }
+    }
+
+    struct Dispatch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dials a campaign of N leads through the simulator at time scale 0; reports attempts/s and peak RSS while dialing.")
+        @Option(help: "Leads in the campaign.") var leads = 100_000
+        @Option(help: "The campaign's concurrency cap.") var concurrency = 2_000
+        @Option(help: "Claims per transaction.") var batch = 500
+
+        func run() async throws {
+            let bench = try await BenchDatabase.make()
+            defer { bench.remove() }
+            let csv = bench.directory.appendingPathComponent("leads.csv")
+            try writeLeadsCSV(count: leads, to: csv)
+            let campaign = try await bench.campaign(maxConcurrent: concurrency)
+            let session = try await LeadImportSession.begin(campaignID: campaign.id, format: .csv, store: bench.store, clock: SystemClock())
+            let handle = try FileHandle(forReadingFrom: csv)
+            while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty { try await session.feed(chunk) }
+            _ = try await session.finish()
+            try? FileManager.default.removeItem(at: csv)
+
+            resetPeakRSS()
+            let clock = SystemClock()
+            var logger = Logger(label: "bench")
+            logger.logLevel = .warning
+            let log = SimulatorDialLog()
+            let dialer = Dialer(store: bench.store, providers: ProviderRegistry([SimulatorProvider(timeScale: 0, clock: clock, log: log)]),
+                                clock: clock, configuration: DialerConfiguration(limits: ClaimLimits(batch: batch), pollInterval: 0.01),
+                                logger: logger)
+            let started = Date()
+            let run = Task { try await dialer.run() }
+            while try await bench.store.campaign(id: campaign.id, organizationID: "bench")?.status != .completed {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let seconds = Date().timeIntervalSince(started)
+            run.cancel()
+            _ = try? await run.value
+            let progress = try await bench.store.progress(campaignID: campaign.id)
+            await bench.database.close()
+            print(String(format: "dispatch: %d attempts in %.2f s = %.0f attempts/s; peak RSS while dialing %.0f MB; dials at the carrier %d",
+                         progress.completed + progress.failed, seconds, Double(progress.completed + progress.failed) / seconds,
+                         Double(peakRSSKilobytes()) / 1024, log.count))
+        }
+    }
+}
+
+/// A throwaway database with an organization's number ready to dial.
+struct BenchDatabase {
+    let directory: URL
+    let database: SQLiteProvider
+    let store: Store
+
+    static func make() async throws -> BenchDatabase {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let database = try await SQLiteProvider.open(path: directory.appendingPathComponent("bench.sqlite").path, logger: logger)
+        let store = Store(database: database, logger: logger)
+        try await store.migrate()
+        return BenchDatabase(directory: directory, database: database, store: store)
+    }
+
+    func campaign(maxConcurrent: Int) async throws -> CampaignRecord {
+        let now = Date()
+        try await store.insertPhoneNumber(PhoneNumberRecord(
+            id: "phnum_bench", phoneNumber: "+15175550100", organizationID: "bench", tenantID: "bench", userID: "bench", provider: "simulator",
+            capabilities: ["voice"], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: maxConcurrent, callsPerSecond: 0,
+            createdAt: now))
+        let settings = CampaignSettings(agentID: "agent_bench", outboundNumber: "+15175550100", numbers: ["+15175550100"], redialEnabled: false,
+                                        retry: .noRetries, callingHours: CallingHours(start: 0, end: 1440), maxConcurrentCalls: maxConcurrent)
+        return try await store.createCampaign(CampaignRecord(
+            id: "bench", organizationID: "bench", tenantID: "bench", userID: "bench", settings: settings, beginAt: now,
+            endAt: now.addingTimeInterval(86_400), createdAt: now, updatedAt: now), leads: [])
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+/// `phone_number,first_name` rows with distinct numbers, written in blocks.
+func writeLeadsCSV(count: Int, to url: URL) throws {
+    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: url)
+    defer { try? handle.close() }
+    var block = "phone_number,first_name\n"
+    for i in 0..<count {
+        block += "+1555\(String(format: "%07d", i)),Lead \(i)\n"
+        if block.utf8.count > 1 << 20 { handle.write(Data(block.utf8)); block = "" }
+    }
+    handle.write(Data(block.utf8))
+}
+
+/// The same rows, as full `leads` rows, imported by the sqlite3 shell into a fresh database with
+/// the same schema and indexes. Returns the seconds the import took.
+func sqliteImportBaseline(count: Int, campaignID: String, in directory: URL) throws -> Double {
+    let rows = directory.appendingPathComponent("rows.csv")
+    _ = FileManager.default.createFile(atPath: rows.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: rows)
+    var block = ""
+    let due = Date().timeIntervalSince1970
+    for i in 0..<count {
+        block += "\(i + 1),\(campaignID),+1555\(String(format: "%07d", i)),\"{\"\"first_name\"\":\"\"Lead \(i)\"\"}\",queued,\(due),new,0,,,,\n"
+        if block.utf8.count > 1 << 20 { handle.write(Data(block.utf8)); block = "" }
+    }
+    handle.write(Data(block.utf8))
+    try handle.close()
+
+    let database = directory.appendingPathComponent("baseline.sqlite").path
+    let schema = Process()
+    schema.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    schema.arguments = ["sqlite3", database, ".read /dev/stdin"]
+    schema.standardOutput = FileHandle.nullDevice
+    // The schema exactly as the migrations leave it.
+    let source = directory.appendingPathComponent("bench.sqlite").path
+    let dump = Process()
+    dump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    dump.arguments = ["sqlite3", source, ".schema leads"]
+    let pipe = Pipe()
+    dump.standardOutput = pipe
+    try dump.run()
+    dump.waitUntilExit()
+    let ddl = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let input = Pipe()
+    schema.standardInput = input
+    try schema.run()
+    input.fileHandleForWriting.write(Data("PRAGMA journal_mode=WAL;\n\(ddl)\n".utf8))
+    try input.fileHandleForWriting.close()
+    schema.waitUntilExit()
+
+    let importer = Process()
+    importer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    importer.arguments = ["sqlite3", database, "-cmd", "PRAGMA synchronous=NORMAL", ".import --csv \(rows.path) leads"]
+    let started = Date()
+    try importer.run()
+    importer.waitUntilExit()
+    let seconds = Date().timeIntervalSince(started)
+    guard importer.terminationStatus == 0 else { throw ValidationError("sqlite3 .import failed; is the sqlite3 shell installed?") }
+    return seconds
+}
+
+/// Resets the kernel's high-water mark of resident memory, so the next reading covers only
+/// what follows.
+func resetPeakRSS() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
+func peakRSSKilobytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+    return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SwitchboardCore
 
@@ -57,5 +58,14 @@ import Testing
         #expect(LeadInput(json: .number(15550000001)).phone == "15550000001")
         let invalid = LeadInput(phone: nil).validated(index: 4)
         #expect(invalid == .failure(InvalidLead(index: 4, phoneNumber: nil, reason: "missing phone number")))
+    }
+}
+
+@Suite struct JSONTextTests {
+    @Test func writesWhatJSONDecoderReadsBack() throws {
+        let value: JSONValue = ["name": "Ana \"A\" \\ \n\u{01} é 🙂", "n": 42, "x": 1.5, "ok": true, "none": nil, "list": [1, "two", [:]]]
+        let text = value.jsonText
+        #expect(text == #"{"list":[1,"two",{}],"n":42,"name":"Ana \"A\" \\ \n\u0001 é 🙂","none":null,"ok":true,"x":1.5}"#)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) == value)
     }
 }

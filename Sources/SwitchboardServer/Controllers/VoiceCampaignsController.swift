@@ -197,7 +197,3 @@ struct VoiceCampaignsController {
         ["index": JSONValue(invalid.index), "phone_number": JSONValue(invalid.phoneNumber), "reason": .string(invalid.reason)]
     }
 }
-
-extension JSONValue {
-    var jsonText: String { String(decoding: encoded(), as: UTF8.self) }
-}

@@ -1,0 +1,104 @@
+import Foundation
+import Store
+import SwitchboardCore
+
+/// One streamed lead upload into a campaign: bytes in (JSON array or CSV), leads validated and
+/// staged in chunks, all made dialable by `finish` or none by `abort`. Used by the upload route
+/// and by `switchboard bench ingest`, so the benchmark measures the path clients take.
+public final class LeadImportSession {
+    public struct Summary: Sendable {
+        public var received = 0
+        public var added = 0
+        public var duplicates = 0
+        public var invalidCount = 0
+        /// The first invalid leads, with index and reason (all are counted).
+        public var invalid: [InvalidLead] = []
+    }
+
+    public enum Format: Sendable { case json, csv }
+
+    private let store: Store
+    private let clock: any WallClock
+    private let upload: LeadImport
+    private let chunk: Int
+    private let listedInvalid: Int
+    private var format: Format
+    private var json = JSONArrayFramer()
+    private var csv = CSVLeadParser()
+    private var pending: [ValidLead] = []
+    private var summary = Summary()
+    private let decoder = JSONDecoder()
+    /// The chunk being written while the next one is parsed: at most one in flight.
+    private var writing: Task<Void, any Error>?
+
+    public static func begin(campaignID: String, format: Format, store: Store, clock: any WallClock,
+                             chunk: Int = 5_000, listedInvalid: Int = 1_000) async throws -> LeadImportSession {
+        let upload = try await store.beginImport(campaignID: campaignID, now: clock.now())
+        return LeadImportSession(store: store, clock: clock, upload: upload, format: format, chunk: chunk, listedInvalid: listedInvalid)
+    }
+
+    private init(store: Store, clock: any WallClock, upload: LeadImport, format: Format, chunk: Int, listedInvalid: Int) {
+        self.store = store
+        self.clock = clock
+        self.upload = upload
+        self.format = format
+        self.chunk = chunk
+        self.listedInvalid = listedInvalid
+        pending.reserveCapacity(chunk)
+    }
+
+    /// Throws `LeadStreamError` for a body that cannot be read.
+    public func feed(_ bytes: some Sequence<UInt8>) async throws {
+        switch format {
+        case .csv: try await take(try csv.feed(bytes))
+        case .json: try await take(try json.feed(bytes).map(decode))
+        }
+    }
+
+    public func finish() async throws -> Summary {
+        switch format {
+        case .csv: try await take(try csv.finish())
+        case .json: try json.finish()
+        }
+        if !pending.isEmpty { try await flush() }
+        try await writing?.value
+        writing = nil
+        let counts = try await store.commitImport(upload, received: summary.received, invalid: summary.invalidCount, now: clock.now())
+        summary.added = counts.added
+        summary.duplicates = counts.duplicates
+        return summary
+    }
+
+    /// Removes everything staged so far.
+    public func abort() async {
+        _ = try? await writing?.value
+        try? await store.abortImport(upload)
+    }
+
+    private func decode(_ element: [UInt8]) throws -> LeadInput {
+        guard let value = try? decoder.decode(JSONValue.self, from: Data(element)) else {
+            throw LeadStreamError.malformedJSON(element: summary.received + pending.count)
+        }
+        return LeadInput(json: value)
+    }
+
+    private func take(_ inputs: [LeadInput]) async throws {
+        for input in inputs {
+            switch input.validated(index: summary.received) {
+            case .success(let lead): pending.append(lead)
+            case .failure(let problem):
+                summary.invalidCount += 1
+                if summary.invalid.count < listedInvalid { summary.invalid.append(problem) }
+            }
+            summary.received += 1
+        }
+        if pending.count >= chunk { try await flush() }
+    }
+
+    private func flush() async throws {
+        try await writing?.value
+        let (batch, store, upload, now) = (pending, store, upload, clock.now())
+        writing = Task { try await store.stage(batch, in: upload, now: now) }
+        pending.removeAll(keepingCapacity: true)
+    }
+}
