@@ -142,11 +142,9 @@ public final class Dialer: Service, Sendable {
         let result: DialResult
         if let provider = providers.provider(named: claim.provider) {
             logger.debug("dialing", metadata: ["from": "\(claim.from)", "to": "\(claim.to)", "provider": "\(claim.provider)"])
-            let campaign = try? await store.campaignSettings(id: claim.campaignID)
             result = await provider.dial(DialRequest(
                 attemptID: claim.attemptID, callID: claim.callID, attemptNumber: claim.attemptNumber, from: claim.from, to: claim.to,
-                ringTimeout: campaign?.ringTimeout ?? CampaignSettings.defaultRingTimeout,
-                maxDuration: campaign?.maxCallDuration ?? CampaignSettings.defaultMaxCallDuration, fields: claim.fields))
+                ringTimeout: claim.ringTimeout, maxDuration: claim.maxDuration, fields: claim.fields))
         } else {
             result = DialResult(outcome: .failed, endedAt: clock.now(), detail: "provider \(claim.provider) is not configured on this server")
         }

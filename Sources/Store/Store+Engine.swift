@@ -13,6 +13,8 @@ public struct ClaimedAttempt: Sendable, Equatable {
     public var provider: String
     public var to: String
     public var dialAt: Date
+    public var ringTimeout: TimeInterval
+    public var maxDuration: TimeInterval
     public var fields: [String: JSONValue]
 }
 
@@ -94,40 +96,52 @@ extension Store {
                 if !deferred { break }
             }
 
-            let assignments = Pacer.assign(count: eligible.count, numbers: &loads, now: now, horizon: limits.horizon)
             var claimed: [ClaimedAttempt] = []
-            for (lead, slot) in zip(eligible, assignments) {
-                let from = loads[slot.numberIndex].number
-                let attemptNumber = lead.attempts + 1
-                let callID = lead.callID ?? Identifier.make("call_")
-                if lead.callID == nil {
-                    try await db.raw("""
+            let assignments = Pacer.assign(count: eligible.count, numbers: &loads, now: now, horizon: limits.horizon)
+            guard !eligible.isEmpty else { return [] }
+            // Set-based writes: one statement per step for the whole batch.
+            struct Claim { var lead: Due; var from: String; var dialAt: Date; var callID: String }
+            let claims = zip(eligible, assignments).map { lead, slot in
+                Claim(lead: lead, from: loads[slot.numberIndex].number, dialAt: slot.dialAt, callID: lead.callID ?? Identifier.make("call_"))
+            }
+            for chunk in claims.chunked(500) {
+                let new = chunk.filter { $0.lead.callID == nil }
+                if !new.isEmpty {
+                    var insert: SQLQueryString = """
                         INSERT INTO calls (id, organization_id, tenant_id, user_id, campaign_id, lead_id, agent_id, from_number, to_number,
-                          status, attempts, created_at, updated_at)
-                        VALUES (\(bind: callID), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
-                          \(bind: campaign.id), \(bind: lead.id), \(bind: settings.agentID), \(bind: from), \(bind: lead.phone), 'ongoing', 0,
-                          \(bind: now.epoch), \(bind: now.epoch))
-                        """).run()
-                } else {
-                    try await db.raw("UPDATE calls SET status = 'ongoing', from_number = \(bind: from), updated_at = \(bind: now.epoch) WHERE id = \(bind: callID)").run()
+                          status, attempts, created_at, updated_at) VALUES
+                        """
+                    for (i, c) in new.enumerated() {
+                        insert += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: c.callID), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID), \(bind: campaign.id), \(bind: c.lead.id), \(bind: settings.agentID), \(bind: c.from), \(bind: c.lead.phone), 'ongoing', 0, \(literal: now.epoch), \(literal: now.epoch))"
+                    }
+                    try await db.raw(insert).run()
                 }
-                let provider = providers[from] ?? "simulator"
-                let row = try await db.raw("""
-                    INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at)
-                    VALUES (\(bind: callID), \(bind: campaign.id), \(bind: lead.id), \(bind: attemptNumber), \(bind: from), \(bind: lead.phone),
-                      \(bind: provider), 'dialing', \(bind: now.epoch), \(bind: slot.dialAt.epoch))
-                    RETURNING id
-                    """).first()
-                let attemptID = Int64(try row!.int("id"))
-                try await db.raw("""
-                    UPDATE leads SET state = 'dialing', claim_id = \(bind: attemptID), lease_until = \(bind: slot.dialAt.epoch + limits.lease),
-                      attempts = \(bind: attemptNumber), call_id = \(bind: callID)
-                    WHERE id = \(bind: lead.id)
+                let again = chunk.filter { $0.lead.callID != nil }
+                if !again.isEmpty {
+                    try await db.raw(Self.values("v", ["id", "from_number"], again.map { [$0.callID, $0.from] }) + """
+                         UPDATE calls SET status = 'ongoing', from_number = v.from_number, updated_at = \(literal: now.epoch) FROM v WHERE calls.id = v.id
+                        """).run()
+                }
+                var insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) VALUES "
+                for (i, c) in chunk.enumerated() {
+                    insert += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: c.callID), \(bind: campaign.id), \(bind: c.lead.id), \(bind: c.lead.attempts + 1), \(bind: c.from), \(bind: c.lead.phone), \(bind: providers[c.from] ?? "simulator"), 'dialing', \(literal: now.epoch), \(literal: c.dialAt.epoch))"
+                }
+                insert += " RETURNING id, lead_id"
+                var attemptIDs: [Int64: Int64] = [:]
+                for row in try await db.raw(insert).all() { attemptIDs[Int64(try row.int("lead_id"))] = Int64(try row.int("id")) }
+                try await db.raw(Self.values("v", ["id", "claim_id", "lease_until", "call_id"], chunk.map {
+                    [$0.lead.id, attemptIDs[$0.lead.id], $0.dialAt.epoch + limits.lease, $0.callID]
+                }) + """
+                     UPDATE leads SET state = 'dialing', claim_id = v.claim_id, lease_until = v.lease_until, attempts = attempts + 1, call_id = v.call_id
+                    FROM v WHERE leads.id = v.id
                     """).run()
-                let fields = try lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
-                claimed.append(ClaimedAttempt(attemptID: attemptID, leadID: lead.id, callID: callID, campaignID: campaign.id,
-                                              attemptNumber: attemptNumber, from: from, provider: provider, to: lead.phone,
-                                              dialAt: slot.dialAt, fields: fields))
+                for c in chunk {
+                    let fields = try c.lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
+                    claimed.append(ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.id,
+                                                  attemptNumber: c.lead.attempts + 1, from: c.from, provider: providers[c.from] ?? "simulator",
+                                                  to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
+                                                  maxDuration: settings.maxCallDuration, fields: fields))
+                }
             }
             let used = Set(claimed.map(\.from))
             for load in loads where used.contains(load.number) {
@@ -171,51 +185,77 @@ extension Store {
         guard !completions.isEmpty else { return [] }
         return try await database.write { db in
             var touched: Set<String> = []
+            let ids = Set(completions.map(\.attempt.campaignID))
             var campaigns: [String: CampaignRecord] = [:]
-            for completion in completions {
-                let attempt = completion.attempt
-                let result = completion.result
-                let ended = try await db.raw("""
-                    UPDATE attempts SET status = 'ended', outcome = \(bind: result.outcome.rawValue), detail = \(bind: result.detail),
-                      provider_call_id = \(bind: result.providerCallID), answered_at = \(bind: result.answeredAt?.epoch),
-                      ended_at = \(bind: result.endedAt.epoch), duration_sec = \(bind: result.duration)
-                    WHERE id = \(bind: attempt.attemptID) AND status = 'dialing' RETURNING id
-                    """).first()
-                guard ended != nil else { continue }
-                touched.insert(attempt.campaignID)
-                if campaigns[attempt.campaignID] == nil {
-                    campaigns[attempt.campaignID] = try await db.raw("SELECT * FROM campaigns WHERE id = \(bind: attempt.campaignID)").first().map(Self.campaign)
+            for row in try await db.raw("SELECT * FROM campaigns WHERE id IN (\(binds: Array(ids)))").all() {
+                let campaign = try Self.campaign(row)
+                campaigns[campaign.id] = campaign
+            }
+            for chunk in completions.chunked(400) {
+                // Only attempts still `dialing` end here; one already settled (by a reaper) is left.
+                let ended = try await db.raw(Self.values("v", ["id", "outcome", "detail", "provider_call_id", "answered_at", "ended_at", "duration_sec"], chunk.map {
+                    [$0.attempt.attemptID, $0.result.outcome.rawValue, $0.result.detail, $0.result.providerCallID, $0.result.answeredAt?.epoch,
+                     $0.result.endedAt.epoch, $0.result.duration]
+                }) + """
+                     UPDATE attempts SET status = 'ended', outcome = v.outcome, detail = v.detail, provider_call_id = v.provider_call_id,
+                      answered_at = v.answered_at, ended_at = v.ended_at, duration_sec = v.duration_sec
+                    FROM v WHERE attempts.id = v.id AND attempts.status = 'dialing' RETURNING attempts.id
+                    """).all()
+                let live = Set(try ended.map { Int64(try $0.int("id")) })
+                var retries: [[any Encodable & Sendable]] = []
+                var finals: [[any Encodable & Sendable]] = []
+                var calls: [[any Encodable & Sendable]] = []
+                for completion in chunk where live.contains(completion.attempt.attemptID) {
+                    let attempt = completion.attempt
+                    let result = completion.result
+                    touched.insert(attempt.campaignID)
+                    // A deleted campaign's leads are gone; its attempts and calls remain history.
+                    let campaign = campaigns[attempt.campaignID]
+                    let policy = campaign?.settings.effectiveRetry ?? .noRetries
+                    var decision = policy.decide(outcome: result.outcome, attempt: attempt.attemptNumber, now: result.endedAt)
+                    if case .retry(let at) = decision, let campaign, at >= campaign.endAt || !campaign.status.isLive { decision = .final(result.outcome) }
+                    switch decision {
+                    case .retry(let at): retries.append([attempt.leadID, attempt.attemptID, at.epoch, result.outcome.rawValue])
+                    case .final(let outcome): finals.append([attempt.leadID, attempt.attemptID, outcome.rawValue])
+                    }
+                    let retrying = if case .retry = decision { true } else { false }
+                    calls.append([attempt.callID, retrying ? "retry_scheduled" : "ended", result.outcome.rawValue, attempt.attemptNumber,
+                                  result.duration, result.detail, result.endedAt.epoch])
                 }
-                // A deleted campaign's leads are gone; its attempts and calls remain history.
-                let campaign = campaigns[attempt.campaignID]
-                let policy = campaign?.settings.effectiveRetry ?? .noRetries
-                var decision = policy.decide(outcome: result.outcome, attempt: attempt.attemptNumber, now: result.endedAt)
-                if case .retry(let at) = decision, let campaign, at >= campaign.endAt || !campaign.status.isLive { decision = .final(result.outcome) }
-                let retrying: Bool
-                switch decision {
-                case .retry(let at):
-                    retrying = true
-                    try await db.raw("""
-                        UPDATE leads SET state = 'queued', due_at = \(bind: at.epoch), due_reason = 'retry', last_outcome = \(bind: result.outcome.rawValue),
-                          claim_id = NULL, lease_until = NULL
-                        WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing'
-                        """).run()
-                case .final(let outcome):
-                    retrying = false
-                    try await db.raw("""
-                        UPDATE leads SET state = 'done', last_outcome = \(bind: outcome.rawValue), claim_id = NULL, lease_until = NULL
-                        WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing'
+                // The fence: a lead moves only if this attempt still holds its claim.
+                if !retries.isEmpty {
+                    try await db.raw(Self.values("v", ["id", "claim_id", "due_at", "outcome"], retries) + """
+                         UPDATE leads SET state = 'queued', due_at = v.due_at, due_reason = 'retry', last_outcome = v.outcome, claim_id = NULL, lease_until = NULL
+                        FROM v WHERE leads.id = v.id AND leads.claim_id = v.claim_id AND leads.state = 'dialing'
                         """).run()
                 }
-                try await db.raw("""
-                    UPDATE calls SET status = \(bind: retrying ? "retry_scheduled" : "ended"), outcome = \(bind: result.outcome.rawValue),
-                      attempts = \(bind: attempt.attemptNumber), duration_sec = duration_sec + \(bind: result.duration),
-                      detail = \(bind: result.detail), updated_at = \(bind: result.endedAt.epoch)
-                    WHERE id = \(bind: attempt.callID)
-                    """).run()
+                if !finals.isEmpty {
+                    try await db.raw(Self.values("v", ["id", "claim_id", "outcome"], finals) + """
+                         UPDATE leads SET state = 'done', last_outcome = v.outcome, claim_id = NULL, lease_until = NULL
+                        FROM v WHERE leads.id = v.id AND leads.claim_id = v.claim_id AND leads.state = 'dialing'
+                        """).run()
+                }
+                if !calls.isEmpty {
+                    try await db.raw(Self.values("v", ["id", "status", "outcome", "attempts", "duration", "detail", "updated_at"], calls) + """
+                         UPDATE calls SET status = v.status, outcome = v.outcome, attempts = v.attempts, duration_sec = duration_sec + v.duration,
+                          detail = v.detail, updated_at = v.updated_at
+                        FROM v WHERE calls.id = v.id
+                        """).run()
+                }
             }
             return touched
         }
+    }
+
+    /// `WITH name(columns) AS (VALUES (…), (…))`: a batch of rows to join an UPDATE against, in
+    /// the SQL that SQLite and PostgreSQL share.
+    static func values(_ name: String, _ columns: [String], _ rows: [[any Encodable & Sendable]]) -> SQLQueryString {
+        var sql: SQLQueryString = "WITH \(unsafeRaw: name)(\(unsafeRaw: columns.joined(separator: ", "))) AS (VALUES "
+        for (i, row) in rows.enumerated() {
+            sql += "\(unsafeRaw: i == 0 ? "" : ", ")(\(binds: row))"
+        }
+        sql += ")"
+        return sql
     }
 
     /// Keeps the engine's in-flight claims alive.
@@ -245,7 +285,8 @@ extension Store {
                 claims.append(ClaimedAttempt(
                     attemptID: Int64(try row.int("id")), leadID: Int64(try row.int("lead_id")), callID: try row.string("call_id"),
                     campaignID: try row.string("campaign_id"), attemptNumber: try row.int("attempt"), from: try row.string("from_number"),
-                    provider: try row.string("provider"), to: try row.string("to_number"), dialAt: try row.date("dial_at"), fields: fields))
+                    provider: try row.string("provider"), to: try row.string("to_number"), dialAt: try row.date("dial_at"),
+                    ringTimeout: CampaignSettings.defaultRingTimeout, maxDuration: CampaignSettings.defaultMaxCallDuration, fields: fields))
             }
             if !claims.isEmpty {
                 let ids = claims.map(\.attemptID)
@@ -313,13 +354,3 @@ extension Store {
     }
 }
 
-extension Store {
-    /// A campaign's settings by id alone, for the engine (which works across organizations).
-    public func campaignSettings(id: String) async throws -> CampaignSettings? {
-        try await database.read { db in
-            try await db.raw("SELECT settings FROM campaigns WHERE id = \(bind: id)").first().map {
-                try Coding.decode(CampaignSettings.self, try $0.string("settings"))
-            }
-        }
-    }
-}

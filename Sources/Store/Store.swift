@@ -61,3 +61,10 @@ extension SQLRow {
     func date(_ column: String) throws -> Date { Date(epoch: try double(column)) }
     func optionalDate(_ column: String) throws -> Date? { try decode(column: column, as: Double?.self).map(Date.init(epoch:)) }
 }
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
