@@ -88,17 +88,56 @@ public struct SimulatorProvider: TelephonyProvider {
     }
 }
 
-/// The simulator's memory of every dial it received: what a real carrier's call list is to
-/// reconciliation.
+/// The simulator's memory of the dials it received: what a real carrier's call list is to
+/// reconciliation. It answers for the most recent `capacity` dials (reconciliation asks about
+/// claims whose lease lapsed minutes ago, never about old ones), in compact entries, so a
+/// million-call campaign does not grow the process.
 public final class SimulatorDialLog: Sendable {
-    private let entries = Locked<[Int64: ProviderCallStatus]>([:])
-    public init() {}
+    private struct Entry {
+        var outcome: Outcome?
+        var answeredAt: Double?
+        var endedAt: Double
+        var duration: Double
+    }
+    private struct State {
+        var entries: [Int64: Entry] = [:]
+        var order: [Int64] = []
+        var head = 0
+        var total = 0
+    }
+    private let state = Locked(State())
+    private let capacity: Int
 
-    func placed(attemptID: Int64) { entries.withLock { $0[attemptID] = .inProgress } }
-    func ended(attemptID: Int64, result: DialResult) { entries.withLock { $0[attemptID] = .ended(result) } }
-    func status(attemptID: Int64) -> ProviderCallStatus { entries.withLock { $0[attemptID] ?? .unknown } }
+    public init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
 
-    /// How many times each attempt was dialed is exactly once by construction here; the count
-    /// of dials is what tests and benchmarks read.
-    public var count: Int { entries.withLock { $0.count } }
+    func placed(attemptID: Int64) {
+        state.withLock { state in
+            state.total += 1
+            state.entries[attemptID] = Entry(outcome: nil, answeredAt: nil, endedAt: 0, duration: 0)
+            if state.order.count < capacity { state.order.append(attemptID); return }
+            // A ring of the last `capacity` ids: the oldest goes.
+            state.entries[state.order[state.head]] = nil
+            state.order[state.head] = attemptID
+            state.head = (state.head + 1) % capacity
+        }
+    }
+
+    func ended(attemptID: Int64, result: DialResult) {
+        state.withLock { state in
+            guard state.entries[attemptID] != nil else { return }
+            state.entries[attemptID] = Entry(outcome: result.outcome, answeredAt: result.answeredAt?.timeIntervalSince1970,
+                                             endedAt: result.endedAt.timeIntervalSince1970, duration: result.duration)
+        }
+    }
+
+    func status(attemptID: Int64) -> ProviderCallStatus {
+        guard let entry = state.withLock({ $0.entries[attemptID] }) else { return .unknown }
+        guard let outcome = entry.outcome else { return .inProgress }
+        return .ended(DialResult(outcome: outcome, providerCallID: "SIM\(attemptID)", answeredAt: entry.answeredAt.map(Date.init(timeIntervalSince1970:)),
+                                 endedAt: Date(timeIntervalSince1970: entry.endedAt), duration: entry.duration,
+                                 detail: "simulator: \(outcome.rawValue)"))
+    }
+
+    /// Dials received since the start, for tests and benchmarks.
+    public var count: Int { state.withLock { $0.total } }
 }

@@ -8,10 +8,7 @@ import Testing
 @Suite struct CampaignFlowTests {
     @Test func dialsRetriesAndReports() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [
                 ["phone_number": "+15550000001", "first_name": "Ana", "simulate": "completed"],
                 ["phone_number": "+15550000002", "simulate": "busy,completed"],
@@ -122,10 +119,7 @@ import Testing
 
     @Test func duplicatesAreDialedOnceAndInvalidLeadsReported() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let reply = try await client.post("/v1/voice/campaigns", key: key, [
                 "voice_agent_id": .string(agent), "agent_outbound_number": .string(number),
                 "calling_hours": ["start": "00:00", "end": "24:00"],

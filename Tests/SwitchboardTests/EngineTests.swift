@@ -7,10 +7,7 @@ import Testing
     @Test func recipientLocalCallingHours() async throws {
         // 03:00 UTC: 22:00 in New York, 12:00 in Tokyo (the campaign's zone for unknown numbers).
         let harness = Harness(start: Date(timeIntervalSince1970: 1_768_532_400))
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let reply = try await client.post("/v1/voice/campaigns", key: key, [
                 "voice_agent_id": .string(agent), "agent_outbound_number": .string(number), "timezone": "Asia/Tokyo",
                 "leads": [["phone_number": "+12125550100", "simulate": "completed"], ["phone_number": "+15550000001", "simulate": "completed"]],
@@ -30,10 +27,7 @@ import Testing
 
     @Test func waitsForTheWindowAndEndsAtItsEnd() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let later = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001", "simulate": "completed"]],
                                                   ["campaign_begin_time": "2026-01-15T16:00:00Z"])
             let status = try await client.campaignStatus(later, key: key)
@@ -63,10 +57,7 @@ import Testing
 
     @Test func pausedCampaignsDoNotDialUntilResumed() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001"]],
                                                      ["campaign_begin_time": "2026-01-15T15:10:00Z"])
             _ = try await client.post("/v1/voice/campaigns/\(campaign)/pause", key: key, [:])
@@ -141,10 +132,7 @@ import Testing
 
     @Test func uploadsLeadsAsJSONOrCSVAllOrNothing() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [],
                                                      ["campaign_begin_time": "2026-01-16T15:00:00Z"])
             let path = "/v1/voice/campaigns/\(campaign)/leads"
@@ -176,10 +164,7 @@ import Testing
 
     @Test func deletingACampaignKeepsItsCallHistory() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001", "simulate": "completed"]])
             try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
             let deleted = try await client.request(.delete, "/v1/voice/campaigns/\(campaign)", key: key)

@@ -53,6 +53,16 @@ struct Harness {
     }
 }
 
+extension Harness {
+    /// The usual start: a member key, the app, and an agent and a simulator number to dial from.
+    func runWithAgentAndNumber(_ body: @Sendable @escaping (Client, _ key: String, _ agent: String, _ number: String) async throws -> Void) async throws {
+        let key = try await key()
+        try await run { client in
+            try await body(client, key, try await client.agent(key: key), try await client.number(key: key))
+        }
+    }
+}
+
 /// A JSON client over HummingbirdTesting.
 struct Client: Sendable {
     let client: any TestClientProtocol

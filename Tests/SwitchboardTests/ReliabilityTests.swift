@@ -124,4 +124,19 @@ import TelephonySimulator
         #expect(progress.completed == 1)
         await fixture.close()
     }
+
+    @Test func theSimulatorAnswersForRecentDialsOnly() async throws {
+        let clock = ManualClock(testStart)
+        let log = SimulatorDialLog(capacity: 2)
+        let simulator = SimulatorProvider(timeScale: 0, clock: clock, log: log)
+        for id in Int64(1)...3 {
+            _ = await simulator.dial(DialRequest(attemptID: id, callID: "call_\(id)", attemptNumber: 1, from: "+15175550001", to: "+15550000072",
+                                                 ringTimeout: 30, maxDuration: 600, fields: [:]))
+        }
+        #expect(await simulator.status(ofAttempt: 1) == .unknown)
+        guard case .ended(let result) = await simulator.status(ofAttempt: 3) else { Issue.record("attempt 3 forgotten"); return }
+        #expect(result.outcome == .busy) // the default mix: 72 is busy
+        #expect(log.count == 3)
+    }
 }
+

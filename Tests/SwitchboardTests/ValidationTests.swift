@@ -40,10 +40,7 @@ import Testing
 
     @Test func rejectsBadCampaignsAndWritesNothing() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             for (name, change, message) in Self.cases {
                 let reply = try await client.post("/v1/voice/campaigns", key: key, Self.body(agent: agent, number: number, change))
                 #expect(reply.status == .badRequest, "\(name)")
@@ -63,10 +60,7 @@ import Testing
 
     @Test func timestampsWithAndWithoutOffsets() async throws {
         let harness = Harness()
-        let key = try await harness.key()
-        try await harness.run { client in
-            let agent = try await client.agent(key: key)
-            let number = try await client.number(key: key)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
             let reply = try await client.post("/v1/voice/campaigns", key: key, Self.body(agent: agent, number: number) {
                 $0["campaign_begin_time"] = "2026-01-20T09:00:00-05:00"
                 $0["campaign_end_time"] = "2026-01-21T14:00:00.5"
