@@ -16,9 +16,3 @@ public protocol DatabaseProvider: Sendable {
     func close() async
 }
 
-/// Raised by the store when the database cannot be reached or answered with an error the
-/// caller cannot fix; the server maps it to 503.
-public struct DatabaseUnavailable: Error, CustomStringConvertible {
-    public var underlying: any Error
-    public var description: String { "database unavailable: \(underlying)" }
-}

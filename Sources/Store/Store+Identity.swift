@@ -29,13 +29,6 @@ extension Store {
         }
     }
 
-    /// Whether a user exists in an organization (an admin acting for another user).
-    public func userExists(organizationID: String, userID: String) async throws -> Bool {
-        try await database.read { db in
-            try await db.raw("SELECT 1 AS ok FROM users WHERE organization_id = \(bind: organizationID) AND id = \(bind: userID)").first() != nil
-        }
-    }
-
     func ensureIdentity(_ db: any SQLDatabase, organizationID: String, tenantID: String, userID: String, now: Date) async throws {
         try await db.raw("INSERT INTO organizations (id, created_at) VALUES (\(bind: organizationID), \(bind: now.epoch)) ON CONFLICT DO NOTHING").run()
         try await db.raw("INSERT INTO tenants (organization_id, id, created_at) VALUES (\(bind: organizationID), \(bind: tenantID), \(bind: now.epoch)) ON CONFLICT DO NOTHING").run()

@@ -26,7 +26,6 @@ public struct Store: Sendable {
 public enum StoreError: Error, Equatable, Sendable {
     /// A unique value is taken (an id, a phone number).
     case conflict(String)
-    case notFound
 }
 
 // MARK: - Encoding helpers shared by the store's files

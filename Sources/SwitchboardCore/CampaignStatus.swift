@@ -15,6 +15,4 @@ public enum DueReason: String, Sendable, Codable {
     case retry
     /// Outside calling hours in the recipient's time zone.
     case callingHours = "calling_hours"
-    /// Over the per-number attempt caps.
-    case attemptCap = "attempt_cap"
 }

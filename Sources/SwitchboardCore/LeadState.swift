@@ -10,27 +10,4 @@ public enum LeadState: String, Sendable, Codable, CaseIterable {
     case notCalled = "not_called"
     /// Terminal: on the organization's suppression list; never dialed.
     case suppressed
-
-    public var isTerminal: Bool { self == .done || self == .notCalled || self == .suppressed }
-}
-
-/// The status a client sees for a lead, derived from its state, attempts and last outcome.
-public enum LeadStatus: String, Sendable, Codable {
-    case pending
-    case inProgress = "in_progress"
-    case retryScheduled = "retry_scheduled"
-    case completed
-    case exhausted
-    case notCalled = "not_called"
-    case suppressed
-
-    public init(state: LeadState, attempts: Int, lastOutcome: Outcome?) {
-        switch state {
-        case .queued: self = attempts == 0 ? .pending : .retryScheduled
-        case .dialing: self = .inProgress
-        case .done: self = lastOutcome == .completed ? .completed : .exhausted
-        case .notCalled: self = .notCalled
-        case .suppressed: self = .suppressed
-        }
-    }
 }

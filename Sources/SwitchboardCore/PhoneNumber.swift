@@ -74,8 +74,7 @@ public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension StringProtocol {
-    public func trimmedWhitespace() -> Substring { trimmingWhitespace() }
-    func trimmingWhitespace() -> Substring {
+    public func trimmingWhitespace() -> Substring {
         let scalars = self[...]
         let start = scalars.firstIndex(where: { !$0.isWhitespace }) ?? scalars.endIndex
         let end = scalars.lastIndex(where: { !$0.isWhitespace }).map { scalars.index(after: $0) } ?? start

@@ -53,7 +53,7 @@ public struct SimulatorProvider: TelephonyProvider {
 
     static func scriptedOutcome(_ request: DialRequest) -> Outcome? {
         guard let script = request.fields["simulate"]?.text else { return nil }
-        let steps = script.split(separator: ",").compactMap { Outcome(lenient: String($0.trimmedWhitespace())) }
+        let steps = script.split(separator: ",").compactMap { Outcome(lenient: String($0.trimmingWhitespace())) }
         guard let last = steps.last else { return nil }
         return request.attemptNumber <= steps.count ? steps[request.attemptNumber - 1] : last
     }

@@ -181,7 +181,6 @@ struct VoiceCampaignsController {
                 switch progress.nextDueReason {
                 case .retry: reason = "waiting_retries"
                 case .callingHours: reason = "calling_hours"
-                case .attemptCap: reason = "attempt_cap"
                 case .new, nil: reason = "scheduled"
                 }
             }

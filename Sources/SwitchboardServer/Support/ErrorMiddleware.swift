@@ -36,8 +36,6 @@ struct ErrorMiddleware: RouterMiddleware {
         case is NIOTooManyBytesError: return APIError(.contentTooLarge, "request body is too large")
         case let error as HTTPError: return APIError(error.status, error.body ?? error.status.reasonPhrase)
         case StoreError.conflict(let message): return APIError(.conflict, message)
-        case StoreError.notFound: return APIError(.notFound, "not found")
-        case is DatabaseUnavailable: return APIError(.serviceUnavailable, "database unavailable, try again shortly")
         default: return APIError(.internalServerError, "internal error")
         }
     }
