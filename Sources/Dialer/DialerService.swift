@@ -33,6 +33,10 @@ public final class Dialer: Service, Sendable {
     private let completionSignal = WakeSignal()
     private let inFlight = Locked<[Int64: ClaimedAttempt]>([:])
     private let finished = Locked<[AttemptCompletion]>([])
+    /// Cleared on graceful shutdown: no new claims.
+    private let claiming = Locked(true)
+    /// Set once every call in flight has ended: the outcome writer may return.
+    private let stopping = Locked(false)
 
     public init(store: Store, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(), logger: Logger) {
         self.store = store
@@ -59,15 +63,11 @@ public final class Dialer: Service, Sendable {
             while !inFlight.withLock({ $0.isEmpty }) {
                 await wakeSignal.wait(until: clock.now().addingTimeInterval(0.2), clock: clock)
             }
-            completionSignal.fire()
             stopping.withLock { $0 = true }
             completionSignal.fire()
         }
         logger.info("dialer stopped")
     }
-
-    private let stopping = Locked(false)
-    private let claiming = Locked(true)
 
     private func runClaims(group: inout DiscardingTaskGroup) async {
         var nextReap = Date.distantPast

@@ -105,12 +105,11 @@ extension Store {
         var inserted = 0
         // 3 binds a row; 1,000 rows stay far below SQLite's and PostgreSQL's bind limits.
         for start in stride(from: 0, to: leads.count, by: 1_000) {
-            var sql: SQLQueryString = "INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason) VALUES "
-            for (i, lead) in leads[start..<min(start + 1_000, leads.count)].enumerated() {
-                sql += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: campaignID), \(bind: lead.phone.e164), \(bind: lead.fieldsJSON), 'queued', \(literal: dueAt.epoch), 'new')"
+            let rows = leads[start..<min(start + 1_000, leads.count)].map {
+                [campaignID, $0.phone.e164, $0.fieldsJSON, "queued", dueAt.epoch, "new"] as [any Encodable & Sendable]
             }
-            sql += " ON CONFLICT DO NOTHING RETURNING id"
-            inserted += try await db.raw(sql).all().count
+            inserted += try await db.raw("INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason) VALUES "
+                                         + Self.rows(rows) + " ON CONFLICT DO NOTHING RETURNING id").all().count
         }
         return inserted
     }

@@ -53,11 +53,7 @@ extension Store {
             let free = min(limits.batch, settings.maxConcurrentCalls - (try live?.int("n") ?? 0))
             guard free > 0 else { return [] }
 
-            var loads = try await numberLoads(db, numbers: settings.numbers, callsPerSecond: settings.callsPerSecond)
-            var providers: [String: String] = [:]
-            for row in try await db.raw("SELECT phone_number, provider FROM phone_numbers WHERE phone_number IN (\(binds: settings.numbers))").all() {
-                providers[try row.string("phone_number")] = try row.string("provider")
-            }
+            var (loads, providers) = try await numberLoads(db, numbers: settings.numbers, callsPerSecond: settings.callsPerSecond)
             var probe = loads
             let capacity = Pacer.assign(count: free, numbers: &probe, now: now, horizon: limits.horizon).count
             guard capacity > 0 else { return [] }
@@ -107,14 +103,13 @@ extension Store {
             for chunk in claims.chunked(500) {
                 let new = chunk.filter { $0.lead.callID == nil }
                 if !new.isEmpty {
-                    var insert: SQLQueryString = """
+                    try await db.raw("""
                         INSERT INTO calls (id, organization_id, tenant_id, user_id, campaign_id, lead_id, agent_id, from_number, to_number,
                           status, attempts, created_at, updated_at) VALUES
-                        """
-                    for (i, c) in new.enumerated() {
-                        insert += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: c.callID), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID), \(bind: campaign.id), \(bind: c.lead.id), \(bind: settings.agentID), \(bind: c.from), \(bind: c.lead.phone), 'ongoing', 0, \(literal: now.epoch), \(literal: now.epoch))"
-                    }
-                    try await db.raw(insert).run()
+                        """ + Self.rows(new.map {
+                            [$0.callID, campaign.organizationID, campaign.tenantID, campaign.userID, campaign.id, $0.lead.id, settings.agentID,
+                             $0.from, $0.lead.phone, "ongoing", 0, now.epoch, now.epoch]
+                        })).run()
                 }
                 let again = chunk.filter { $0.lead.callID != nil }
                 if !again.isEmpty {
@@ -122,11 +117,11 @@ extension Store {
                          UPDATE calls SET status = 'ongoing', from_number = v.from_number, updated_at = \(literal: now.epoch) FROM v WHERE calls.id = v.id
                         """).run()
                 }
-                var insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) VALUES "
-                for (i, c) in chunk.enumerated() {
-                    insert += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: c.callID), \(bind: campaign.id), \(bind: c.lead.id), \(bind: c.lead.attempts + 1), \(bind: c.from), \(bind: c.lead.phone), \(bind: providers[c.from] ?? "simulator"), 'dialing', \(literal: now.epoch), \(literal: c.dialAt.epoch))"
-                }
-                insert += " RETURNING id, lead_id"
+                let insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) VALUES "
+                    + Self.rows(chunk.map {
+                        [$0.callID, campaign.id, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, providers[$0.from] ?? "simulator",
+                         "dialing", now.epoch, $0.dialAt.epoch]
+                    }) + " RETURNING id, lead_id"
                 var attemptIDs: [Int64: Int64] = [:]
                 for row in try await db.raw(insert).all() { attemptIDs[Int64(try row.int("lead_id"))] = Int64(try row.int("id")) }
                 try await db.raw(Self.values("v", ["id", "claim_id", "lease_until", "call_id"], chunk.map {
@@ -154,8 +149,8 @@ extension Store {
         }
     }
 
-    /// The numbers' current load, read inside the claim's transaction.
-    private func numberLoads(_ db: any SQLDatabase, numbers: [String], callsPerSecond: Double?) async throws -> [NumberLoad] {
+    /// The numbers' current load, and the carrier of each, read inside the claim's transaction.
+    private func numberLoads(_ db: any SQLDatabase, numbers: [String], callsPerSecond: Double?) async throws -> ([NumberLoad], providers: [String: String]) {
         var live: [String: Int] = [:]
         for row in try await db.raw("""
             SELECT from_number, COUNT(*) AS n FROM attempts WHERE status = 'dialing' AND from_number IN (\(binds: numbers)) GROUP BY from_number
@@ -163,18 +158,20 @@ extension Store {
             live[try row.string("from_number")] = try row.int("n")
         }
         let rows = try await db.raw("""
-            SELECT phone_number, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at FROM phone_numbers
+            SELECT phone_number, provider, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at FROM phone_numbers
             WHERE phone_number IN (\(binds: numbers))
             """).all()
         var byNumber: [String: NumberLoad] = [:]
+        var providers: [String: String] = [:]
         for row in rows {
             let number = try row.string("phone_number")
+            providers[number] = try row.string("provider")
             byNumber[number] = NumberLoad(number: number, inFlight: live[number] ?? 0, maxConcurrent: try row.int("max_concurrent_calls"),
                                           callsPerSecond: try callsPerSecond ?? row.double("calls_per_second"),
                                           nextSlotAt: try row.date("next_slot_at"), lastUsedAt: try row.date("last_used_at"))
         }
         // Keep the campaign's order so ties go to the outbound number first.
-        return numbers.compactMap { byNumber[$0] }
+        return (numbers.compactMap { byNumber[$0] }, providers)
     }
 
     /// Writes outcomes and the retry planner's decisions in one transaction. A completion whose
@@ -245,17 +242,6 @@ extension Store {
             }
             return touched
         }
-    }
-
-    /// `WITH name(columns) AS (VALUES (…), (…))`: a batch of rows to join an UPDATE against, in
-    /// the SQL that SQLite and PostgreSQL share.
-    static func values(_ name: String, _ columns: [String], _ rows: [[any Encodable & Sendable]]) -> SQLQueryString {
-        var sql: SQLQueryString = "WITH \(unsafeRaw: name)(\(unsafeRaw: columns.joined(separator: ", "))) AS (VALUES "
-        for (i, row) in rows.enumerated() {
-            sql += "\(unsafeRaw: i == 0 ? "" : ", ")(\(binds: row))"
-        }
-        sql += ")"
-        return sql
     }
 
     /// Keeps the engine's in-flight claims alive.

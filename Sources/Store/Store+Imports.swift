@@ -25,11 +25,8 @@ extension Store {
             try await db.raw("UPDATE lead_imports SET lease_until = \(bind: now.epoch + LeadImport.lease) WHERE id = \(bind: upload.id)").run()
             // 3 binds a row: 1,000 rows stay far below SQLite's and PostgreSQL's bind limits.
             for start in stride(from: 0, to: leads.count, by: 1_000) {
-                var sql: SQLQueryString = "INSERT INTO lead_staging (import_id, phone_number, fields) VALUES "
-                for (i, lead) in leads[start..<min(start + 1_000, leads.count)].enumerated() {
-                    sql += "\(unsafeRaw: i == 0 ? "" : ",")(\(bind: upload.id), \(bind: lead.phone.e164), \(bind: lead.fieldsJSON))"
-                }
-                try await db.raw(sql).run()
+                let rows = leads[start..<min(start + 1_000, leads.count)].map { [upload.id, $0.phone.e164, $0.fieldsJSON] as [any Encodable & Sendable] }
+                try await db.raw("INSERT INTO lead_staging (import_id, phone_number, fields) VALUES " + Self.rows(rows)).run()
             }
         }
     }

@@ -13,7 +13,7 @@ extension PhoneData {
         return table
     }()
 
-    private static let longestPrefix = 9
+    private static let longestPrefix = prefixTable.keys.map(\.count).max() ?? 0
 
     /// The country calling code that begins `digits` (codes are prefix-free).
     static func countryCode(prefixOf digits: some StringProtocol) -> String? {

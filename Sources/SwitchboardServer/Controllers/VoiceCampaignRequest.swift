@@ -38,10 +38,9 @@ struct VoiceCampaignRequest {
         }
 
         // The agent and every number must be the organization's own.
-        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == "voice" else {
+        guard try await store.agent(id: agentID, organizationID: owner.organizationID)?.type == "voice" else {
             throw APIError.badRequest("voice_agent_id \(agentID) is not a voice agent of this organization", field: "voice_agent_id")
         }
-        _ = agent
         let owned = Set(try await store.phoneNumbers(pool, organizationID: owner.organizationID).map(\.phoneNumber))
         guard owned.contains(outbound.e164) else {
             throw APIError.badRequest("agent_outbound_number \(outbound.e164) is not a phone number of this organization", field: "agent_outbound_number")

@@ -4,16 +4,9 @@ import NIOCore
 import SwitchboardCore
 
 extension JSONValue {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    func encoded() -> Data { (try? Self.encoder.encode(self)) ?? Data("null".utf8) }
-
+    /// Written by the core's JSON writer, like every other JSON Switchboard produces.
     func response(status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(data: encoded())))
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: jsonText)))
     }
 }
