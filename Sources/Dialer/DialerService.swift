@@ -87,9 +87,10 @@ public final class Dialer: Service, Sendable {
                     nextHeartbeat = now.addingTimeInterval(configuration.heartbeatInterval)
                 }
                 let (claims, next) = try await claimDue(now: now)
+                let claimedAt = ContinuousClock.now
                 for claim in claims {
                     inFlight.withLock { $0[claim.attemptID] = claim }
-                    group.addTask { await self.place(claim) }
+                    group.addTask { await self.place(claim, claimedAt: claimedAt) }
                 }
                 if !claims.isEmpty { continue }
                 if let next { wakeAt = min(wakeAt, max(next, now)) }
@@ -134,11 +135,21 @@ public final class Dialer: Service, Sendable {
 
     /// Dials one claimed attempt. Its `dialing` row is already committed, so a crash from
     /// here on leaves a record that reconciliation finds.
-    private func place(_ claim: ClaimedAttempt) async {
+    private func place(_ claim: ClaimedAttempt, claimedAt: ContinuousClock.Instant) async {
         var logger = self.logger
         logger[metadataKey: "call_id"] = "\(claim.callID)"
         logger[metadataKey: "attempt_id"] = "\(claim.attemptID)"
         if claim.dialAt > clock.now() { try? await clock.sleep(until: claim.dialAt) }
+        // A process that stalled (stopped, swapped out) for half its lease may have lost the
+        // claim to a reaper, which found no call and re-queued the lead. Dialing now could
+        // ring the lead twice; leaving it lets the reaper settle it. Real time, not the
+        // injected clock: this is about the process, not the schedule.
+        let waited = ContinuousClock.now - claimedAt
+        if waited > .seconds(configuration.limits.lease / 2 + configuration.limits.horizon) {
+            logger.warning("claim too old to dial safely; left to the reaper")
+            inFlight.withLock { $0[claim.attemptID] = nil }
+            return
+        }
         let result: DialResult
         if let provider = providers.provider(named: claim.provider) {
             logger.debug("dialing", metadata: ["from": "\(claim.from)", "to": "\(claim.to)", "provider": "\(claim.provider)"])

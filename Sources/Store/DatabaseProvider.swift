@@ -13,6 +13,16 @@ public protocol DatabaseProvider: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Appends rows of text (or NULL) to a table in one transaction, the fastest way the
+    /// backend has: multi-row INSERTs on SQLite, COPY on PostgreSQL.
+    func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws
     func close() async
 }
 
+/// The database cannot be reached (down, restarting, out of connections): the API answers 503
+/// and the dialer tries again, rather than either hanging.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { "database unavailable: \(reason)" }
+}

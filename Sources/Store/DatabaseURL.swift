@@ -9,7 +9,8 @@ public enum DatabaseURL {
         case unsupported(String)
         public var description: String {
             switch self {
-            case .unsupported(let url): "unsupported database URL \(url): use sqlite://PATH or sqlite://:memory:"
+            case .unsupported(let url):
+                "unsupported database URL \(url): use sqlite://PATH, sqlite://:memory: or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
             }
         }
     }
@@ -19,6 +20,9 @@ public enum DatabaseURL {
             let path = String(url.dropFirst("sqlite://".count))
             guard !path.isEmpty else { throw Failure.unsupported(url) }
             return try await SQLiteProvider.open(path: path, logger: logger)
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return try await PostgresProvider.open(url: url, logger: logger)
         }
         throw Failure.unsupported(url)
     }

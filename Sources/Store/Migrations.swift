@@ -19,11 +19,13 @@ public enum Migrations {
     @discardableResult
     public static func run(on database: any DatabaseProvider) async throws -> [Int] {
         try await database.write { db in
+            try await lock(db, database.flavor)
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").run()
         }
         var applied: [Int] = []
         for migration in all {
             let didApply = try await database.write { db -> Bool in
+                try await lock(db, database.flavor)
                 let done = try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").first()
                 guard done == nil else { return false }
                 for statement in migration.statements(database.flavor) {
@@ -38,6 +40,13 @@ public enum Migrations {
             if didApply { applied.append(migration.version) }
         }
         return applied
+    }
+
+    /// Several processes may start at once against one PostgreSQL: a transaction-scoped
+    /// advisory lock lets one migrate while the others wait, then find the work done. (SQLite's
+    /// `BEGIN IMMEDIATE` already serializes writers.)
+    private static func lock(_ db: any SQLDatabase, _ flavor: SQLFlavor) async throws {
+        if flavor == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(7265001)").run() }
     }
 }
 

@@ -71,6 +71,18 @@ public final class SQLiteProvider: DatabaseProvider {
         }
     }
 
+    public func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws {
+        guard !rows.isEmpty else { return }
+        // SQLite's default limit is 32,766 binds a statement.
+        let perStatement = max(1, 30_000 / max(1, columns.count))
+        try await write { db in
+            for chunk in rows.chunked(perStatement) {
+                let values = Store.rows(chunk.map { $0.map { $0 as any Encodable & Sendable } })
+                try await db.raw("INSERT INTO \(ident: table) (\(unsafeRaw: columns.joined(separator: ", "))) VALUES " + values).run()
+            }
+        }
+    }
+
     public func close() async {
         for reader in readers { try? await reader.connection.close() }
         try? await writer.close()

@@ -49,6 +49,13 @@ extension Store {
     public func claim(_ campaign: CampaignRecord, limits: ClaimLimits, now: Date) async throws -> [ClaimedAttempt] {
         let settings = campaign.settings
         return try await database.write { db in
+            if database.flavor == .postgres {
+                // Dialers in other processes claim too. Caps and pacing are global because
+                // every claim for a campaign, or from one of its numbers, holds these row locks
+                // until it commits: the counts below are exact, and `next_slot_at` never races.
+                try await db.raw("SELECT id FROM campaigns WHERE id = \(bind: campaign.id) FOR UPDATE").run()
+                try await db.raw("SELECT id FROM phone_numbers WHERE phone_number IN (\(binds: settings.numbers)) ORDER BY phone_number FOR UPDATE").run()
+            }
             let live = try await db.raw("SELECT COUNT(*) AS n FROM attempts WHERE campaign_id = \(bind: campaign.id) AND status = 'dialing'").first()
             let free = min(limits.batch, settings.maxConcurrentCalls - (try live?.int("n") ?? 0))
             guard free > 0 else { return [] }
@@ -62,14 +69,8 @@ extension Store {
             var eligible: [Due] = []
             // A few rounds: leads deferred for their hours leave room for the next ones.
             for _ in 0..<4 where eligible.count < capacity {
-                var select: SQLQueryString = """
-                    SELECT id, phone_number, fields, attempts, call_id FROM leads
-                    WHERE campaign_id = \(bind: campaign.id) AND state = 'queued' AND due_at <= \(bind: now.epoch)
-                    """
-                // Leads chosen in an earlier round are still `queued` until written below.
-                if !eligible.isEmpty { select += " AND id NOT IN (\(binds: eligible.map(\.id)))" }
-                select += " ORDER BY due_at LIMIT \(literal: capacity - eligible.count)"
-                let rows = try await db.raw(select).all()
+                let rows = try await db.raw(dueLeads(campaignID: campaign.id, now: now, excluding: eligible.map(\.id),
+                                                     limit: capacity - eligible.count)).all()
                 if rows.isEmpty { break }
                 var deferred = false
                 for row in rows {
@@ -149,6 +150,20 @@ extension Store {
         }
     }
 
+    /// The claim's read of the queue: served in order by the partial index `leads_queue`, no
+    /// sort (a test checks the plan). On PostgreSQL, rows another transaction holds are skipped.
+    public func dueLeads(campaignID: String, now: Date, excluding chosen: [Int64], limit: Int) -> SQLQueryString {
+        var select: SQLQueryString = """
+            SELECT id, phone_number, fields, attempts, call_id FROM leads
+            WHERE campaign_id = \(bind: campaignID) AND state = 'queued' AND due_at <= \(bind: now.epoch)
+            """
+        // Leads chosen in an earlier round are still `queued` until the claim writes them.
+        if !chosen.isEmpty { select += " AND id NOT IN (\(binds: chosen))" }
+        select += " ORDER BY due_at LIMIT \(literal: limit)"
+        if database.flavor == .postgres { select += " FOR UPDATE SKIP LOCKED" }
+        return select
+    }
+
     /// The numbers' current load, and the carrier of each, read inside the claim's transaction.
     private func numberLoads(_ db: any SQLDatabase, numbers: [String], callsPerSecond: Double?) async throws -> ([NumberLoad], providers: [String: String]) {
         var live: [String: Int] = [:]
@@ -195,7 +210,7 @@ extension Store {
                      $0.result.endedAt.epoch, $0.result.duration]
                 }) + """
                      UPDATE attempts SET status = 'ended', outcome = v.outcome, detail = v.detail, provider_call_id = v.provider_call_id,
-                      answered_at = v.answered_at, ended_at = v.ended_at, duration_sec = v.duration_sec
+                      answered_at = CAST(v.answered_at AS DOUBLE PRECISION), ended_at = v.ended_at, duration_sec = v.duration_sec
                     FROM v WHERE attempts.id = v.id AND attempts.status = 'dialing' RETURNING attempts.id
                     """).all()
                 let live = Set(try ended.map { Int64(try $0.int("id")) })

@@ -19,23 +19,24 @@ extension Store {
         }
     }
 
-    /// Stages a chunk and renews the import's lease.
+    /// Stages a chunk (COPY on PostgreSQL) and renews the import's lease. Staged rows count for
+    /// nothing until `commitImport`, so the two need not share a transaction.
     public func stage(_ leads: [ValidLead], in upload: LeadImport, now: Date) async throws {
         try await database.write { db in
             try await db.raw("UPDATE lead_imports SET lease_until = \(bind: now.epoch + LeadImport.lease) WHERE id = \(bind: upload.id)").run()
-            // 3 binds a row: 1,000 rows stay far below SQLite's and PostgreSQL's bind limits.
-            for start in stride(from: 0, to: leads.count, by: 1_000) {
-                let rows = leads[start..<min(start + 1_000, leads.count)].map { [upload.id, $0.phone.e164, $0.fieldsJSON] as [any Encodable & Sendable] }
-                try await db.raw("INSERT INTO lead_staging (import_id, phone_number, fields) VALUES " + Self.rows(rows)).run()
-            }
         }
+        let id = String(upload.id)
+        try await database.bulkInsert(into: "lead_staging", columns: ["import_id", "phone_number", "fields"],
+                                      rows: leads.map { [id, $0.phone.e164, $0.fieldsJSON] })
     }
 
     /// Moves every staged lead of the import into the campaign at once (duplicates of numbers
     /// it already has are skipped) and adds the counts. A finished campaign that receives new
     /// leads becomes active again.
     public func commitImport(_ upload: LeadImport, received: Int, invalid: Int, now: Date) async throws -> (added: Int, duplicates: Int) {
-        try await database.write { db in
+        // Upload order is dial order among leads due at once.
+        let uploadOrder = database.flavor == .sqlite ? "rowid" : "ctid"
+        return try await database.write { db in
             let campaign = try await db.raw("SELECT begin_at FROM campaigns WHERE id = \(bind: upload.campaignID)").first()
             let dueAt = max(now.epoch, try campaign?.double("begin_at") ?? now.epoch)
             let before = try await leadCount(db, campaignID: upload.campaignID)
@@ -43,7 +44,7 @@ extension Store {
             try await db.raw("""
                 INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
                 SELECT \(bind: upload.campaignID), phone_number, fields, 'queued', \(bind: dueAt), 'new'
-                FROM lead_staging WHERE import_id = \(bind: upload.id) ORDER BY rowid
+                FROM lead_staging WHERE import_id = \(bind: upload.id) ORDER BY \(unsafeRaw: uploadOrder)
                 ON CONFLICT DO NOTHING
                 """).run()
             let added = try await leadCount(db, campaignID: upload.campaignID) - before

@@ -22,6 +22,9 @@ public struct AppConfiguration: Sendable {
     public var role = Role.all
     /// 1 = realistic ring and talk times, 0 = instant.
     public var simulatorTimeScale = 1.0
+    /// A file the simulator appends every dial to, shared by all processes on this machine so
+    /// any dialer can reconcile another's crashed calls. Nil: in memory, this process only.
+    public var simulatorDialLog: String?
     /// What Teli-style responses say in `powered_by`.
     public var poweredBy = "Teli"
     /// JSON request bodies above this are refused with 413.
@@ -42,6 +45,11 @@ public struct AppConfiguration: Sendable {
         if let value = environment["SWITCHBOARD_DATABASE_URL"] ?? environment["SWITCHBOARD_DATABASE"] { config.databaseURL = value }
         if let value = environment["SWITCHBOARD_ROLE"].flatMap(Role.init(rawValue:)) { config.role = value }
         if let value = environment["SWITCHBOARD_SIMULATOR_TIME_SCALE"].flatMap(Double.init) { config.simulatorTimeScale = value }
+        if let value = environment["SWITCHBOARD_SIMULATOR_DIAL_LOG"], !value.isEmpty { config.simulatorDialLog = value }
+        if let value = environment["SWITCHBOARD_DIALER_LEASE"].flatMap(Double.init), value > 0 {
+            config.dialer.limits.lease = value
+            config.dialer.heartbeatInterval = min(config.dialer.heartbeatInterval, value / 3)
+        }
         if let value = environment["SWITCHBOARD_POWERED_BY"] { config.poweredBy = value }
         if let value = environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { config.logLevel = value }
         return config

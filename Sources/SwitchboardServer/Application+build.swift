@@ -17,7 +17,8 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     let applied = try await store.migrate()
     if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
 
-    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock)])
+    let dialLog = try config.simulatorDialLog.map { try SimulatorDialLog(path: $0) } ?? SimulatorDialLog()
+    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog)])
     var services: [any Service] = [DatabaseService(database: database)]
     var wake: @Sendable () -> Void = {}
     if config.role != .api {

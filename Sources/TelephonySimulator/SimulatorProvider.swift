@@ -32,24 +32,24 @@ public struct SimulatorProvider: TelephonyProvider {
 
     public func dial(_ request: DialRequest) async -> DialResult {
         let start = clock.now()
-        let providerCallID = "SIM\(request.attemptID)"
-        log.placed(attemptID: request.attemptID)
         let outcome = Self.scriptedOutcome(request) ?? Self.defaultOutcome(for: request.to)
         let plan = Self.timing(outcome, request: request)
         let answered = outcome == .completed || outcome == .voicemail
+        // The whole call is decided when it is placed, so the log can answer for it at once,
+        // from any process, even after this one dies.
+        let planned = DialResult(outcome: outcome, providerCallID: "SIM\(request.attemptID)",
+                                 answeredAt: answered ? start.addingTimeInterval(plan.ring * timeScale) : nil,
+                                 endedAt: start.addingTimeInterval((plan.ring + plan.talk) * timeScale), duration: answered ? plan.talk : 0,
+                                 detail: "simulator: \(outcome.rawValue)")
+        log.placed(attemptID: request.attemptID, from: request.from, to: request.to, result: planned)
         // Ringing, then talking if answered; the clock decides how long that really takes.
-        if timeScale > 0 {
-            try? await clock.sleep(until: start.addingTimeInterval((plan.ring + plan.talk) * timeScale))
-        }
-        let result = DialResult(outcome: outcome, providerCallID: providerCallID,
-                                answeredAt: answered ? start.addingTimeInterval(plan.ring * timeScale) : nil,
-                                endedAt: max(clock.now(), start), duration: answered ? plan.talk : 0,
-                                detail: "simulator: \(outcome.rawValue)")
-        log.ended(attemptID: request.attemptID, result: result)
+        if timeScale > 0 { try? await clock.sleep(until: planned.endedAt) }
+        var result = planned
+        result.endedAt = max(clock.now(), start)
         return result
     }
 
-    public func status(ofAttempt attemptID: Int64) async -> ProviderCallStatus { log.status(attemptID: attemptID) }
+    public func status(ofAttempt attemptID: Int64) async -> ProviderCallStatus { log.status(attemptID: attemptID, now: clock.now()) }
 
     static func scriptedOutcome(_ request: DialRequest) -> Outcome? {
         guard let script = request.fields["simulate"]?.text else { return nil }
@@ -88,56 +88,3 @@ public struct SimulatorProvider: TelephonyProvider {
     }
 }
 
-/// The simulator's memory of the dials it received: what a real carrier's call list is to
-/// reconciliation. It answers for the most recent `capacity` dials (reconciliation asks about
-/// claims whose lease lapsed minutes ago, never about old ones), in compact entries, so a
-/// million-call campaign does not grow the process.
-public final class SimulatorDialLog: Sendable {
-    private struct Entry {
-        var outcome: Outcome?
-        var answeredAt: Double?
-        var endedAt: Double
-        var duration: Double
-    }
-    private struct State {
-        var entries: [Int64: Entry] = [:]
-        var order: [Int64] = []
-        var head = 0
-        var total = 0
-    }
-    private let state = Locked(State())
-    private let capacity: Int
-
-    public init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
-
-    func placed(attemptID: Int64) {
-        state.withLock { state in
-            state.total += 1
-            state.entries[attemptID] = Entry(outcome: nil, answeredAt: nil, endedAt: 0, duration: 0)
-            if state.order.count < capacity { state.order.append(attemptID); return }
-            // A ring of the last `capacity` ids: the oldest goes.
-            state.entries[state.order[state.head]] = nil
-            state.order[state.head] = attemptID
-            state.head = (state.head + 1) % capacity
-        }
-    }
-
-    func ended(attemptID: Int64, result: DialResult) {
-        state.withLock { state in
-            guard state.entries[attemptID] != nil else { return }
-            state.entries[attemptID] = Entry(outcome: result.outcome, answeredAt: result.answeredAt?.timeIntervalSince1970,
-                                             endedAt: result.endedAt.timeIntervalSince1970, duration: result.duration)
-        }
-    }
-
-    func status(attemptID: Int64) -> ProviderCallStatus {
-        guard let entry = state.withLock({ $0.entries[attemptID] }) else { return .unknown }
-        guard let outcome = entry.outcome else { return .inProgress }
-        return .ended(DialResult(outcome: outcome, providerCallID: "SIM\(attemptID)", answeredAt: entry.answeredAt.map(Date.init(timeIntervalSince1970:)),
-                                 endedAt: Date(timeIntervalSince1970: entry.endedAt), duration: entry.duration,
-                                 detail: "simulator: \(outcome.rawValue)"))
-    }
-
-    /// Dials received since the start, for tests and benchmarks.
-    public var count: Int { state.withLock { $0.total } }
-}

@@ -6,8 +6,8 @@ import Testing
 /// api.md's rules: 401 without a known key, 403 for a mismatched organization or a member
 /// acting beyond itself, 404 for another organization's resources, everywhere.
 @Suite struct AuthorizationTests {
-    @Test func everyHeaderStyleAuthenticates() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func everyHeaderStyleAuthenticates(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         let key = try await harness.key()
         try await harness.run { client in
             for header in ["X-API-Key", "x-api-key", "Bearer"] {
@@ -24,8 +24,8 @@ import Testing
         }
     }
 
-    @Test func anotherOrganizationSees404Everywhere() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func anotherOrganizationSees404Everywhere(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         let owner = try await harness.key()
         let stranger = try await harness.key(organization: "org_b", user: "user_b", admin: true)
         try await harness.run { client in
@@ -58,8 +58,8 @@ import Testing
         }
     }
 
-    @Test func organizationAndAdminRules() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func organizationAndAdminRules(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         let member = try await harness.key(user: "user_a")
         let colleague = try await harness.key(user: "user_c")
         let admin = try await harness.key(user: "boss", admin: true)

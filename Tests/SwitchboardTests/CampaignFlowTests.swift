@@ -6,8 +6,8 @@ import Testing
 /// The "done when": the seed's campaign dials, retries by policy, and failed-numbers,
 /// call history and the retry history report exactly what happened.
 @Suite struct CampaignFlowTests {
-    @Test func dialsRetriesAndReports() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func dialsRetriesAndReports(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         try await harness.runWithAgentAndNumber { client, key, agent, number in
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [
                 ["phone_number": "+15550000001", "first_name": "Ana", "simulate": "completed"],
@@ -67,8 +67,8 @@ import Testing
         }
     }
 
-    @Test func seedBodiesWorkVerbatim() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func seedBodiesWorkVerbatim(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         // The seed's own ids, with a real key for them.
         let key = try await harness.key(organization: "1762896364768x389173798861431550", tenant: "your_tenant", user: "1762896366429x599348279945132448")
         try await harness.run { client in
@@ -117,8 +117,8 @@ import Testing
         }
     }
 
-    @Test func duplicatesAreDialedOnceAndInvalidLeadsReported() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func duplicatesAreDialedOnceAndInvalidLeadsReported(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         try await harness.runWithAgentAndNumber { client, key, agent, number in
             let reply = try await client.post("/v1/voice/campaigns", key: key, [
                 "voice_agent_id": .string(agent), "agent_outbound_number": .string(number),

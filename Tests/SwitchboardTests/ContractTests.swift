@@ -8,7 +8,7 @@ import SwitchboardAPI
 /// The OpenAPI document describes exactly the routes the server has.
 @Suite struct ContractTests {
     @Test func everyRouteIsInTheSpecAndEverySpecPathIsRouted() async throws {
-        let harness = Harness()
+        let harness = Harness(.sqlite)
         let database = try await DatabaseURL.open(harness.config.databaseURL, logger: Logger(label: "test"))
         let router = buildRouter(store: Store(database: database, logger: Logger(label: "test")), config: harness.config, wakeDialer: {})
         let routed = Set(router.routes.map { route in

@@ -12,20 +12,20 @@ import Testing
 /// Thursday 2026-01-15 15:00 UTC: inside default calling hours for unknown (UTC) zones.
 let testStart = Date(timeIntervalSince1970: 1_768_489_200)
 
-/// One real application per test: its own SQLite file, a manual clock, the simulator answering
-/// instantly unless a test slows it down.
+/// One real application per test: its own database (a SQLite file or a PostgreSQL schema), a
+/// manual clock, the simulator answering instantly unless a test slows it down.
 struct Harness {
     let clock: ManualClock
     var config: AppConfiguration
     let directory: URL
 
-    init(start: Date = testStart, timeScale: Double = 0, configure: (inout AppConfiguration) -> Void = { _ in }) {
+    init(_ backend: Backend, start: Date = testStart, timeScale: Double = 0, configure: (inout AppConfiguration) -> Void = { _ in }) {
         clock = ManualClock(start)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         config = AppConfiguration()
         config.port = 0
-        config.databaseURL = "sqlite://\(directory.appendingPathComponent("test.sqlite").path)"
+        config.databaseURL = TestDatabase.url(backend, directory: directory)
         config.simulatorTimeScale = timeScale
         config.clock = clock
         config.logLevel = .warning
@@ -36,6 +36,7 @@ struct Harness {
     /// What `switchboard keys create` does: a key for a (possibly new) organization and user.
     func key(organization: String = "org_a", tenant: String = "tenant_a", user: String = "user_a", admin: Bool = false) async throws -> String {
         let logger = Logger(label: "test")
+        try await TestDatabase.prepare(config.databaseURL)
         let database = try await DatabaseURL.open(config.databaseURL, logger: logger)
         let store = Store(database: database, logger: logger)
         try await store.migrate()
@@ -47,8 +48,13 @@ struct Harness {
 
     /// Builds the app exactly as `serve` does and runs `body` against it, services included.
     func run(_ body: @Sendable (Client) async throws -> Void) async throws {
+        try await TestDatabase.prepare(config.databaseURL)
         let app = try await buildApplication(config)
-        try await app.test(.router) { client in try await body(Client(client: client, clock: clock)) }
+        try await app.test(.router) { client in
+            // Shutting down waits for calls in flight; on a manual clock they would never end.
+            defer { clock.advance(by: 86_400) }
+            try await body(Client(client: client, clock: clock))
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 }

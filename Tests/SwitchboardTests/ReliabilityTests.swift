@@ -16,11 +16,11 @@ import TelephonySimulator
         let clock: ManualClock
         let directory: URL
 
-        static func make(leads: [String], hours: CallingHours = CallingHours(start: 0, end: 1440), maxConcurrent: Int = 100) async throws -> Fixture {
+        static func make(_ backend: Backend, leads: [String], hours: CallingHours = CallingHours(start: 0, end: 1440), maxConcurrent: Int = 100) async throws -> Fixture {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-rel-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let logger = Logger(label: "test")
-            let database = try await SQLiteProvider.open(path: directory.appendingPathComponent("t.sqlite").path, logger: logger)
+            let database = try await TestDatabase.open(backend, directory: directory)
             let store = Store(database: database, logger: logger)
             try await store.migrate()
             let clock = ManualClock(testStart)
@@ -48,11 +48,11 @@ import TelephonySimulator
         }
     }
 
-    @Test func aClaimNeverTakesALeadTwice() async throws {
+    @Test(arguments: Backend.allCases) func aClaimNeverTakesALeadTwice(_ backend: Backend) async throws {
         // Half the leads are outside their hours (New York at 03:00 UTC), which makes the
         // claim defer them and look again: the chosen ones must not come back.
         let leads = (0..<10).map { $0 % 2 == 0 ? "+1212555010\($0)" : "+1555000010\($0)" }
-        let fixture = try await Fixture.make(leads: leads, hours: .default)
+        let fixture = try await Fixture.make(backend, leads: leads, hours: .default)
         let threeAM = Date(timeIntervalSince1970: 1_768_532_400)
         var fallback = fixture.campaign
         fallback.settings.timeZone = "Asia/Tokyo"
@@ -61,7 +61,7 @@ import TelephonySimulator
         #expect(Set(claims.map(\.leadID)).count == 5)
         #expect(claims.allSatisfy { $0.to.hasPrefix("+1555") })
         // Two claimers at once split the rest between them, never sharing one.
-        let again = try await Fixture.make(leads: (10..<60).map { "+155500001\($0)" })
+        let again = try await Fixture.make(backend, leads: (10..<60).map { "+155500001\($0)" })
         async let a = again.store.claim(again.campaign, limits: ClaimLimits(batch: 30), now: again.clock.now())
         async let b = again.store.claim(again.campaign, limits: ClaimLimits(batch: 30), now: again.clock.now())
         let (first, second) = try await (a, b)
@@ -71,8 +71,8 @@ import TelephonySimulator
         await again.close()
     }
 
-    @Test func aDeadDialersClaimsAreReconciledWithTheCarrier() async throws {
-        let fixture = try await Fixture.make(leads: ["+15550000001", "+15550000002"])
+    @Test(arguments: Backend.allCases) func aDeadDialersClaimsAreReconciledWithTheCarrier(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
         let log = SimulatorDialLog()
         // A dialer claims both and dies: one call reached the carrier (and ended busy), the
         // other never left the building.
@@ -104,8 +104,8 @@ import TelephonySimulator
         await fixture.close()
     }
 
-    @Test func aStaleClaimCannotWrite() async throws {
-        let fixture = try await Fixture.make(leads: ["+15550000001"])
+    @Test(arguments: Backend.allCases) func aStaleClaimCannotWrite(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: ["+15550000001"])
         let stale = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 10), now: fixture.clock.now())[0]
         // Its lease lapses; the carrier never saw it; the lead is claimed again.
         let later = fixture.clock.now().addingTimeInterval(30)

@@ -38,8 +38,8 @@ import Testing
         ("concurrency", { $0["max_concurrent_calls"] = 0 }, "max_concurrent_calls must be between 1 and 10000"),
     ]
 
-    @Test func rejectsBadCampaignsAndWritesNothing() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func rejectsBadCampaignsAndWritesNothing(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         try await harness.runWithAgentAndNumber { client, key, agent, number in
             for (name, change, message) in Self.cases {
                 let reply = try await client.post("/v1/voice/campaigns", key: key, Self.body(agent: agent, number: number, change))
@@ -58,8 +58,8 @@ import Testing
         }
     }
 
-    @Test func timestampsWithAndWithoutOffsets() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func timestampsWithAndWithoutOffsets(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         try await harness.runWithAgentAndNumber { client, key, agent, number in
             let reply = try await client.post("/v1/voice/campaigns", key: key, Self.body(agent: agent, number: number) {
                 $0["campaign_begin_time"] = "2026-01-20T09:00:00-05:00"
@@ -70,8 +70,8 @@ import Testing
         }
     }
 
-    @Test func bodiesOverTheLimitAre413() async throws {
-        let harness = Harness { $0.maxBodyBytes = 2048 }
+    @Test(arguments: Backend.allCases) func bodiesOverTheLimitAre413(_ backend: Backend) async throws {
+        let harness = Harness(backend) { $0.maxBodyBytes = 2048 }
         let key = try await harness.key()
         try await harness.run { client in
             let leads = JSONValue.array((0..<200).map { _ in ["phone_number": "+15550000001"] })
@@ -81,8 +81,8 @@ import Testing
         }
     }
 
-    @Test func agentsAndNumbersValidateToo() async throws {
-        let harness = Harness()
+    @Test(arguments: Backend.allCases) func agentsAndNumbersValidateToo(_ backend: Backend) async throws {
+        let harness = Harness(backend)
         let key = try await harness.key()
         try await harness.run { client in
             #expect(try await client.post("/v1/agents", key: key, ["prompt": "x"])["error"] == "agent_name required")

@@ -36,6 +36,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case is NIOTooManyBytesError: return APIError(.contentTooLarge, "request body is too large")
         case let error as HTTPError: return APIError(error.status, error.body ?? error.status.reasonPhrase)
         case StoreError.conflict(let message): return APIError(.conflict, message)
+        case is DatabaseUnavailable: return APIError(.serviceUnavailable, "the database is unavailable; try again shortly")
         default: return APIError(.internalServerError, "internal error")
         }
     }

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresKit
+import PostgresNIO
+import SQLKit
+import SwitchboardCore
+
+/// PostgreSQL through postgres-nio's `PostgresClient` pool, for many API and dialer processes
+/// on one database. The client runs in a task of its own from `open` to `close`, so the store
+/// is usable before the service group starts (migrations run first).
+public final class PostgresProvider: DatabaseProvider {
+    public let flavor = SQLFlavor.postgres
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+    /// How long an operation waits for a connection before the database counts as down. Once a
+    /// connection is ours the operation runs to its end: a transaction is never cut in half.
+    private let leaseTimeout: Duration
+
+    public static func open(url: String, leaseTimeout: Duration = .seconds(3), logger: Logger) async throws -> PostgresProvider {
+        let provider = PostgresProvider(configuration: try configuration(url), leaseTimeout: leaseTimeout, logger: logger)
+        // Fail fast on a wrong URL or a database that is not there, rather than at first use.
+        try await provider.read { db in _ = try await db.raw("SELECT 1 AS ok").first() }
+        return provider
+    }
+
+    private init(configuration: PostgresClient.Configuration, leaseTimeout: Duration, logger: Logger) {
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        runner = Task { [client] in await client.run() }
+        self.leaseTimeout = leaseTimeout
+        self.logger = logger
+    }
+
+    /// `postgres://user:password@host:port/database?search_path=schema&max_connections=N`.
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
+            throw DatabaseURL.Failure.unsupported(url)
+        }
+        let database = String(parts.path.drop { $0 == "/" })
+        var configuration = PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: parts.user.flatMap { $0.removingPercentEncoding } ?? "postgres",
+            password: parts.password.flatMap { $0.removingPercentEncoding },
+            database: database.isEmpty ? nil : database, tls: .disable)
+        let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { _, last in last }
+        if let schema = query["search_path"] { configuration.options.additionalStartupParameters.append(("search_path", schema)) }
+        if let max = query["max_connections"].flatMap(Int.init), max > 0 { configuration.options.maximumConnections = max }
+        else { configuration.options.maximumConnections = 10 }
+        configuration.options.connectTimeout = .seconds(2)
+        return configuration
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        // The task group in `withConnection` awaits every child: `body` never outlives the call.
+        try await withoutActuallyEscaping(body) { body in
+            try await withConnection { connection in try await body(connection.sql(queryLogLevel: nil, logger: self.logger)) }
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withoutActuallyEscaping(body) { body in
+            try await withConnection { connection in
+                do {
+                    return try await connection.withTransaction(logger: self.logger) { connection in
+                        try await body(connection.sql(queryLogLevel: nil, logger: self.logger))
+                    }
+                } catch let error as PostgresTransactionError {
+                    // The store's own errors (a conflict) and the server's pass through as
+                    // themselves; the rollback already happened.
+                    throw error.closureError ?? error.beginError ?? error.commitError ?? error
+                }
+            }
+        }
+    }
+
+    /// `COPY … FROM STDIN` in text format, in one transaction.
+    public func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws {
+        guard !rows.isEmpty else { return }
+        var buffer = ByteBuffer()
+        for row in rows {
+            for (i, value) in row.enumerated() {
+                if i > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                if let value { Self.writeCopyText(value, to: &buffer) } else { buffer.writeString("\\N") }
+            }
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        let data = buffer
+        try await withConnection { connection in
+            try await connection.copyFrom(table: table, columns: columns, logger: self.logger) { writer in
+                try await writer.write(data)
+            }
+        }
+    }
+
+    /// COPY's text format: backslash, tab, newline and carriage return are escaped.
+    static func writeCopyText(_ value: String, to buffer: inout ByteBuffer) {
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.writeString("\\\\")
+            case UInt8(ascii: "\t"): buffer.writeString("\\t")
+            case UInt8(ascii: "\n"): buffer.writeString("\\n")
+            case UInt8(ascii: "\r"): buffer.writeString("\\r")
+            default: buffer.writeInteger(byte)
+            }
+        }
+    }
+
+    public func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    private enum Lease { case waiting, leased, timedOut }
+
+    /// Leases a connection, giving up after `leaseTimeout` with `DatabaseUnavailable`, and
+    /// turns connection-level failures into `DatabaseUnavailable` too, so callers can tell
+    /// "the database is down" from a bad query.
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let state = Locked(Lease.waiting)
+        let client = self.client
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        let won = state.withLock { lease -> Bool in
+                            guard lease == .waiting else { return false }
+                            lease = .leased
+                            return true
+                        }
+                        guard won else { throw DatabaseUnavailable(reason: "no connection within the lease timeout") }
+                        return try await body(connection)
+                    }
+                }
+                group.addTask { [leaseTimeout] in
+                    try await Task.sleep(for: leaseTimeout)
+                    let expired = state.withLock { lease -> Bool in
+                        guard lease == .waiting else { return false }
+                        lease = .timedOut
+                        return true
+                    }
+                    if expired { throw DatabaseUnavailable(reason: "no connection within \(leaseTimeout)") }
+                    return nil
+                }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw DatabaseUnavailable(reason: "connection lease ended without a result")
+            }
+        } catch let error as PSQLError where Self.isConnectionFailure(error) {
+            throw DatabaseUnavailable(reason: "\(error.code)")
+        }
+    }
+
+    static func isConnectionFailure(_ error: PSQLError) -> Bool {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed:
+            return true
+        case .server:
+            // Class 08 (connection exception) and 57 (operator intervention: shutting down,
+            // starting up) mean the server, not the query.
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57")
+        default:
+            return false
+        }
+    }
+}
