@@ -98,7 +98,7 @@ public final class Dialer: Service, Sendable {
                 return
             } catch {
                 // The database is down or busy: keep the loop, try again at the next poll.
-                logger.warning("dialer pass failed", metadata: ["error": "\(error)"])
+                logger.warning("dialer pass failed", metadata: ["error": "\(String(reflecting: error))"])
             }
             await wakeSignal.wait(until: wakeAt, clock: clock)
         }
@@ -179,7 +179,7 @@ public final class Dialer: Service, Sendable {
                 wakeSignal.fire()
             } catch {
                 // Keep them and try again: an outcome is never dropped while we live.
-                logger.warning("writing outcomes failed; will retry", metadata: ["error": "\(error)", "count": "\(batch.count)"])
+                logger.warning("writing outcomes failed; will retry", metadata: ["error": "\(String(reflecting: error))", "count": "\(batch.count)"])
                 finished.withLock { $0.insert(contentsOf: batch, at: 0) }
                 try? await clock.sleep(until: clock.now().addingTimeInterval(0.5))
             }

@@ -10,7 +10,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
 
 /// `--database`, with `SWITCHBOARD_DATABASE_URL` as its default.
 struct DatabaseOption: ParsableArguments {
-    @Option(name: .long, help: "sqlite://PATH (default sqlite://switchboard.sqlite) or sqlite://:memory:. Env: SWITCHBOARD_DATABASE_URL.")
+    @Option(name: .long, help: "sqlite://PATH (default sqlite://switchboard.sqlite), sqlite://:memory: or postgres://USER:PASSWORD@HOST:PORT/DB. Env: SWITCHBOARD_DATABASE_URL.")
     var database: String?
 
     func url(_ fallback: String) -> String { database ?? fallback }
