@@ -8,7 +8,8 @@ import SwitchboardServer
 import TelephonySimulator
 
 /// `switchboard bench ingest|dispatch`: the figures in docs/performance.md. Each run works in a
-/// fresh temporary SQLite file and removes it after.
+/// fresh temporary SQLite file, or a fresh schema of `--database postgres://…`, and removes it
+/// after.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure lead ingest and dispatch on the embedded database (see docs/performance.md).",
@@ -19,9 +20,10 @@ struct Bench: AsyncParsableCommand {
             abstract: "Streams a CSV of N leads through the upload path; then sqlite3 .import of the same rows into the same table.")
         @Option(help: "Leads to ingest.") var leads = 100_000
         @Flag(help: "Skip the sqlite3 .import comparison.") var noBaseline = false
+        @Option(help: "A postgres:// URL to measure on (a fresh schema in it); default a temporary SQLite file.") var database: String?
 
         func run() async throws {
-            let bench = try await BenchDatabase.make()
+            let bench = try await BenchDatabase.make(database)
             defer { bench.remove() }
             let csv = bench.directory.appendingPathComponent("leads.csv")
             try writeLeadsCSV(count: leads, to: csv)
@@ -35,11 +37,11 @@ struct Bench: AsyncParsableCommand {
             }
             let summary = try await session.finish()
             let seconds = Date().timeIntervalSince(started)
-            await bench.database.close()
+            await bench.close()
             let rate = Double(summary.added) / seconds
-            print(String(format: "switchboard ingest: %d leads in %.2f s = %.0f leads/s (CSV parse, E.164 validation, staged inserts, commit)",
-                         summary.added, seconds, rate))
-            guard !noBaseline else { return }
+            print(String(format: "switchboard ingest (%@): %d leads in %.2f s = %.0f leads/s (CSV parse, E.164 validation, staged %@, commit)",
+                         bench.flavor, summary.added, seconds, rate, bench.flavor == "postgres" ? "COPY" : "inserts"))
+            guard !noBaseline, bench.flavor == "sqlite" else { return }
             let baseline = try sqliteImportBaseline(count: leads, campaignID: campaign.id, in: bench.directory)
             print(String(format: "sqlite3 .import:    %d rows in %.2f s = %.0f rows/s (same rows, same table and indexes)",
                          leads, baseline, Double(leads) / baseline))
@@ -53,9 +55,11 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Leads in the campaign.") var leads = 100_000
         @Option(help: "The campaign's concurrency cap.") var concurrency = 2_000
         @Option(help: "Claims per transaction.") var batch = 500
+        @Option(help: "Dialers sharing the queue, each with its own connections.") var dialers = 1
+        @Option(help: "A postgres:// URL to measure on (a fresh schema in it); default a temporary SQLite file.") var database: String?
 
         func run() async throws {
-            let bench = try await BenchDatabase.make()
+            let bench = try await BenchDatabase.make(database)
             defer { bench.remove() }
             let csv = bench.directory.appendingPathComponent("leads.csv")
             try writeLeadsCSV(count: leads, to: csv)
@@ -71,21 +75,27 @@ struct Bench: AsyncParsableCommand {
             var logger = Logger(label: "bench")
             logger.logLevel = .warning
             let log = SimulatorDialLog()
-            let dialer = Dialer(store: bench.store, providers: ProviderRegistry([SimulatorProvider(timeScale: 0, clock: clock, log: log)]),
-                                clock: clock, configuration: DialerConfiguration(limits: ClaimLimits(batch: batch), pollInterval: 0.01),
-                                logger: logger)
+            var engines: [(Dialer, any DatabaseProvider)] = []
+            for _ in 0..<max(1, dialers) {
+                let database = try await DatabaseURL.open(bench.url, logger: logger)
+                let dialer = Dialer(store: Store(database: database, logger: logger),
+                                    providers: ProviderRegistry([SimulatorProvider(timeScale: 0, clock: clock, log: log)]),
+                                    clock: clock, configuration: DialerConfiguration(limits: ClaimLimits(batch: batch), pollInterval: 0.01),
+                                    logger: logger)
+                engines.append((dialer, database))
+            }
             let started = Date()
-            let run = Task { try await dialer.run() }
+            let runs = engines.map { engine in Task { try await engine.0.run() } }
             while try await bench.store.campaign(id: campaign.id, organizationID: "bench")?.status != .completed {
                 try await Task.sleep(for: .milliseconds(100))
             }
             let seconds = Date().timeIntervalSince(started)
-            run.cancel()
-            _ = try? await run.value
+            for run in runs { run.cancel(); _ = try? await run.value }
+            for engine in engines { await engine.1.close() }
             let progress = try await bench.store.progress(campaignID: campaign.id)
-            await bench.database.close()
-            print(String(format: "dispatch: %d attempts in %.2f s = %.0f attempts/s; peak RSS while dialing %.0f MB; dials at the carrier %d",
-                         progress.completed + progress.failed, seconds, Double(progress.completed + progress.failed) / seconds,
+            await bench.close()
+            print(String(format: "dispatch (%@, %d dialer%@): %d attempts in %.2f s = %.0f attempts/s; peak RSS while dialing %.0f MB; dials at the carrier %d",
+                         bench.flavor, engines.count, engines.count == 1 ? "" : "s", progress.completed + progress.failed, seconds, Double(progress.completed + progress.failed) / seconds,
                          Double(peakRSSKilobytes()) / 1024, log.count))
         }
     }
@@ -94,18 +104,35 @@ struct Bench: AsyncParsableCommand {
 /// A throwaway database with an organization's number ready to dial.
 struct BenchDatabase {
     let directory: URL
-    let database: SQLiteProvider
+    let url: String
+    let database: any DatabaseProvider
     let store: Store
+    var flavor: String { database.flavor == .postgres ? "postgres" : "sqlite" }
 
-    static func make() async throws -> BenchDatabase {
+    static func make(_ postgres: String? = nil) async throws -> BenchDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let database = try await SQLiteProvider.open(path: directory.appendingPathComponent("bench.sqlite").path, logger: logger)
+        var url = "sqlite://\(directory.appendingPathComponent("bench.sqlite").path)"
+        if let postgres {
+            let schema = "bench_\(UUID().uuidString.prefix(8).lowercased())"
+            let admin = try await DatabaseURL.open(postgres, logger: logger)
+            try await admin.write { db in try await db.raw("CREATE SCHEMA \(ident: schema)").run() }
+            await admin.close()
+            url = postgres + (postgres.contains("?") ? "&" : "?") + "search_path=\(schema)"
+        }
+        let database = try await DatabaseURL.open(url, logger: logger)
         let store = Store(database: database, logger: logger)
         try await store.migrate()
-        return BenchDatabase(directory: directory, database: database, store: store)
+        return BenchDatabase(directory: directory, url: url, database: database, store: store)
+    }
+
+    func close() async {
+        if database.flavor == .postgres, let schema = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "search_path" })?.value {
+            try? await database.write { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+        }
+        await database.close()
     }
 
     func campaign(maxConcurrent: Int) async throws -> CampaignRecord {
