@@ -30,12 +30,7 @@ struct Bench: AsyncParsableCommand {
             let campaign = try await bench.campaign(maxConcurrent: 100)
 
             let started = Date()
-            let session = try await LeadImportSession.begin(campaignID: campaign.id, format: .csv, store: bench.store, clock: SystemClock())
-            let handle = try FileHandle(forReadingFrom: csv)
-            while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
-                try await session.feed(chunk)
-            }
-            let summary = try await session.finish()
+            let summary = try await bench.upload(csv, to: campaign)
             let seconds = Date().timeIntervalSince(started)
             await bench.close()
             let rate = Double(summary.added) / seconds
@@ -64,10 +59,7 @@ struct Bench: AsyncParsableCommand {
             let csv = bench.directory.appendingPathComponent("leads.csv")
             try writeLeadsCSV(count: leads, to: csv)
             let campaign = try await bench.campaign(maxConcurrent: concurrency)
-            let session = try await LeadImportSession.begin(campaignID: campaign.id, format: .csv, store: bench.store, clock: SystemClock())
-            let handle = try FileHandle(forReadingFrom: csv)
-            while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty { try await session.feed(chunk) }
-            _ = try await session.finish()
+            _ = try await bench.upload(csv, to: campaign)
             try? FileManager.default.removeItem(at: csv)
 
             resetPeakRSS()
@@ -146,6 +138,15 @@ struct BenchDatabase {
         return try await store.createCampaign(CampaignRecord(
             id: "bench", organizationID: "bench", tenantID: "bench", userID: "bench", settings: settings, beginAt: now,
             endAt: now.addingTimeInterval(86_400), createdAt: now, updatedAt: now), leads: [])
+    }
+
+    /// The CSV through the upload path, in the chunks a streamed request body arrives in.
+    func upload(_ csv: URL, to campaign: CampaignRecord) async throws -> LeadImportSession.Summary {
+        let session = try await LeadImportSession.begin(campaignID: campaign.id, format: .csv, store: store, clock: SystemClock())
+        let handle = try FileHandle(forReadingFrom: csv)
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty { try await session.feed(chunk) }
+        return try await session.finish()
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
