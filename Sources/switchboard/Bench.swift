@@ -25,9 +25,7 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             let bench = try await BenchDatabase.make(database)
             defer { bench.remove() }
-            let csv = bench.directory.appendingPathComponent("leads.csv")
-            try writeLeadsCSV(count: leads, to: csv)
-            let campaign = try await bench.campaign(maxConcurrent: 100)
+            let (csv, campaign) = try await bench.prepare(leads: leads, maxConcurrent: 100)
 
             let started = Date()
             let summary = try await bench.upload(csv, to: campaign)
@@ -56,9 +54,7 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             let bench = try await BenchDatabase.make(database)
             defer { bench.remove() }
-            let csv = bench.directory.appendingPathComponent("leads.csv")
-            try writeLeadsCSV(count: leads, to: csv)
-            let campaign = try await bench.campaign(maxConcurrent: concurrency)
+            let (csv, campaign) = try await bench.prepare(leads: leads, maxConcurrent: concurrency)
             _ = try await bench.upload(csv, to: campaign)
             try? FileManager.default.removeItem(at: csv)
 
@@ -138,6 +134,13 @@ struct BenchDatabase {
         return try await store.createCampaign(CampaignRecord(
             id: "bench", organizationID: "bench", tenantID: "bench", userID: "bench", settings: settings, beginAt: now,
             endAt: now.addingTimeInterval(86_400), createdAt: now, updatedAt: now), leads: [])
+    }
+
+    /// A CSV of `leads` distinct numbers, and an empty campaign to upload it to.
+    func prepare(leads: Int, maxConcurrent: Int) async throws -> (csv: URL, campaign: CampaignRecord) {
+        let csv = directory.appendingPathComponent("leads.csv")
+        try writeLeadsCSV(count: leads, to: csv)
+        return (csv, try await campaign(maxConcurrent: maxConcurrent))
     }
 
     /// The CSV through the upload path, in the chunks a streamed request body arrives in.
