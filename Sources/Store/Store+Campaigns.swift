@@ -54,11 +54,15 @@ public struct CampaignProgress: Sendable, Equatable {
     public var failed = 0
     public var notCalled = 0
     public var suppressed = 0
+    /// Leads dialed at least once (the current dial included).
+    public var dialed = 0
     /// Terminal leads by their final outcome.
     public var outcomes: [String: Int] = [:]
     /// When the next queued lead is due, and why it waits.
     public var nextDueAt: Date?
     public var nextDueReason: DueReason?
+    /// The last change to any of the campaign's calls.
+    public var lastCallUpdateAt: Date?
     public init() {}
 }
 
@@ -72,9 +76,10 @@ public struct FailedNumber: Sendable, Equatable {
 }
 
 extension Store {
-    /// Creates the campaign and its leads in one transaction. Duplicate numbers are kept once;
-    /// returns the campaign as stored, counts filled in.
-    public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead]) async throws -> CampaignRecord {
+    /// Creates the campaign and its leads in one transaction: those given, and those of a
+    /// streamed upload staged for it (`staged`, holding `stagedValid` valid leads). Duplicate
+    /// numbers are kept once; returns the campaign as stored, counts filled in.
+    public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead], staged: LeadImport? = nil, stagedValid: Int = 0) async throws -> CampaignRecord {
         let settings = try Coding.json(campaign.settings)
         return try await database.write { db in
             if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: campaign.id)").first() != nil {
@@ -88,10 +93,15 @@ extension Store {
                   \(bind: campaign.beginAt.epoch), \(bind: campaign.endAt.epoch), \(bind: campaign.invalidLeadsCount), 0,
                   \(bind: campaign.createdAt.epoch), \(bind: campaign.updatedAt.epoch))
                 """).run()
-            let inserted = try await insertLeads(db, campaignID: campaign.id, leads: leads, dueAt: campaign.beginAt)
+            var inserted = try await insertLeads(db, campaignID: campaign.id, leads: leads, dueAt: campaign.beginAt)
+            var offered = leads.count
+            if let staged {
+                inserted += try await moveStaged(db, staged, dueAt: campaign.beginAt.epoch)
+                offered += stagedValid
+            }
             var stored = campaign
             stored.contactsCount = inserted
-            stored.duplicateLeadsCount = leads.count - inserted
+            stored.duplicateLeadsCount = offered - inserted
             try await db.raw("""
                 UPDATE campaigns SET contacts_count = \(bind: inserted), duplicate_leads_count = \(bind: stored.duplicateLeadsCount)
                 WHERE id = \(bind: campaign.id)
@@ -131,16 +141,26 @@ extension Store {
     }
 
     public func progress(campaignID: String) async throws -> CampaignProgress {
-        try await database.read { db in
-            var progress = CampaignProgress()
+        try await progress(campaignIDs: [campaignID])[campaignID] ?? CampaignProgress()
+    }
+
+    /// Lead counts of several campaigns in three queries, for a page of a list.
+    public func progress(campaignIDs: [String]) async throws -> [String: CampaignProgress] {
+        guard !campaignIDs.isEmpty else { return [:] }
+        return try await database.read { db in
+            var all: [String: CampaignProgress] = [:]
+            for id in campaignIDs { all[id] = CampaignProgress() }
             let rows = try await db.raw("""
-                SELECT state, last_outcome, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS dialed, COUNT(*) AS n
-                FROM leads WHERE campaign_id = \(bind: campaignID) GROUP BY state, last_outcome, dialed
+                SELECT campaign_id, state, last_outcome, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS dialed, COUNT(*) AS n
+                FROM leads WHERE campaign_id IN (\(binds: campaignIDs)) GROUP BY campaign_id, state, last_outcome, dialed
                 """).all()
             for row in rows {
+                let id = try row.string("campaign_id")
                 let n = try row.int("n")
                 let outcome = try row.optionalString("last_outcome")
+                var progress = all[id] ?? CampaignProgress()
                 progress.total += n
+                if try row.int("dialed") != 0 { progress.dialed += n }
                 switch LeadState(rawValue: try row.string("state")) {
                 case .queued: if try row.int("dialed") == 0 { progress.pending += n } else { progress.retryScheduled += n }
                 case .dialing: progress.inProgress += n
@@ -151,14 +171,22 @@ extension Store {
                 case .suppressed: progress.suppressed += n
                 case nil: break
                 }
+                all[id] = progress
             }
-            if let next = try await db.raw("""
-                SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: campaignID) AND state = 'queued' ORDER BY due_at LIMIT 1
-                """).first() {
-                progress.nextDueAt = try next.date("due_at")
-                progress.nextDueReason = try next.optionalString("due_reason").flatMap(DueReason.init(rawValue:))
+            for row in try await db.raw("""
+                SELECT campaign_id, MAX(updated_at) AS at FROM calls WHERE campaign_id IN (\(binds: campaignIDs)) GROUP BY campaign_id
+                """).all() {
+                all[try row.string("campaign_id")]?.lastCallUpdateAt = try row.optionalDate("at")
             }
-            return progress
+            for id in campaignIDs {
+                if let next = try await db.raw("""
+                    SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1
+                    """).first() {
+                    all[id]?.nextDueAt = try next.date("due_at")
+                    all[id]?.nextDueReason = try next.optionalString("due_reason").flatMap(DueReason.init(rawValue:))
+                }
+            }
+            return all
         }
     }
 

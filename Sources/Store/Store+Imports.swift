@@ -34,20 +34,9 @@ extension Store {
     /// it already has are skipped) and adds the counts. A finished campaign that receives new
     /// leads becomes active again.
     public func commitImport(_ upload: LeadImport, received: Int, invalid: Int, now: Date) async throws -> (added: Int, duplicates: Int) {
-        // Upload order is dial order among leads due at once.
-        let uploadOrder = database.flavor == .sqlite ? "rowid" : "ctid"
-        return try await database.write { db in
+        try await database.write { db in
             let campaign = try await db.raw("SELECT begin_at FROM campaigns WHERE id = \(bind: upload.campaignID)").first()
-            let dueAt = max(now.epoch, try campaign?.double("begin_at") ?? now.epoch)
-            let before = try await leadCount(db, campaignID: upload.campaignID)
-            // `WHERE` is required before ON CONFLICT in INSERT … SELECT (SQLite's parser).
-            try await db.raw("""
-                INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
-                SELECT \(bind: upload.campaignID), phone_number, fields, 'queued', \(bind: dueAt), 'new'
-                FROM lead_staging WHERE import_id = \(bind: upload.id) ORDER BY \(unsafeRaw: uploadOrder)
-                ON CONFLICT DO NOTHING
-                """).run()
-            let added = try await leadCount(db, campaignID: upload.campaignID) - before
+            let added = try await moveStaged(db, upload, dueAt: max(now.epoch, try campaign?.double("begin_at") ?? now.epoch))
             let duplicates = received - invalid - added
             try await db.raw("""
                 UPDATE campaigns SET contacts_count = contacts_count + \(bind: added), invalid_leads_count = invalid_leads_count + \(bind: invalid),
@@ -55,10 +44,27 @@ extension Store {
                   status = CASE WHEN status = 'completed' AND \(bind: added) > 0 THEN 'active' ELSE status END
                 WHERE id = \(bind: upload.campaignID)
                 """).run()
-            try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: upload.id)").run()
-            try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: upload.id)").run()
             return (added, duplicates)
         }
+    }
+
+    /// Inside a write: the import's staged leads into `leads`, in upload order, then the import
+    /// is gone. Returns how many were new to the campaign.
+    func moveStaged(_ db: any SQLDatabase, _ upload: LeadImport, dueAt: Double) async throws -> Int {
+        // Upload order is dial order among leads due at once.
+        let uploadOrder = database.flavor == .sqlite ? "rowid" : "ctid"
+        let before = try await leadCount(db, campaignID: upload.campaignID)
+        // `WHERE` is required before ON CONFLICT in INSERT … SELECT (SQLite's parser).
+        try await db.raw("""
+            INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
+            SELECT \(bind: upload.campaignID), phone_number, fields, 'queued', \(bind: dueAt), 'new'
+            FROM lead_staging WHERE import_id = \(bind: upload.id) ORDER BY \(unsafeRaw: uploadOrder)
+            ON CONFLICT DO NOTHING
+            """).run()
+        let added = try await leadCount(db, campaignID: upload.campaignID) - before
+        try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: upload.id)").run()
+        try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: upload.id)").run()
+        return added
     }
 
     private func leadCount(_ db: any SQLDatabase, campaignID: String) async throws -> Int {

@@ -72,6 +72,16 @@ extension Store {
         }
     }
 
+    /// The organization's number with this id (`phnum_…`) or this E.164 number.
+    public func phoneNumber(idOrNumber: String, organizationID: String) async throws -> PhoneNumberRecord? {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT * FROM phone_numbers WHERE organization_id = \(bind: organizationID)
+                  AND (id = \(bind: idOrNumber) OR phone_number = \(bind: idOrNumber))
+                """).first().map(Self.phoneNumber)
+        }
+    }
+
     public func phoneNumbers(organizationID: String, userID: String?) async throws -> [PhoneNumberRecord] {
         try await database.read { db in
             var sql: SQLQueryString = "SELECT * FROM phone_numbers WHERE organization_id = \(bind: organizationID)"

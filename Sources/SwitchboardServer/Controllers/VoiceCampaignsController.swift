@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import Store
 import SwitchboardCore
 
@@ -109,31 +108,17 @@ struct VoiceCampaignsController {
         let store = api.store
         let head = "{\"success\":true,\"campaign_id\":\(JSONValue.string(campaign.id).jsonText),\"failed_numbers\":["
         let tail = "],\"count\":%d,\"powered_by\":\(JSONValue.string(api.poweredBy).jsonText)}"
-        let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: head))
-            var after: Int64 = 0
-            var count = 0
-            while true {
-                let page = try await store.failedNumbers(campaignID: campaign.id, includeVoicemail: includeVoicemail,
-                                                         includeNotCalled: includeNotCalled, afterLeadID: after, limit: 1000)
-                guard let last = page.last else { break }
-                var chunk = ""
-                for item in page {
-                    if count > 0 { chunk += "," }
-                    count += 1
-                    let value: JSONValue = format == "simple" ? .string(item.phoneNumber) : [
-                        "phone_number": .string(item.phoneNumber), "failure_reason": .string(item.reason),
-                        "call_timestamp": JSONValue(item.callTimestamp.map(Timestamps.teli)), "call_id": JSONValue(item.callID),
-                    ]
-                    chunk += value.jsonText
-                }
-                try await writer.write(ByteBuffer(string: chunk))
-                after = last.leadID
+        return StreamedJSON.response(head: head, tail: { String(format: tail, $0) }) { after in
+            let page = try await store.failedNumbers(campaignID: campaign.id, includeVoicemail: includeVoicemail,
+                                                     includeNotCalled: includeNotCalled, afterLeadID: after, limit: 1000)
+            let items: [JSONValue] = page.map { item in
+                format == "simple" ? .string(item.phoneNumber) : [
+                    "phone_number": .string(item.phoneNumber), "failure_reason": .string(item.reason),
+                    "call_timestamp": JSONValue(item.callTimestamp.map(Timestamps.teli)), "call_id": JSONValue(item.callID),
+                ]
             }
-            try await writer.write(ByteBuffer(string: String(format: tail, count)))
-            try await writer.finish(nil)
+            return (items, page.last?.leadID)
         }
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: body)
     }
 
     /// The campaign named in the path, if this key may see it (another organization's: 404).

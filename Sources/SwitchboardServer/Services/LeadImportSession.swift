@@ -55,7 +55,18 @@ public final class LeadImportSession {
         }
     }
 
+    /// Makes every staged lead dialable in the campaign, or none.
     public func finish() async throws -> Summary {
+        var summary = try await finishStaging()
+        let counts = try await store.commitImport(upload, received: summary.received, invalid: summary.invalidCount, now: clock.now())
+        summary.added = counts.added
+        summary.duplicates = counts.duplicates
+        return summary
+    }
+
+    /// Reads to the end and stages the rest, leaving the leads staged: for a campaign that is
+    /// created with them (`Store.createCampaign(_:leads:staged:stagedValid:)`).
+    func finishStaging() async throws -> Summary {
         switch format {
         case .csv: try await take(try csv.finish())
         case .json: try json.finish()
@@ -63,11 +74,11 @@ public final class LeadImportSession {
         if !pending.isEmpty { try await flush() }
         try await writing?.value
         writing = nil
-        let counts = try await store.commitImport(upload, received: summary.received, invalid: summary.invalidCount, now: clock.now())
-        summary.added = counts.added
-        summary.duplicates = counts.duplicates
         return summary
     }
+
+    /// The staged import, for `Store.createCampaign`.
+    var staged: LeadImport { upload }
 
     /// Removes everything staged so far.
     public func abort() async {
