@@ -50,6 +50,7 @@ func buildRouter(store: Store, config: AppConfiguration, wakeDialer: @escaping @
         PhoneNumbersController(api: api).register(on: router)
         VoiceCampaignsController(api: api).register(on: router)
         CallsController(api: api).register(on: router)
+        BatchCallingController(api: api).register(on: router)
     }
     return router
 }

@@ -20,12 +20,10 @@ struct ErrorMiddleware: RouterMiddleware {
             if apiError.status.code >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
-            let body: [String: JSONValue]
             if request.uri.path.hasPrefix(BatchStyle.prefix) {
-                body = BatchStyle.errorBody(apiError)
-            } else {
-                body = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
+                return JSONValue.object(BatchStyle.errorBody(apiError)).response(status: BatchStyle.status(apiError))
             }
+            let body: [String: JSONValue] = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
             return JSONValue.object(body).response(status: apiError.status)
         }
     }
@@ -46,6 +44,11 @@ struct ErrorMiddleware: RouterMiddleware {
 /// bad input, `{"detail": "…"}` otherwise.
 enum BatchStyle {
     static let prefix = "/v1/voiceai/batch-calling"
+
+    /// Bad input is 422 there, as FastAPI answers a request that fails validation.
+    static func status(_ error: APIError) -> HTTPResponse.Status {
+        error.status == .badRequest ? .unprocessableContent : error.status
+    }
 
     static func errorBody(_ error: APIError) -> [String: JSONValue] {
         if error.status == .badRequest || error.status == .unprocessableContent {

@@ -1,0 +1,225 @@
+import Foundation
+import Hummingbird
+import Store
+import SwitchboardCore
+
+/// The batch-calling API (ElevenLabs, mirrored by ThreeTone): a batch is a voice campaign
+/// seen through it, dialed by the same engine. Errors answer in its own style
+/// (`ErrorMiddleware`: 422 `{"detail": [...]}`, `{"detail": "…"}` otherwise).
+struct BatchCallingController {
+    let api: APIEnvironment
+    static let base = "v1/voiceai/batch-calling"
+    /// How long a retried batch stays open to dial, at least.
+    static let retryWindow: TimeInterval = CampaignSettings.defaultCampaignLength
+
+    func register(on router: Router<SwitchboardContext>) {
+        router.post("\(Self.base)/submit", use: submit)
+        router.get("\(Self.base)/workspace", use: list)
+        router.get("\(Self.base)/:batch_id", use: get)
+        router.delete("\(Self.base)/:batch_id", use: delete)
+        router.post("\(Self.base)/:batch_id/cancel", use: cancel)
+        router.post("\(Self.base)/:batch_id/retry", use: retry)
+    }
+
+    @Sendable func submit(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let id = Identifier.make("btcal_", bytes: 12)
+        let batch: CampaignRecord
+        let invalid: [InvalidLead]
+        if request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true {
+            (batch, invalid) = try await BatchCSVSubmit(api: api).submit(request, id: id, principal: principal)
+        } else {
+            let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
+            guard body.has("recipients") else { throw APIError.badRequest("recipients required", field: "recipients") }
+            let parsed = try await BatchSubmitRequest.parse(body, id: id, principal: principal, store: api.store, now: api.clock.now())
+            batch = try await api.store.createCampaign(parsed.campaign, leads: parsed.leads)
+            invalid = parsed.invalid
+        }
+        api.wakeDialer()
+        context.logger.info("batch submitted", metadata: [
+            "batch_id": "\(batch.id)", "recipients": "\(batch.contactsCount)", "invalid": "\(batch.invalidLeadsCount)",
+        ])
+        var fields = try await view(batch)
+        fields["invalid_recipients_count"] = JSONValue(batch.invalidLeadsCount)
+        fields["duplicate_recipients_count"] = JSONValue(batch.duplicateLeadsCount)
+        fields["invalid_recipients"] = .array(invalid.map(VoiceCampaignsController.json))
+        return JSONValue.object(fields).response()
+    }
+
+    /// Newest first; `last_doc` is the `next_doc` of the page before.
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let scope = try principal.listScope(request.query)
+        let limit = try request.query.int("limit", in: 1...500) ?? 100
+        let cursor = try request.query.string("last_doc").map { text in
+            guard let cursor = Self.cursor(text) else { throw APIError(.badRequest, "last_doc is not a cursor this API returned", location: ["query", "last_doc"]) }
+            return cursor
+        }
+        let page = try await api.store.campaigns(organizationID: principal.organizationID, userID: scope, kind: "voice",
+                                                 agentID: request.query.string("agent_id"), after: cursor, limit: limit + 1)
+        let shown = Array(page.prefix(limit))
+        let views = try await views(shown)
+        let next = page.count > limit ? shown.last.map { Self.cursor(CampaignCursor(createdAt: $0.createdAt.timeIntervalSince1970, id: $0.id)) } : nil
+        return JSONValue.object([
+            "batch_calls": .array(views.map { .object($0) }),
+            "next_doc": JSONValue(next),
+            "has_more": .bool(next != nil),
+        ]).response()
+    }
+
+    /// The batch and every recipient, streamed page by page.
+    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let batch = try await load(context)
+        let fields = try await view(batch)
+        let (store, clock) = (api.store, api.clock)
+        return StreamedJSON.response(head: StreamedJSON.head(fields, arrayKey: "recipients"), tail: { _ in "]}" }) { after in
+            let page = try await store.recipients(campaignID: batch.id, afterLeadID: after, limit: 1000)
+            let now = clock.now()
+            return (page.map { Self.recipient($0, batch: batch, now: now) }, page.last?.leadID)
+        }
+    }
+
+    /// Queued recipients are cancelled; calls in flight finish. Cancelling twice is fine.
+    @Sendable func cancel(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let batch = try await load(context)
+        if batch.status != .canceled, try await !api.store.cancelCampaign(id: batch.id, now: api.clock.now()) {
+            throw APIError.conflict("batch is \(batch.status == .completed ? "completed" : batch.status.rawValue); there is nothing left to cancel")
+        }
+        context.logger.info("batch cancelled", metadata: ["batch_id": "\(batch.id)"])
+        return try await current(batch.id, context)
+    }
+
+    /// Dials again every recipient whose call ended unreached (failed, no answer, busy,
+    /// voicemail); completed ones are untouched. Each new dial joins its call's retry history.
+    @Sendable func retry(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let batch = try await load(context)
+        let now = api.clock.now()
+        switch try await api.store.retryCampaign(id: batch.id, outcomes: RecipientStatus.retriedOutcomes,
+                                                  until: now.addingTimeInterval(Self.retryWindow), now: now) {
+        case .canceled:
+            throw APIError.conflict("a cancelled batch cannot be retried")
+        case .retried(let count):
+            context.logger.info("batch retried", metadata: ["batch_id": "\(batch.id)", "recipients": "\(count)"])
+            if count > 0 { api.wakeDialer() }
+        }
+        return try await current(batch.id, context)
+    }
+
+    @Sendable func delete(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let batch = try await load(context)
+        try await api.store.deleteCampaign(id: batch.id, now: api.clock.now())
+        context.logger.info("batch deleted", metadata: ["batch_id": "\(batch.id)"])
+        return Response(status: .ok)
+    }
+
+    // MARK: - Views
+
+    private func load(_ context: SwitchboardContext) async throws -> CampaignRecord {
+        let principal = try context.caller()
+        guard let batch = try await api.store.campaign(id: try context.parameter("batch_id"), organizationID: principal.organizationID),
+              batch.kind == "voice" else {
+            throw APIError.notFound("Batch")
+        }
+        try principal.authorize(owner: batch.userID)
+        return batch
+    }
+
+    private func current(_ id: String, _ context: SwitchboardContext) async throws -> Response {
+        guard let batch = try await api.store.campaign(id: id, organizationID: try context.caller().organizationID) else {
+            throw APIError.notFound("Batch")
+        }
+        return JSONValue.object(try await view(batch)).response()
+    }
+
+    private func view(_ batch: CampaignRecord) async throws -> [String: JSONValue] {
+        try await views([batch])[0]
+    }
+
+    /// BatchCallResponse for each campaign, with a handful of queries for the whole page.
+    private func views(_ batches: [CampaignRecord]) async throws -> [[String: JSONValue]] {
+        guard let first = batches.first else { return [] }
+        let organization = first.organizationID
+        let progress = try await api.store.progress(campaignIDs: batches.map(\.id))
+        var agents: [String: AgentRecord] = [:]
+        for id in Set(batches.map(\.settings.agentID)) { agents[id] = try await api.store.agent(id: id, organizationID: organization) }
+        var numbers: [String: PhoneNumberRecord] = [:]
+        for number in try await api.store.phoneNumbers(Array(Set(batches.map(\.settings.outboundNumber))), organizationID: organization) {
+            numbers[number.phoneNumber] = number
+        }
+        return batches.map { batch in
+            Self.json(batch, progress[batch.id] ?? CampaignProgress(), agent: agents[batch.settings.agentID],
+                      number: numbers[batch.settings.outboundNumber])
+        }
+    }
+
+    static func json(_ batch: CampaignRecord, _ progress: CampaignProgress, agent: AgentRecord?, number: PhoneNumberRecord?) -> [String: JSONValue] {
+        let status = BatchStatus(campaign: batch.status, recipients: progress.total, dispatched: progress.dialed,
+                                 finalOutcomes: progress.outcomes)
+        let updated = max(batch.updatedAt, progress.lastCallUpdateAt ?? batch.updatedAt)
+        let settings = batch.settings
+        var telephony: [String: JSONValue] = [:]
+        if case .object(let given)? = settings.extra["telephony_call_config"] { telephony = given }
+        telephony["ringing_timeout_secs"] = JSONValue(Int(settings.ringTimeout))
+        return [
+            "id": .string(batch.id),
+            "name": .string(settings.name ?? batch.id),
+            "agent_id": .string(settings.agentID),
+            "agent_name": .string(agent?.name ?? ""),
+            "created_at_unix": JSONValue(unix(batch.createdAt)),
+            "scheduled_time_unix": JSONValue(unix(batch.beginAt)),
+            "last_updated_at_unix": JSONValue(unix(updated)),
+            "timezone": .string(settings.timeZone),
+            "status": .string(status.rawValue),
+            "phone_number_id": JSONValue(number?.id),
+            "phone_provider": JSONValue(number?.provider),
+            "whatsapp_params": settings.extra["whatsapp_params"] ?? .null,
+            "branch_id": settings.extra["branch_id"] ?? .null,
+            "environment": settings.extra["environment"] ?? .null,
+            "total_calls_dispatched": JSONValue(progress.dialed),
+            "total_calls_scheduled": JSONValue(progress.total),
+            "total_calls_finished": JSONValue(progress.completed + progress.failed),
+            "retry_count": JSONValue(batch.retryCount),
+            "target_concurrency_limit": JSONValue(settings.maxConcurrentCalls),
+            "telephony_call_config": .object(telephony),
+            // Extensions: why the batch stands as it does, and its outcomes so far.
+            "status_reason": JSONValue(batch.statusReason),
+            "outcomes": .object(progress.outcomes.mapValues { JSONValue($0) }),
+        ]
+    }
+
+    static func recipient(_ lead: RecipientRecord, batch: CampaignRecord, now: Date) -> JSONValue {
+        var variables = lead.fields
+        let clientData = variables.removeValue(forKey: "conversation_initiation_client_data")
+        let id = variables.removeValue(forKey: "id")?.text ?? "rcpt_\(lead.leadID)"
+        return [
+            "id": .string(id),
+            "phone_number": .string(lead.phoneNumber),
+            "whatsapp_user_id": .null,
+            "status": .string(RecipientStatus(state: lead.state, lastOutcome: lead.lastOutcome, dialAt: lead.dialAt, now: now).rawValue),
+            "created_at_unix": JSONValue(unix(batch.createdAt)),
+            "updated_at_unix": JSONValue(unix(lead.callUpdatedAt ?? batch.createdAt)),
+            "conversation_id": JSONValue(lead.callID),
+            "conversation_initiation_client_data": clientData ?? ["dynamic_variables": .object(variables)],
+            // Extensions: the outcome behind `failed`, and how many dials so far.
+            "outcome": JSONValue(lead.lastOutcome),
+            "attempts": JSONValue(lead.attempts),
+        ]
+    }
+
+    private static func unix(_ date: Date) -> Int { Int(date.timeIntervalSince1970) }
+
+    /// `next_doc`: where the page ended, opaque to clients (base64url, safe in a query).
+    static func cursor(_ cursor: CampaignCursor) -> String {
+        Data("\(cursor.createdAt)|\(cursor.id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func cursor(_ text: String) -> CampaignCursor? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
+        let parts = plain.split(separator: "|", maxSplits: 1)
+        guard parts.count == 2, let createdAt = Double(parts[0]) else { return nil }
+        return CampaignCursor(createdAt: createdAt, id: String(parts[1]))
+    }
+}
