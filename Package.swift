@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Domain and ports: no NIO, no HTTP, no SQL.
@@ -57,6 +58,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The outbox's sender: signed deliveries of webhook events, retried on a schedule.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "SwitchboardCore", "Store",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The contract: openapi.yaml, served at /openapi.yaml; the generator checks it and
         // produces the response types the server encodes.
         .target(
@@ -70,9 +82,10 @@ let package = Package(
         .target(
             name: "SwitchboardServer",
             dependencies: [
-                "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "SwitchboardAPI",
+                "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "SwitchboardAPI", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
@@ -93,8 +106,9 @@ let package = Package(
         .testTarget(
             name: "SwitchboardTests",
             dependencies: [
-                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "SwitchboardCore", "SwitchboardAPI",
+                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

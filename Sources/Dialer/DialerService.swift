@@ -33,6 +33,8 @@ public final class Dialer: Service, Sendable {
     private let completionSignal = WakeSignal()
     private let inFlight = Locked<[Int64: ClaimedAttempt]>([:])
     private let finished = Locked<[AttemptCompletion]>([])
+    /// Calls ringing or answered since the last write, announced with the next batch.
+    private let progressed = Locked<[AttemptProgress]>([])
     /// Cleared on graceful shutdown: no new claims.
     private let claiming = Locked(true)
     /// Set once every call in flight has ended: the outcome writer may return.
@@ -155,7 +157,11 @@ public final class Dialer: Service, Sendable {
             logger.debug("dialing", metadata: ["from": "\(claim.from)", "to": "\(claim.to)", "provider": "\(claim.provider)"])
             result = await provider.dial(DialRequest(
                 attemptID: claim.attemptID, callID: claim.callID, attemptNumber: claim.attemptNumber, from: claim.from, to: claim.to,
-                ringTimeout: claim.ringTimeout, maxDuration: claim.maxDuration, fields: claim.fields))
+                ringTimeout: claim.ringTimeout, maxDuration: claim.maxDuration, fields: claim.fields,
+                progress: { [progressed, completionSignal] step in
+                    progressed.withLock { $0.append(AttemptProgress(attempt: claim, progress: step)) }
+                    completionSignal.fire()
+                }))
         } else {
             result = DialResult(outcome: .failed, endedAt: clock.now(), detail: "provider \(claim.provider) is not configured on this server")
         }
@@ -167,20 +173,23 @@ public final class Dialer: Service, Sendable {
     /// Writes finished calls in batches: one transaction for everything that ended meanwhile.
     private func runCompletions() async {
         while true {
+            // Progress first: a call's ringing is taken no later than its end.
+            let steps = progressed.withLock { steps -> [AttemptProgress] in defer { steps = [] }; return steps }
             let batch = finished.withLock { batch -> [AttemptCompletion] in defer { batch = [] }; return batch }
-            if batch.isEmpty {
+            if batch.isEmpty && steps.isEmpty {
                 if stopping.withLock({ $0 }) { return }
                 await completionSignal.wait(until: clock.now().addingTimeInterval(configuration.pollInterval), clock: clock)
                 continue
             }
             do {
-                try await store.complete(batch)
+                try await store.complete(batch, progress: steps)
                 inFlight.withLock { for c in batch { $0[c.attempt.attemptID] = nil } }
                 wakeSignal.fire()
             } catch {
                 // Keep them and try again: an outcome is never dropped while we live.
                 logger.warning("writing outcomes failed; will retry", metadata: ["error": "\(String(reflecting: error))", "count": "\(batch.count)"])
                 finished.withLock { $0.insert(contentsOf: batch, at: 0) }
+                progressed.withLock { $0.insert(contentsOf: steps, at: 0) }
                 try? await clock.sleep(until: clock.now().addingTimeInterval(0.5))
             }
         }

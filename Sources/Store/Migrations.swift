@@ -13,6 +13,7 @@ public enum Migrations {
     static let all: [Migration] = [
         Migration(version: 1, name: "identity, agents, numbers, campaigns, leads, calls, attempts", statements: Schema.v1),
         Migration(version: 2, name: "lead imports", statements: Schema.v2),
+        Migration(version: 3, name: "suppressions, organization settings, webhooks, idempotency", statements: Schema.v3),
     ]
 
     /// Applies what is missing; returns the versions applied now.
@@ -140,6 +141,40 @@ enum Schema {
         [
             "CREATE TABLE lead_imports (id {id}, campaign_id TEXT NOT NULL, lease_until {real} NOT NULL)",
             "CREATE TABLE lead_staging (import_id {int} NOT NULL, phone_number TEXT NOT NULL, fields TEXT)",
+        ].map { render($0, flavor) }
+    }
+
+    static func v3(_ flavor: SQLFlavor) -> [String] {
+        [
+            // `value` is an E.164 number or, for `kind = 'prefix'`, the start of one (`+1900`).
+            """
+            CREATE TABLE suppressions (organization_id TEXT NOT NULL, value TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT,
+              source TEXT NOT NULL, created_at {real} NOT NULL, PRIMARY KEY (organization_id, value))
+            """,
+            "CREATE INDEX suppressions_prefixes ON suppressions (organization_id) WHERE kind = 'prefix'",
+            // Attempt caps count a number's recent dials across campaigns.
+            "CREATE INDEX attempts_to_number ON attempts (to_number, dial_at)",
+            "CREATE TABLE organization_settings (organization_id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at {real} NOT NULL)",
+            """
+            CREATE TABLE webhook_endpoints (id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,
+              secret TEXT NOT NULL, description TEXT, status TEXT NOT NULL, status_reason TEXT, created_at {real} NOT NULL,
+              updated_at {real} NOT NULL, deleted_at {real})
+            """,
+            "CREATE INDEX webhook_endpoints_org ON webhook_endpoints (organization_id) WHERE deleted_at IS NULL",
+            // The outbox: written in the transaction that makes the event true, sent after.
+            """
+            CREATE TABLE webhook_deliveries (id {id}, endpoint_id TEXT NOT NULL, organization_id TEXT NOT NULL, message_id TEXT NOT NULL,
+              event_type TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL, attempts {int} NOT NULL DEFAULT 0,
+              next_attempt_at {real} NOT NULL, last_status_code {int}, last_error TEXT, created_at {real} NOT NULL,
+              updated_at {real} NOT NULL, delivered_at {real})
+            """,
+            "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
+            "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)",
+            """
+            CREATE TABLE idempotency_keys (organization_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, fingerprint TEXT,
+              state TEXT NOT NULL, response_status {int}, response_body TEXT, created_at {real} NOT NULL,
+              PRIMARY KEY (organization_id, idempotency_key))
+            """,
         ].map { render($0, flavor) }
     }
 }

@@ -73,6 +73,8 @@ public struct FailedNumber: Sendable, Equatable {
     public var reason: String
     public var callTimestamp: Date?
     public var callID: String?
+    /// For a lead never dialed: what kept it (`calling_hours`, `attempt_cap`, `canceled`).
+    public var notCalledBecause: String?
 }
 
 extension Store {
@@ -194,11 +196,16 @@ extension Store {
     @discardableResult
     public func setCampaignStatus(id: String, from: [CampaignStatus], to: CampaignStatus, reason: String?, now: Date) async throws -> Bool {
         try await database.write { db in
-            try await db.raw("""
+            guard let row = try await db.raw("""
                 UPDATE campaigns SET status = \(bind: to.rawValue), status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: id) AND deleted_at IS NULL AND status IN (\(binds: from.map(\.rawValue)))
-                RETURNING id
-                """).first() != nil
+                RETURNING organization_id
+                """).first() else { return false }
+            if to == .paused {
+                try await emit(db, [WebhookEvent(organizationID: try row.string("organization_id"), type: .campaignPaused, occurredAt: now,
+                                                 data: ["campaign_id": .string(id), "reason": JSONValue(reason), "by": "user"])])
+            }
+            return true
         }
     }
 
@@ -215,21 +222,27 @@ extension Store {
     public func failedNumbers(campaignID: String, includeVoicemail: Bool, includeNotCalled: Bool, afterLeadID: Int64, limit: Int) async throws -> [FailedNumber] {
         try await database.read { db in
             var sql: SQLQueryString = """
-                SELECT l.id, l.phone_number, l.state, l.last_outcome, l.call_id, c.updated_at AS call_at
+                SELECT l.id, l.phone_number, l.state, l.last_outcome, l.due_reason, l.call_id, c.updated_at AS call_at
                 FROM leads l LEFT JOIN calls c ON c.id = l.call_id
                 WHERE l.campaign_id = \(bind: campaignID) AND l.id > \(bind: afterLeadID) AND (
                   (l.state = 'done' AND l.last_outcome <> 'completed'
                 """
             if !includeVoicemail { sql += " AND l.last_outcome <> 'voicemail'" }
-            sql += ")"
+            // A suppressed lead was never dialed, on purpose: always reported.
+            sql += ") OR l.state = 'suppressed'"
             if includeNotCalled { sql += " OR l.state = 'not_called' OR (l.state = 'queued' AND l.attempts = 0)" }
             sql += ") ORDER BY l.id LIMIT \(literal: limit)"
             return try await db.raw(sql).all().map { row in
                 let state = try row.string("state")
                 let outcome = try row.optionalString("last_outcome")
-                return FailedNumber(leadID: Int64(try row.int("id")), phoneNumber: try row.string("phone_number"),
-                                    reason: state == "done" ? (outcome ?? "failed") : "not_called",
-                                    callTimestamp: try row.optionalDate("call_at"), callID: try row.optionalString("call_id"))
+                let reason = switch state {
+                case LeadState.done.rawValue: outcome ?? "failed"
+                case LeadState.suppressed.rawValue: "suppressed"
+                default: "not_called"
+                }
+                return FailedNumber(leadID: Int64(try row.int("id")), phoneNumber: try row.string("phone_number"), reason: reason,
+                                    callTimestamp: try row.optionalDate("call_at"), callID: try row.optionalString("call_id"),
+                                    notCalledBecause: state == LeadState.done.rawValue ? nil : try row.optionalString("due_reason"))
             }
         }
     }

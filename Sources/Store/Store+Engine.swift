@@ -18,6 +18,16 @@ public struct ClaimedAttempt: Sendable, Equatable {
     public var fields: [String: JSONValue]
 }
 
+/// A step of an attempt in progress (ringing, answered), announced to webhooks.
+public struct AttemptProgress: Sendable {
+    public var attempt: ClaimedAttempt
+    public var progress: CallProgress
+    public init(attempt: ClaimedAttempt, progress: CallProgress) {
+        self.attempt = attempt
+        self.progress = progress
+    }
+}
+
 /// An attempt's end, to be written with the retry decision in the same transaction.
 public struct AttemptCompletion: Sendable {
     public var attempt: ClaimedAttempt
@@ -67,27 +77,45 @@ extension Store {
 
             struct Due { var id: Int64; var phone: String; var fields: String?; var attempts: Int; var callID: String? }
             var eligible: [Due] = []
-            // A few rounds: leads deferred for their hours leave room for the next ones.
+            let caps = try await organizationSettings(db, campaign.organizationID).attemptCaps
+            // A few rounds: leads suppressed or deferred (hours, attempt caps) leave room for the next ones.
             for _ in 0..<4 where eligible.count < capacity {
                 let rows = try await db.raw(dueLeads(campaignID: campaign.id, now: now, excluding: eligible.map(\.id),
                                                      limit: capacity - eligible.count)).all()
                 if rows.isEmpty { break }
+                let leads = try rows.map { row in
+                    Due(id: Int64(try row.int("id")), phone: try row.string("phone_number"), fields: try row.optionalString("fields"),
+                        attempts: try row.int("attempts"), callID: try row.optionalString("call_id"))
+                }
+                // Checked at every claim, not only at import: a number suppressed a second ago is not dialed.
+                let suppressed = try await suppressed(db, organizationID: campaign.organizationID, numbers: leads.map(\.phone))
+                let dials = try await recentDials(db, organizationID: campaign.organizationID, numbers: leads.map(\.phone),
+                                                  since: now.addingTimeInterval(-AttemptCaps.lookBack))
                 var deferred = false
-                for row in rows {
-                    let lead = Due(id: Int64(try row.int("id")), phone: try row.string("phone_number"), fields: try row.optionalString("fields"),
-                                   attempts: try row.int("attempts"), callID: try row.optionalString("call_id"))
-                    let opening = (try? PhoneNumber(parsing: lead.phone)).flatMap { number in
-                        settings.callingHours.nextOpening(from: now, zones: settings.callingHours.zones(for: number, fallback: settings.timeZone))
+                for lead in leads {
+                    if suppressed.contains(lead.phone) {
+                        deferred = true
+                        try await db.raw("""
+                            UPDATE leads SET state = 'suppressed', last_outcome = 'suppressed', due_reason = NULL WHERE id = \(bind: lead.id)
+                            """).run()
+                        continue
                     }
+                    let allowed = caps.nextAllowed(after: dials[lead.phone] ?? [], now: now)
+                    let opening = (try? PhoneNumber(parsing: lead.phone)).flatMap { number in
+                        settings.callingHours.nextOpening(from: allowed, zones: settings.callingHours.zones(for: number, fallback: settings.timeZone))
+                    }
+                    let reason = allowed > now ? DueReason.attemptCap : .callingHours
                     if let opening, opening <= now {
                         eligible.append(lead)
                     } else if let opening, opening < campaign.endAt {
                         deferred = true
-                        try await db.raw("UPDATE leads SET due_at = \(bind: opening.epoch), due_reason = 'calling_hours' WHERE id = \(bind: lead.id)").run()
+                        try await db.raw("""
+                            UPDATE leads SET due_at = \(bind: opening.epoch), due_reason = \(bind: reason.rawValue) WHERE id = \(bind: lead.id)
+                            """).run()
                     } else {
                         // No opening before the campaign ends: it will not be called.
                         deferred = true
-                        try await db.raw("UPDATE leads SET state = 'not_called', due_reason = 'calling_hours' WHERE id = \(bind: lead.id)").run()
+                        try await db.raw("UPDATE leads SET state = 'not_called', due_reason = \(bind: reason.rawValue) WHERE id = \(bind: lead.id)").run()
                     }
                 }
                 if !deferred { break }
@@ -139,6 +167,10 @@ extension Store {
                                                   maxDuration: settings.maxCallDuration, fields: fields))
                 }
             }
+            try await emit(db, claimed.map { attempt in
+                WebhookEvent(organizationID: campaign.organizationID, type: .callInitiated, occurredAt: attempt.dialAt,
+                             data: Self.callEventData(attempt))
+            })
             let used = Set(claimed.map(\.from))
             for load in loads where used.contains(load.number) {
                 try await db.raw("""
@@ -162,6 +194,27 @@ extension Store {
         select += " ORDER BY due_at LIMIT \(literal: limit)"
         if database.flavor == .postgres { select += " FOR UPDATE SKIP LOCKED" }
         return select
+    }
+
+    /// When each number was dialed since `since` by any of the organization's campaigns.
+    private func recentDials(_ db: any SQLDatabase, organizationID: String, numbers: [String], since: Date) async throws -> [String: [Date]] {
+        var dials: [String: [Date]] = [:]
+        for row in try await db.raw("""
+            SELECT a.to_number, a.dial_at FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
+            WHERE a.to_number IN (\(binds: numbers)) AND a.dial_at > \(bind: since.epoch) AND a.status <> 'void'
+              AND c.organization_id = \(bind: organizationID)
+            """).all() {
+            dials[try row.string("to_number"), default: []].append(try row.date("dial_at"))
+        }
+        return dials
+    }
+
+    /// What every `call.*` event says about its attempt.
+    static func callEventData(_ attempt: ClaimedAttempt) -> [String: JSONValue] {
+        [
+            "call_id": .string(attempt.callID), "campaign_id": .string(attempt.campaignID), "attempt": JSONValue(attempt.attemptNumber),
+            "from_number": .string(attempt.from), "to_number": .string(attempt.to), "provider": .string(attempt.provider),
+        ]
     }
 
     /// The numbers' current load, and the carrier of each, read inside the claim's transaction.
@@ -193,11 +246,12 @@ extension Store {
     /// claim was fenced off (its lease expired and the lead moved on) records the attempt but
     /// leaves the lead alone. Returns the campaigns touched.
     @discardableResult
-    public func complete(_ completions: [AttemptCompletion]) async throws -> Set<String> {
-        guard !completions.isEmpty else { return [] }
+    public func complete(_ completions: [AttemptCompletion], progress: [AttemptProgress] = []) async throws -> Set<String> {
+        guard !completions.isEmpty || !progress.isEmpty else { return [] }
         return try await database.write { db in
             var touched: Set<String> = []
-            let ids = Set(completions.map(\.attempt.campaignID))
+            var events: [WebhookEvent] = []
+            let ids = Set(completions.map(\.attempt.campaignID) + progress.map(\.attempt.campaignID))
             var campaigns: [String: CampaignRecord] = [:]
             for row in try await db.raw("SELECT * FROM campaigns WHERE id IN (\(binds: Array(ids)))").all() {
                 let campaign = try Self.campaign(row)
@@ -231,6 +285,15 @@ extension Store {
                     case .final(let outcome): finals.append([attempt.leadID, attempt.attemptID, outcome.rawValue])
                     }
                     let retrying = if case .retry = decision { true } else { false }
+                    if let organizationID = campaign?.organizationID {
+                        var data = Self.callEventData(attempt)
+                        data["outcome"] = .string(result.outcome.rawValue)
+                        data["duration_sec"] = JSONValue(result.duration)
+                        data["detail"] = JSONValue(result.detail)
+                        data["retry_scheduled"] = .bool(retrying)
+                        events.append(WebhookEvent(organizationID: organizationID, type: result.outcome == .completed ? .callCompleted : .callFailed,
+                                                   occurredAt: result.endedAt, data: data))
+                    }
                     calls.append([attempt.callID, retrying ? "retry_scheduled" : "ended", result.outcome.rawValue, attempt.attemptNumber,
                                   result.duration, result.detail, result.endedAt.epoch])
                 }
@@ -255,8 +318,50 @@ extension Store {
                         """).run()
                 }
             }
+            for step in progress {
+                guard let organizationID = campaigns[step.attempt.campaignID]?.organizationID else { continue }
+                let (type, at): (WebhookEventType, Date) = switch step.progress {
+                case .ringing(let at): (.callRinging, at)
+                case .answered(let at): (.callAnswered, at)
+                }
+                events.append(WebhookEvent(organizationID: organizationID, type: type, occurredAt: at, data: Self.callEventData(step.attempt)))
+            }
+            events.sort { $0.occurredAt < $1.occurredAt }
+            // The breaker can only trip on a new failure.
+            let failing = Set(completions.filter { CircuitBreaker.failures.contains($0.result.outcome) }.map(\.attempt.campaignID))
+            for id in failing {
+                guard let campaign = campaigns[id], campaign.status == .active,
+                      let now = completions.filter({ $0.attempt.campaignID == id }).map(\.result.endedAt).max() else { continue }
+                events += try await tripBreakerIfNeeded(db, campaign, now: now)
+            }
+            try await emit(db, events)
             return touched
         }
+    }
+
+    /// Pauses the campaign when too many of its recent calls failed at the carrier, and says
+    /// why. Calls before its last status change (a resume) do not count again.
+    private func tripBreakerIfNeeded(_ db: any SQLDatabase, _ campaign: CampaignRecord, now: Date) async throws -> [WebhookEvent] {
+        let breaker = campaign.settings.breaker
+        guard breaker.enabled else { return [] }
+        let since = max(now.addingTimeInterval(-breaker.windowSeconds), campaign.updatedAt)
+        let failures = CircuitBreaker.failures.map(\.rawValue)
+        guard let row = try await db.raw("""
+            SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN outcome IN (\(binds: failures)) THEN 1 ELSE 0 END), 0) AS f
+            FROM attempts WHERE campaign_id = \(bind: campaign.id) AND status = 'ended' AND ended_at > \(bind: since.epoch)
+            """).first() else { return [] }
+        let (calls, failed) = (try row.int("n"), try row.int("f"))
+        guard breaker.trips(calls: calls, failures: failed) else { return [] }
+        let reason = breaker.reason(calls: calls, failures: failed)
+        let paused = try await db.raw("""
+            UPDATE campaigns SET status = 'paused', status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
+            WHERE id = \(bind: campaign.id) AND status = 'active' RETURNING id
+            """).first() != nil
+        guard paused else { return [] }
+        logger.warning("campaign paused by its circuit breaker", metadata: ["campaign_id": "\(campaign.id)", "calls": "\(calls)", "failed": "\(failed)"])
+        return [WebhookEvent(organizationID: campaign.organizationID, type: .campaignPaused, occurredAt: now, data: [
+            "campaign_id": .string(campaign.id), "reason": .string(reason), "by": "circuit_breaker",
+        ])]
     }
 
     /// Keeps the engine's in-flight claims alive.
@@ -339,10 +444,13 @@ extension Store {
                 SELECT 1 AS ok FROM leads WHERE campaign_id = \(bind: id) AND state IN ('queued', 'dialing') LIMIT 1
                 """).first()
             guard open == nil else { return false }
-            return try await db.raw("""
+            guard let row = try await db.raw("""
                 UPDATE campaigns SET status = 'completed', status_reason = NULL, updated_at = \(bind: now.epoch)
-                WHERE id = \(bind: id) AND status = 'active' RETURNING id
-                """).first() != nil
+                WHERE id = \(bind: id) AND status = 'active' RETURNING organization_id
+                """).first() else { return false }
+            try await emit(db, [WebhookEvent(organizationID: try row.string("organization_id"), type: .campaignCompleted, occurredAt: now,
+                                             data: ["campaign_id": .string(id)])])
+            return true
         }
     }
 

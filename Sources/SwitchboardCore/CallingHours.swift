@@ -10,18 +10,39 @@ public struct CallingHours: Sendable, Equatable, Codable {
     public var days: Set<Int>
     /// `nil`: the recipient's zones (from the number). Otherwise an IANA identifier.
     public var timeZone: String?
+    /// Local dates (`YYYY-MM-DD`) with no calls at all, in whichever zone governs.
+    public var holidays: Set<String>
 
     public static let allDays: Set<Int> = Set(1...7)
     public static let `default` = CallingHours(start: 8 * 60, end: 21 * 60, days: allDays, timeZone: nil)
 
-    public init(start: Int, end: Int, days: Set<Int> = allDays, timeZone: String? = nil) {
+    public init(start: Int, end: Int, days: Set<Int> = allDays, timeZone: String? = nil, holidays: Set<String> = []) {
         self.start = start
         self.end = end
         self.days = days
         self.timeZone = timeZone
+        self.holidays = holidays
     }
 
-    public var isAlways: Bool { start == 0 && end == 1440 && days == Self.allDays }
+    enum CodingKeys: String, CodingKey { case start, end, days, timeZone, holidays }
+
+    /// Settings stored before holidays existed have none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(start: try c.decode(Int.self, forKey: .start), end: try c.decode(Int.self, forKey: .end),
+                  days: try c.decode(Set<Int>.self, forKey: .days), timeZone: try c.decodeIfPresent(String.self, forKey: .timeZone),
+                  holidays: try c.decodeIfPresent(Set<String>.self, forKey: .holidays) ?? [])
+    }
+
+    public var isAlways: Bool { start == 0 && end == 1440 && days == Self.allDays && holidays.isEmpty }
+
+    /// `YYYY-MM-DD`, a real calendar date.
+    public static func isDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-")
+        guard text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return false }
+        let components = DateComponents(calendar: calendar(TimeZone(identifier: "UTC")!), year: y, month: m, day: d)
+        return components.isValidDate
+    }
 
     public static let weekdayNames = ["mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7]
 
@@ -60,18 +81,23 @@ public struct CallingHours: Sendable, Equatable, Codable {
 
     public func isOpen(at date: Date, in zone: TimeZone) -> Bool {
         let calendar = Self.calendar(zone)
-        let parts = calendar.dateComponents([.weekday, .hour, .minute], from: date)
+        let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute], from: date)
         let minute = parts.hour! * 60 + parts.minute!
-        return days.contains(Self.isoWeekday(parts.weekday!)) && minute >= start && minute < end
+        return days.contains(Self.isoWeekday(parts.weekday!)) && minute >= start && minute < end && !isHoliday(parts)
+    }
+
+    private func isHoliday(_ parts: DateComponents) -> Bool {
+        !holidays.isEmpty && holidays.contains(String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!))
     }
 
     private func nextOpening(from date: Date, in zone: TimeZone) -> Date? {
         let calendar = Self.calendar(zone)
         let midnight = calendar.startOfDay(for: date)
-        for offset in 0..<9 {
+        // Two weeks: a week of allowed weekdays, plus holidays in between.
+        for offset in 0..<15 {
             guard let day = calendar.date(byAdding: .day, value: offset, to: midnight) else { return nil }
-            let weekday = Self.isoWeekday(calendar.component(.weekday, from: day))
-            guard days.contains(weekday) else { continue }
+            let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
+            guard days.contains(Self.isoWeekday(parts.weekday!)), !isHoliday(parts) else { continue }
             // Wall-clock arithmetic, so a DST change keeps 08:00 at 08:00.
             guard let open = calendar.date(bySettingHour: start / 60, minute: start % 60, second: 0, of: day) else { continue }
             let close = end == 1440

@@ -18,6 +18,8 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var callsPerSecond: Double?
     public var ringTimeout: TimeInterval
     public var maxCallDuration: TimeInterval
+    /// `nil`: `CircuitBreaker.default`.
+    public var circuitBreaker: CircuitBreaker?
     /// Whatever else the client sent that we keep and echo (batch `scheduled_time_unix`, …).
     public var extra: [String: JSONValue]
 
@@ -25,7 +27,7 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
                 retry: RetryPolicy, callingHours: CallingHours = .default, timeZone: String = "UTC",
                 maxConcurrentCalls: Int = Self.defaultMaxConcurrentCalls, callsPerSecond: Double? = nil,
                 ringTimeout: TimeInterval = Self.defaultRingTimeout, maxCallDuration: TimeInterval = Self.defaultMaxCallDuration,
-                extra: [String: JSONValue] = [:]) {
+                circuitBreaker: CircuitBreaker? = nil, extra: [String: JSONValue] = [:]) {
         self.name = name
         self.agentID = agentID
         self.outboundNumber = outboundNumber
@@ -38,6 +40,7 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
         self.callsPerSecond = callsPerSecond
         self.ringTimeout = ringTimeout
         self.maxCallDuration = maxCallDuration
+        self.circuitBreaker = circuitBreaker
         self.extra = extra
     }
 
@@ -50,4 +53,5 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
 
     /// The policy the planner applies: none unless redial is enabled.
     public var effectiveRetry: RetryPolicy { redialEnabled ? retry : .noRetries }
+    public var breaker: CircuitBreaker { circuitBreaker ?? .default }
 }

@@ -15,4 +15,6 @@ public enum DueReason: String, Sendable, Codable {
     case retry
     /// Outside calling hours in the recipient's time zone.
     case callingHours = "calling_hours"
+    /// The number was dialed as often as the organization allows for now (across campaigns).
+    case attemptCap = "attempt_cap"
 }

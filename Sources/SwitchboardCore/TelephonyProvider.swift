@@ -12,9 +12,12 @@ public struct DialRequest: Sendable {
     public var maxDuration: TimeInterval
     /// Lead fields, for the agent's templates (and `simulate` for the simulator).
     public var fields: [String: JSONValue]
+    /// Told as the call rings and is answered, while `dial` is still under way.
+    public var progress: @Sendable (CallProgress) -> Void
 
     public init(attemptID: Int64, callID: String, attemptNumber: Int, from: String, to: String,
-                ringTimeout: TimeInterval, maxDuration: TimeInterval, fields: [String: JSONValue]) {
+                ringTimeout: TimeInterval, maxDuration: TimeInterval, fields: [String: JSONValue],
+                progress: @escaping @Sendable (CallProgress) -> Void = { _ in }) {
         self.attemptID = attemptID
         self.callID = callID
         self.attemptNumber = attemptNumber
@@ -23,7 +26,14 @@ public struct DialRequest: Sendable {
         self.ringTimeout = ringTimeout
         self.maxDuration = maxDuration
         self.fields = fields
+        self.progress = progress
     }
+}
+
+/// A step of a call in progress, with when it happened.
+public enum CallProgress: Sendable, Equatable {
+    case ringing(at: Date)
+    case answered(at: Date)
 }
 
 /// How a dial ended, already in our vocabulary.

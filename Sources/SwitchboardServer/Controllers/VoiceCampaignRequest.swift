@@ -120,6 +120,14 @@ struct VoiceCampaignRequest {
             guard !set.isEmpty else { throw APIError.badRequest("calling_hours.days must name at least one day", field: "calling_hours.days") }
             hours.days = set
         }
+        if let holidays = try config.array("holidays") {
+            for day in holidays {
+                guard let text = day.stringValue, CallingHours.isDate(text) else {
+                    throw APIError.badRequest("calling_hours.holidays must list dates as YYYY-MM-DD", field: "calling_hours.holidays")
+                }
+                hours.holidays.insert(text)
+            }
+        }
         if let zone = try config.string("timezone"), zone != "recipient" {
             guard TimeZoneCache.isKnown(zone) else {
                 throw APIError.badRequest("calling_hours.timezone must be recipient or an IANA time zone", field: "calling_hours.timezone")
@@ -161,6 +169,7 @@ extension CampaignSettings {
             "end": .string(hhmm(callingHours.end)),
             "days": .array(names.map { .string($0) }),
             "timezone": .string(callingHours.timeZone ?? "recipient"),
+            "holidays": .array(callingHours.holidays.sorted().map { .string($0) }),
         ]
     }
 }

@@ -115,6 +115,7 @@ struct VoiceCampaignsController {
                 format == "simple" ? .string(item.phoneNumber) : [
                     "phone_number": .string(item.phoneNumber), "failure_reason": .string(item.reason),
                     "call_timestamp": JSONValue(item.callTimestamp.map(Timestamps.teli)), "call_id": JSONValue(item.callID),
+                    "not_called_reason": JSONValue(item.notCalledBecause),
                 ]
             }
             return (items, page.last?.leadID)
@@ -166,6 +167,7 @@ struct VoiceCampaignsController {
                 switch progress.nextDueReason {
                 case .retry: reason = "waiting_retries"
                 case .callingHours: reason = "calling_hours"
+                case .attemptCap: reason = "attempt_cap"
                 case .new, nil: reason = "scheduled"
                 }
             }

@@ -1,5 +1,4 @@
 import Foundation
-import SwitchboardCore
 
 /// Wakes one sleeping loop early: new work arrived (a campaign was created or resumed, a call
 /// ended and freed capacity). A signal sent while nobody waits is kept for the next wait.

@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Store
+import SwitchboardCore
+
+public struct WebhookSenderConfiguration: Sendable {
+    /// Deliveries sent at once.
+    public var batch = 20
+    /// A claimed delivery is another sender's after this long (this one died).
+    public var lease: TimeInterval = 60
+    /// Standard Webhooks asks receivers to answer within 15–30 s.
+    public var timeout: TimeInterval = 15
+    /// The longest the loop sleeps when nothing is due sooner.
+    public var pollInterval: TimeInterval = 1
+    public init() {}
+}
+
+/// Sends the outbox: claims due deliveries, posts each signed to its endpoint, and records
+/// the answer: delivered on 2xx, the endpoint disabled on 410, otherwise tried again on
+/// `WebhookSchedule` (a `Retry-After` pushes the next try later) until no try is left.
+public final class WebhookSender: Service, Sendable {
+    let store: Store
+    let clock: any WallClock
+    let configuration: WebhookSenderConfiguration
+    let logger: Logger
+    private let http: HTTPClient
+    private let wakeSignal = WakeSignal()
+    private let running = Locked(true)
+
+    public init(store: Store, clock: any WallClock, configuration: WebhookSenderConfiguration = .init(), logger: Logger) {
+        self.store = store
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+        // Redirects are failures (Standard Webhooks): never followed.
+        var http = HTTPClient.Configuration()
+        http.redirectConfiguration = .disallow
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+    }
+
+    /// New deliveries: look now instead of at the next poll.
+    public func wake() { wakeSignal.fire() }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await loop()
+        } onGracefulShutdown: {
+            self.running.withLock { $0 = false }
+            self.wakeSignal.fire()
+        }
+        try? await http.shutdown()
+    }
+
+    private func loop() async {
+        while running.withLock({ $0 }), !Task.isCancelled {
+            let now = clock.now()
+            var wakeAt = now.addingTimeInterval(configuration.pollInterval)
+            do {
+                let due = try await store.claimDeliveries(now: now, limit: configuration.batch, lease: configuration.lease)
+                if !due.isEmpty {
+                    await withDiscardingTaskGroup { group in
+                        for delivery in due { group.addTask { await self.send(delivery) } }
+                    }
+                    continue
+                }
+                if let next = try await store.nextDeliveryDue() { wakeAt = min(wakeAt, max(next, now)) }
+            } catch {
+                logger.warning("webhook pass failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            await wakeSignal.wait(until: wakeAt, clock: clock)
+        }
+    }
+
+    func send(_ outgoing: OutgoingDelivery) async {
+        let delivery = outgoing.delivery
+        var logger = self.logger
+        logger[metadataKey: "webhook_id"] = "\(delivery.messageID)"
+        logger[metadataKey: "endpoint_id"] = "\(delivery.endpointID)"
+        let timestamp = Int(clock.now().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: outgoing.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "Switchboard-Webhooks/1")
+        request.headers.add(name: "webhook-id", value: delivery.messageID)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(name: "webhook-signature",
+                            value: WebhookSignature.sign(secret: outgoing.secret, messageID: delivery.messageID, timestamp: timestamp, body: delivery.payload))
+        request.body = .bytes(ByteBuffer(string: delivery.payload))
+
+        let result: DeliveryResult
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let status = Int(response.status.code)
+            result = Self.classify(status: status, retryAfter: response.headers.first(name: "Retry-After"), attempt: delivery.attempts + 1,
+                                   now: clock.now())
+        } catch {
+            result = Self.retryOrFail(attempt: delivery.attempts + 1, status: nil, error: "\(error)", minimumDelay: 0, now: clock.now())
+        }
+        switch result {
+        case .delivered: logger.debug("webhook delivered", metadata: ["event": "\(delivery.eventType)"])
+        case .gone: logger.notice("webhook endpoint answered 410 Gone; disabled")
+        case .retry(_, let status, let error), .failed(let status, let error):
+            logger.info("webhook delivery failed", metadata: ["status": "\(status.map(String.init) ?? "none")", "error": "\(error)",
+                                                              "attempt": "\(delivery.attempts + 1)"])
+        }
+        do {
+            try await store.recordDelivery(delivery, result: result, now: clock.now())
+        } catch {
+            // Its lease runs out and it is sent again: at least once.
+            logger.warning("recording a webhook delivery failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    static func classify(status: Int, retryAfter: String?, attempt: Int, now: Date) -> DeliveryResult {
+        switch status {
+        case 200..<300: return .delivered(status: status)
+        case 410: return .gone
+        default:
+            let wait = retryAfter.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.map { max(0, $0) } ?? 0
+            return retryOrFail(attempt: attempt, status: status, error: "HTTP \(status)", minimumDelay: wait, now: now)
+        }
+    }
+
+    static func retryOrFail(attempt: Int, status: Int?, error: String, minimumDelay: TimeInterval, now: Date) -> DeliveryResult {
+        guard let delay = WebhookSchedule.delay(afterAttempt: attempt) else { return .failed(status: status, error: error) }
+        return .retry(at: now.addingTimeInterval(max(delay, minimumDelay)), status: status, error: error)
+    }
+}
