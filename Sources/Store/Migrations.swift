@@ -44,10 +44,11 @@ public enum Migrations {
     }
 
     /// Several processes may start at once against one PostgreSQL: a transaction-scoped
-    /// advisory lock lets one migrate while the others wait, then find the work done. (SQLite's
-    /// `BEGIN IMMEDIATE` already serializes writers.)
+    /// advisory lock lets one migrate while the others wait, then find the work done. The lock
+    /// is per schema, so databases in other schemas of the cluster migrate at the same time.
+    /// (SQLite's `BEGIN IMMEDIATE` already serializes writers.)
     private static func lock(_ db: any SQLDatabase, _ flavor: SQLFlavor) async throws {
-        if flavor == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(7265001)").run() }
+        if flavor == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(7265001, hashtext(current_schema()))").run() }
     }
 }
 

@@ -53,6 +53,9 @@ public struct CampaignProgress: Sendable, Equatable {
     /// Terminal without reaching anyone (busy, no answer, voicemail… with no retry left).
     public var failed = 0
     public var notCalled = 0
+    /// Leads never called, by what kept them: `calling_hours` (no opening before the end),
+    /// `attempt_cap`, `canceled`, or `campaign_ended`.
+    public var notCalledReasons: [String: Int] = [:]
     public var suppressed = 0
     /// Leads dialed at least once (the current dial included).
     public var dialed = 0
@@ -153,8 +156,9 @@ extension Store {
             var all: [String: CampaignProgress] = [:]
             for id in campaignIDs { all[id] = CampaignProgress() }
             let rows = try await db.raw("""
-                SELECT campaign_id, state, last_outcome, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS dialed, COUNT(*) AS n
-                FROM leads WHERE campaign_id IN (\(binds: campaignIDs)) GROUP BY campaign_id, state, last_outcome, dialed
+                SELECT campaign_id, state, last_outcome, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS dialed,
+                  CASE WHEN state = 'not_called' THEN due_reason END AS why, COUNT(*) AS n
+                FROM leads WHERE campaign_id IN (\(binds: campaignIDs)) GROUP BY campaign_id, state, last_outcome, dialed, why
                 """).all()
             for row in rows {
                 let id = try row.string("campaign_id")
@@ -169,7 +173,9 @@ extension Store {
                 case .done:
                     if outcome == Outcome.completed.rawValue { progress.completed += n } else { progress.failed += n }
                     if let outcome { progress.outcomes[outcome, default: 0] += n }
-                case .notCalled: progress.notCalled += n
+                case .notCalled:
+                    progress.notCalled += n
+                    progress.notCalledReasons[try row.optionalString("why") ?? "campaign_ended", default: 0] += n
                 case .suppressed: progress.suppressed += n
                 case nil: break
                 }

@@ -348,7 +348,7 @@ extension Store {
         let failures = CircuitBreaker.failures.map(\.rawValue)
         guard let row = try await db.raw("""
             SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN outcome IN (\(binds: failures)) THEN 1 ELSE 0 END), 0) AS f
-            FROM attempts WHERE campaign_id = \(bind: campaign.id) AND status = 'ended' AND ended_at > \(bind: since.epoch)
+            FROM attempts WHERE campaign_id = \(bind: campaign.id) AND status = 'ended' AND ended_at >= \(bind: since.epoch)
             """).first() else { return [] }
         let (calls, failed) = (try row.int("n"), try row.int("f"))
         guard breaker.trips(calls: calls, failures: failed) else { return [] }
@@ -429,7 +429,7 @@ extension Store {
     /// Past its end time: leads still waiting become `not_called`; calls in flight finish.
     public func endCampaign(id: String, reason: String, now: Date) async throws {
         try await database.write { db in
-            try await db.raw("UPDATE leads SET state = 'not_called' WHERE campaign_id = \(bind: id) AND state = 'queued'").run()
+            try await db.raw("UPDATE leads SET state = 'not_called', due_reason = 'campaign_ended' WHERE campaign_id = \(bind: id) AND state = 'queued'").run()
             try await db.raw("""
                 UPDATE campaigns SET status = 'ended', status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: id) AND status IN ('active', 'paused')

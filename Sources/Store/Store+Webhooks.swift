@@ -188,13 +188,6 @@ extension Store {
         }
     }
 
-    /// When the next pending delivery is due, for the sender's sleep.
-    public func nextDeliveryDue() async throws -> Date? {
-        try await database.read { db in
-            try await db.raw("SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE status = 'pending'").first()?.optionalDate("due")
-        }
-    }
-
     /// An endpoint's deliveries, newest first, before delivery id `before`.
     public func deliveries(endpointID: String, before: Int64?, limit: Int) async throws -> [WebhookDelivery] {
         try await database.read { db in

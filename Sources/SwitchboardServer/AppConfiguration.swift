@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Store
 import SwitchboardCore
+import Webhooks
 
 /// Everything that differs between production and a test. Tests pass another configuration
 /// (port 0, a temporary database, a manual clock), never other wiring.
@@ -33,6 +34,7 @@ public struct AppConfiguration: Sendable {
     public var maxUploadBytes = 2 * 1024 * 1024 * 1024
     public var clock: any WallClock = SystemClock()
     public var dialer = DialerConfiguration()
+    public var webhooks = WebhookSenderConfiguration()
     public var logLevel = Logger.Level.info
 
     public init() {}

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import Store
 import SwitchboardCore
 import TelephonySimulator
+import Webhooks
 
 /// The composition root, used by `switchboard serve` and by every HTTP test: opens and
 /// migrates the database, builds the engine and the routes for the configured role.
@@ -21,13 +22,17 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog)])
     var services: [any Service] = [DatabaseService(database: database)]
     var wake: @Sendable () -> Void = {}
+    var wakeWebhooks: @Sendable () -> Void = {}
+    // The workers: the dialer and the webhook sender run where dialing runs.
     if config.role != .api {
         let dialer = Dialer(store: store, providers: providers, clock: config.clock, configuration: config.dialer, logger: logger)
-        services.append(dialer)
+        let sender = WebhookSender(store: store, clock: config.clock, configuration: config.webhooks, logger: logger)
+        services += [dialer, sender]
         wake = { dialer.wake() }
+        wakeWebhooks = { sender.wake() }
     }
 
-    let router = buildRouter(store: store, config: config, wakeDialer: wake)
+    let router = buildRouter(store: store, config: config, wakeDialer: wake, wakeWebhooks: wakeWebhooks)
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
@@ -36,21 +41,27 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
 }
 
 /// The routes of the configured role. The dialer role answers `/health` only.
-func buildRouter(store: Store, config: AppConfiguration, wakeDialer: @escaping @Sendable () -> Void) -> Router<SwitchboardContext> {
+func buildRouter(store: Store, config: AppConfiguration, wakeDialer: @escaping @Sendable () -> Void = {},
+                 wakeWebhooks: @escaping @Sendable () -> Void = {}) -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
+    let errors = ErrorMiddleware(poweredBy: config.poweredBy)
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: ErrorMiddleware(poweredBy: config.poweredBy))
+    router.add(middleware: errors)
     SystemController(store: store).register(on: router)
     if config.role != .dialer {
         router.add(middleware: AuthMiddleware(store: store))
+        router.add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: errors))
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
                                  maxUploadBytes: config.maxUploadBytes, providerNames: ["simulator", "twilio", "vobiz", "sip_trunk"],
-                                 wakeDialer: wakeDialer)
+                                 wakeDialer: wakeDialer, wakeWebhooks: wakeWebhooks)
         AgentsController(api: api).register(on: router)
         PhoneNumbersController(api: api).register(on: router)
         VoiceCampaignsController(api: api).register(on: router)
         CallsController(api: api).register(on: router)
         BatchCallingController(api: api).register(on: router)
+        SuppressionsController(api: api).register(on: router)
+        WebhooksController(api: api).register(on: router)
+        OrganizationSettingsController(api: api).register(on: router)
     }
     return router
 }
@@ -64,6 +75,7 @@ struct APIEnvironment: Sendable {
     let maxUploadBytes: Int
     let providerNames: Set<String>
     let wakeDialer: @Sendable () -> Void
+    let wakeWebhooks: @Sendable () -> Void
 
     /// A Teli-style success body: the fields plus `success` and `powered_by`.
     func teli(_ fields: [String: JSONValue]) -> Response {

@@ -43,7 +43,8 @@ public struct SimulatorProvider: TelephonyProvider {
                                  detail: "simulator: \(outcome.rawValue)")
         log.placed(attemptID: request.attemptID, from: request.from, to: request.to, result: planned)
         // Ringing, then talking if answered; the clock decides how long that really takes.
-        if outcome != .invalidNumber && outcome != .failed { request.progress(.ringing(at: start)) }
+        // Busy, invalid and failed calls end before anything rings.
+        if [.completed, .voicemail, .noAnswer, .callDeclined].contains(outcome) { request.progress(.ringing(at: start)) }
         if let answeredAt = planned.answeredAt {
             if timeScale > 0 { try? await clock.sleep(until: answeredAt) }
             request.progress(.answered(at: answeredAt))

@@ -27,55 +27,53 @@ public final class WebhookSender: Service, Sendable {
     let clock: any WallClock
     let configuration: WebhookSenderConfiguration
     let logger: Logger
-    private let http: HTTPClient
     private let wakeSignal = WakeSignal()
-    private let running = Locked(true)
 
     public init(store: Store, clock: any WallClock, configuration: WebhookSenderConfiguration = .init(), logger: Logger) {
         self.store = store
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
-        // Redirects are failures (Standard Webhooks): never followed.
-        var http = HTTPClient.Configuration()
-        http.redirectConfiguration = .disallow
-        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
     }
 
     /// New deliveries: look now instead of at the next poll.
     public func wake() { wakeSignal.fire() }
 
+    /// The HTTP client lives exactly as long as this.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await loop()
-        } onGracefulShutdown: {
-            self.running.withLock { $0 = false }
-            self.wakeSignal.fire()
-        }
+        // Redirects are failures (Standard Webhooks): never followed. A connection that cannot
+        // be made is a failed try, retried on our schedule, not by the client in a loop.
+        var settings = HTTPClient.Configuration()
+        settings.redirectConfiguration = .disallow
+        settings.connectionPool.retryConnectionEstablishment = false
+        settings.timeout.connect = .seconds(5)
+        let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: settings)
+        // Sends in flight are cancelled on shutdown: their lease runs out and another sender
+        // (or this one, restarted) sends them again.
+        await cancelWhenGracefulShutdown { await self.loop(http) }
         try? await http.shutdown()
     }
 
-    private func loop() async {
-        while running.withLock({ $0 }), !Task.isCancelled {
-            let now = clock.now()
-            var wakeAt = now.addingTimeInterval(configuration.pollInterval)
+    /// Polls in real time: another process may have written the outbox, and what is due is
+    /// decided by the injected clock at each look.
+    private func loop(_ http: HTTPClient) async {
+        while !Task.isCancelled {
             do {
-                let due = try await store.claimDeliveries(now: now, limit: configuration.batch, lease: configuration.lease)
+                let due = try await store.claimDeliveries(now: clock.now(), limit: configuration.batch, lease: configuration.lease)
                 if !due.isEmpty {
                     await withDiscardingTaskGroup { group in
-                        for delivery in due { group.addTask { await self.send(delivery) } }
+                        for delivery in due { group.addTask { await self.send(delivery, over: http) } }
                     }
                     continue
                 }
-                if let next = try await store.nextDeliveryDue() { wakeAt = min(wakeAt, max(next, now)) }
             } catch {
                 logger.warning("webhook pass failed", metadata: ["error": "\(String(reflecting: error))"])
             }
-            await wakeSignal.wait(until: wakeAt, clock: clock)
+            await wakeSignal.wait(until: Date().addingTimeInterval(configuration.pollInterval), clock: SystemClock())
         }
     }
 
-    func send(_ outgoing: OutgoingDelivery) async {
+    func send(_ outgoing: OutgoingDelivery, over http: HTTPClient) async {
         let delivery = outgoing.delivery
         var logger = self.logger
         logger[metadataKey: "webhook_id"] = "\(delivery.messageID)"
@@ -99,6 +97,7 @@ public final class WebhookSender: Service, Sendable {
             result = Self.classify(status: status, retryAfter: response.headers.first(name: "Retry-After"), attempt: delivery.attempts + 1,
                                    now: clock.now())
         } catch {
+            if Task.isCancelled { return }  // shutting down: not a try of the endpoint
             result = Self.retryOrFail(attempt: delivery.attempts + 1, status: nil, error: "\(error)", minimumDelay: 0, now: clock.now())
         }
         switch result {

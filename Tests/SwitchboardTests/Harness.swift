@@ -76,6 +76,7 @@ struct Client: Sendable {
 
     struct Reply: Sendable {
         let status: HTTPResponse.Status
+        var headers: HTTPFields = [:]
         let body: ByteBuffer
         var json: JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body))) ?? .null }
         subscript(key: String) -> JSONValue? { json[key] }
@@ -98,7 +99,7 @@ struct Client: Sendable {
             buffer = ByteBuffer(string: raw)
         }
         let response = try await client.executeRequest(uri: path, method: method, headers: headers, body: buffer)
-        return Reply(status: response.status, body: response.body)
+        return Reply(status: response.status, headers: response.headers, body: response.body)
     }
 
     func get(_ path: String, key: String?) async throws -> Reply { try await request(.get, path, key: key) }

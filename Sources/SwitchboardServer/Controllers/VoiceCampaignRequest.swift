@@ -67,7 +67,8 @@ struct VoiceCampaignRequest {
             maxConcurrentCalls: try body.int("max_concurrent_calls", in: 1...10_000) ?? CampaignSettings.defaultMaxConcurrentCalls,
             callsPerSecond: try positive(body, "calls_per_second", max: 10_000),
             ringTimeout: Double(try body.int("ring_timeout_seconds", in: 5...300) ?? Int(CampaignSettings.defaultRingTimeout)),
-            maxCallDuration: Double(try body.int("max_call_duration_seconds", in: 1...14_400) ?? Int(CampaignSettings.defaultMaxCallDuration)))
+            maxCallDuration: Double(try body.int("max_call_duration_seconds", in: 1...14_400) ?? Int(CampaignSettings.defaultMaxCallDuration)),
+            circuitBreaker: try circuitBreaker(body.object("circuit_breaker")))
         let campaign = CampaignRecord(
             id: campaignID, organizationID: owner.organizationID, tenantID: owner.tenantID, userID: owner.userID,
             settings: settings, beginAt: begin, endAt: end, invalidLeadsCount: invalid.count, createdAt: now, updatedAt: now)
@@ -137,6 +138,23 @@ struct VoiceCampaignRequest {
         return hours
     }
 
+    /// Dograh's `{"enabled", "failure_threshold", "window_seconds", "min_calls_in_window"}`;
+    /// what is left out keeps its default.
+    static func circuitBreaker(_ config: JSONObjectReader?) throws -> CircuitBreaker? {
+        guard let config else { return nil }
+        var breaker = CircuitBreaker.default
+        breaker.enabled = try config.bool("enabled") ?? true
+        if let threshold = try config.number("failure_threshold") {
+            guard threshold > 0, threshold <= 1 else {
+                throw APIError.badRequest("circuit_breaker.failure_threshold must be above 0 and at most 1", field: "circuit_breaker.failure_threshold")
+            }
+            breaker.failureThreshold = threshold
+        }
+        if let window = try config.int("window_seconds", in: 10...86_400) { breaker.windowSeconds = Double(window) }
+        if let minimum = try config.int("min_calls_in_window", in: 1...100_000) { breaker.minCalls = minimum }
+        return breaker
+    }
+
     private static func nonNegative(_ config: JSONObjectReader, _ key: String) throws -> Double? {
         guard let value = try config.number(key) else { return nil }
         guard value >= 0 else { throw APIError.badRequest("\(config.name(key)) must not be negative", field: config.name(key)) }
@@ -158,6 +176,13 @@ extension CampaignSettings {
             "call_interval_days": JSONValue(retry.interval / 86_400),
             "call_interval_seconds": JSONValue(retry.interval),
             "retry_on": .array(retry.retryOn.map(\.rawValue).sorted().map { .string($0) }),
+        ]
+    }
+
+    var circuitBreakerJSON: JSONValue {
+        [
+            "enabled": .bool(breaker.enabled), "failure_threshold": JSONValue(breaker.failureThreshold),
+            "window_seconds": JSONValue(breaker.windowSeconds), "min_calls_in_window": JSONValue(breaker.minCalls),
         ]
     }
 

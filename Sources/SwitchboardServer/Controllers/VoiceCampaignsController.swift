@@ -59,6 +59,7 @@ struct VoiceCampaignsController {
             "total": JSONValue(progress.total), "completed": JSONValue(progress.completed), "pending": JSONValue(progress.pending),
             "in_progress": JSONValue(progress.inProgress), "retry_scheduled": JSONValue(progress.retryScheduled),
             "failed": JSONValue(progress.failed), "not_called": JSONValue(progress.notCalled), "suppressed": JSONValue(progress.suppressed),
+            "not_called_reasons": .object(progress.notCalledReasons.mapValues { JSONValue($0) }),
             "outcomes": .object(progress.outcomes.mapValues { JSONValue($0) }),
         ]
         fields["dialing"] = Self.dialingState(campaign, progress, now: api.clock.now())
@@ -67,6 +68,7 @@ struct VoiceCampaignsController {
         fields["redial_enabled"] = .bool(campaign.settings.redialEnabled)
         fields["redial_config"] = campaign.settings.redialConfigJSON
         fields["calling_hours"] = campaign.settings.callingHoursJSON
+        fields["circuit_breaker"] = campaign.settings.circuitBreakerJSON
         fields["timezone"] = .string(campaign.settings.timeZone)
         fields["max_concurrent_calls"] = JSONValue(campaign.settings.maxConcurrentCalls)
         fields["ring_timeout_seconds"] = JSONValue(campaign.settings.ringTimeout)

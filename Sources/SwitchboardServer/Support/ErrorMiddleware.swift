@@ -16,16 +16,21 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = Self.map(error)
-            if apiError.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            }
-            if request.uri.path.hasPrefix(BatchStyle.prefix) {
-                return JSONValue.object(BatchStyle.errorBody(apiError)).response(status: BatchStyle.status(apiError))
-            }
-            let body: [String: JSONValue] = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
-            return JSONValue.object(body).response(status: apiError.status)
+            return response(for: error, request: request, context: context)
         }
+    }
+
+    /// The error as the client sees it, in the envelope of the route's API.
+    func response(for error: any Error, request: Request, context: Context) -> Response {
+        let apiError = Self.map(error)
+        if apiError.status.code >= 500 {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+        }
+        if request.uri.path.hasPrefix(BatchStyle.prefix) {
+            return JSONValue.object(BatchStyle.errorBody(apiError)).response(status: BatchStyle.status(apiError))
+        }
+        let body: [String: JSONValue] = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
+        return JSONValue.object(body).response(status: apiError.status)
     }
 
     static func map(_ error: any Error) -> APIError {

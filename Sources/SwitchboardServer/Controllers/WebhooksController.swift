@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import Store
+import SwitchboardCore
+import Webhooks
+
+/// Webhook endpoints and their deliveries. An endpoint receives the organization's events of
+/// the types it lists, so only admin keys manage them.
+struct WebhooksController {
+    let api: APIEnvironment
+
+    func register(on router: Router<SwitchboardContext>) {
+        router.post("v1/webhooks", use: create)
+        router.get("v1/webhooks", use: list)
+        router.delete("v1/webhooks/:webhook_id", use: delete)
+        router.get("v1/webhooks/:webhook_id/deliveries", use: deliveries)
+        router.post("v1/webhooks/:webhook_id/deliveries/:delivery_id/replay", use: replay)
+    }
+
+    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try admin(context)
+        let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
+        let url = try body.requiredString("url")
+        guard let parts = URLComponents(string: url), ["http", "https"].contains(parts.scheme?.lowercased() ?? ""), parts.host?.isEmpty == false else {
+            throw APIError.badRequest("url must be an http or https URL", field: "url")
+        }
+        guard let names = try body.array("events"), !names.isEmpty else {
+            throw APIError.badRequest("events required: a list of \(Self.eventNames)", field: "events")
+        }
+        let events = try names.map { name in
+            guard let type = name.stringValue.flatMap(WebhookEventType.init(rawValue:)) else {
+                throw APIError.badRequest("events may list \(Self.eventNames)", field: "events")
+            }
+            return type
+        }
+        let secret = try body.string("secret") ?? WebhookSignature.newSecret()
+        guard secret.utf8.count >= 24, secret.utf8.count <= 128 else {
+            throw APIError.badRequest("secret must be 24 to 128 characters (whsec_ and base64, or any text)", field: "secret")
+        }
+        let endpoint = WebhookEndpoint(id: Identifier.make("whk_", bytes: 10), organizationID: principal.organizationID, url: url,
+                                       events: Array(Set(events)).sorted { $0.rawValue < $1.rawValue }, secret: secret,
+                                       description: try body.string("description"), createdAt: api.clock.now())
+        try await api.store.insertWebhookEndpoint(endpoint)
+        context.logger.info("webhook endpoint created", metadata: ["webhook_id": "\(endpoint.id)"])
+        var fields = Self.json(endpoint)
+        fields["secret"] = .string(secret)  // shown this once
+        return api.teli(["webhook": .object(fields)])
+    }
+
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try admin(context)
+        let endpoints = try await api.store.webhookEndpoints(organizationID: principal.organizationID)
+        return api.teli(["count": JSONValue(endpoints.count), "webhooks": .array(endpoints.map { .object(Self.json($0)) })])
+    }
+
+    @Sendable func delete(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let endpoint = try await load(context)
+        try await api.store.deleteWebhookEndpoint(id: endpoint.id, now: api.clock.now())
+        return api.teli(["webhook_id": .string(endpoint.id), "message": "Webhook deleted"])
+    }
+
+    @Sendable func deliveries(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let endpoint = try await load(context)
+        let limit = try request.query.int("limit", in: 1...500) ?? 100
+        let before = try request.query.int("before", in: 1...Int.max).map(Int64.init)
+        let page = try await api.store.deliveries(endpointID: endpoint.id, before: before, limit: limit)
+        return api.teli([
+            "count": JSONValue(page.count),
+            "deliveries": .array(page.map(Self.json)),
+            "next_before": page.count == limit ? page.last.map { JSONValue(Int($0.id)) } ?? .null : .null,
+        ])
+    }
+
+    @Sendable func replay(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let endpoint = try await load(context)
+        guard endpoint.status == "active" else { throw APIError.conflict("webhook \(endpoint.id) is disabled: \(endpoint.statusReason ?? "")") }
+        guard let id = Int64(try context.parameter("delivery_id")),
+              let delivery = try await api.store.replayDelivery(id: id, endpointID: endpoint.id, now: api.clock.now()) else {
+            throw APIError.notFound("Delivery")
+        }
+        api.wakeWebhooks()
+        return api.teli(["delivery": Self.json(delivery)])
+    }
+
+    private func admin(_ context: SwitchboardContext) throws -> Principal {
+        let principal = try context.caller()
+        guard principal.isAdmin else { throw APIError.forbidden("webhooks carry the whole organization's events: an admin key is required") }
+        return principal
+    }
+
+    private func load(_ context: SwitchboardContext) async throws -> WebhookEndpoint {
+        let principal = try admin(context)
+        guard let endpoint = try await api.store.webhookEndpoint(id: try context.parameter("webhook_id"), organizationID: principal.organizationID) else {
+            throw APIError.notFound("Webhook")
+        }
+        return endpoint
+    }
+
+    static let eventNames = WebhookEventType.allCases.map(\.rawValue).joined(separator: ", ")
+
+    static func json(_ endpoint: WebhookEndpoint) -> [String: JSONValue] {
+        [
+            "id": .string(endpoint.id), "url": .string(endpoint.url), "events": .array(endpoint.events.map { .string($0.rawValue) }),
+            "description": JSONValue(endpoint.description), "status": .string(endpoint.status),
+            "status_reason": JSONValue(endpoint.statusReason), "created_at": .string(Timestamps.teli(endpoint.createdAt)),
+        ]
+    }
+
+    static func json(_ delivery: WebhookDelivery) -> JSONValue {
+        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.payload.utf8))) ?? .string(delivery.payload)
+        return [
+            "id": JSONValue(Int(delivery.id)), "webhook_id": .string(delivery.messageID), "event_type": .string(delivery.eventType),
+            "status": .string(delivery.status), "attempts": JSONValue(delivery.attempts),
+            "last_status_code": delivery.lastStatusCode.map { JSONValue($0) } ?? .null, "last_error": JSONValue(delivery.lastError),
+            "next_attempt_at": delivery.status == "pending" ? .string(Timestamps.teli(delivery.nextAttemptAt)) : .null,
+            "created_at": .string(Timestamps.teli(delivery.createdAt)),
+            "delivered_at": JSONValue(delivery.deliveredAt.map(Timestamps.teli)),
+            "payload": payload,
+        ]
+    }
+}
