@@ -57,6 +57,7 @@ public final class Dialer: Service, Sendable {
             group.addTask { await self.runCompletions() }
             await withGracefulShutdownHandler {
                 await self.runClaims(group: &group)
+                self.logger.notice("dialer stopped claiming", metadata: ["calls_in_flight": "\(self.inFlight.withLock { $0.count })"])
             } onGracefulShutdown: {
                 self.claiming.withLock { $0 = false }
                 self.wakeSignal.fire()
@@ -79,16 +80,16 @@ public final class Dialer: Service, Sendable {
             var wakeAt = now.addingTimeInterval(configuration.pollInterval)
             do {
                 if now >= nextReap {
-                    try await reap(now: now)
-                    _ = try await store.reapAbandonedImports(now: now)
+                    try await bounded { try await self.reap(now: now) }
+                    _ = try await bounded { try await self.store.reapAbandonedImports(now: now) }
                     nextReap = now.addingTimeInterval(configuration.reapInterval)
                 }
                 if now >= nextHeartbeat {
                     let ids = inFlight.withLock { Array($0.keys) }
-                    try await store.renewLeases(attemptIDs: ids, until: now.addingTimeInterval(configuration.limits.lease))
+                    try await bounded { try await self.store.renewLeases(attemptIDs: ids, until: now.addingTimeInterval(self.configuration.limits.lease)) }
                     nextHeartbeat = now.addingTimeInterval(configuration.heartbeatInterval)
                 }
-                let (claims, next) = try await claimDue(now: now)
+                let (claims, next) = try await bounded { try await self.claimDue(now: now) }
                 let claimedAt = ContinuousClock.now
                 for claim in claims {
                     inFlight.withLock { $0[claim.attemptID] = claim }
@@ -96,9 +97,11 @@ public final class Dialer: Service, Sendable {
                 }
                 if !claims.isEmpty { continue }
                 if let next { wakeAt = min(wakeAt, max(next, now)) }
-            } catch is CancellationError {
+            } catch where Task.isCancelled {
                 return
             } catch {
+                // Including a CancellationError that a database driver throws for a connection it
+                // lost: only our own cancellation ends the loop.
                 // The database is down or busy: keep the loop, try again at the next poll.
                 logger.warning("dialer pass failed", metadata: ["error": "\(String(reflecting: error))"])
             }
@@ -182,7 +185,7 @@ public final class Dialer: Service, Sendable {
                 continue
             }
             do {
-                try await store.complete(batch, progress: steps)
+                _ = try await bounded { try await self.store.complete(batch, progress: steps) }
                 inFlight.withLock { for c in batch { $0[c.attempt.attemptID] = nil } }
                 wakeSignal.fire()
             } catch {
@@ -193,6 +196,14 @@ public final class Dialer: Service, Sendable {
                 try? await clock.sleep(until: clock.now().addingTimeInterval(0.5))
             }
         }
+    }
+
+    /// The engine's statements are short: a connection that does not answer within this is
+    /// lost, and the pass is tried again on another, well inside a lease.
+    static let databaseDeadline: Duration = .seconds(10)
+
+    private func bounded<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
+        try await DatabaseDeadline.$current.withValue(Self.databaseDeadline, operation: operation)
     }
 
     /// Claims whose dialer stopped renewing them: ask the carrier what happened, then finish

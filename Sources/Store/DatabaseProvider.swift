@@ -10,9 +10,9 @@ public enum SQLFlavor: Sendable {
 /// Each backend is a provider; there is one store.
 public protocol DatabaseProvider: Sendable {
     var flavor: SQLFlavor { get }
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Appends rows of text (or NULL) to a table in one transaction, the fastest way the
     /// backend has: multi-row INSERTs on SQLite, COPY on PostgreSQL.
     func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws
@@ -25,4 +25,13 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
     public let reason: String
     public init(reason: String) { self.reason = reason }
     public var description: String { "database unavailable: \(reason)" }
+}
+
+/// How long one operation may hold a connection. Past it the connection is taken for lost (a
+/// server restart can leave a connection whose query never gets an answer), closed, and the
+/// operation fails with `DatabaseUnavailable`, to be tried again on a fresh one. The engine,
+/// whose statements are short, asks for a short deadline; API calls and imports keep the
+/// generous default.
+public enum DatabaseDeadline {
+    @TaskLocal public static var current: Duration = .seconds(120)
 }

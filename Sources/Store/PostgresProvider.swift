@@ -21,7 +21,12 @@ public final class PostgresProvider: DatabaseProvider {
     public static func open(url: String, leaseTimeout: Duration = .seconds(3), logger: Logger) async throws -> PostgresProvider {
         let provider = PostgresProvider(configuration: try configuration(url), leaseTimeout: leaseTimeout, logger: logger)
         // Fail fast on a wrong URL or a database that is not there, rather than at first use.
-        try await provider.read { db in _ = try await db.raw("SELECT 1 AS ok").first() }
+        do {
+            try await provider.read { db in _ = try await db.raw("SELECT 1 AS ok").first() }
+        } catch {
+            await provider.close()
+            throw error
+        }
         return provider
     }
 
@@ -50,25 +55,20 @@ public final class PostgresProvider: DatabaseProvider {
         return configuration
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        // The task group in `withConnection` awaits every child: `body` never outlives the call.
-        try await withoutActuallyEscaping(body) { body in
-            try await withConnection { connection in try await body(connection.sql(queryLogLevel: nil, logger: self.logger)) }
-        }
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withConnection { connection in try await body(connection.sql(queryLogLevel: nil, logger: self.logger)) }
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await withoutActuallyEscaping(body) { body in
-            try await withConnection { connection in
-                do {
-                    return try await connection.withTransaction(logger: self.logger) { connection in
-                        try await body(connection.sql(queryLogLevel: nil, logger: self.logger))
-                    }
-                } catch let error as PostgresTransactionError {
-                    // The store's own errors (a conflict) and the server's pass through as
-                    // themselves; the rollback already happened.
-                    throw error.closureError ?? error.beginError ?? error.commitError ?? error
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            do {
+                return try await connection.withTransaction(logger: self.logger) { connection in
+                    try await body(connection.sql(queryLogLevel: nil, logger: self.logger))
                 }
+            } catch let error as PostgresTransactionError {
+                // The store's own errors (a conflict) and the server's pass through as
+                // themselves; the rollback already happened.
+                throw error.closureError ?? error.beginError ?? error.commitError ?? error
             }
         }
     }
@@ -112,12 +112,71 @@ public final class PostgresProvider: DatabaseProvider {
 
     private enum Lease { case waiting, leased, timedOut }
 
+    /// Runs `body` on a leased connection for at most `DatabaseDeadline.current`. After a server
+    /// restart postgres-nio can leave a query on a dead connection that never gets an answer,
+    /// not even when the connection is closed; an operation stuck like that is abandoned: its
+    /// connection is closed, it fails with `DatabaseUnavailable`, and the caller tries again on
+    /// a fresh connection. (Its pool slot stays taken until the driver lets go; that is logged.)
+    /// A transaction cut this way never committed, or the server rolled it back.
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let deadline = DatabaseDeadline.current
+        let waiter = Locked<CheckedContinuation<T, any Error>?>(nil)
+        let held = Locked<PostgresConnection?>(nil)
+        let work = Locked<Task<Void, Never>?>(nil)
+        let logger = self.logger
+        @Sendable func finish(_ result: Result<T, any Error>) -> Bool {
+            guard let continuation = waiter.withLock({ w -> CheckedContinuation<T, any Error>? in defer { w = nil }; return w }) else { return false }
+            continuation.resume(with: result)
+            return true
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                waiter.withLock { $0 = continuation }
+                let timer = Task {
+                    try await Task.sleep(for: deadline)
+                    guard finish(.failure(DatabaseUnavailable(reason: "no answer within \(deadline)"))) else { return }
+                    logger.error("abandoned a database operation held past its deadline; its connection is closed", metadata: ["deadline": "\(deadline)"])
+                    if let connection = held.withLock({ $0 }) { Task { try? await connection.close() } }
+                }
+                work.withLock { $0 = Task {
+                    let result: Result<T, any Error>
+                    do {
+                        result = .success(try await self.leased { connection in
+                            held.withLock { $0 = connection }
+                            defer { held.withLock { $0 = nil } }
+                            return try await body(connection)
+                        })
+                    } catch {
+                        result = .failure(error)
+                    }
+                    timer.cancel()
+                    _ = finish(result)
+                } }
+            }
+        } onCancel: {
+            work.withLock { $0 }?.cancel()
+        }
+    }
+
     /// Leases a connection, giving up after `leaseTimeout` with `DatabaseUnavailable`, and
     /// turns connection-level failures into `DatabaseUnavailable` too, so callers can tell
     /// "the database is down" from a bad query.
-    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let state = Locked(Lease.waiting)
         let client = self.client
+        let started = ContinuousClock.now
+        // A warning for an operation that takes unusually long, saying whether it still waits
+        // for a connection or holds one: where a stall is, when the database misbehaves.
+        let watchdog = Task { [logger] in
+            while true {
+                try await Task.sleep(for: .seconds(5))
+                let lease = state.withLock { $0 }
+                logger.warning("slow database operation", metadata: [
+                    "seconds": "\((ContinuousClock.now - started).components.seconds)", "connection": "\(lease)",
+                ])
+            }
+        }
+        defer { watchdog.cancel() }
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {

@@ -49,14 +49,14 @@ public final class SQLiteProvider: DatabaseProvider {
         try await db.raw("PRAGMA temp_store = MEMORY").run()
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         guard !readers.isEmpty else { return try await write(body) }
         let index = nextReader.withLock { value -> Int in value &+= 1; return value }
         let reader = readers[abs(index) % readers.count]
         return try await reader.lock.withLock { try await body(reader.connection.sql(queryLogLevel: nil)) }
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writerLock.withLock {
             let db = writer.sql(queryLogLevel: nil)
             try await db.raw("BEGIN IMMEDIATE").run()

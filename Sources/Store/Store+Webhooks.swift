@@ -139,7 +139,7 @@ extension Store {
         try await database.write { db in
             var select: SQLQueryString = """
                 SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now.epoch)
-                ORDER BY next_attempt_at LIMIT \(literal: limit)
+                ORDER BY next_attempt_at, id LIMIT \(literal: limit)
                 """
             if database.flavor == .postgres { select += " FOR UPDATE SKIP LOCKED" }
             let ids = try await db.raw(select).all().map { Int64(try $0.int("id")) }

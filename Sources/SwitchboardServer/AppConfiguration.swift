@@ -35,6 +35,8 @@ public struct AppConfiguration: Sendable {
     public var clock: any WallClock = SystemClock()
     public var dialer = DialerConfiguration()
     public var webhooks = WebhookSenderConfiguration()
+    /// Seconds `serve` waits for a database that is down at start before giving up.
+    public var databaseStartupWait: Double = 60
     public var logLevel = Logger.Level.info
 
     public init() {}

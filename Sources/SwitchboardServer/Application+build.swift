@@ -13,10 +13,7 @@ import Webhooks
 public func buildApplication(_ config: AppConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "switchboard")
     logger.logLevel = config.logLevel
-    let database = try await DatabaseURL.open(config.databaseURL, logger: logger)
-    let store = Store(database: database, logger: logger)
-    let applied = try await store.migrate()
-    if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+    let (database, store) = try await openStore(config, logger: logger)
 
     let dialLog = try config.simulatorDialLog.map { try SimulatorDialLog(path: $0) } ?? SimulatorDialLog()
     let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog)])
@@ -38,6 +35,28 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
         services: services,
         logger: logger)
+}
+
+/// Opens and migrates the database, waiting up to `databaseStartupWait` for one that is down
+/// or restarting: a process started alongside its database (or during a restart) comes up
+/// when the database does. A wrong URL fails at once.
+func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any DatabaseProvider, Store) {
+    let giveUp = ContinuousClock.now + .seconds(config.databaseStartupWait)
+    while true {
+        var opened: (any DatabaseProvider)?
+        do {
+            let database = try await DatabaseURL.open(config.databaseURL, logger: logger)
+            opened = database
+            let store = Store(database: database, logger: logger)
+            let applied = try await store.migrate()
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+            return (database, store)
+        } catch let error as DatabaseUnavailable where ContinuousClock.now < giveUp {
+            await opened?.close()
+            logger.warning("waiting for the database", metadata: ["error": "\(error)"])
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
 }
 
 /// The routes of the configured role. The dialer role answers `/health` only.

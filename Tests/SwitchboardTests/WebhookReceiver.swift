@@ -35,6 +35,8 @@ actor WebhookInbox {
 
     func of(_ type: String) -> [Delivery] { deliveries.filter { $0.type == type } }
 
+    func counts() -> [String: Int] { deliveries.reduce(into: [:]) { $0[$1.type, default: 0] += 1 } }
+
     /// Runs `body` with the receiver listening; `port` is where.
     func serve(_ body: @Sendable (_ port: Int) async throws -> Void) async throws {
         let router = Router()

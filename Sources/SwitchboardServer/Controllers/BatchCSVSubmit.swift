@@ -21,10 +21,7 @@ struct BatchCSVSubmit {
         let session = try await LeadImportSession.begin(campaignID: id, format: .csv, store: api.store, clock: api.clock)
         do {
             let parts = FormParts(boundary: boundary)
-            var bytes = 0
-            for try await buffer in request.body {
-                bytes += buffer.readableBytes
-                guard bytes <= api.maxUploadBytes else { throw APIError(.contentTooLarge, "upload is larger than \(api.maxUploadBytes) bytes") }
+            for try await buffer in api.upload(request) {
                 try parts.execute(buffer)
                 for chunk in parts.takeFileChunks() { try await session.feed(chunk) }
             }

@@ -18,10 +18,7 @@ struct LeadUpload {
         let session = try await LeadImportSession.begin(campaignID: campaign.id, format: csv ? .csv : .json, store: api.store, clock: api.clock)
         let summary: LeadImportSession.Summary
         do {
-            var bytes = 0
-            for try await buffer in request.body {
-                bytes += buffer.readableBytes
-                guard bytes <= api.maxUploadBytes else { throw APIError(.contentTooLarge, "lead upload is larger than \(api.maxUploadBytes) bytes") }
+            for try await buffer in api.upload(request) {
                 try await session.feed(buffer.readableBytesView)
             }
             summary = try await session.finish()

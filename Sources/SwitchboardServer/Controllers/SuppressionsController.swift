@@ -64,7 +64,7 @@ struct SuppressionsController {
     @Sendable func importCSV(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let principal = try context.caller()
         var parser = CSVLeadParser()
-        var received = 0, added = 0, invalid: [InvalidLead] = [], invalidCount = 0, bytes = 0
+        var received = 0, added = 0, invalid: [InvalidLead] = [], invalidCount = 0
         var pending: [Suppression] = []
         func take(_ inputs: [LeadInput]) async throws {
             for input in inputs {
@@ -84,9 +84,7 @@ struct SuppressionsController {
             }
         }
         do {
-            for try await buffer in request.body {
-                bytes += buffer.readableBytes
-                guard bytes <= api.maxUploadBytes else { throw APIError(.contentTooLarge, "upload is larger than \(api.maxUploadBytes) bytes") }
+            for try await buffer in api.upload(request) {
                 try await take(try parser.feed(buffer.readableBytesView))
             }
             try await take(try parser.finish())
