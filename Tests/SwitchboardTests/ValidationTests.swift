@@ -81,6 +81,19 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases) func streamedUploadsOverTheLimitAre413AndAddNothing(_ backend: Backend) async throws {
+        let harness = Harness(backend) { $0.maxUploadBytes = 200 }
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
+            let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [])
+            let csv = "phone_number\n" + (10..<40).map { "+155500000\($0)" }.joined(separator: "\n")
+            let reply = try await client.request(.post, "/v1/voice/campaigns/\(campaign)/leads", key: key, raw: csv,
+                                                 headers: [.contentType: "text/csv"])
+            #expect(reply.status == .contentTooLarge)
+            #expect(reply["error"] == "upload is larger than 200 bytes")
+            #expect(try await client.campaignStatus(campaign, key: key).count("total") == 0)
+        }
+    }
+
     @Test(arguments: Backend.allCases) func agentsAndNumbersValidateToo(_ backend: Backend) async throws {
         let harness = Harness(backend)
         let key = try await harness.key()

@@ -26,7 +26,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let organizationID = try context.caller().organizationID
         let fingerprint = Fingerprint(request)
         var request = request
-        request.body = RequestBody(asyncSequence: HashingBody(base: request.body, fingerprint: fingerprint))
+        request.body = RequestBody(asyncSequence: ObservedBody(base: request.body) { fingerprint.update($0) })
 
         switch try await store.beginIdempotentRequest(organizationID: organizationID, key: key, now: clock.now()) {
         case .inFlight:
@@ -100,25 +100,6 @@ final class Fingerprint: Sendable {
         }
         return digest.finalize().map { String(format: "%02x", $0) }.joined()
     }
-}
-
-/// A request body that feeds each chunk to a fingerprint on its way to the handler.
-struct HashingBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let base: RequestBody
-    let fingerprint: Fingerprint
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let fingerprint: Fingerprint
-        mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
-            fingerprint.update(buffer)
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), fingerprint: fingerprint) }
 }
 
 final class Collected: Sendable {
