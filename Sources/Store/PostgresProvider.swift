@@ -15,7 +15,7 @@ public final class PostgresProvider: DatabaseProvider {
     private let runner: Task<Void, Never>
     private let logger: Logger
     /// How long an operation waits for a connection before the database counts as down. Once a
-    /// connection is ours the operation runs to its end: a transaction is never cut in half.
+    /// connection is ours, `DatabaseDeadline` bounds the operation (see `withConnection`).
     private let leaseTimeout: Duration
 
     public static func open(url: String, leaseTimeout: Duration = .seconds(3), logger: Logger) async throws -> PostgresProvider {
