@@ -158,13 +158,10 @@ public final class Dialer: Service, Sendable {
         let result: DialResult
         if let provider = providers.provider(named: claim.provider) {
             logger.debug("dialing", metadata: ["from": "\(claim.from)", "to": "\(claim.to)", "provider": "\(claim.provider)"])
-            result = await provider.dial(DialRequest(
-                attemptID: claim.attemptID, callID: claim.callID, attemptNumber: claim.attemptNumber, from: claim.from, to: claim.to,
-                ringTimeout: claim.ringTimeout, maxDuration: claim.maxDuration, fields: claim.fields,
-                progress: { [progressed, completionSignal] step in
-                    progressed.withLock { $0.append(AttemptProgress(attempt: claim, progress: step)) }
-                    completionSignal.fire()
-                }))
+            result = await provider.dial(claim.dialRequest { [progressed, completionSignal] step in
+                progressed.withLock { $0.append(AttemptProgress(attempt: claim, progress: step)) }
+                completionSignal.fire()
+            })
         } else {
             result = DialResult(outcome: .failed, endedAt: clock.now(), detail: "provider \(claim.provider) is not configured on this server")
         }
@@ -214,7 +211,7 @@ public final class Dialer: Service, Sendable {
             var logger = self.logger
             logger[metadataKey: "attempt_id"] = "\(claim.attemptID)"
             guard let provider = providers.provider(named: claim.provider) else { continue }
-            switch await provider.status(ofAttempt: claim.attemptID) {
+            switch await provider.status(of: claim.dialRequest()) {
             case .unknown:
                 logger.notice("in-doubt attempt never reached the carrier; lead re-queued")
                 try await store.requeueNeverPlaced(claim, now: now)
@@ -225,5 +222,13 @@ public final class Dialer: Service, Sendable {
                 logger.notice("in-doubt attempt still in progress at the carrier; checking again later")
             }
         }
+    }
+}
+
+extension ClaimedAttempt {
+    /// What the carrier is told of this attempt, to dial it or to answer for it after a crash.
+    public func dialRequest(progress: @escaping @Sendable (CallProgress) -> Void = { _ in }) -> DialRequest {
+        DialRequest(attemptID: attemptID, callID: callID, attemptNumber: attemptNumber, from: from, to: to, dialAt: dialAt,
+                    settings: carrierSettings, ringTimeout: ringTimeout, maxDuration: maxDuration, fields: fields, progress: progress)
     }
 }

@@ -11,6 +11,8 @@ public struct ClaimedAttempt: Sendable, Equatable {
     public var attemptNumber: Int
     public var from: String
     public var provider: String
+    /// The settings of the number dialed from (credentials, trunk address): secrets.
+    public var carrierSettings: [String: JSONValue]
     public var to: String
     public var dialAt: Date
     public var ringTimeout: TimeInterval
@@ -70,7 +72,7 @@ extension Store {
             let free = min(limits.batch, settings.maxConcurrentCalls - (try live?.int("n") ?? 0))
             guard free > 0 else { return [] }
 
-            var (loads, providers) = try await numberLoads(db, numbers: settings.numbers, callsPerSecond: settings.callsPerSecond)
+            var (loads, carriers) = try await numberLoads(db, numbers: settings.numbers, callsPerSecond: settings.callsPerSecond)
             var probe = loads
             let capacity = Pacer.assign(count: free, numbers: &probe, now: now, horizon: limits.horizon).count
             guard capacity > 0 else { return [] }
@@ -148,7 +150,7 @@ extension Store {
                 }
                 let insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) VALUES "
                     + Self.rows(chunk.map {
-                        [$0.callID, campaign.id, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, providers[$0.from] ?? "simulator",
+                        [$0.callID, campaign.id, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, carriers[$0.from]?.provider ?? "simulator",
                          "dialing", now.epoch, $0.dialAt.epoch]
                     }) + " RETURNING id, lead_id"
                 var attemptIDs: [Int64: Int64] = [:]
@@ -162,8 +164,8 @@ extension Store {
                 for c in chunk {
                     let fields = try c.lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
                     claimed.append(ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.id,
-                                                  attemptNumber: c.lead.attempts + 1, from: c.from, provider: providers[c.from] ?? "simulator",
-                                                  to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
+                                                  attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? "simulator",
+                                                  carrierSettings: carriers[c.from]?.settings ?? [:], to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
                                                   maxDuration: settings.maxCallDuration, fields: fields))
                 }
             }
@@ -218,7 +220,7 @@ extension Store {
     }
 
     /// The numbers' current load, and the carrier of each, read inside the claim's transaction.
-    private func numberLoads(_ db: any SQLDatabase, numbers: [String], callsPerSecond: Double?) async throws -> ([NumberLoad], providers: [String: String]) {
+    private func numberLoads(_ db: any SQLDatabase, numbers: [String], callsPerSecond: Double?) async throws -> ([NumberLoad], carriers: [String: NumberCarrier]) {
         var live: [String: Int] = [:]
         for row in try await db.raw("""
             SELECT from_number, COUNT(*) AS n FROM attempts WHERE status = 'dialing' AND from_number IN (\(binds: numbers)) GROUP BY from_number
@@ -226,20 +228,20 @@ extension Store {
             live[try row.string("from_number")] = try row.int("n")
         }
         let rows = try await db.raw("""
-            SELECT phone_number, provider, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at FROM phone_numbers
+            SELECT phone_number, provider, settings, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at FROM phone_numbers
             WHERE phone_number IN (\(binds: numbers))
             """).all()
         var byNumber: [String: NumberLoad] = [:]
-        var providers: [String: String] = [:]
+        var carriers: [String: NumberCarrier] = [:]
         for row in rows {
             let number = try row.string("phone_number")
-            providers[number] = try row.string("provider")
+            carriers[number] = try NumberCarrier(row)
             byNumber[number] = NumberLoad(number: number, inFlight: live[number] ?? 0, maxConcurrent: try row.int("max_concurrent_calls"),
                                           callsPerSecond: try callsPerSecond ?? row.double("calls_per_second"),
                                           nextSlotAt: try row.date("next_slot_at"), lastUsedAt: try row.date("last_used_at"))
         }
         // Keep the campaign's order so ties go to the outbound number first.
-        return (numbers.compactMap { byNumber[$0] }, providers)
+        return (numbers.compactMap { byNumber[$0] }, carriers)
     }
 
     /// Writes outcomes and the retry planner's decisions in one transaction. A completion whose
@@ -380,8 +382,9 @@ extension Store {
     public func expiredClaims(now: Date, limit: Int = 500) async throws -> [ClaimedAttempt] {
         try await database.write { db in
             let rows = try await db.raw("""
-                SELECT a.id, a.lead_id, a.call_id, a.campaign_id, a.attempt, a.from_number, a.provider, a.to_number, a.dial_at, l.fields
-                FROM leads l JOIN attempts a ON a.id = l.claim_id
+                SELECT a.id, a.lead_id, a.call_id, a.campaign_id, a.attempt, a.from_number, a.provider, a.to_number, a.dial_at, l.fields,
+                  p.settings
+                FROM leads l JOIN attempts a ON a.id = l.claim_id LEFT JOIN phone_numbers p ON p.phone_number = a.from_number
                 WHERE l.state = 'dialing' AND l.lease_until < \(bind: now.epoch) AND a.status = 'dialing'
                 ORDER BY l.lease_until LIMIT \(literal: limit)
                 """).all()
@@ -391,7 +394,8 @@ extension Store {
                 claims.append(ClaimedAttempt(
                     attemptID: Int64(try row.int("id")), leadID: Int64(try row.int("lead_id")), callID: try row.string("call_id"),
                     campaignID: try row.string("campaign_id"), attemptNumber: try row.int("attempt"), from: try row.string("from_number"),
-                    provider: try row.string("provider"), to: try row.string("to_number"), dialAt: try row.date("dial_at"),
+                    provider: try row.string("provider"), carrierSettings: try NumberCarrier.settings(row), to: try row.string("to_number"),
+                    dialAt: try row.date("dial_at"),
                     ringTimeout: CampaignSettings.defaultRingTimeout, maxDuration: CampaignSettings.defaultMaxCallDuration, fields: fields))
             }
             if !claims.isEmpty {
@@ -463,3 +467,19 @@ extension Store {
     }
 }
 
+
+
+/// The carrier of a number, as the claim reads it.
+struct NumberCarrier {
+    var provider: String
+    var settings: [String: JSONValue]
+
+    init(_ row: any SQLRow) throws {
+        provider = try row.string("provider")
+        settings = try Self.settings(row)
+    }
+
+    static func settings(_ row: any SQLRow) throws -> [String: JSONValue] {
+        try row.optionalString("settings").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
+    }
+}

@@ -55,7 +55,7 @@ public struct SimulatorProvider: TelephonyProvider {
         return result
     }
 
-    public func status(ofAttempt attemptID: Int64) async -> ProviderCallStatus { log.status(attemptID: attemptID, now: clock.now()) }
+    public func status(of attempt: DialRequest) async -> ProviderCallStatus { log.status(attemptID: attempt.attemptID, now: clock.now()) }
 
     static func scriptedOutcome(_ request: DialRequest) -> Outcome? {
         guard let script = request.fields["simulate"]?.text else { return nil }

@@ -80,8 +80,7 @@ import TelephonySimulator
         #expect(claims.count == 2)
         let provider = SimulatorProvider(timeScale: 0, clock: fixture.clock, log: log)
         let placed = claims[0]
-        _ = await provider.dial(DialRequest(attemptID: placed.attemptID, callID: placed.callID, attemptNumber: 1, from: placed.from, to: placed.to,
-                                            ringTimeout: 30, maxDuration: 600, fields: placed.fields))
+        _ = await provider.dial(placed.dialRequest())
 
         // Before the lease lapses nothing is touched.
         let survivor = fixture.dialer(log)
@@ -129,12 +128,13 @@ import TelephonySimulator
         let clock = ManualClock(testStart)
         let log = SimulatorDialLog(capacity: 2)
         let simulator = SimulatorProvider(timeScale: 0, clock: clock, log: log)
-        for id in Int64(1)...3 {
-            _ = await simulator.dial(DialRequest(attemptID: id, callID: "call_\(id)", attemptNumber: 1, from: "+15175550001", to: "+15550000072",
-                                                 ringTimeout: 30, maxDuration: 600, fields: [:]))
+        func request(_ id: Int64) -> DialRequest {
+            DialRequest(attemptID: id, callID: "call_\(id)", attemptNumber: 1, from: "+15175550001", to: "+15550000072", dialAt: testStart,
+                        ringTimeout: 30, maxDuration: 600, fields: [:])
         }
-        #expect(await simulator.status(ofAttempt: 1) == .unknown)
-        guard case .ended(let result) = await simulator.status(ofAttempt: 3) else { Issue.record("attempt 3 forgotten"); return }
+        for id in Int64(1)...3 { _ = await simulator.dial(request(id)) }
+        #expect(await simulator.status(of: request(1)) == .unknown)
+        guard case .ended(let result) = await simulator.status(of: request(3)) else { Issue.record("attempt 3 forgotten"); return }
         #expect(result.outcome == .busy) // the default mix: 72 is busy
         #expect(log.count == 3)
     }

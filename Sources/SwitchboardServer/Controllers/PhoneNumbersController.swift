@@ -51,6 +51,8 @@ struct PhoneNumbersController {
         for key in ["account_sid", "auth_token", "auth_id", "api_base_url", "host", "port", "transport", "username", "password", "from_domain"] {
             if let value = body.object[key] { settings[key] = value }
         }
+        do { try CarrierSettingsError.check(provider: provider, settings: settings) }
+        catch { throw APIError.badRequest(error.message, field: error.field) }
         let record = PhoneNumberRecord(
             id: Identifier.make("phnum_", bytes: 10), phoneNumber: number.e164, organizationID: owner.organizationID,
             tenantID: owner.tenantID, userID: owner.userID, provider: provider, capabilities: capabilities,
