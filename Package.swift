@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Domain and ports: no NIO, no HTTP, no SQL.
@@ -48,6 +49,19 @@ let package = Package(
         .target(
             name: "TelephonySimulator",
             dependencies: ["SwitchboardCore"]
+        ),
+        // Our SIP user agent over UDP: dials SIP trunks.
+        .target(
+            name: "TelephonySIP",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // The engine: claimer, pacer, retry planner, lease reaper.
         .target(
@@ -82,7 +96,7 @@ let package = Package(
         .target(
             name: "SwitchboardServer",
             dependencies: [
-                "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "SwitchboardAPI", "Webhooks",
+                "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "SwitchboardAPI", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -106,11 +120,13 @@ let package = Package(
         .testTarget(
             name: "SwitchboardTests",
             dependencies: [
-                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
+                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            // The SIPp scenario the SIP trunk tests run.
+            resources: [.copy("SIPp")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -32,6 +32,11 @@ public struct AppConfiguration: Sendable {
     public var maxBodyBytes = 16 * 1024 * 1024
     /// Streamed lead uploads may be this large.
     public var maxUploadBytes = 2 * 1024 * 1024 * 1024
+    /// Where callbacks from carriers (Twilio, Vobiz) reach this server from the internet: the
+    /// base of every callback URL, and what their signatures are computed over.
+    public var publicURL = "http://127.0.0.1:8080"
+    /// The UDP port the SIP user agent sends from and listens on; 0 takes a free one.
+    public var sipPort = 0
     public var clock: any WallClock = SystemClock()
     public var dialer = DialerConfiguration()
     public var webhooks = WebhookSenderConfiguration()
@@ -54,6 +59,12 @@ public struct AppConfiguration: Sendable {
             config.dialer.limits.lease = value
             config.dialer.heartbeatInterval = min(config.dialer.heartbeatInterval, value / 3)
         }
+        if let value = environment["SWITCHBOARD_PUBLIC_URL"], !value.isEmpty {
+            config.publicURL = value.hasSuffix("/") ? String(value.dropLast()) : value
+        } else {
+            config.publicURL = "http://\(config.host):\(config.port)"
+        }
+        if let value = environment["SWITCHBOARD_SIP_PORT"].flatMap(Int.init) { config.sipPort = value }
         if let value = environment["SWITCHBOARD_POWERED_BY"] { config.poweredBy = value }
         if let value = environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { config.logLevel = value }
         return config

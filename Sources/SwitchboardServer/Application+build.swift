@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import Store
 import SwitchboardCore
+import TelephonySIP
 import TelephonySimulator
 import Webhooks
 
@@ -16,8 +17,10 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     let (database, store) = try await openStore(config, logger: logger)
 
     let dialLog = try config.simulatorDialLog.map { try SimulatorDialLog(path: $0) } ?? SimulatorDialLog()
-    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog)])
-    var services: [any Service] = [DatabaseService(database: database)]
+    let sip = SIPProvider(bindPort: config.sipPort, clock: config.clock, logger: logger)
+    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog), sip])
+    // Services stop in reverse order: the carriers outlive the dialer's last calls.
+    var services: [any Service] = [DatabaseService(database: database), sip]
     var wake: @Sendable () -> Void = {}
     var wakeWebhooks: @Sendable () -> Void = {}
     // The workers: the dialer and the webhook sender run where dialing runs.

@@ -8,6 +8,10 @@ public struct DialRequest: Sendable {
     public var attemptNumber: Int
     public var from: String
     public var to: String
+    /// When the attempt was due: no call for it can have started before.
+    public var dialAt: Date
+    /// The settings of the number dialed from (credentials, trunk address).
+    public var settings: [String: JSONValue]
     public var ringTimeout: TimeInterval
     public var maxDuration: TimeInterval
     /// Lead fields, for the agent's templates (and `simulate` for the simulator).
@@ -15,14 +19,16 @@ public struct DialRequest: Sendable {
     /// Told as the call rings and is answered, while `dial` is still under way.
     public var progress: @Sendable (CallProgress) -> Void
 
-    public init(attemptID: Int64, callID: String, attemptNumber: Int, from: String, to: String,
-                ringTimeout: TimeInterval, maxDuration: TimeInterval, fields: [String: JSONValue],
+    public init(attemptID: Int64, callID: String, attemptNumber: Int, from: String, to: String, dialAt: Date,
+                settings: [String: JSONValue] = [:], ringTimeout: TimeInterval, maxDuration: TimeInterval, fields: [String: JSONValue],
                 progress: @escaping @Sendable (CallProgress) -> Void = { _ in }) {
         self.attemptID = attemptID
         self.callID = callID
         self.attemptNumber = attemptNumber
         self.from = from
         self.to = to
+        self.dialAt = dialAt
+        self.settings = settings
         self.ringTimeout = ringTimeout
         self.maxDuration = maxDuration
         self.fields = fields
@@ -67,9 +73,10 @@ public enum ProviderCallStatus: Sendable, Equatable {
 }
 
 /// The port every carrier implements. `dial` returns when the call is over and never throws:
-/// a carrier error is an outcome (`failed`, with the reason in `detail`).
+/// a carrier error is an outcome (`failed`, with the reason in `detail`). `status` answers for
+/// an attempt whose dialer died, from the same request the dial was given.
 public protocol TelephonyProvider: Sendable {
     var name: String { get }
     func dial(_ request: DialRequest) async -> DialResult
-    func status(ofAttempt attemptID: Int64) async -> ProviderCallStatus
+    func status(of attempt: DialRequest) async -> ProviderCallStatus
 }

@@ -1,0 +1,98 @@
+import Foundation
+import SwitchboardCore
+
+/// An answered call: ACKs the 2xx, holds the line while the agent talks, and ends it with BYE
+/// at the call's limit, or answers the callee's BYE.
+struct Dialog {
+    let call: SIPCall
+    let answer: SIPMessage
+    /// Where in-dialog requests go: the callee's Contact (§12.1.2).
+    let target: String
+    let toHeader: String
+    /// Record-Route reversed (§12.1.2).
+    let routes: [String]
+
+    init(call: SIPCall, answer: SIPMessage) {
+        self.call = call
+        self.answer = answer
+        target = answer["Contact"].map(SIPMessage.uri(in:)) ?? call.requestURI
+        toHeader = answer["To"] ?? call.toHeader
+        routes = answer.values("Record-Route").flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.reversed()
+    }
+
+    private func request(_ method: String, cseq: Int, branch: String) -> SIPMessage {
+        SIPMessage(.request(method: method, uri: target), headers: [
+            ("Via", call.via(branch)), ("Max-Forwards", "70"), ("From", call.fromHeader), ("To", toHeader), ("Call-ID", call.callID),
+            ("CSeq", "\(cseq) \(method)"),
+        ] + routes.map { ("Route", $0) })
+    }
+
+    /// The 2xx's ACK is a transaction of its own (§13.2.2.4); resent for each 2xx retransmission.
+    func ack(cseq: Int) -> SIPMessage { request("ACK", cseq: cseq, branch: SIPCall.branch()) }
+
+    func talk(inviteCSeq: Int, mailbox: Mailbox<SIPEvent>) async -> DialResult {
+        let answeredAt = call.clock.now()
+        let answeredInstant = ContinuousClock.now
+        call.request.progress(.answered(at: answeredAt))
+        let ack = ack(cseq: inviteCSeq)
+        let limit = answeredInstant + .seconds(call.request.maxDuration)
+        let agent = Task { [media = call.media, body = answer.body] in
+            await media.run(answer: body)
+            if !Task.isCancelled { mailbox.post(.agentEnded) }
+        }
+        defer { agent.cancel() }
+        var detail = ""
+        talking: while true {
+            guard !Task.isCancelled, let event = await mailbox.receive(until: limit) else {
+                detail = "hung up with BYE at the \(Int(call.request.maxDuration)) s call limit"
+                _ = await hangUp(cseq: inviteCSeq + 1, mailbox: mailbox)
+                break talking
+            }
+            switch event {
+            case .agentEnded:
+                detail = "the agent hung up"
+                _ = await hangUp(cseq: inviteCSeq + 1, mailbox: mailbox)
+                break talking
+            case .message(let message):
+                if message.method == "BYE" {
+                    call.transport.send(.response(200, "OK", to: message), to: call.remote)
+                    detail = "the callee hung up"
+                    break talking
+                } else if message.method != nil {
+                    call.answerInDialog(message)
+                } else if let status = message.status, (200..<300).contains(status), message.cseq?.method == "INVITE" {
+                    call.transport.send(ack, to: call.remote) // our ACK was lost: the 2xx is resent
+                }
+            }
+        }
+        let duration = Double((ContinuousClock.now - answeredInstant).components.seconds)
+            + Double((ContinuousClock.now - answeredInstant).components.attoseconds) / 1e18
+        return DialResult(outcome: .completed, providerCallID: call.callID, answeredAt: answeredAt,
+                          endedAt: answeredAt.addingTimeInterval(duration), duration: duration,
+                          detail: "\(SIPOutcome.detail(answer)); \(detail)")
+    }
+
+    /// BYE, resent until the callee answers it or 64·T1 pass. True when answered.
+    func hangUp(cseq: Int, mailbox: Mailbox<SIPEvent>) async -> Bool {
+        var bye = Retransmitting(request("BYE", cseq: cseq, branch: SIPCall.branch()), now: ContinuousClock.now)
+        call.transport.send(bye.message, to: call.remote)
+        while ContinuousClock.now < bye.giveUpAt {
+            guard let event = await mailbox.receive(until: min(bye.nextAt, bye.giveUpAt)) else {
+                if Task.isCancelled { return false }
+                if ContinuousClock.now >= bye.nextAt {
+                    call.transport.send(bye.message, to: call.remote)
+                    bye.backOff(now: ContinuousClock.now)
+                }
+                continue
+            }
+            guard case .message(let message) = event else { continue }
+            if message.method == "BYE" {
+                call.transport.send(.response(200, "OK", to: message), to: call.remote)
+                return true
+            }
+            if message.cseq?.method == "BYE", let status = message.status, status >= 200 { return true }
+        }
+        call.logger.notice("BYE unanswered; call considered ended")
+        return false
+    }
+}

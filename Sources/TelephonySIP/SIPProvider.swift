@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SwitchboardCore
+
+/// Dials through SIP trunks with our own user agent over UDP. One socket serves every call of
+/// the process; it opens at the first dial and closes when the service stops, after the
+/// dialer (services stop in reverse order), so calls in flight can hang up.
+public final class SIPProvider: TelephonyProvider, Service {
+    public let name = "sip_trunk"
+    private let bindHost: String
+    private let bindPort: Int
+    private let clock: any WallClock
+    private let media: @Sendable (DialRequest) -> any SIPMediaSession
+    private let logger: Logger
+    private let transport: TransportSlot
+
+    /// `bindPort` 0 takes any free port; a trunk that wants requests from a known port needs it set.
+    public init(bindHost: String = "0.0.0.0", bindPort: Int = 0, clock: any WallClock, logger: Logger,
+                media: @escaping @Sendable (DialRequest) -> any SIPMediaSession = { _ in HeldLine() }) {
+        self.bindHost = bindHost
+        self.bindPort = bindPort
+        self.clock = clock
+        self.media = media
+        self.logger = logger
+        self.transport = TransportSlot()
+    }
+
+    public func dial(_ request: DialRequest) async -> DialResult {
+        let trunk: SIPTrunkSettings
+        do { trunk = try SIPTrunkSettings(settings: request.settings) }
+        catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "sip_trunk settings: \(error)") }
+        let remote: SocketAddress
+        do { remote = try SocketAddress.makeAddressResolvingHost(trunk.host, port: trunk.port) }
+        catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "SIP trunk host \(trunk.host) does not resolve: \(error)") }
+        let transport: SIPTransport
+        do { transport = try await self.transport.get { try await SIPTransport.bind(host: self.bindHost, port: self.bindPort, logger: self.logger) } }
+        catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "SIP socket could not be opened: \(error)") }
+        var logger = self.logger
+        logger[metadataKey: "attempt_id"] = "\(request.attemptID)"
+        let call = SIPCall(transport: transport, trunk: trunk, remote: remote, localHost: await transport.localHost(toward: remote),
+                           request: request, clock: clock, media: media(request), logger: logger)
+        let result = await call.run()
+        logger.debug("sip call ended", metadata: ["outcome": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
+        return result
+    }
+
+    /// A trunk keeps no call list to ask. An attempt whose dialer died mid-call may or may not
+    /// have rung: it counts as a failed attempt (the retry policy decides), never as unplaced,
+    /// so a lead is not rung twice on a guess.
+    public func status(of attempt: DialRequest) async -> ProviderCallStatus {
+        .ended(DialResult(outcome: .failed, endedAt: clock.now(), detail: "SIP call state lost with its dialer; a SIP trunk cannot be asked"))
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await transport.close()
+    }
+}
+
+/// The socket, opened once by whichever dial comes first.
+private actor TransportSlot {
+    private var opened: SIPTransport?
+    private var closed = false
+
+    func get(_ open: @Sendable () async throws -> SIPTransport) async throws -> SIPTransport {
+        if let opened { return opened }
+        guard !closed else { throw CancellationError() }
+        let transport = try await open()
+        opened = transport
+        return transport
+    }
+
+    func close() async {
+        closed = true
+        await opened?.shutdown()
+        opened = nil
+    }
+}
