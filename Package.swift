@@ -72,6 +72,39 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What the HTTP carriers share: a REST client that backs off on 429, and the wait for
+        // a call's callbacks.
+        .target(
+            name: "TelephonyHTTP",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Twilio Programmable Voice: REST calls, signed status callbacks.
+        .target(
+            name: "TelephonyTwilio",
+            dependencies: [
+                "SwitchboardCore", "TelephonyHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Vobiz (Plivo-compatible): make call, signed answer/hang-up callbacks.
+        .target(
+            name: "TelephonyVobiz",
+            dependencies: [
+                "SwitchboardCore", "TelephonyHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The outbox's sender: signed deliveries of webhook events, retried on a schedule.
         .target(
             name: "Webhooks",
@@ -96,7 +129,7 @@ let package = Package(
         .target(
             name: "SwitchboardServer",
             dependencies: [
-                "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "SwitchboardAPI", "Webhooks",
+                "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "TelephonyTwilio", "TelephonyVobiz", "SwitchboardAPI", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -120,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardTests",
             dependencies: [
-                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
+                "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "TelephonyTwilio", "TelephonyVobiz", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

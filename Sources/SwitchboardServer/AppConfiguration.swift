@@ -35,6 +35,8 @@ public struct AppConfiguration: Sendable {
     /// Where callbacks from carriers (Twilio, Vobiz) reach this server from the internet: the
     /// base of every callback URL, and what their signatures are computed over.
     public var publicURL = "http://127.0.0.1:8080"
+    /// How often a dial through Twilio asks for its call's status when callbacks are silent.
+    public var carrierPollSeconds: Double = 60
     /// The UDP port the SIP user agent sends from and listens on; 0 takes a free one.
     public var sipPort = 0
     public var clock: any WallClock = SystemClock()

@@ -6,6 +6,8 @@ import ServiceLifecycle
 import Store
 import SwitchboardCore
 import TelephonySIP
+import TelephonyTwilio
+import TelephonyVobiz
 import TelephonySimulator
 import Webhooks
 
@@ -17,10 +19,11 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     let (database, store) = try await openStore(config, logger: logger)
 
     let dialLog = try config.simulatorDialLog.map { try SimulatorDialLog(path: $0) } ?? SimulatorDialLog()
-    let sip = SIPProvider(bindPort: config.sipPort, clock: config.clock, logger: logger)
-    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog), sip])
+    let carriers = Carriers(config, logger: logger)
+    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog),
+                                      carriers.sip, carriers.twilio, carriers.vobiz])
     // Services stop in reverse order: the carriers outlive the dialer's last calls.
-    var services: [any Service] = [DatabaseService(database: database), sip]
+    var services: [any Service] = [DatabaseService(database: database), carriers.sip, carriers.twilio, carriers.vobiz]
     var wake: @Sendable () -> Void = {}
     var wakeWebhooks: @Sendable () -> Void = {}
     // The workers: the dialer and the webhook sender run where dialing runs.
@@ -32,7 +35,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
         wakeWebhooks = { sender.wake() }
     }
 
-    let router = buildRouter(store: store, config: config, wakeDialer: wake, wakeWebhooks: wakeWebhooks)
+    let router = buildRouter(store: store, config: config, carriers: carriers, wakeDialer: wake, wakeWebhooks: wakeWebhooks)
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
@@ -63,13 +66,16 @@ func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any 
 }
 
 /// The routes of the configured role. The dialer role answers `/health` only.
-func buildRouter(store: Store, config: AppConfiguration, wakeDialer: @escaping @Sendable () -> Void = {},
+func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wakeDialer: @escaping @Sendable () -> Void = {},
                  wakeWebhooks: @escaping @Sendable () -> Void = {}) -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     let errors = ErrorMiddleware(poweredBy: config.poweredBy)
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: errors)
     SystemController(store: store).register(on: router)
+    // Every role: a carrier's callback may reach any process behind the public URL.
+    CarrierCallbacksController(store: store, clock: config.clock, publicURL: config.publicURL, twilio: carriers.twilio, vobiz: carriers.vobiz)
+        .register(on: router)
     if config.role != .dialer {
         router.add(middleware: AuthMiddleware(store: store))
         router.add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: errors))
@@ -86,6 +92,20 @@ func buildRouter(store: Store, config: AppConfiguration, wakeDialer: @escaping @
         OrganizationSettingsController(api: api).register(on: router)
     }
     return router
+}
+
+/// The real carriers of this process: the dialer dials through them, the callback routes
+/// report to them.
+struct Carriers {
+    let sip: SIPProvider
+    let twilio: TwilioProvider
+    let vobiz: VobizProvider
+
+    init(_ config: AppConfiguration, logger: Logger) {
+        sip = SIPProvider(bindPort: config.sipPort, clock: config.clock, logger: logger)
+        twilio = TwilioProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, pollEvery: .seconds(config.carrierPollSeconds))
+        vobiz = VobizProvider(publicURL: config.publicURL, clock: config.clock, logger: logger)
+    }
 }
 
 /// What every controller shares.

@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Store
+import SwitchboardCore
+import TelephonyTwilio
+import TelephonyVobiz
+
+/// Where Twilio and Vobiz report on our calls. No API key: each request is signed with the
+/// auth token of the number the call was placed from, checked against the public URL the
+/// carrier was given (`SWITCHBOARD_PUBLIC_URL`), and refused with 403 when it does not match.
+/// Reports go to the dial waiting on them in this process; a dial elsewhere polls instead.
+struct CarrierCallbacksController {
+    let store: Store
+    let clock: any WallClock
+    let publicURL: String
+    let twilio: TwilioProvider
+    let vobiz: VobizProvider
+
+    static let maxBody = 64 * 1024
+
+    func register(on router: Router<SwitchboardContext>) {
+        router.post("v1/telephony/twilio/status", use: twilioStatus)
+        router.post("v1/telephony/vobiz/:callback/:attempt_id", use: vobizCallback)
+    }
+
+    @Sendable func twilioStatus(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
+        let form = try await Self.form(request)
+        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == "twilio",
+              let account = try? TwilioAccount(settings: carrier.settings),
+              let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!],
+              TwilioSignature.isValid(signature, url: publicURL + request.uri.description, parameters: form, authToken: account.authToken),
+              form.first(where: { $0.0 == "AccountSid" })?.1 == account.accountSID else {
+            context.logger.warning("twilio callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
+            throw Self.forged
+        }
+        let token = request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
+        if let event = TwilioCallStatus.event(callback: form, attemptID: attemptID, idempotencyToken: token, at: clock.now()) {
+            let waiting = twilio.pending.deliver(event)
+            context.logger.debug("twilio callback", metadata: ["attempt_id": "\(attemptID)", "stage": "\(event.stage)", "waiting": "\(waiting)"])
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func vobizCallback(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        guard let kind = context.parameters.get("callback").flatMap(VobizCallStatus.Callback.init(rawValue:)),
+              let attemptID = context.parameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
+        let form = try await Self.form(request)
+        func header(_ name: String) -> String? { request.headers[HTTPField.Name(name)!] }
+        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == "vobiz",
+              let account = try? VobizAccount(settings: carrier.settings),
+              let signature = header("X-Vobiz-Signature-V3") ?? header("X-Plivo-Signature-V3"),
+              let nonce = header("X-Vobiz-Signature-V3-Nonce") ?? header("X-Plivo-Signature-V3-Nonce"),
+              VobizSignature.isValid(signature, url: publicURL + request.uri.path, parameters: form, nonce: nonce, authToken: account.authToken)
+        else {
+            context.logger.warning("vobiz callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
+            throw Self.forged
+        }
+        if let event = VobizCallStatus.event(kind, form: form, attemptID: attemptID, at: clock.now()) { vobiz.pending.deliver(event) }
+        guard kind == .answer else { return Response(status: .ok) }
+        // The answer URL says what the call does: hold the line (the agent joins in a later step).
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        return Response(status: .ok, headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(string: "<Response><Wait length=\"3600\"/></Response>")))
+    }
+
+    static let forged = APIError(.forbidden, "signature does not match")
+
+    static func form(_ request: Request) async throws -> [(String, String)] {
+        var request = request
+        let body = try await request.collectBody(upTo: maxBody)
+        return FormURLEncoded.decode(String(buffer: body))
+    }
+}

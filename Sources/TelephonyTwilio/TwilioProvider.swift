@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchboardCore
+import TelephonyHTTP
+
+/// Dials through Twilio Programmable Voice: creates the call over REST with status callbacks
+/// for every event and answering-machine detection, then waits for the callbacks (posted here
+/// by the server's callback route through `pending`), polling the call when they are late.
+public final class TwilioProvider: TelephonyProvider, Service {
+    public let name = "twilio"
+    /// Calls this process waits on; the callback route delivers to it.
+    public let pending = PendingCarrierCalls()
+    private let publicURL: String
+    private let http: CarrierHTTPClient
+    private let waiting: CallbackDial
+    private let clock: any WallClock
+    private let logger: Logger
+
+    /// `publicURL` is where Twilio reaches our callback routes (`SWITCHBOARD_PUBLIC_URL`).
+    public init(publicURL: String, clock: any WallClock, logger: Logger, pollEvery: Duration = .seconds(60),
+                backoff: Backoff = Backoff(base: 1, cap: 60)) {
+        self.publicURL = publicURL
+        self.clock = clock
+        self.logger = logger
+        http = CarrierHTTPClient(backoff: backoff, clock: clock)
+        waiting = CallbackDial(pollEvery: pollEvery, clock: clock)
+    }
+
+    public static func statusCallbackPath(attemptID: Int64) -> String { "/v1/telephony/twilio/status?attempt_id=\(attemptID)" }
+
+    public func dial(_ request: DialRequest) async -> DialResult {
+        let account: TwilioAccount
+        do { account = try TwilioAccount(settings: request.settings) }
+        catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "twilio settings: \(error)") }
+        let logger = self.logger.with(attemptID: request.attemptID)
+        // Open before creating: Twilio may call back before its create answer arrives.
+        let mailbox = pending.open(request.attemptID)
+        defer { pending.close(request.attemptID) }
+        let form: [(String, String)] = [
+            ("To", request.to), ("From", request.from),
+            // The agent's voice joins through ConversationRelay (issue 6); until then the line is held.
+            ("Twiml", "<Response><Pause length=\"\(Int(request.maxDuration))\"/></Response>"),
+            ("StatusCallback", publicURL + Self.statusCallbackPath(attemptID: request.attemptID)), ("StatusCallbackMethod", "POST"),
+        ] + ["initiated", "ringing", "answered", "completed"].map { ("StatusCallbackEvent", $0) } + [
+            ("Timeout", "\(Int(request.ringTimeout))"), ("TimeLimit", "\(Int(request.maxDuration))"), ("MachineDetection", "Enable"),
+        ]
+        let reply: CarrierHTTPClient.Reply
+        do {
+            reply = try await http.send(.POST, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls.json",
+                                        headers: headers(account) + [("Content-Type", "application/x-www-form-urlencoded")],
+                                        body: FormURLEncoded.encode(form), logger: logger)
+        } catch {
+            return DialResult(outcome: .failed, endedAt: clock.now(), detail: "Twilio unreachable: \(error)")
+        }
+        guard (200..<300).contains(reply.status), let sid = reply.json?["sid"]?.stringValue else {
+            let (outcome, detail) = TwilioCallStatus.refusal(reply.json, httpStatus: reply.status)
+            logger.notice("twilio refused the call", metadata: ["detail": "\(detail)"])
+            return DialResult(outcome: outcome, endedAt: clock.now(), detail: detail)
+        }
+        logger.debug("twilio call created", metadata: ["call_sid": "\(sid)"])
+        let attemptID = request.attemptID
+        return await waiting.wait(for: request, mailbox: mailbox, providerCallID: sid, carrier: "Twilio",
+                                  poll: { await self.fetch(sid: sid, account: account, attemptID: attemptID, logger: logger) },
+                                  hangUp: { sid in await self.hangUp(sid, account: account, logger: logger) })
+    }
+
+    /// Ends a call we stopped waiting on (`Status=completed` on the Call resource).
+    private func hangUp(_ sid: String, account: TwilioAccount, logger: Logger) async {
+        let reply = try? await http.send(.POST, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls/\(sid).json",
+                                         headers: headers(account) + [("Content-Type", "application/x-www-form-urlencoded")],
+                                         body: FormURLEncoded.encode([("Status", "completed")]), logger: logger)
+        logger.notice("twilio call hung up", metadata: ["call_sid": "\(sid)", "status": "\(reply?.status ?? 0)"])
+    }
+
+    /// The call's state from `GET …/Calls/{Sid}.json`.
+    private func fetch(sid: String, account: TwilioAccount, attemptID: Int64, logger: Logger) async -> CarrierCallEvent? {
+        guard let reply = try? await http.send(.GET, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls/\(sid).json",
+                                               headers: headers(account), logger: logger),
+              reply.status == 200, let resource = reply.json else { return nil }
+        return TwilioCallStatus.event(resource: resource, attemptID: attemptID, at: clock.now())
+    }
+
+    /// Reconciles an attempt whose dialer died: Twilio takes no idempotency key, so the call, if
+    /// any, is found in the Calls list by its numbers and creation time.
+    public func status(of attempt: DialRequest) async -> ProviderCallStatus {
+        guard let account = try? TwilioAccount(settings: attempt.settings) else { return .unknown }
+        let day = DateFormatter.twilioDay.string(from: attempt.dialAt.addingTimeInterval(-86_400))
+        let query = FormURLEncoded.encode([("To", attempt.to), ("From", attempt.from), ("StartTime>", day)])
+        guard let reply = try? await http.send(.GET, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls.json?\(query)",
+                                               headers: headers(account), logger: logger),
+              reply.status == 200 else {
+            return .inProgress // Twilio could not be asked: ask again later, never guess
+        }
+        let candidates = (reply.json?["calls"]?.arrayValue ?? []).filter { call in
+            guard let created = call["date_created"]?.stringValue.flatMap(DateFormatter.rfc2822.date(from:)) else { return false }
+            return created >= attempt.dialAt.addingTimeInterval(-30)
+        }
+        guard let call = candidates.last, let event = TwilioCallStatus.event(resource: call, attemptID: attempt.attemptID, at: clock.now()) else {
+            return .unknown
+        }
+        var timeline = CarrierCallTimeline()
+        _ = timeline.apply(event)
+        return timeline.result.map { .ended($0) } ?? .inProgress
+    }
+
+    private func headers(_ account: TwilioAccount) -> [(String, String)] {
+        [("Authorization", CarrierHTTPClient.basicAuth(account.accountSID, account.authToken)), ("Accept", "application/json")]
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Closes the HTTP client; `run` does it when the service stops.
+    public func shutdown() async { await http.shutdown() }
+}
+
+extension DateFormatter {
+    /// `Tue, 24 Nov 2026 04:00:00 +0000`: Twilio's dates.
+    static var rfc2822: DateFormatter { posix("EEE, dd MMM yyyy HH:mm:ss Z") }
+    /// `2026-11-24`: the `StartTime>` filter.
+    static var twilioDay: DateFormatter { posix("yyyy-MM-dd") }
+
+    private static func posix(_ format: String) -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = format
+        return formatter
+    }
+}
+
+extension JSONValue {
+    var arrayValue: [JSONValue]? { if case .array(let items) = self { items } else { nil } }
+}
