@@ -159,3 +159,59 @@ enum FakeTwilio {
         return formatter.string(from: date)
     }
 }
+
+// MARK: Vobiz
+
+/// Vobiz's make-call API (`X-Auth-ID`/`X-Auth-Token`) and its ring, answer and hang-up
+/// callbacks, signed as Plivo's V3: Base64(HMAC-SHA256(token, URL?sorted-pairs.nonce)).
+enum FakeVobiz {
+    static let authID = "MA_VOBIZ_TEST"
+    static let authToken = "vobiz-auth-token"
+
+    static func signature(url: String, form: [(String, String)], nonce: String, token: String = authToken) -> String {
+        let pairs = form.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { $0.0 + $0.1 }.joined()
+        let message = url + (form.isEmpty ? "" : "?" + pairs) + "." + nonce
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(token.utf8)))).base64EncodedString()
+    }
+
+    /// Callbacks in a script name their kind in a `_callback` field (ring, answer, hangup).
+    static func router(_ fake: FakeCarrier, deliver: @escaping @Sendable (_ path: String, _ body: String, _ headers: HTTPFields) async throws -> (Int, String)) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("v1/Account/\(authID)/Call") { request, _ -> Response in
+            guard request.headers[HTTPField.Name("X-Auth-ID")!] == authID, request.headers[HTTPField.Name("X-Auth-Token")!] == authToken else {
+                return FakeCarrier.reply(.unauthorized, json: #"{"error": "authentication failed"}"#)
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let json = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body))
+            let to = json["to"]?.stringValue ?? ""
+            let script = await fake.script(for: to)
+            if let refuse = script.refuse { return FakeCarrier.reply(.init(code: refuse.status), json: refuse.body) }
+            let uuid = UUID().uuidString.lowercased()
+            await fake.record(.init(id: uuid, to: to, fields: [("answer_url", json["answer_url"]?.stringValue ?? ""),
+                                                               ("from", json["from"]?.stringValue ?? "")], createdAt: Date()))
+            Task {
+                try await Task.sleep(for: .milliseconds(20))
+                for (index, fields) in script.callbacks.enumerated() {
+                    let kind = fields.first { $0.0 == "_callback" }?.1 ?? "hangup"
+                    let url = json["\(kind)_url"]?.stringValue ?? ""
+                    let path = String(url.dropFirst(fake.publicURL.count))
+                    let form = [("CallUUID", uuid), ("RequestUUID", uuid), ("To", to), ("Direction", "outbound")] + fields.filter { $0.0 != "_callback" }
+                    let nonce = "\(index)\(UInt32.random(in: 1...UInt32.max))"
+                    if script.forgeFirst, index == 0 {
+                        let forged: HTTPFields = [HTTPField.Name("X-Vobiz-Signature-V3")!: signature(url: url, form: form, nonce: nonce, token: "wrong"),
+                                                  HTTPField.Name("X-Vobiz-Signature-V3-Nonce")!: nonce]
+                        await fake.answered(try await deliver(path, FormURLEncoded.encode(form), forged).0, forged: true)
+                    }
+                    let signed: HTTPFields = [HTTPField.Name("X-Vobiz-Signature-V3")!: signature(url: url, form: form, nonce: nonce),
+                                              HTTPField.Name("X-Vobiz-Signature-V3-Nonce")!: nonce]
+                    let (status, text) = try await deliver(path, FormURLEncoded.encode(form), signed)
+                    await fake.answered(status, forged: false)
+                    if kind == "answer", !text.contains("<Response>") { await fake.answered(-1, forged: false) }
+                }
+            }
+            return FakeCarrier.reply(.created, json: #"{"api_id": "\#(UUID().uuidString)", "message": "call fired", "request_uuid": "\#(uuid)"}"#)
+        }
+        return router
+    }
+}

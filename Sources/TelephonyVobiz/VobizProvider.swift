@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchboardCore
+import TelephonyHTTP
+
+/// Dials through Vobiz (Plivo-compatible): makes the call with `X-Auth-ID`/`X-Auth-Token`,
+/// then waits for its ring, answer and hang-up callbacks, which the server's callback routes
+/// post here through `pending`. A call it stops waiting on is hung up, never left running.
+public final class VobizProvider: TelephonyProvider, Service {
+    public let name = "vobiz"
+    public let pending = PendingCarrierCalls()
+    private let publicURL: String
+    private let http: CarrierHTTPClient
+    private let waiting: CallbackDial
+    private let clock: any WallClock
+    private let logger: Logger
+
+    public init(publicURL: String, clock: any WallClock, logger: Logger, backoff: Backoff = Backoff(base: 1, cap: 60)) {
+        self.publicURL = publicURL
+        self.clock = clock
+        self.logger = logger
+        http = CarrierHTTPClient(backoff: backoff, clock: clock)
+        // Vobiz's call-detail shape is not one we can rely on: callbacks drive the call.
+        waiting = CallbackDial(pollEvery: .seconds(3600), clock: clock)
+    }
+
+    /// Each callback at its own path; the attempt in the path, so the signed URL has no query.
+    public static func callbackPath(_ callback: VobizCallStatus.Callback, attemptID: Int64) -> String {
+        "/v1/telephony/vobiz/\(callback.rawValue)/\(attemptID)"
+    }
+
+    public func dial(_ request: DialRequest) async -> DialResult {
+        let account: VobizAccount
+        do { account = try VobizAccount(settings: request.settings) }
+        catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "vobiz settings: \(error)") }
+        let logger = self.logger.with(attemptID: request.attemptID)
+        let mailbox = pending.open(request.attemptID)
+        defer { pending.close(request.attemptID) }
+        func url(_ callback: VobizCallStatus.Callback) -> JSONValue { .string(publicURL + Self.callbackPath(callback, attemptID: request.attemptID)) }
+        let body: JSONValue = [
+            "from": .string(String(request.from.drop(while: { $0 == "+" }))), "to": .string(String(request.to.drop(while: { $0 == "+" }))),
+            "answer_url": url(.answer), "answer_method": "POST", "ring_url": url(.ring), "ring_method": "POST",
+            "hangup_url": url(.hangup), "hangup_method": "POST", "ring_timeout": JSONValue(Int(request.ringTimeout)),
+            "time_limit": JSONValue(Int(request.maxDuration)), "machine_detection": "true", "machine_detection_url": url(.machine),
+            "machine_detection_method": "POST",
+        ]
+        let reply: CarrierHTTPClient.Reply
+        do {
+            reply = try await http.send(.POST, "\(account.apiBaseURL)/v1/Account/\(account.authID)/Call/",
+                                        headers: headers(account) + [("Content-Type", "application/json")],
+                                        body: String(decoding: try JSONEncoder().encode(body), as: UTF8.self), logger: logger)
+        } catch {
+            return DialResult(outcome: .failed, endedAt: clock.now(), detail: "Vobiz unreachable: \(error)")
+        }
+        guard (200..<300).contains(reply.status), let requestUUID = reply.json?["request_uuid"]?.text else {
+            let message = reply.json?["error"]?.text ?? reply.json?["message"]?.text ?? reply.body.prefix(200).description
+            return DialResult(outcome: .failed, endedAt: clock.now(), detail: "Vobiz HTTP \(reply.status): \(message)")
+        }
+        logger.debug("vobiz call fired", metadata: ["request_uuid": "\(requestUUID)"])
+        return await waiting.wait(for: request, mailbox: mailbox, providerCallID: requestUUID, carrier: "Vobiz", poll: { nil },
+                                  hangUp: { uuid in await self.hangUp(uuid, account: account, logger: logger) })
+    }
+
+    /// `DELETE …/Call/{CallUUID}/`: ends a call we stopped waiting on.
+    func hangUp(_ uuid: String, account: VobizAccount, logger: Logger) async {
+        let reply = try? await http.send(.DELETE, "\(account.apiBaseURL)/v1/Account/\(account.authID)/Call/\(uuid)/",
+                                         headers: headers(account), logger: logger)
+        logger.notice("vobiz call hung up", metadata: ["call_uuid": "\(uuid)", "status": "\(reply?.status ?? 0)"])
+    }
+
+    /// Vobiz cannot be asked about a call by our attempt: an attempt whose dialer died counts
+    /// as failed (the retry policy decides), never as unplaced, so nobody is rung twice.
+    public func status(of attempt: DialRequest) async -> ProviderCallStatus {
+        .ended(DialResult(outcome: .failed, endedAt: clock.now(), detail: "Vobiz call state lost with its dialer"))
+    }
+
+    private func headers(_ account: VobizAccount) -> [(String, String)] {
+        [("X-Auth-ID", account.authID), ("X-Auth-Token", account.authToken), ("Accept", "application/json")]
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Closes the HTTP client; `run` does it when the service stops.
+    public func shutdown() async { await http.shutdown() }
+}

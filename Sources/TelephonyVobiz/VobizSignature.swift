@@ -1,0 +1,23 @@
+import Crypto
+import Foundation
+
+/// Vobiz signs callbacks as Plivo's V3 does (`X-Vobiz-Signature-V3` with
+/// `X-Vobiz-Signature-V3-Nonce`): Base64 of HMAC-SHA256, keyed with the auth token, over the
+/// URL, then `?` and every POST parameter as name then value sorted by name (when there are
+/// any), then `.` and the nonce. The header may list several signatures, comma-separated.
+public enum VobizSignature {
+    public static func compute(url: String, parameters: [(String, String)], nonce: String, authToken: String) -> String {
+        let sorted = parameters.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        let message = url + (sorted.isEmpty ? "" : "?" + sorted.map { $0.0 + $0.1 }.joined()) + "." + nonce
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(authToken.utf8)))
+        return Data(mac).base64EncodedString()
+    }
+
+    public static func isValid(_ header: String, url: String, parameters: [(String, String)], nonce: String, authToken: String) -> Bool {
+        let expected = Data(compute(url: url, parameters: parameters, nonce: nonce, authToken: authToken).utf8)
+        return header.split(separator: ",").contains { candidate in
+            let given = Data(candidate.trimmingCharacters(in: .whitespaces).utf8)
+            return given.count == expected.count && zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        }
+    }
+}
