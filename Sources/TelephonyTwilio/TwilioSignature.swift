@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwitchboardCore
 
 /// `X-Twilio-Signature`, as Twilio computes it: Base64 of HMAC-SHA1, keyed with the auth
 /// token, over the full URL followed by every POST parameter as name then value, sorted by
@@ -16,11 +17,7 @@ public enum TwilioSignature {
     /// port added or removed (proxies differ in which one Twilio saw, as Twilio's own helpers
     /// allow).
     public static func isValid(_ signature: String, url: String, parameters: [(String, String)], authToken: String) -> Bool {
-        let expected = Data(signature.utf8)
-        return urlVariants(url).contains { candidate in
-            let computed = Data(compute(url: candidate, parameters: parameters, authToken: authToken).utf8)
-            return computed.count == expected.count && zip(computed, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-        }
+        urlVariants(url).contains { constantTimeEquals(compute(url: $0, parameters: parameters, authToken: authToken), signature) }
     }
 
     static func urlVariants(_ url: String) -> [String] {

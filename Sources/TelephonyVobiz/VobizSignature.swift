@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwitchboardCore
 
 /// Vobiz signs callbacks as Plivo's V3 does (`X-Vobiz-Signature-V3` with
 /// `X-Vobiz-Signature-V3-Nonce`): Base64 of HMAC-SHA256, keyed with the auth token, over the
@@ -14,10 +15,7 @@ public enum VobizSignature {
     }
 
     public static func isValid(_ header: String, url: String, parameters: [(String, String)], nonce: String, authToken: String) -> Bool {
-        let expected = Data(compute(url: url, parameters: parameters, nonce: nonce, authToken: authToken).utf8)
-        return header.split(separator: ",").contains { candidate in
-            let given = Data(candidate.trimmingCharacters(in: .whitespaces).utf8)
-            return given.count == expected.count && zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-        }
+        let expected = compute(url: url, parameters: parameters, nonce: nonce, authToken: authToken)
+        return header.split(separator: ",").contains { constantTimeEquals($0.trimmingCharacters(in: .whitespaces), expected) }
     }
 }

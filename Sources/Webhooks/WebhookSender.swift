@@ -120,7 +120,7 @@ public final class WebhookSender: Service, Sendable {
         case 200..<300: return .delivered(status: status)
         case 410: return .gone
         default:
-            let wait = retryAfter.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.map { max(0, $0) } ?? 0
+            let wait = Backoff.retryAfter(retryAfter, now: now) ?? 0
             return retryOrFail(attempt: attempt, status: status, error: "HTTP \(status)", minimumDelay: wait, now: now)
         }
     }
