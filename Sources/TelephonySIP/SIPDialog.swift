@@ -65,8 +65,8 @@ struct Dialog {
                 }
             }
         }
-        let duration = Double((ContinuousClock.now - answeredInstant).components.seconds)
-            + Double((ContinuousClock.now - answeredInstant).components.attoseconds) / 1e18
+        let elapsed = (ContinuousClock.now - answeredInstant).components
+        let duration = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         return DialResult(outcome: .completed, providerCallID: call.callID, answeredAt: answeredAt,
                           endedAt: answeredAt.addingTimeInterval(duration), duration: duration,
                           detail: "\(SIPOutcome.detail(answer)); \(detail)")

@@ -29,7 +29,8 @@ public struct SIPMessage: Sendable, Equatable {
     static let compactForms = ["v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length",
                                "c": "content-type", "k": "supported"]
 
-    private static func canonical(_ name: String) -> String {
+    /// `Call-ID`, `call-id` and `i` are one header.
+    static func canonical(_ name: String) -> String {
         let lower = name.lowercased()
         return compactForms[lower] ?? lower
     }

@@ -105,12 +105,7 @@ final class SIPTransport: Sendable {
 extension SIPMessage {
     /// A response to a request, echoing what RFC 3261 §8.2.6.2 says it must.
     static func response(_ status: Int, _ reason: String, to request: SIPMessage) -> SIPMessage {
-        let copied = request.headers.filter { ["via", "from", "to", "call-id", "cseq"].contains(SIPMessage.canonicalName($0.name)) }
+        let copied = request.headers.filter { ["via", "from", "to", "call-id", "cseq"].contains(SIPMessage.canonical($0.name)) }
         return SIPMessage(.response(status: status, reason: reason), headers: copied)
-    }
-
-    static func canonicalName(_ name: String) -> String {
-        let lower = name.lowercased()
-        return compactForms[lower] ?? lower
     }
 }
