@@ -105,6 +105,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The agent runtime, one for SMS and voice: an OpenAI-compatible chat client, message
+        // templates, tools and extraction.
+        .target(
+            name: "Agents",
+            dependencies: [
+                "SwitchboardCore", "TelephonyHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The SMS engine: conversations (starting messages, drips, agent replies) and the paced
+        // outbox that sends them.
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "SwitchboardCore", "Store", "Agents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The outbox's sender: signed deliveries of webhook events, retried on a schedule.
         .target(
             name: "Webhooks",
@@ -130,6 +150,7 @@ let package = Package(
             name: "SwitchboardServer",
             dependencies: [
                 "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "TelephonyTwilio", "TelephonyVobiz", "SwitchboardAPI", "Webhooks",
+                "Agents", "Messaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -154,6 +175,7 @@ let package = Package(
             name: "SwitchboardTests",
             dependencies: [
                 "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "TelephonyTwilio", "TelephonyVobiz", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
+                "Agents", "Messaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

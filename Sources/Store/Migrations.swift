@@ -14,6 +14,7 @@ public enum Migrations {
         Migration(version: 1, name: "identity, agents, numbers, campaigns, leads, calls, attempts", statements: Schema.v1),
         Migration(version: 2, name: "lead imports", statements: Schema.v2),
         Migration(version: 3, name: "suppressions, organization settings, webhooks, idempotency", statements: Schema.v3),
+        Migration(version: 4, name: "sms campaigns, conversations, messages, call transcripts", statements: Schema.v4),
     ]
 
     /// Applies what is missing; returns the versions applied now.
@@ -176,6 +177,49 @@ enum Schema {
               state TEXT NOT NULL, response_status {int}, response_body TEXT, created_at {real} NOT NULL,
               PRIMARY KEY (organization_id, idempotency_key))
             """,
+        ].map { render($0, flavor) }
+    }
+
+    static func v4(_ flavor: SQLFlavor) -> [String] {
+        [
+            // `body` keeps the campaign's Teli fields as resolved at creation (the agent's
+            // starting message and drips when the campaign gave none).
+            """
+            CREATE TABLE sms_campaigns (id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL,
+              created_by_user_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, status_reason TEXT, sms_agent_id TEXT NOT NULL,
+              from_number TEXT NOT NULL, body TEXT NOT NULL, contacts_count {int} NOT NULL DEFAULT 0,
+              invalid_leads_count {int} NOT NULL DEFAULT 0, created_at {real} NOT NULL, updated_at {real} NOT NULL)
+            """,
+            "CREATE INDEX sms_campaigns_org ON sms_campaigns (organization_id, created_at)",
+            // One thread per contact per campaign. `due_at`/`due_kind` is the next thing to do
+            // (`start`, `drip`, `reply`); a worker claims it with a lease and a fencing token.
+            """
+            CREATE TABLE conversations (id {id}, organization_id TEXT NOT NULL, campaign_id TEXT NOT NULL, phone_number TEXT NOT NULL,
+              from_number TEXT NOT NULL, fields TEXT, state TEXT NOT NULL, due_at {real}, due_kind TEXT, drip_index {int} NOT NULL DEFAULT 0,
+              started_at {real}, claim_id {int} NOT NULL DEFAULT 0, lease_until {real}, extracted TEXT,
+              lead_outcome TEXT NOT NULL DEFAULT 'pending', voice_campaign_id TEXT, created_at {real} NOT NULL, updated_at {real} NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX conversations_campaign_phone ON conversations (campaign_id, phone_number)",
+            "CREATE INDEX conversations_due ON conversations (due_at) WHERE due_at IS NOT NULL",
+            "CREATE INDEX conversations_contact ON conversations (organization_id, phone_number)",
+            // Every text in and out. Outbound ones wait as `queued` (the outbox) for their
+            // number's next slot; `sending` is written before the carrier is asked.
+            """
+            CREATE TABLE messages (id {id}, organization_id TEXT NOT NULL, campaign_id TEXT, conversation_id {int}, direction TEXT NOT NULL,
+              our_number TEXT NOT NULL, contact_number TEXT NOT NULL, body TEXT NOT NULL, media_url TEXT, kind TEXT NOT NULL,
+              status TEXT NOT NULL, provider TEXT, provider_message_id TEXT, error TEXT, created_at {real} NOT NULL,
+              updated_at {real} NOT NULL, sent_at {real})
+            """,
+            "CREATE INDEX messages_thread ON messages (organization_id, contact_number, id)",
+            "CREATE INDEX messages_conversation ON messages (conversation_id, id)",
+            "CREATE INDEX messages_outbox ON messages (id) WHERE status = 'queued'",
+            "CREATE INDEX messages_sending ON messages (updated_at) WHERE status = 'sending'",
+            "CREATE INDEX messages_provider ON messages (provider_message_id)",
+            // Texts are paced per number like calls, on a clock of their own.
+            "ALTER TABLE phone_numbers ADD COLUMN sms_next_slot_at {real} NOT NULL DEFAULT 0",
+            // What a voice agent's conversation left on its call.
+            "ALTER TABLE calls ADD COLUMN transcript TEXT",
+            "ALTER TABLE calls ADD COLUMN extracted TEXT",
         ].map { render($0, flavor) }
     }
 }

@@ -41,6 +41,17 @@ extension Store {
         }
     }
 
+    /// Replaces an agent's name and fields; campaigns already created keep what they resolved.
+    public func updateAgent(_ agent: AgentRecord, now: Date) async throws {
+        let body = try Coding.json(agent.body)
+        try await database.write { db in
+            try await db.raw("""
+                UPDATE agents SET agent_name = \(bind: agent.name), body = \(bind: body), updated_at = \(bind: now.epoch)
+                WHERE id = \(bind: agent.id) AND organization_id = \(bind: agent.organizationID)
+                """).run()
+        }
+    }
+
     /// An agent of the organization, or nil (another organization's agent does not exist here).
     public func agent(id: String, organizationID: String) async throws -> AgentRecord? {
         try await database.read { db in

@@ -82,6 +82,13 @@ extension Store {
         }
     }
 
+    /// Whoever's number this is: a carrier's inbound webhook names only the number.
+    public func phoneNumber(e164: String) async throws -> PhoneNumberRecord? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM phone_numbers WHERE phone_number = \(bind: e164)").first().map(Self.phoneNumber)
+        }
+    }
+
     public func phoneNumbers(organizationID: String, userID: String?) async throws -> [PhoneNumberRecord] {
         try await database.read { db in
             var sql: SQLQueryString = "SELECT * FROM phone_numbers WHERE organization_id = \(bind: organizationID)"

@@ -28,25 +28,30 @@ extension Store {
     public func suppress(_ entries: [Suppression], organizationID: String, announce: Bool = false) async throws -> Int {
         guard !entries.isEmpty else { return 0 }
         return try await database.write { db in
-            var added: [String] = []
-            for chunk in entries.chunked(500) {
-                let rows = try await db.raw("INSERT INTO suppressions (organization_id, value, kind, reason, source, created_at) VALUES "
-                    + Self.rows(chunk.map { [organizationID, $0.value, $0.kind.rawValue, $0.reason, $0.source, $0.createdAt.epoch] })
-                    + " ON CONFLICT DO NOTHING RETURNING value").all()
-                added += try rows.map { try $0.string("value") }
-            }
-            if announce {
-                let byValue = Dictionary(entries.map { ($0.value, $0) }, uniquingKeysWith: { first, _ in first })
-                try await emit(db, added.compactMap { byValue[$0] }.map { entry in
-                    WebhookEvent(organizationID: organizationID, type: .contactOptedOut, occurredAt: entry.createdAt, data: [
-                        "phone_number": entry.kind == .number ? .string(entry.value) : .null,
-                        "prefix": entry.kind == .prefix ? .string(entry.value) : .null,
-                        "reason": JSONValue(entry.reason), "source": .string(entry.source),
-                    ])
-                })
-            }
-            return added.count
+            try await insertSuppressions(db, entries, organizationID: organizationID, announce: announce).count
         }
+    }
+
+    /// `suppress` inside a caller's transaction; returns the values that were new.
+    func insertSuppressions(_ db: any SQLDatabase, _ entries: [Suppression], organizationID: String, announce: Bool) async throws -> [String] {
+        var added: [String] = []
+        for chunk in entries.chunked(500) {
+            let rows = try await db.raw("INSERT INTO suppressions (organization_id, value, kind, reason, source, created_at) VALUES "
+                + Self.rows(chunk.map { [organizationID, $0.value, $0.kind.rawValue, $0.reason, $0.source, $0.createdAt.epoch] })
+                + " ON CONFLICT DO NOTHING RETURNING value").all()
+            added += try rows.map { try $0.string("value") }
+        }
+        if announce {
+            let byValue = Dictionary(entries.map { ($0.value, $0) }, uniquingKeysWith: { first, _ in first })
+            try await emit(db, added.compactMap { byValue[$0] }.map { entry in
+                WebhookEvent(organizationID: organizationID, type: .contactOptedOut, occurredAt: entry.createdAt, data: [
+                    "phone_number": entry.kind == .number ? .string(entry.value) : .null,
+                    "prefix": entry.kind == .prefix ? .string(entry.value) : .null,
+                    "reason": JSONValue(entry.reason), "source": .string(entry.source),
+                ])
+            })
+        }
+        return added
     }
 
     /// Removes a number or prefix; false when it was not listed.
@@ -71,6 +76,11 @@ extension Store {
     }
 
     /// Inside a transaction: which of `numbers` the organization suppresses, by number or prefix.
+    /// Whether the organization must not call or text this number (listed, or under a prefix).
+    public func isSuppressed(_ number: String, organizationID: String) async throws -> Bool {
+        try await database.read { db in try await !suppressed(db, organizationID: organizationID, numbers: [number]).isEmpty }
+    }
+
     func suppressed(_ db: any SQLDatabase, organizationID: String, numbers: [String]) async throws -> Set<String> {
         guard !numbers.isEmpty else { return [] }
         var hits = Set(try await db.raw("""

@@ -1,6 +1,7 @@
 import Dialer
 import Foundation
 import Logging
+import Messaging
 import Store
 import SwitchboardCore
 import Webhooks
@@ -42,6 +43,11 @@ public struct AppConfiguration: Sendable {
     public var clock: any WallClock = SystemClock()
     public var dialer = DialerConfiguration()
     public var webhooks = WebhookSenderConfiguration()
+    public var messaging = SMSEngineConfiguration()
+    /// The agents' language model: any OpenAI-compatible chat-completions endpoint
+    /// (`https://api.openai.com/v1`, vLLM, Ollama's `http://localhost:11434/v1`, llama.cpp).
+    /// Without one, agents send their scripted messages only.
+    public var llm: LLMConfiguration?
     /// Seconds `serve` waits for a database that is down at start before giving up.
     public var databaseStartupWait: Double = 60
     public var logLevel = Logger.Level.info
@@ -69,6 +75,23 @@ public struct AppConfiguration: Sendable {
         if let value = environment["SWITCHBOARD_SIP_PORT"].flatMap(Int.init) { config.sipPort = value }
         if let value = environment["SWITCHBOARD_POWERED_BY"] { config.poweredBy = value }
         if let value = environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { config.logLevel = value }
+        if let base = environment["SWITCHBOARD_LLM_BASE_URL"], !base.isEmpty {
+            config.llm = LLMConfiguration(baseURL: base, apiKey: environment["SWITCHBOARD_LLM_API_KEY"],
+                                          model: environment["SWITCHBOARD_LLM_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? LLMConfiguration.defaultModel)
+        }
         return config
+    }
+}
+
+public struct LLMConfiguration: Sendable {
+    public var baseURL: String
+    public var apiKey: String?
+    public var model: String
+    public static let defaultModel = "gpt-4o-mini"
+
+    public init(baseURL: String, apiKey: String? = nil, model: String = Self.defaultModel) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.model = model
     }
 }

@@ -1,7 +1,9 @@
+import Agents
 import Dialer
 import Foundation
 import Hummingbird
 import Logging
+import Messaging
 import ServiceLifecycle
 import Store
 import SwitchboardCore
@@ -24,18 +26,24 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
                                       carriers.sip, carriers.twilio, carriers.vobiz])
     // Services stop in reverse order: the carriers outlive the dialer's last calls.
     var services: [any Service] = [DatabaseService(database: database), carriers.sip, carriers.twilio, carriers.vobiz]
-    var wake: @Sendable () -> Void = {}
-    var wakeWebhooks: @Sendable () -> Void = {}
-    // The workers: the dialer and the webhook sender run where dialing runs.
+    let model = config.llm.map { llm in
+        OpenAIChatModel(baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, clock: config.clock, logger: logger)
+    }
+    if let model { services.append(model) }
+    var wake = Wakers()
+    // The workers: the dialer, the SMS engine and the webhook sender run where dialing runs.
     if config.role != .api {
         let dialer = Dialer(store: store, providers: providers, clock: config.clock, configuration: config.dialer, logger: logger)
         let sender = WebhookSender(store: store, clock: config.clock, configuration: config.webhooks, logger: logger)
-        services += [dialer, sender]
-        wake = { dialer.wake() }
-        wakeWebhooks = { sender.wake() }
+        let sms = SMSEngine(store: store, providers: [SimulatorMessaging(), carriers.twilio], agent: model.map(ConversationAgent.init),
+                            clock: config.clock,
+                            configuration: config.messaging, wakeDialer: { dialer.wake() }, logger: logger)
+        services += [dialer, sms, sender]
+        wake = Wakers(dialer: { dialer.wake() }, messaging: { sms.wake() }, webhooks: { sender.wake() })
     }
+    if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }
 
-    let router = buildRouter(store: store, config: config, carriers: carriers, wakeDialer: wake, wakeWebhooks: wakeWebhooks)
+    let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake)
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
@@ -66,22 +74,22 @@ func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any 
 }
 
 /// The routes of the configured role. The dialer role answers `/health` only.
-func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wakeDialer: @escaping @Sendable () -> Void = {},
-                 wakeWebhooks: @escaping @Sendable () -> Void = {}) -> Router<SwitchboardContext> {
+func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wake: Wakers = Wakers()) -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     let errors = ErrorMiddleware(poweredBy: config.poweredBy)
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: errors)
     SystemController(store: store).register(on: router)
     // Every role: a carrier's callback may reach any process behind the public URL.
-    CarrierCallbacksController(store: store, clock: config.clock, publicURL: config.publicURL, twilio: carriers.twilio, vobiz: carriers.vobiz)
+    CarrierCallbacksController(store: store, clock: config.clock, publicURL: config.publicURL, twilio: carriers.twilio, vobiz: carriers.vobiz,
+                               wakeMessaging: wake.messaging)
         .register(on: router)
     if config.role != .dialer {
         router.add(middleware: AuthMiddleware(store: store))
         router.add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: errors))
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
                                  maxUploadBytes: config.maxUploadBytes, providerNames: ["simulator", "twilio", "vobiz", "sip_trunk"],
-                                 wakeDialer: wakeDialer, wakeWebhooks: wakeWebhooks)
+                                 wake: wake, agentMode: config.llm == nil ? .scripted : .ai(model: config.llm?.model ?? ""))
         AgentsController(api: api).register(on: router)
         PhoneNumbersController(api: api).register(on: router)
         VoiceCampaignsController(api: api).register(on: router)
@@ -90,6 +98,8 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
         SuppressionsController(api: api).register(on: router)
         WebhooksController(api: api).register(on: router)
         OrganizationSettingsController(api: api).register(on: router)
+        SMSCampaignsController(api: api).register(on: router)
+        SMSController(api: api).register(on: router)
     }
     return router
 }
@@ -116,8 +126,11 @@ struct APIEnvironment: Sendable {
     let maxBodyBytes: Int
     let maxUploadBytes: Int
     let providerNames: Set<String>
-    let wakeDialer: @Sendable () -> Void
-    let wakeWebhooks: @Sendable () -> Void
+    let wake: Wakers
+    /// Whether agents answer with a language model, for the SMS campaigns' status.
+    let agentMode: AgentMode
+
+    var wakeDialer: @Sendable () -> Void { wake.dialer }
 
     /// A Teli-style success body: the fields plus `success` and `powered_by`.
     func teli(_ fields: [String: JSONValue]) -> Response {
@@ -126,6 +139,19 @@ struct APIEnvironment: Sendable {
         body["powered_by"] = .string(poweredBy)
         return JSONValue.object(body).response()
     }
+}
+
+/// Nudges for the workers when the API writes them work (no-ops in an API-only process:
+/// the workers elsewhere find it at their next poll).
+struct Wakers: Sendable {
+    var dialer: @Sendable () -> Void = {}
+    var messaging: @Sendable () -> Void = {}
+    var webhooks: @Sendable () -> Void = {}
+}
+
+enum AgentMode: Sendable, Equatable {
+    case scripted
+    case ai(model: String)
 }
 
 /// Closes the database after everything else has stopped (services stop in reverse order).

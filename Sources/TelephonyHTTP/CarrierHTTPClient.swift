@@ -23,17 +23,21 @@ public final class CarrierHTTPClient: Sendable {
     private let backoff: Backoff
     private let tries: Int
     private let clock: any WallClock
+    private let timeout: Int64
 
-    public init(backoff: Backoff = Backoff(base: 1, cap: 60), tries: Int = 6, clock: any WallClock) {
+    /// `timeoutSeconds` bounds each request (a carrier answers in seconds; a language model
+    /// writing a reply may take longer).
+    public init(backoff: Backoff = Backoff(base: 1, cap: 60), tries: Int = 6, timeoutSeconds: Int64 = 20, clock: any WallClock) {
         self.backoff = backoff
         self.tries = tries
+        self.timeout = timeoutSeconds
         self.clock = clock
     }
 
     private var client: HTTPClient {
         made.withLockedValue { made in
             if let made { return made }
-            var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(15)))
+            var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(timeout)))
             // A refused connection is an answer: the caller fails the attempt with it at once.
             configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -56,7 +60,7 @@ public final class CarrierHTTPClient: Sendable {
             request.method = method
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body { request.body = .bytes(ByteBuffer(string: body)) }
-            let response = try await client.execute(request, timeout: .seconds(20))
+            let response = try await client.execute(request, timeout: .seconds(timeout + 5))
             let text = String(buffer: try await response.body.collect(upTo: 4 << 20))
             let reply = Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: text)
             retry += 1

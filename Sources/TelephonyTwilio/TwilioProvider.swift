@@ -11,11 +11,11 @@ public final class TwilioProvider: TelephonyProvider, Service {
     public let name = "twilio"
     /// Calls this process waits on; the callback route delivers to it.
     public let pending = PendingCarrierCalls()
-    private let publicURL: String
-    private let http: CarrierHTTPClient
+    let publicURL: String
+    let http: CarrierHTTPClient
     private let waiting: CallbackDial
-    private let clock: any WallClock
-    private let logger: Logger
+    let clock: any WallClock
+    let logger: Logger
 
     /// `publicURL` is where Twilio reaches our callback routes (`SWITCHBOARD_PUBLIC_URL`).
     public init(publicURL: String, clock: any WallClock, logger: Logger, pollEvery: Duration = .seconds(60),
@@ -104,7 +104,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
         return timeline.result.map { .ended($0) } ?? .inProgress
     }
 
-    private func headers(_ account: TwilioAccount) -> [(String, String)] {
+    func headers(_ account: TwilioAccount) -> [(String, String)] {
         [("Authorization", CarrierHTTPClient.basicAuth(account.accountSID, account.authToken)), ("Accept", "application/json")]
     }
 

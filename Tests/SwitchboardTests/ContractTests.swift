@@ -11,7 +11,7 @@ import SwitchboardAPI
         let harness = Harness(.sqlite)
         let database = try await DatabaseURL.open(harness.config.databaseURL, logger: Logger(label: "test"))
         let router = buildRouter(store: Store(database: database, logger: Logger(label: "test")), config: harness.config,
-                                 carriers: Carriers(harness.config, logger: Logger(label: "test")), wakeDialer: {})
+                                 carriers: Carriers(harness.config, logger: Logger(label: "test")))
         let routed = Set(router.routes.map { route in
             let path = route.path.components.map { "\($0)".hasPrefix(":") ? "{\("\($0)".dropFirst())}" : "\($0)" }.joined(separator: "/")
             return "\(route.method.rawValue.lowercased()) /\(path)"

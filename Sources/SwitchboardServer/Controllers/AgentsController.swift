@@ -10,6 +10,8 @@ struct AgentsController {
         router.post("v1/agents", use: create)
         router.get("v1/agents", use: list)
         router.get("v1/agents/:agent_id", use: get)
+        router.patch("v1/agents/:agent_id", use: update)
+        router.put("v1/agents/:agent_id", use: update)
     }
 
     @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> Response {
@@ -18,11 +20,7 @@ struct AgentsController {
         let type = try body.string("agent_type") ?? "voice"
         guard type == "voice" || type == "sms" else { throw APIError.badRequest("agent_type must be voice or sms", field: "agent_type") }
         let name = try body.requiredString("agent_name")
-        for key in ["prompt", "starting_message", "voice_id", "language", "objective_prompt"] { _ = try body.string(key) }
-        if let fields = try body.array("extraction_fields"), fields.contains(where: { $0.stringValue == nil && $0["name"] == nil }) {
-            throw APIError.badRequest("extraction_fields must be names or objects with a name", field: "extraction_fields")
-        }
-        _ = try body.array("drip_schedule")
+        try Self.validate(body)
         let owner = try principal.owner(body)
         let id = try body.string("agent_id") ?? Identifier.make("agent_", bytes: 15)
         var stored = body.object
@@ -52,6 +50,43 @@ struct AgentsController {
         }
         try principal.authorize(owner: agent.userID)
         return api.teli(["agent": .object(Self.json(agent))])
+    }
+
+    /// Changes the fields given (`null` removes one); the type and owner stay.
+    @Sendable func update(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        guard var agent = try await api.store.agent(id: try context.parameter("agent_id"), organizationID: principal.organizationID) else {
+            throw APIError.notFound("Agent")
+        }
+        try principal.authorize(owner: agent.userID)
+        let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
+        if let type = try body.string("agent_type"), type != agent.type {
+            throw APIError.badRequest("agent_type cannot change (create another agent)", field: "agent_type")
+        }
+        try Self.validate(body)
+        if let name = try body.string("agent_name") {
+            guard !name.isEmpty else { throw APIError.badRequest("agent_name must not be empty", field: "agent_name") }
+            agent.name = name
+        }
+        for (key, value) in body.object where !["organization_id", "tenant_id", "user_id", "agent_id", "agent_type", "agent_name"].contains(key) {
+            agent.body[key] = value == .null ? nil : value
+        }
+        try await api.store.updateAgent(agent, now: api.clock.now())
+        context.logger.info("agent updated", metadata: ["agent_id": "\(agent.id)"])
+        var fields = Self.json(agent)
+        fields["message"] = "Agent updated successfully"
+        return api.teli(fields)
+    }
+
+    /// The fields an agent's conversations read, checked the way they will be read.
+    static func validate(_ body: JSONObjectReader) throws {
+        for key in ["prompt", "starting_message", "voice_id", "language", "objective_prompt"] { _ = try body.string(key) }
+        if let fields = try body.array("extraction_fields"), fields.contains(where: { $0.stringValue == nil && $0["name"]?.stringValue == nil }) {
+            throw APIError.badRequest("extraction_fields must be names or objects with a name", field: "extraction_fields")
+        }
+        do { _ = try DripStep.schedule(body.object["drip_schedule"]) } catch let error as DripStep.Invalid {
+            throw APIError.badRequest(error.description, field: "drip_schedule")
+        }
     }
 
     static func json(_ agent: AgentRecord) -> [String: JSONValue] {

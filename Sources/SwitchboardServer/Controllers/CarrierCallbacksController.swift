@@ -16,22 +16,71 @@ struct CarrierCallbacksController {
     let publicURL: String
     let twilio: TwilioProvider
     let vobiz: VobizProvider
+    let wakeMessaging: @Sendable () -> Void
 
     static let maxBody = 64 * 1024
 
     func register(on router: Router<SwitchboardContext>) {
         router.post("v1/telephony/twilio/status", use: twilioStatus)
         router.post("v1/telephony/vobiz/:callback/:attempt_id", use: vobizCallback)
+        router.post("v1/telephony/twilio/sms", use: twilioInboundSMS)
+        router.post("v1/telephony/twilio/sms-status", use: twilioSMSStatus)
+    }
+
+    /// Twilio's incoming-message webhook for our numbers (set it as the number's "A message
+    /// comes in" URL). Answered with empty TwiML: our reply, if any, is sent through the outbox.
+    @Sendable func twilioInboundSMS(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let form = try await Self.form(request)
+        func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
+        guard let to = field("To").flatMap({ try? PhoneNumber(parsing: $0) }), let number = try await store.phoneNumber(e164: to.e164),
+              number.provider == "twilio", isSignedByTwilio(request, form: form, settings: number.settings) else {
+            context.logger.warning("twilio inbound sms refused: bad signature or unknown number")
+            throw Self.forged
+        }
+        guard let from = field("From").flatMap({ try? PhoneNumber(parsing: $0) }) else { return Self.emptyTwiML }
+        _ = try await InboundTexts(store: store, clock: clock, wake: wakeMessaging)
+            .receive(on: number, from: from.e164, body: field("Body") ?? "", providerMessageID: field("MessageSid") ?? field("SmsSid"),
+                     logger: context.logger)
+        return Self.emptyTwiML
+    }
+
+    /// A delivery report for one of our texts (`StatusCallback` names our message id).
+    @Sendable func twilioSMSStatus(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        guard let messageID = request.uri.queryParameters.get("message_id").flatMap(Int64.init) else { throw Self.forged }
+        let form = try await Self.form(request)
+        func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
+        guard let message = try await store.message(id: messageID), let number = try await store.phoneNumber(e164: message.ourNumber),
+              number.provider == "twilio", isSignedByTwilio(request, form: form, settings: number.settings) else {
+            context.logger.warning("twilio sms status refused: bad signature", metadata: ["message_id": "\(messageID)"])
+            throw Self.forged
+        }
+        if let status = field("MessageStatus").flatMap(TwilioProvider.messageStatus) {
+            let error = field("ErrorCode").map { "Twilio \($0)" }
+            try await store.recordSMSStatus(messageID: messageID, SMSSendResult(status: status, providerMessageID: field("MessageSid"), error: error),
+                                            now: clock.now())
+        }
+        return Response(status: .noContent)
+    }
+
+    /// Signed with the auth token of the number's account, over the URL Twilio was given.
+    private func isSignedByTwilio(_ request: Request, form: [(String, String)], settings: [String: JSONValue]) -> Bool {
+        guard let account = try? TwilioAccount(settings: settings),
+              let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!] else { return false }
+        return TwilioSignature.isValid(signature, url: publicURL + request.uri.description, parameters: form, authToken: account.authToken)
+            && form.first(where: { $0.0 == "AccountSid" })?.1 == account.accountSID
+    }
+
+    static var emptyTwiML: Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/xml"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "<Response/>")))
     }
 
     @Sendable func twilioStatus(_ request: Request, context: SwitchboardContext) async throws -> Response {
         guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
         let form = try await Self.form(request)
         guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == "twilio",
-              let account = try? TwilioAccount(settings: carrier.settings),
-              let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!],
-              TwilioSignature.isValid(signature, url: publicURL + request.uri.description, parameters: form, authToken: account.authToken),
-              form.first(where: { $0.0 == "AccountSid" })?.1 == account.accountSID else {
+              isSignedByTwilio(request, form: form, settings: carrier.settings) else {
             context.logger.warning("twilio callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
             throw Self.forged
         }

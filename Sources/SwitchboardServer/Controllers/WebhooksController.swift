@@ -78,7 +78,7 @@ struct WebhooksController {
               let delivery = try await api.store.replayDelivery(id: id, endpointID: endpoint.id, now: api.clock.now()) else {
             throw APIError.notFound("Delivery")
         }
-        api.wakeWebhooks()
+        api.wake.webhooks()
         return api.teli(["delivery": Self.json(delivery)])
     }
 

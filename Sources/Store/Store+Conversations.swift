@@ -1,0 +1,221 @@
+import Foundation
+import SQLKit
+import SwitchboardCore
+
+/// One contact's thread in one SMS campaign. `state`: `queued` (starting message not yet
+/// written), `open`, `human` (a person took over: no agent, no drips), `ended`, `opted_out`.
+public struct ConversationRecord: Sendable, Equatable {
+    public var id: Int64
+    public var organizationID: String
+    public var campaignID: String
+    public var phoneNumber: String
+    public var fromNumber: String
+    public var fields: [String: JSONValue]
+    public var state: String
+    public var dueAt: Date?
+    /// `start`, `drip` or `reply`.
+    public var dueKind: String?
+    public var dripIndex: Int
+    public var startedAt: Date?
+    public var claimID: Int
+    public var extracted: [String: JSONValue]
+    public var leadOutcome: LeadOutcome
+    public var voiceCampaignID: String?
+    public var updatedAt: Date
+}
+
+/// What a worker decided for a conversation it claimed; written with the messages it queues.
+public struct ConversationTurn: Sendable {
+    public var messages: [String] = []
+    public var kind = "agent"
+    public var mediaURL: String?
+    public var state: String?
+    /// The next thing due, or nil for nothing.
+    public var next: (at: Date, kind: String)?
+    public var dripIndex: Int?
+    public var startedAt: Date?
+    public var extracted: [String: JSONValue]?
+    public var outcome: LeadOutcome?
+    /// The agent heard an opt-out in other words: suppress the contact like a STOP.
+    public var optOut = false
+    public var voiceCall: VoiceEscalation?
+    public init() {}
+}
+
+/// An SMS conversation handing over to a voice call.
+public struct VoiceEscalation: Sendable, Equatable {
+    public var at: Date
+    public var agentID: String
+    public var outboundNumber: String
+    public var reason: String
+    public init(at: Date, agentID: String, outboundNumber: String, reason: String) {
+        self.at = at
+        self.agentID = agentID
+        self.outboundNumber = outboundNumber
+        self.reason = reason
+    }
+}
+
+extension Store {
+    /// Claims due conversations of running campaigns (starts and drips of ACTIVE ones; replies
+    /// of COMPLETED ones too) for `lease` seconds, bumping each one's fencing token.
+    public func claimConversations(now: Date, lease: TimeInterval, limit: Int) async throws -> [ConversationRecord] {
+        try await database.write { db in
+            var select: SQLQueryString = """
+                SELECT c.id FROM conversations c JOIN sms_campaigns s ON s.id = c.campaign_id
+                WHERE c.due_at IS NOT NULL AND c.due_at <= \(bind: now.epoch) AND (c.lease_until IS NULL OR c.lease_until < \(bind: now.epoch))
+                  AND (s.status = 'ACTIVE' OR (s.status = 'COMPLETED' AND c.due_kind = 'reply'))
+                ORDER BY c.due_at LIMIT \(literal: limit)
+                """
+            if database.flavor == .postgres { select += " FOR UPDATE OF c SKIP LOCKED" }
+            let ids = try await db.raw(select).all().map { Int64(try $0.int("id")) }
+            guard !ids.isEmpty else { return [] }
+            return try await db.raw("""
+                UPDATE conversations SET claim_id = claim_id + 1, lease_until = \(bind: now.epoch + lease)
+                WHERE id IN (\(binds: ids)) RETURNING *
+                """).all().map(Self.conversation)
+        }
+    }
+
+    /// Writes a claimed conversation's turn: its queued messages, its next step, what the agent
+    /// extracted and decided. False (and nothing written) when the claim was lost meanwhile.
+    @discardableResult
+    public func commitTurn(_ conversation: ConversationRecord, _ turn: ConversationTurn, campaign: SMSCampaignRecord, now: Date) async throws -> Bool {
+        let extracted = try turn.extracted.map { try Coding.json(conversation.extracted.merging($0) { _, new in new }) }
+        return try await database.write { db in
+            let fenced = try await db.raw("""
+                UPDATE conversations SET due_at = \(bind: turn.next?.at.epoch), due_kind = \(bind: turn.next?.kind), lease_until = NULL,
+                  state = \(bind: turn.state ?? conversation.state), drip_index = \(bind: turn.dripIndex ?? conversation.dripIndex),
+                  started_at = \(bind: (turn.startedAt ?? conversation.startedAt)?.epoch),
+                  extracted = COALESCE(\(bind: extracted), extracted), lead_outcome = \(bind: (turn.outcome ?? conversation.leadOutcome).rawValue),
+                  updated_at = \(bind: now.epoch)
+                WHERE id = \(bind: conversation.id) AND claim_id = \(bind: conversation.claimID) RETURNING id
+                """).first()
+            guard fenced != nil else { return false }
+            // An agent's last words to a contact who asked to be left alone are its one confirmation.
+            let status = campaign.dryRun ? SMSStatus.dryRun : .queued
+            try await insertOutbound(db, organizationID: conversation.organizationID, campaignID: conversation.campaignID,
+                                     conversationID: conversation.id, from: conversation.fromNumber, to: conversation.phoneNumber,
+                                     bodies: turn.messages, kind: turn.optOut ? "system" : turn.kind, status: status, mediaURL: turn.mediaURL, now: now)
+            if turn.optOut {
+                try await optOut(db, organizationID: conversation.organizationID, contact: conversation.phoneNumber, reason: "agent: asked not to be contacted",
+                                 now: now)
+            }
+            if let call = turn.voiceCall {
+                let voiceCampaign = try await escalate(db, conversation, campaign: campaign, call: call, now: now)
+                try await db.raw("UPDATE conversations SET voice_campaign_id = \(bind: voiceCampaign) WHERE id = \(bind: conversation.id)").run()
+            }
+            try await completeSMSCampaignIfDone(db, id: conversation.campaignID, now: now)
+            return true
+        }
+    }
+
+    /// Releases a claim without a turn (the agent could not answer): due again at `retryAt`.
+    public func deferConversation(_ conversation: ConversationRecord, until retryAt: Date) async throws {
+        try await database.write { db in
+            try await db.raw("""
+                UPDATE conversations SET due_at = \(bind: retryAt.epoch), lease_until = NULL
+                WHERE id = \(bind: conversation.id) AND claim_id = \(bind: conversation.claimID)
+                """).run()
+        }
+    }
+
+    /// The thread of a conversation, oldest first (canceled texts left out).
+    public func conversationMessages(_ conversationID: Int64, limit: Int = 200) async throws -> [MessageRecord] {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT * FROM (SELECT * FROM messages WHERE conversation_id = \(bind: conversationID) AND status <> 'canceled'
+                ORDER BY id DESC LIMIT \(literal: limit)) recent ORDER BY id
+                """).all().map(Self.message)
+        }
+    }
+
+    /// The organization's conversations with a contact, newest first.
+    public func conversations(organizationID: String, phoneNumber: String) async throws -> [ConversationRecord] {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT * FROM conversations WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: phoneNumber)
+                ORDER BY updated_at DESC, id DESC
+                """).all().map(Self.conversation)
+        }
+    }
+
+    /// The call an escalated conversation led to, once the dialer has placed it.
+    public func voiceCallID(campaignID: String, phoneNumber: String) async throws -> String? {
+        try await database.read { db in
+            try await db.raw("SELECT call_id FROM leads WHERE campaign_id = \(bind: campaignID) AND phone_number = \(bind: phoneNumber)")
+                .first()?.optionalString("call_id")
+        }
+    }
+
+    // MARK: in a transaction
+
+    /// The contact's STOP, in words or as a keyword: suppressed for the organization (calls
+    /// too), every thread with them closed as `dnc`, and whatever was queued to them canceled.
+    /// Returns whether the number was newly suppressed.
+    @discardableResult
+    func optOut(_ db: any SQLDatabase, organizationID: String, contact: String, reason: String, now: Date) async throws -> Bool {
+        let added = try await insertSuppressions(db, [Suppression(value: contact, kind: .number, reason: reason, source: "sms", createdAt: now)],
+                                                 organizationID: organizationID, announce: true)
+        try await db.raw("""
+            UPDATE conversations SET state = 'opted_out', lead_outcome = 'dnc', due_at = NULL, due_kind = NULL, updated_at = \(bind: now.epoch)
+            WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact)
+            """).run()
+        try await db.raw("""
+            UPDATE messages SET status = 'canceled', error = 'contact opted out', updated_at = \(bind: now.epoch)
+            WHERE organization_id = \(bind: organizationID) AND contact_number = \(bind: contact) AND status = 'queued' AND kind <> 'system'
+            """).run()
+        return !added.isEmpty
+    }
+
+    /// Queues the voice call: a lead of the SMS campaign's companion voice campaign (made on
+    /// first use, with the voice agent and outbound number), due at `call.at`. The dialer
+    /// applies calling hours and suppression to it like to any lead.
+    func escalate(_ db: any SQLDatabase, _ conversation: ConversationRecord, campaign: SMSCampaignRecord, call: VoiceEscalation,
+                  now: Date) async throws -> String {
+        let id = campaign.id + "_voice"
+        let endAt = max(now.addingTimeInterval(CampaignSettings.defaultCampaignLength), call.at.addingTimeInterval(86_400)).epoch
+        if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: id)").first() == nil {
+            let settings = CampaignSettings(name: "\(campaign.name) (SMS to voice)", agentID: call.agentID, outboundNumber: call.outboundNumber,
+                                            numbers: [call.outboundNumber], redialEnabled: false, retry: .noRetries,
+                                            extra: ["sms_campaign_id": .string(campaign.id)])
+            try await db.raw("""
+                INSERT INTO campaigns (id, organization_id, tenant_id, user_id, kind, status, settings, begin_at, end_at, created_at, updated_at)
+                VALUES (\(bind: id), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID), 'voice', 'active',
+                  \(bind: try Coding.json(settings)), \(bind: now.epoch), \(bind: endAt), \(bind: now.epoch), \(bind: now.epoch))
+                """).run()
+        } else {
+            try await db.raw("""
+                UPDATE campaigns SET end_at = CASE WHEN end_at < \(bind: endAt) THEN \(bind: endAt) ELSE end_at END,
+                  status = CASE WHEN status = 'completed' THEN 'active' ELSE status END, updated_at = \(bind: now.epoch)
+                WHERE id = \(bind: id)
+                """).run()
+        }
+        var fields = conversation.fields
+        fields["sms_campaign_id"] = .string(campaign.id)
+        fields["sms_conversation_id"] = .string("\(conversation.id)")
+        fields["escalation_reason"] = .string(call.reason)
+        try await db.raw("""
+            INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
+            VALUES (\(bind: id), \(bind: conversation.phoneNumber), \(bind: JSONValue.object(fields).jsonText), 'queued', \(bind: call.at.epoch), 'new')
+            ON CONFLICT (campaign_id, phone_number) DO UPDATE SET state = 'queued', due_at = excluded.due_at, due_reason = 'new'
+            WHERE leads.state <> 'dialing'
+            """).run()
+        try await db.raw("""
+            UPDATE campaigns SET contacts_count = (SELECT COUNT(*) FROM leads WHERE campaign_id = \(bind: id)) WHERE id = \(bind: id)
+            """).run()
+        return id
+    }
+
+    static func conversation(_ row: any SQLRow) throws -> ConversationRecord {
+        ConversationRecord(
+            id: Int64(try row.int("id")), organizationID: try row.string("organization_id"), campaignID: try row.string("campaign_id"),
+            phoneNumber: try row.string("phone_number"), fromNumber: try row.string("from_number"),
+            fields: try row.optionalString("fields").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:],
+            state: try row.string("state"), dueAt: try row.optionalDate("due_at"), dueKind: try row.optionalString("due_kind"),
+            dripIndex: try row.int("drip_index"), startedAt: try row.optionalDate("started_at"), claimID: try row.int("claim_id"),
+            extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:],
+            leadOutcome: LeadOutcome(rawValue: try row.string("lead_outcome")) ?? .pending,
+            voiceCampaignID: try row.optionalString("voice_campaign_id"), updatedAt: try row.date("updated_at"))
+    }
+}

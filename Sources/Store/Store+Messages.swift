@@ -1,0 +1,317 @@
+import Foundation
+import SQLKit
+import SwitchboardCore
+
+/// A text, in or out.
+public struct MessageRecord: Sendable, Equatable {
+    public var id: Int64
+    public var organizationID: String
+    public var campaignID: String?
+    public var conversationID: Int64?
+    /// `inbound` or `outbound`.
+    public var direction: String
+    public var ourNumber: String
+    public var contactNumber: String
+    public var body: String
+    public var mediaURL: String?
+    /// `start`, `drip`, `agent`, `human`, `system` (keyword answers), `inbound`.
+    public var kind: String
+    public var status: SMSStatus
+    public var provider: String?
+    public var providerMessageID: String?
+    public var error: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var sentAt: Date?
+
+    public var from: String { direction == "inbound" ? contactNumber : ourNumber }
+    public var to: String { direction == "inbound" ? ourNumber : contactNumber }
+}
+
+/// An outbox message claimed for sending, with its number's carrier.
+public struct OutboxMessage: Sendable {
+    public var message: MessageRecord
+    public var provider: String
+    public var settings: [String: JSONValue]
+}
+
+/// What an inbound text did.
+public struct InboundResult: Sendable, Equatable {
+    public enum Effect: Sendable, Equatable {
+        /// The carrier sent the same message twice; nothing new.
+        case duplicate
+        case optedOut
+        case optedIn
+        case help
+        /// Stored; the agent answers it if the conversation is the agent's.
+        case message
+    }
+    public var effect: Effect
+    public var messageID: Int64?
+    public var conversationID: Int64?
+}
+
+/// The keyword answers, in the words the caller chose.
+public struct KeywordAnswers: Sendable {
+    public var optOut: String
+    public var optIn: String
+    public var help: @Sendable (_ campaignName: String?) -> String
+    public init(optOut: String, optIn: String, help: @escaping @Sendable (_ campaignName: String?) -> String) {
+        self.optOut = optOut
+        self.optIn = optIn
+        self.help = help
+    }
+}
+
+extension Store {
+    /// Stores a contact's text and acts on it in one transaction: a duplicate delivery is
+    /// dropped; STOP suppresses the number for the organization and queues one confirmation;
+    /// START lifts an SMS opt-out; HELP is answered; anything else stops the thread's drips and
+    /// makes it due for the agent's reply (unless a person has taken it over).
+    public func receiveSMS(organizationID: String, from contact: String, to ourNumber: String, body: String, provider: String,
+                           providerMessageID: String?, keyword: SMSKeyword?, answers: KeywordAnswers, now: Date) async throws -> InboundResult {
+        try await database.write { db in
+            if let providerMessageID,
+               try await db.raw("SELECT 1 AS ok FROM messages WHERE provider_message_id = \(bind: providerMessageID) AND direction = 'inbound'").first() != nil {
+                return InboundResult(effect: .duplicate)
+            }
+            let conversation = try await db.raw("""
+                SELECT c.*, s.name AS campaign_name FROM conversations c JOIN sms_campaigns s ON s.id = c.campaign_id
+                WHERE c.organization_id = \(bind: organizationID) AND c.phone_number = \(bind: contact) AND c.from_number = \(bind: ourNumber)
+                ORDER BY c.updated_at DESC, c.id DESC LIMIT 1
+                """).first()
+            let conversationID = try conversation.map { Int64(try $0.int("id")) }
+            let campaignID = try conversation?.string("campaign_id")
+            let inserted = try await db.raw("""
+                INSERT INTO messages (organization_id, campaign_id, conversation_id, direction, our_number, contact_number, body, kind, status,
+                  provider, provider_message_id, created_at, updated_at)
+                VALUES (\(bind: organizationID), \(bind: campaignID), \(bind: conversationID), 'inbound', \(bind: ourNumber), \(bind: contact),
+                  \(bind: body), 'inbound', 'received', \(bind: provider), \(bind: providerMessageID), \(bind: now.epoch), \(bind: now.epoch))
+                RETURNING id
+                """).first()
+            let messageID = try inserted.map { Int64(try $0.int("id")) }
+            try await emit(db, [WebhookEvent(organizationID: organizationID, type: .smsReceived, occurredAt: now, data: [
+                "from": .string(contact), "to": .string(ourNumber), "body": .string(body), "campaign_id": JSONValue(campaignID),
+                "message_id": messageID.map { .string("\($0)") } ?? .null,
+            ])])
+            func answer(_ text: String) async throws {
+                try await insertOutbound(db, organizationID: organizationID, campaignID: campaignID, conversationID: conversationID,
+                                         from: ourNumber, to: contact, bodies: [text], kind: "system", status: .queued, mediaURL: nil, now: now)
+            }
+            var effect = InboundResult.Effect.message
+            var keyword = keyword
+            // START from a number that never opted out by text is an ordinary reply.
+            if keyword == .optIn, !(try await liftOptOut(db, organizationID: organizationID, contact: contact)) { keyword = nil }
+            switch keyword {
+            case .optOut?:
+                effect = .optedOut
+                // One confirmation: a second STOP finds the number already suppressed.
+                if try await optOut(db, organizationID: organizationID, contact: contact, reason: "SMS opt-out: \(body)", now: now) {
+                    try await answer(answers.optOut)
+                }
+            case .optIn?:
+                effect = .optedIn
+                try await db.raw("""
+                    UPDATE conversations SET state = 'open', updated_at = \(bind: now.epoch)
+                    WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact) AND state = 'opted_out'
+                    """).run()
+                try await answer(answers.optIn)
+            case .help?:
+                effect = .help
+                try await answer(answers.help(try conversation?.optionalString("campaign_name") ?? nil))
+            default:
+                // A reply stops the drips: the agent answers it instead (a person, when they took over).
+                if let conversationID {
+                    try await db.raw("""
+                        UPDATE conversations SET due_at = CASE WHEN state IN ('open', 'queued') THEN \(bind: now.epoch) ELSE NULL END,
+                          due_kind = CASE WHEN state IN ('open', 'queued') THEN 'reply' ELSE NULL END,
+                          state = CASE WHEN state = 'queued' THEN 'open' ELSE state END, updated_at = \(bind: now.epoch)
+                        WHERE id = \(bind: conversationID)
+                        """).run()
+                }
+            }
+            return InboundResult(effect: effect, messageID: messageID, conversationID: conversationID)
+        }
+    }
+
+    /// START after an SMS opt-out; a number suppressed by the API or an import stays so.
+    func liftOptOut(_ db: any SQLDatabase, organizationID: String, contact: String) async throws -> Bool {
+        try await db.raw("""
+            DELETE FROM suppressions WHERE organization_id = \(bind: organizationID) AND value = \(bind: contact) AND source = 'sms' RETURNING value
+            """).first() != nil
+    }
+
+    /// A person's text (`POST /v1/sms/send`): queued at once, and the contact's latest thread
+    /// on that number (or in `campaignID`) becomes theirs — no more drips or agent replies.
+    public func sendByHuman(organizationID: String, from ourNumber: String?, to contact: String, campaignID: String?, body: String,
+                            mediaURL: String?, now: Date) async throws -> MessageRecord? {
+        try await database.write { db in
+            var sql: SQLQueryString = "SELECT * FROM conversations WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact)"
+            if let campaignID { sql += " AND campaign_id = \(bind: campaignID)" }
+            if let ourNumber { sql += " AND from_number = \(bind: ourNumber)" }
+            sql += " ORDER BY updated_at DESC, id DESC LIMIT 1"
+            let conversation = try await db.raw(sql).first().map(Self.conversation)
+            guard let from = ourNumber ?? conversation?.fromNumber else { return nil }
+            if let conversation, conversation.state != "opted_out" {
+                try await db.raw("""
+                    UPDATE conversations SET state = 'human', due_at = NULL, due_kind = NULL, updated_at = \(bind: now.epoch)
+                    WHERE id = \(bind: conversation.id)
+                    """).run()
+                try await completeSMSCampaignIfDone(db, id: conversation.campaignID, now: now)
+            }
+            let ids = try await insertOutbound(db, organizationID: organizationID, campaignID: conversation?.campaignID,
+                                               conversationID: conversation?.id, from: from, to: contact, bodies: [body], kind: "human",
+                                               status: .queued, mediaURL: mediaURL, now: now)
+            return try await db.raw("SELECT * FROM messages WHERE id IN (\(binds: ids))").first().map(Self.message)
+        }
+    }
+
+    /// A thread in order: the organization's messages with a contact, optionally one campaign's.
+    public func messages(organizationID: String, contact: String?, campaignID: String?, afterID: Int64, limit: Int) async throws -> [MessageRecord] {
+        try await database.read { db in
+            var sql: SQLQueryString = "SELECT * FROM messages WHERE organization_id = \(bind: organizationID) AND id > \(bind: afterID)"
+            if let contact { sql += " AND contact_number = \(bind: contact)" }
+            if let campaignID { sql += " AND campaign_id = \(bind: campaignID)" }
+            sql += " ORDER BY id LIMIT \(literal: limit)"
+            return try await db.raw(sql).all().map(Self.message)
+        }
+    }
+
+    public func message(id: Int64) async throws -> MessageRecord? {
+        try await database.read { db in try await db.raw("SELECT * FROM messages WHERE id = \(bind: id)").first().map(Self.message) }
+    }
+
+    /// The organization's numbers that a running (or paused) SMS campaign sends from.
+    public func smsNumbersInUse(organizationID: String) async throws -> [String: SMSCampaignRecord] {
+        try await database.read { db in
+            let rows = try await db.raw("""
+                SELECT * FROM sms_campaigns WHERE organization_id = \(bind: organizationID) AND status IN ('ACTIVE', 'PAUSED')
+                ORDER BY created_at
+                """).all().map(Self.smsCampaign)
+            return Dictionary(rows.map { ($0.fromNumber, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    // MARK: the outbox
+
+    /// Claims queued texts whose number has a free slot, oldest first, and marks them
+    /// `sending` (intent before side effect: a crash leaves them in doubt, never sent twice).
+    /// A number's slots are `1 / calls_per_second` apart (0: unpaced). Texts to a contact who
+    /// opted out meanwhile, or of an ended campaign, are canceled; a paused campaign's wait.
+    public func claimOutbox(now: Date, limit: Int) async throws -> [OutboxMessage] {
+        try await database.write { db in
+            var select: SQLQueryString = """
+                SELECT m.*, p.provider AS number_provider, p.settings AS number_settings, p.calls_per_second, p.sms_next_slot_at,
+                  s.status AS campaign_status
+                FROM messages m JOIN phone_numbers p ON p.phone_number = m.our_number
+                LEFT JOIN sms_campaigns s ON s.id = m.campaign_id
+                WHERE m.status = 'queued' ORDER BY m.id LIMIT \(literal: limit * 4)
+                """
+            if database.flavor == .postgres { select += " FOR UPDATE OF m SKIP LOCKED" }
+            let rows = try await db.raw(select).all()
+            var slots: [String: (next: Double, rate: Double)] = [:]
+            var claimed: [OutboxMessage] = []
+            var canceled: [(Int64, String)] = []
+            let byOrganization = Dictionary(grouping: rows) { (try? $0.string("organization_id")) ?? "" }
+            var suppressed: Set<String> = []
+            for (organizationID, rows) in byOrganization {
+                let contacts = try rows.map { try $0.string("contact_number") }
+                suppressed.formUnion(try await self.suppressed(db, organizationID: organizationID, numbers: contacts).map { "\(organizationID) \($0)" })
+            }
+            for row in rows where claimed.count < limit {
+                let message = try Self.message(row)
+                switch try row.optionalString("campaign_status") {
+                case "PAUSED"?: continue
+                case "ENDED"? where message.kind != "system" && message.kind != "human":
+                    canceled.append((message.id, "campaign ended")); continue
+                default: break
+                }
+                if message.kind != "system", suppressed.contains("\(message.organizationID) \(message.contactNumber)") {
+                    canceled.append((message.id, "contact opted out")); continue
+                }
+                let stored = (next: try row.double("sms_next_slot_at"), rate: try row.double("calls_per_second"))
+                var slot = slots[message.ourNumber] ?? stored
+                guard slot.next <= now.epoch else { continue }
+                if slot.rate > 0 { slot.next = max(slot.next, now.epoch) + 1 / slot.rate }
+                slots[message.ourNumber] = slot
+                claimed.append(OutboxMessage(message: message, provider: try row.string("number_provider"),
+                                             settings: try Coding.decode([String: JSONValue].self, try row.string("number_settings"))))
+            }
+            for (id, reason) in canceled {
+                try await db.raw("UPDATE messages SET status = 'canceled', error = \(bind: reason), updated_at = \(bind: now.epoch) WHERE id = \(bind: id)").run()
+            }
+            for (number, slot) in slots {
+                try await db.raw("UPDATE phone_numbers SET sms_next_slot_at = \(bind: slot.next) WHERE phone_number = \(bind: number)").run()
+            }
+            if !claimed.isEmpty {
+                try await db.raw("""
+                    UPDATE messages SET status = 'sending', updated_at = \(bind: now.epoch) WHERE id IN (\(binds: claimed.map(\.message.id)))
+                    """).run()
+            }
+            return claimed
+        }
+    }
+
+    /// When the next queued text may go: its number's next slot (nil: nothing is waiting).
+    public func nextOutboxSlot() async throws -> Date? {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT MIN(p.sms_next_slot_at) AS next FROM messages m JOIN phone_numbers p ON p.phone_number = m.our_number
+                WHERE m.status = 'queued'
+                """).first()?.decode(column: "next", as: Double?.self).map(Date.init(epoch:))
+        }
+    }
+
+    /// The carrier's answer to a send, or a later delivery report; never moves a message
+    /// back (a late `sent` after `delivered`).
+    public func recordSMSStatus(messageID: Int64, _ result: SMSSendResult, now: Date) async throws {
+        try await database.write { db in
+            guard let row = try await db.raw("SELECT status FROM messages WHERE id = \(bind: messageID)").first(),
+                  let current = SMSStatus(rawValue: try row.string("status")),
+                  result.status.rank > current.rank else { return }
+            try await db.raw("""
+                UPDATE messages SET status = \(bind: result.status.rawValue),
+                  provider_message_id = COALESCE(\(bind: result.providerMessageID), provider_message_id),
+                  error = COALESCE(\(bind: result.error), error), updated_at = \(bind: now.epoch),
+                  sent_at = COALESCE(sent_at, \(bind: result.status == .failed ? nil : now.epoch))
+                WHERE id = \(bind: messageID)
+                """).run()
+        }
+    }
+
+    /// Texts left `sending` by a process that died: the carrier may or may not have them, so
+    /// they are marked failed, never resent.
+    public func reapInDoubtMessages(olderThan cutoff: Date, now: Date) async throws -> Int {
+        try await database.write { db in
+            try await db.raw("""
+                UPDATE messages SET status = 'failed', error = 'in doubt: the sender stopped before the carrier answered; not resent',
+                  updated_at = \(bind: now.epoch) WHERE status = 'sending' AND updated_at < \(bind: cutoff.epoch) RETURNING id
+                """).all().count
+        }
+    }
+
+    @discardableResult
+    func insertOutbound(_ db: any SQLDatabase, organizationID: String, campaignID: String?, conversationID: Int64?, from: String, to: String,
+                        bodies: [String], kind: String, status: SMSStatus, mediaURL: String?, now: Date) async throws -> [Int64] {
+        guard !bodies.isEmpty else { return [] }
+        let rows = bodies.map {
+            [organizationID, campaignID, conversationID, "outbound", from, to, $0, mediaURL, kind, status.rawValue, now.epoch, now.epoch]
+                as [any Encodable & Sendable]
+        }
+        return try await db.raw("""
+            INSERT INTO messages (organization_id, campaign_id, conversation_id, direction, our_number, contact_number, body, media_url, kind,
+              status, created_at, updated_at) VALUES
+            """ + Self.rows(rows) + " RETURNING id").all().map { Int64(try $0.int("id")) }
+    }
+
+    static func message(_ row: any SQLRow) throws -> MessageRecord {
+        MessageRecord(
+            id: Int64(try row.int("id")), organizationID: try row.string("organization_id"), campaignID: try row.optionalString("campaign_id"),
+            conversationID: try row.optionalInt("conversation_id").map(Int64.init), direction: try row.string("direction"),
+            ourNumber: try row.string("our_number"), contactNumber: try row.string("contact_number"), body: try row.string("body"),
+            mediaURL: try row.optionalString("media_url"), kind: try row.string("kind"),
+            status: SMSStatus(rawValue: try row.string("status")) ?? .failed, provider: try row.optionalString("provider"),
+            providerMessageID: try row.optionalString("provider_message_id"), error: try row.optionalString("error"),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), sentAt: try row.optionalDate("sent_at"))
+    }
+}

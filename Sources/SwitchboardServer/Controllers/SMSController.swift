@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+import Store
+import SwitchboardCore
+
+/// Texts: the SMS-capable numbers, a thread's messages, a person's message (taking the
+/// conversation over from the agent), extracted fields by phone, and the simulator's inbound.
+struct SMSController {
+    let api: APIEnvironment
+
+    func register(on router: Router<SwitchboardContext>) {
+        router.get("v1/sms/phone-numbers", use: phoneNumbers)
+        router.get("v1/sms/messages", use: messages)
+        router.post("v1/sms/send", use: send)
+        router.get("v1/sms/extractions/phone/:phone_number", use: extractions)
+        router.post("v1/simulator/inbound-sms", use: simulatorInbound)
+    }
+
+    /// Teli's shape: a bare array. A number a running SMS campaign sends from is assigned;
+    /// `include_assigned=true` lists those too.
+    @Sendable func phoneNumbers(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let scope = try principal.listScope(request.query)
+        let includeAssigned = try request.query.bool("include_assigned") ?? false
+        let inUse = try await api.store.smsNumbersInUse(organizationID: principal.organizationID)
+        let numbers = try await api.store.phoneNumbers(organizationID: principal.organizationID, userID: scope)
+            .filter { $0.capabilities.contains("sms") && (includeAssigned || inUse[$0.phoneNumber] == nil) }
+        return JSONValue.array(numbers.map { number in
+            let campaign = inUse[number.phoneNumber]
+            return [
+                "id": .string(number.id), "phone_number": .string(number.phoneNumber),
+                "pretty_phone_number": .string(PhoneNumbersController.pretty(number.phoneNumber)), "nickname": JSONValue(number.nickname),
+                "provider": .string(number.provider), "capabilities": .array(number.capabilities.map { .string($0) }),
+                "is_available": .bool(campaign == nil),
+                "assigned_to": campaign.map { ["user_id": .string($0.userID), "email": nil, "name": nil, "campaign_id": .string($0.id)] } ?? .null,
+                "assigned_at": JSONValue(campaign.map { Timestamps.teli($0.createdAt) }),
+                "created_at": .string(Timestamps.teli(number.createdAt)),
+            ]
+        }).response()
+    }
+
+    /// A thread in order: `phone_number` (the contact) and/or `campaign_id`; pages by `after`.
+    @Sendable func messages(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let contact = try request.query.string("phone_number").map { raw in
+            guard let number = try? PhoneNumber(parsing: raw) else { throw APIError.badRequest("phone_number is not a valid phone number", field: "phone_number") }
+            return number.e164
+        }
+        let campaignID = request.query.string("campaign_id")
+        guard contact != nil || campaignID != nil else { throw APIError.badRequest("campaign_id or phone_number required", field: "phone_number") }
+        if let campaignID {
+            guard let campaign = try await api.store.smsCampaign(id: campaignID, organizationID: principal.organizationID) else {
+                throw APIError.notFound("Campaign")
+            }
+            try principal.authorize(owner: campaign.userID)
+        }
+        let limit = try request.query.int("limit", in: 1...1000) ?? 200
+        let after = try request.query.int("after", in: 0...Int.max).map(Int64.init) ?? 0
+        let page = try await api.store.messages(organizationID: principal.organizationID, contact: contact, campaignID: campaignID,
+                                                afterID: after, limit: limit)
+        return api.teli([
+            "count": JSONValue(page.count), "messages": .array(page.map(Self.json)),
+            "next_after": page.count == limit ? JSONValue(page.last.map { Int($0.id) } ?? 0) : .null,
+        ])
+    }
+
+    /// A person writes: the text is queued now and the thread is theirs from here on (the
+    /// agent stops answering, drips stop).
+    @Sendable func send(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
+        let rawTo = try body.string("to") ?? body.string("phone_number")
+        guard let rawTo else { throw APIError.badRequest("to required", field: "to") }
+        guard let to = try? PhoneNumber(parsing: rawTo) else { throw APIError.badRequest("to is not a valid phone number", field: "to") }
+        let text = try body.string("message") ?? body.string("body")
+        guard let text, !text.isEmpty else { throw APIError.badRequest("message required", field: "message") }
+        guard text.count <= 1_600 else { throw APIError.badRequest("message must be at most 1600 characters", field: "message") }
+        let from = try await SMSCampaignRequest.number(body, body.has("from") ? "from" : "teli_sms_number", capability: "sms",
+                                                       organizationID: principal.organizationID, store: api.store, required: false)
+        let campaignID = try body.string("campaign_id")
+        if let campaignID {
+            guard let campaign = try await api.store.smsCampaign(id: campaignID, organizationID: principal.organizationID) else {
+                throw APIError.notFound("Campaign")
+            }
+            try principal.authorize(owner: campaign.userID)
+        }
+        guard try await !api.store.isSuppressed(to.e164, organizationID: principal.organizationID) else {
+            throw APIError.conflict("\(to.e164) has opted out; it can only be texted again after it replies START")
+        }
+        guard let message = try await api.store.sendByHuman(organizationID: principal.organizationID, from: from, to: to.e164, campaignID: campaignID,
+                                                           body: text, mediaURL: try body.string("media_url"), now: api.clock.now()) else {
+            throw APIError.badRequest("from required: no conversation with \(to.e164) names the number to send from", field: "from")
+        }
+        api.wake.messaging()
+        context.logger.info("sms sent by a person", metadata: ["message_id": "\(message.id)", "conversation_id": "\(message.conversationID.map(String.init) ?? "none")"])
+        return api.teli(["message": .string("Message queued"), "sms": Self.json(message), "message_id": .string("\(message.id)"),
+                         "status": .string(message.status.rawValue)])
+    }
+
+    /// What the agents extracted from each conversation with this number, and the lead's outcome.
+    @Sendable func extractions(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let raw = try context.parameter("phone_number").removingPercentEncoding ?? ""
+        guard let phone = try? PhoneNumber(parsing: raw) else { throw APIError.badRequest("phone_number is not a valid phone number", field: "phone_number") }
+        let conversations = try await api.store.conversations(organizationID: principal.organizationID, phoneNumber: phone.e164)
+        guard let latest = conversations.first else { throw APIError.notFound("Conversation with \(phone.e164)") }
+        var items: [JSONValue] = []
+        for conversation in conversations {
+            let call = try await conversation.voiceCampaignID.asyncMap { try await api.store.voiceCallID(campaignID: $0, phoneNumber: phone.e164) }
+            items.append([
+                "campaign_id": .string(conversation.campaignID), "conversation_id": .string("\(conversation.id)"),
+                "extracted_fields": .object(conversation.extracted), "lead_outcome": .string(conversation.leadOutcome.rawValue),
+                "conversation_state": .string(conversation.state), "voice_campaign_id": JSONValue(conversation.voiceCampaignID),
+                "voice_call_id": JSONValue(call ?? nil), "updated_at": .string(Timestamps.teli(conversation.updatedAt)),
+            ])
+        }
+        return api.teli([
+            "phone_number": .string(phone.e164), "lead_outcome": .string(latest.leadOutcome.rawValue),
+            "extracted_fields": .object(latest.extracted), "count": JSONValue(items.count), "extractions": .array(items),
+        ])
+    }
+
+    /// The simulator's contact writes back: `{from, to, body}`, `to` being one of the
+    /// organization's simulator numbers.
+    @Sendable func simulatorInbound(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let principal = try context.caller()
+        let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
+        guard let from = try? PhoneNumber(parsing: try body.requiredString("from")) else {
+            throw APIError.badRequest("from is not a valid phone number", field: "from")
+        }
+        guard let toNumber = try? PhoneNumber(parsing: try body.requiredString("to")),
+              let number = try await api.store.phoneNumbers([toNumber.e164], organizationID: principal.organizationID).first,
+              number.provider == "simulator" else {
+            throw APIError.badRequest("to must be one of this organization's simulator numbers", field: "to")
+        }
+        let text = try body.string("body") ?? ""
+        let result = try await InboundTexts(store: api.store, clock: api.clock, wake: api.wake.messaging)
+            .receive(on: number, from: from.e164, body: text, providerMessageID: nil, logger: context.logger)
+        return api.teli([
+            "message_id": JSONValue(result.messageID.map { "\($0)" }), "conversation_id": JSONValue(result.conversationID.map { "\($0)" }),
+            "effect": .string(Self.effect(result.effect)),
+        ])
+    }
+
+    static func effect(_ effect: InboundResult.Effect) -> String {
+        switch effect {
+        case .duplicate: "duplicate"
+        case .optedOut: "opted_out"
+        case .optedIn: "opted_in"
+        case .help: "help"
+        case .message: "message"
+        }
+    }
+
+    static func json(_ message: MessageRecord) -> JSONValue {
+        [
+            "message_id": .string("\(message.id)"), "campaign_id": JSONValue(message.campaignID),
+            "conversation_id": JSONValue(message.conversationID.map { "\($0)" }), "direction": .string(message.direction),
+            "from": .string(message.from), "to": .string(message.to), "body": .string(message.body), "media_url": JSONValue(message.mediaURL),
+            "kind": .string(message.kind), "status": .string(message.status.rawValue), "error": JSONValue(message.error),
+            "provider_message_id": JSONValue(message.providerMessageID), "created_at": .string(Timestamps.teli(message.createdAt)),
+            "sent_at": JSONValue(message.sentAt.map(Timestamps.teli)), "updated_at": .string(Timestamps.teli(message.updatedAt)),
+        ]
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
