@@ -20,6 +20,19 @@ public struct CallRecord: Sendable, Equatable {
     public var detail: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// What the voice agent and the callee said (`[{role, content}]`), and what was extracted.
+    public var transcript: [TranscriptTurn] = []
+    public var extracted: [String: JSONValue]?
+}
+
+/// One turn of a call's conversation: `agent` or `user`.
+public struct TranscriptTurn: Sendable, Equatable, Codable {
+    public var role: String
+    public var content: String
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
 }
 
 /// One dial of a call.
@@ -97,6 +110,33 @@ extension Store {
             userID: try row.string("user_id"), campaignID: try row.string("campaign_id"), agentID: try row.optionalString("agent_id"),
             fromNumber: try row.string("from_number"), toNumber: try row.string("to_number"), status: try row.string("status"),
             outcome: try row.optionalString("outcome"), attempts: try row.int("attempts"), duration: try row.double("duration_sec"),
-            detail: try row.optionalString("detail"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+            detail: try row.optionalString("detail"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
+            transcript: try row.optionalString("transcript").map { try Coding.decode([TranscriptTurn].self, $0) } ?? [],
+            extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) })
+    }
+
+    /// The call an attempt belongs to, with what its voice agent needs: the agent and the
+    /// lead's fields.
+    public func callConversation(attemptID: Int64) async throws -> (call: CallRecord, fields: [String: JSONValue])? {
+        try await database.read { db in
+            guard let row = try await db.raw("""
+                SELECT c.*, l.fields AS lead_fields FROM attempts a JOIN calls c ON c.id = a.call_id
+                LEFT JOIN leads l ON l.id = a.lead_id WHERE a.id = \(bind: attemptID)
+                """).first() else { return nil }
+            let fields = try row.optionalString("lead_fields").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
+            return (try Self.call(row), fields)
+        }
+    }
+
+    /// Stores what was said on a call, and what its agent extracted.
+    public func saveCallConversation(callID: String, transcript: [TranscriptTurn], extracted: [String: JSONValue]?) async throws {
+        let transcriptJSON = try Coding.json(transcript)
+        let extractedJSON = try extracted.map { try Coding.json($0) }
+        try await database.write { db in
+            try await db.raw("""
+                UPDATE calls SET transcript = \(bind: transcriptJSON), extracted = COALESCE(\(bind: extractedJSON), extracted)
+                WHERE id = \(bind: callID)
+                """).run()
+        }
     }
 }

@@ -2,6 +2,7 @@ import Agents
 import Dialer
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import Messaging
 import ServiceLifecycle
@@ -44,8 +45,10 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }
 
     let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake)
+    let webSockets = buildWebSocketRouter(store: store, config: config, agent: model.map(ConversationAgent.init))
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: webSockets),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "switchboard"),
         services: services,
         logger: logger)
@@ -101,6 +104,14 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
         SMSCampaignsController(api: api).register(on: router)
         SMSController(api: api).register(on: router)
     }
+    return router
+}
+
+/// The WebSocket routes, in every role (Twilio connects to whichever process the public URL
+/// reaches): ConversationRelay for voice agents.
+func buildWebSocketRouter(store: Store, config: AppConfiguration, agent: ConversationAgent?) -> Router<BasicWebSocketRequestContext> {
+    let router = Router(context: BasicWebSocketRequestContext.self)
+    ConversationRelayController(store: store, clock: config.clock, publicURL: config.publicURL, agent: agent).register(on: router)
     return router
 }
 

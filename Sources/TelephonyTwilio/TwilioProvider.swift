@@ -28,6 +28,22 @@ public final class TwilioProvider: TelephonyProvider, Service {
     }
 
     public static func statusCallbackPath(attemptID: Int64) -> String { "/v1/telephony/twilio/status?attempt_id=\(attemptID)" }
+    public static func relayPath(attemptID: Int64) -> String { "/v1/telephony/twilio/relay?attempt_id=\(attemptID)" }
+
+    /// The public URL as a WebSocket URL (`https://` → `wss://`).
+    public static func webSocketURL(_ publicURL: String) -> String {
+        if publicURL.hasPrefix("https://") { return "wss://" + publicURL.dropFirst(8) }
+        if publicURL.hasPrefix("http://") { return "ws://" + publicURL.dropFirst(7) }
+        return publicURL
+    }
+
+    /// The answered call joins its voice agent through ConversationRelay, which speaks and
+    /// listens for it and talks to our WebSocket route.
+    static func twiml(attemptID: Int64, publicURL: String) -> String {
+        let url = webSocketURL(publicURL) + relayPath(attemptID: attemptID)
+        let escaped = url.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+        return "<Response><Connect><ConversationRelay url=\"\(escaped)\"/></Connect></Response>"
+    }
 
     public func dial(_ request: DialRequest) async -> DialResult {
         let account: TwilioAccount
@@ -39,8 +55,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
         defer { pending.close(request.attemptID) }
         let form: [(String, String)] = [
             ("To", request.to), ("From", request.from),
-            // The agent's voice joins through ConversationRelay (issue 6); until then the line is held.
-            ("Twiml", "<Response><Pause length=\"\(Int(request.maxDuration))\"/></Response>"),
+            ("Twiml", Self.twiml(attemptID: request.attemptID, publicURL: publicURL)),
             ("StatusCallback", publicURL + Self.statusCallbackPath(attemptID: request.attemptID)), ("StatusCallbackMethod", "POST"),
         ] + ["initiated", "ringing", "answered", "completed"].map { ("StatusCallbackEvent", $0) } + [
             ("Timeout", "\(Int(request.ringTimeout))"), ("TimeLimit", "\(Int(request.maxDuration))"), ("MachineDetection", "Enable"),

@@ -12,9 +12,10 @@ import SwitchboardAPI
         let database = try await DatabaseURL.open(harness.config.databaseURL, logger: Logger(label: "test"))
         let router = buildRouter(store: Store(database: database, logger: Logger(label: "test")), config: harness.config,
                                  carriers: Carriers(harness.config, logger: Logger(label: "test")))
-        let routed = Set(router.routes.map { route in
-            let path = route.path.components.map { "\($0)".hasPrefix(":") ? "{\("\($0)".dropFirst())}" : "\($0)" }.joined(separator: "/")
-            return "\(route.method.rawValue.lowercased()) /\(path)"
+        let webSockets = buildWebSocketRouter(store: Store(database: database, logger: Logger(label: "test")), config: harness.config, agent: nil)
+        let routed = Set((router.routes.map { ($0.path, $0.method) } + webSockets.routes.map { ($0.path, $0.method) }).map { path, method in
+            let path = path.components.map { "\($0)".hasPrefix(":") ? "{\("\($0)".dropFirst())}" : "\($0)" }.joined(separator: "/")
+            return "\(method.rawValue.lowercased()) /\(path)"
         })
         let yaml = String(decoding: try OpenAPIDocument.yaml(), as: UTF8.self)
         var documented: Set<String> = []

@@ -148,6 +148,25 @@ enum FakeTwilio {
             await fake.hungUp(sid)
             return FakeCarrier.reply(.ok, json: #"{"sid": "\#(sid)", "status": "completed"}"#)
         }
+        // Programmable Messaging: records the text, then reports it delivered (signed) to its StatusCallback.
+        router.post("2010-04-01/Accounts/\(accountSID)/Messages.json") { request, _ -> Response in
+            guard request.headers[.authorization] == expectedAuth else {
+                return FakeCarrier.reply(.unauthorized, json: #"{"code": 20003, "message": "Authenticate", "status": 401}"#)
+            }
+            let form = try await FakeCarrier.form(request)
+            let field = { (name: String) in form.first { $0.0 == name }?.1 ?? "" }
+            let sid = "SM" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            await fake.record(.init(id: sid, to: field("To"), fields: form, createdAt: Date()))
+            let callback = field("StatusCallback")
+            let full = [("AccountSid", accountSID), ("MessageSid", sid), ("SmsSid", sid), ("From", field("From")), ("To", field("To")),
+                        ("MessageStatus", "delivered")]
+            Task {
+                try await Task.sleep(for: .milliseconds(20))
+                let signed: HTTPFields = [HTTPField.Name("X-Twilio-Signature")!: signature(url: callback, form: full)]
+                await fake.answered(try await deliver(String(callback.dropFirst(fake.publicURL.count)), FormURLEncoded.encode(full), signed), forged: false)
+            }
+            return FakeCarrier.reply(.created, json: #"{"sid": "\#(sid)", "status": "queued", "to": "\#(field("To"))"}"#)
+        }
         return router
     }
 

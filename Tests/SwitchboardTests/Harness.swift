@@ -46,11 +46,12 @@ struct Harness {
         return key
     }
 
-    /// Builds the app exactly as `serve` does and runs `body` against it, services included.
-    func run(_ body: @Sendable (Client) async throws -> Void) async throws {
+    /// Builds the app exactly as `serve` does and runs `body` against it, services included;
+    /// `live` serves it on a loopback port (for WebSockets).
+    func run(live: Bool = false, _ body: @Sendable (Client) async throws -> Void) async throws {
         try await TestDatabase.prepare(config.databaseURL)
         let app = try await buildApplication(config)
-        try await app.test(.router) { client in
+        try await app.test(live ? .live : .router) { client in
             // Shutting down waits for calls in flight; on a manual clock they would never end.
             defer { clock.advance(by: 86_400) }
             try await body(Client(client: client, clock: clock))

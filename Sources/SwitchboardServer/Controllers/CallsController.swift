@@ -50,6 +50,10 @@ struct CallsController {
                 "reconciled": .bool(attempt.inDoubt),
             ]
         })
+        // Teli's conversation fields: the transcript as text and as turns, and what was extracted.
+        fields["transcript"] = .string(call.transcript.map { "\($0.role == "agent" ? "Agent" : "User"): \($0.content)" }.joined(separator: "\n"))
+        fields["transcript_object"] = .array(call.transcript.map { ["role": .string($0.role), "content": .string($0.content)] })
+        fields["extracted_fields"] = .object(call.extracted ?? [:])
         return api.teli(["call": .object(fields)])
     }
 

@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import HummingbirdWSTesting
+import SwitchboardCore
+import SwitchboardServer
+import Testing
+
+/// Twilio Messaging (send, signed status callbacks and inbound webhook) and ConversationRelay
+/// (a Twilio call talking to its voice agent over our WebSocket route), against a fake Twilio
+/// and a fake model.
+@Suite struct TwilioConversationTests {
+    static let publicURL = "https://switchboard.example.com"
+    static let ann = "+15175550101"
+    static let ours = "+15175550199"
+
+    static func twilioNumber(_ client: Client, key: String, baseURL: String) async throws -> String {
+        try await client.number(key: key, [
+            "phone_number": .string(ours), "provider": "twilio", "calls_per_second": 0,
+            "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken), "api_base_url": .string(baseURL)],
+        ])
+    }
+
+    static func deliver(_ client: Client) -> @Sendable (String, String, HTTPFields) async throws -> Int {
+        { path, body, headers in
+            var headers = headers
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            return Int(try await client.request(.post, path, key: nil, raw: body, headers: headers).status.code)
+        }
+    }
+
+    @Test func textsGoThroughTwilioAndRepliesComeBack() async throws {
+        let harness = Harness(.sqlite) { $0.publicURL = Self.publicURL }
+        let key = try await harness.key()
+        try await harness.run { client in
+            let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [:])
+            try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: Self.deliver(client))) { baseURL in
+                let number = try await Self.twilioNumber(client, key: key, baseURL: baseURL)
+                let campaign = try await client.smsCampaign(key: key, number: number, contacts: [Self.ann])
+                let thread = "/v1/sms/messages?campaign_id=\(campaign)&phone_number=\(Self.ann)"
+                let sent = try await client.eventually(thread, key: key) { $0["messages"]?[0]?["status"] == "delivered" }
+                let message = sent["messages"]?[0]
+                #expect(message?["provider_message_id"]?.stringValue?.hasPrefix("SM") == true)
+                let created = await fake.created.first
+                #expect(created?.fields.first { $0.0 == "Body" }?.1 == "Hi Ann!")
+                #expect(created?.fields.first { $0.0 == "From" }?.1 == Self.ours)
+
+                // Ann's STOP through the inbound webhook: forged is refused, signed is honoured.
+                let url = Self.publicURL + "/v1/telephony/twilio/sms"
+                let form = [("AccountSid", FakeTwilio.accountSID), ("MessageSid", "SMinbound1"), ("From", Self.ann), ("To", Self.ours), ("Body", "STOP")]
+                var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                headers[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: url, form: form, token: "forged")
+                let forged = try await client.request(.post, "/v1/telephony/twilio/sms", key: nil, raw: FormURLEncoded.encode(form), headers: headers)
+                #expect(forged.status == .forbidden)
+                headers[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: url, form: form)
+                let signed = try await client.request(.post, "/v1/telephony/twilio/sms", key: nil, raw: FormURLEncoded.encode(form), headers: headers)
+                #expect(signed.status == .ok)
+                #expect(signed.text == "<Response/>")
+                // Twilio retries a webhook: the same MessageSid is taken once.
+                _ = try await client.request(.post, "/v1/telephony/twilio/sms", key: nil, raw: FormURLEncoded.encode(form), headers: headers)
+                let confirmed = try await client.eventually(thread, key: key) { $0["messages"]?[2]?["status"] == "delivered" }
+                #expect(confirmed["count"] == 3)
+                #expect(confirmed["messages"]?[1]?["body"] == "STOP")
+                #expect(await fake.created.count == 2)
+                #expect(try await client.get("/v1/suppressions", key: key).text.contains(Self.ann))
+            }
+        }
+    }
+
+    /// The model on the phone: asks for a budget, hears it, says goodbye and hangs up.
+    static func model(_ call: FakeLLM.Call) -> JSONValue {
+        if call.wantsJSON { return FakeLLM.text(#"{"budget": "5000", "lead_outcome": "qualified"}"#) }
+        if call.lastLead.contains("5000") { return FakeLLM.tool("end_conversation", ["outcome": "qualified"], content: "Thanks, goodbye!") }
+        return FakeLLM.text("Sure. What is your budget?")
+    }
+
+    @Test func aTwilioCallTalksToItsVoiceAgent() async throws {
+        let llm = FakeLLM(Self.model)
+        try await FakeCarrier.serve(FakeLLM.router(llm)) { llmURL in
+            let harness = Harness(.sqlite) {
+                $0.publicURL = Self.publicURL
+                $0.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
+            }
+            let key = try await harness.key()
+            try await harness.run(live: true) { client in
+                let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
+                    "0101": CarrierScript(callbacks: [[("CallStatus", "ringing")], [("CallStatus", "in-progress"), ("AnsweredBy", "human")],
+                                                      [("CallStatus", "completed"), ("CallDuration", "40")]]),
+                ])
+                try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: Self.deliver(client))) { baseURL in
+                    let number = try await Self.twilioNumber(client, key: key, baseURL: baseURL)
+                    let agent = try await client.post("/v1/agents", key: key, [
+                        "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.",
+                        "starting_message": "Hello {{first_name}}, this is Acme.", "extraction_fields": ["budget"],
+                    ])
+                    let campaign = try await client.campaign(key: key, agent: agent["agent_id"]?.stringValue ?? "", number: number,
+                                                             leads: [["phone_number": .string(Self.ann), "first_name": "Ann"]])
+                    try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+
+                    // The call's TwiML connects it to our relay route.
+                    let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
+                    #expect(twiml.contains("<Connect><ConversationRelay url=\"wss://switchboard.example.com/v1/telephony/twilio/relay?attempt_id="))
+                    let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
+                    let signedURL = "wss://switchboard.example.com" + path
+
+                    // Without Twilio's signature, no upgrade.
+                    await #expect(throws: (any Error).self) {
+                        try await client.client.ws(path) { _, _, _ in }
+                    }
+                    var configuration = WebSocketClientConfiguration()
+                    configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: signedURL, form: [])
+                    let heard = Locked<[JSONValue]>([])
+                    try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
+                        var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                        func next() async throws -> JSONValue {
+                            guard case .text(let text)? = try await messages.next() else { return .null }
+                            let json = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+                            heard.withLock { $0.append(json) }
+                            return json
+                        }
+                        try await outbound.write(.text(#"{"type": "setup", "sessionId": "VX1", "callSid": "CA1", "from": "+15175550199", "to": "+15175550101", "direction": "outbound-api"}"#))
+                        _ = try await next()
+                        try await outbound.write(.text(#"{"type": "prompt", "voicePrompt": "I want a quote", "lang": "en-US", "last": true}"#))
+                        _ = try await next()
+                        try await outbound.write(.text(#"{"type": "interrupt", "utteranceUntilInterrupt": "Sure.", "durationUntilInterruptMs": 400}"#))
+                        try await outbound.write(.text(#"{"type": "prompt", "voicePrompt": "About 5000", "last": false}"#))
+                        try await outbound.write(.text(#"{"type": "prompt", "voicePrompt": " dollars.", "last": true}"#))
+                        _ = try await next()
+                        _ = try await next()
+                    }
+                    let said = heard.withLock { $0 }
+                    #expect(said.map { $0["type"]?.stringValue ?? "" } == ["text", "text", "text", "end"])
+                    #expect(said.first?["token"] == "Hello Ann, this is Acme.")
+                    #expect(said[1]["token"] == "Sure. What is your budget?")
+                    #expect(said[2]["token"] == "Thanks, goodbye!")
+
+                    let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
+                    let callID = calls["calls"]?[0]?["call_id"]?.stringValue ?? ""
+                    let call = try await client.eventually("/v1/voice/calls/\(callID)", key: key) {
+                        $0["call"]?["extracted_fields"]?["budget"] == "5000"
+                    }
+                    #expect(call["call"]?["transcript_object"]?.arrayItems?.map { $0["content"]?.stringValue ?? "" }
+                        == ["Hello Ann, this is Acme.", "I want a quote", "Sure.", "About 5000 dollars.", "Thanks, goodbye!"])
+                    #expect(call["call"]?["transcript"]?.stringValue?.hasPrefix("Agent: Hello Ann") == true)
+                }
+            }
+        }
+    }
+}
