@@ -122,8 +122,16 @@ public final class SMSEngine: Service, Sendable {
                     } else {
                         result = SMSSendResult(status: .failed, error: "provider \(outgoing.provider) cannot send SMS")
                     }
-                    do { try await self.store.recordSMSStatus(messageID: message.id, result, now: self.clock.now()) }
-                    catch { self.logger.error("text sent but its status not written", metadata: ["message_id": "\(message.id)", "error": "\(error)"]) }
+                    do {
+                        try await self.store.recordSMSStatus(messageID: message.id, result, now: self.clock.now())
+                        if result.recipientOptedOut {
+                            try await self.store.suppress([Suppression(value: message.contactNumber, kind: .number, reason: result.error, source: "sms",
+                                                                       createdAt: self.clock.now())],
+                                                          organizationID: message.organizationID, announce: true)
+                        }
+                    } catch {
+                        self.logger.error("text sent but its status not written", metadata: ["message_id": "\(message.id)", "error": "\(error)"])
+                    }
                     self.logger.debug("text sent", metadata: ["message_id": "\(message.id)", "status": "\(result.status.rawValue)",
                                                               "provider": "\(outgoing.provider)"])
                 }

@@ -28,7 +28,8 @@ extension TwilioProvider: MessagingProvider {
             let code = reply.json?["code"]?.text ?? "HTTP \(reply.status)"
             let detail = "Twilio \(code): \(reply.json?["message"]?.stringValue ?? "send refused")"
             logger.notice("twilio refused the message", metadata: ["detail": "\(detail)"])
-            return SMSSendResult(status: .failed, error: detail)
+            // 21610: the recipient replied STOP to this sender at Twilio's level.
+            return SMSSendResult(status: .failed, error: detail, recipientOptedOut: code == "21610")
         }
         let status = reply.json?["status"]?.stringValue.flatMap(Self.messageStatus) ?? .sent
         return SMSSendResult(status: status.rank < SMSStatus.sent.rank ? .sent : status, providerMessageID: sid)

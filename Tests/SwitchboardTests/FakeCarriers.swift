@@ -155,6 +155,10 @@ enum FakeTwilio {
             }
             let form = try await FakeCarrier.form(request)
             let field = { (name: String) in form.first { $0.0 == name }?.1 ?? "" }
+            // A recipient who texted STOP to this sender at Twilio's level.
+            if field("To").hasSuffix("0666") {
+                return FakeCarrier.reply(.badRequest, json: #"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#)
+            }
             let sid = "SM" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             await fake.record(.init(id: sid, to: field("To"), fields: form, createdAt: Date()))
             let callback = field("StatusCallback")

@@ -30,6 +30,7 @@ struct Harness {
         config.clock = clock
         config.logLevel = .warning
         config.dialer.pollInterval = 0.05
+        config.messaging.pollInterval = 0.05
         configure(&config)
     }
 

@@ -259,6 +259,32 @@ import Testing
         }
     }
 
+    /// Texts from one number go out at its `calls_per_second`: one a second here.
+    @Test func textsArePacedPerNumber() async throws {
+        let harness = Harness(.sqlite)
+        let key = try await harness.key()
+        try await harness.run { client in
+            let number = try await client.number(key: key, ["calls_per_second": 1])
+            let contacts = (1...3).map { "+1517555020\($0)" }
+            let campaign = try await client.smsCampaign(key: key, number: number, contacts: contacts)
+            let thread = "/v1/sms/messages?campaign_id=\(campaign)"
+            func delivered() async throws -> Int {
+                (try await client.get(thread, key: key)["messages"]?.arrayItems ?? []).filter { $0["status"] == "delivered" }.count
+            }
+            try await client.eventually(thread, key: key) { $0["messages"]?[0]?["status"] == "delivered" }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await delivered() == 1)
+            for expected in 2...3 {
+                harness.clock.advance(by: 1)
+                try await client.eventually(thread, key: key) { reply in
+                    (reply["messages"]?.arrayItems ?? []).filter { $0["status"] == "delivered" }.count == expected
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await delivered() == expected)
+            }
+        }
+    }
+
     @Test func templatesTakeBothSpellings() {
         let fields: [String: JSONValue] = ["first_name": "Ann", "last_name": "Lee", "age": 42]
         #expect(Template.render("Hi {{first_name}} {{ last_name }}!", fields: fields) == "Hi Ann Lee!")

@@ -36,9 +36,15 @@ import Testing
             let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [:])
             try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: Self.deliver(client))) { baseURL in
                 let number = try await Self.twilioNumber(client, key: key, baseURL: baseURL)
-                let campaign = try await client.smsCampaign(key: key, number: number, contacts: [Self.ann])
+                let campaign = try await client.smsCampaign(key: key, number: number, contacts: [Self.ann, "+15175550666"])
                 let thread = "/v1/sms/messages?campaign_id=\(campaign)&phone_number=\(Self.ann)"
                 let sent = try await client.eventually(thread, key: key) { $0["messages"]?[0]?["status"] == "delivered" }
+                // Twilio's 21610 (unsubscribed at Twilio): failed, and suppressed here too.
+                let refused = try await client.eventually("/v1/sms/messages?phone_number=%2B15175550666", key: key) {
+                    $0["messages"]?[0]?["status"] == "failed"
+                }
+                #expect(refused["messages"]?[0]?["error"]?.stringValue?.hasPrefix("Twilio 21610") == true)
+                try await client.eventually("/v1/suppressions", key: key) { $0.text.contains("+15175550666") }
                 let message = sent["messages"]?[0]
                 #expect(message?["provider_message_id"]?.stringValue?.hasPrefix("SM") == true)
                 let created = await fake.created.first
@@ -61,7 +67,7 @@ import Testing
                 let confirmed = try await client.eventually(thread, key: key) { $0["messages"]?[2]?["status"] == "delivered" }
                 #expect(confirmed["count"] == 3)
                 #expect(confirmed["messages"]?[1]?["body"] == "STOP")
-                #expect(await fake.created.count == 2)
+                #expect(await fake.created.filter { $0.to == Self.ann }.count == 2)
                 #expect(try await client.get("/v1/suppressions", key: key).text.contains(Self.ann))
             }
         }

@@ -53,11 +53,15 @@ public struct SMSSendResult: Sendable, Equatable {
     public var status: SMSStatus
     public var providerMessageID: String?
     public var error: String?
+    /// The carrier refused because the contact opted out with it (Twilio 21610): we suppress
+    /// the number too, so nothing else is tried.
+    public var recipientOptedOut: Bool
 
-    public init(status: SMSStatus, providerMessageID: String? = nil, error: String? = nil) {
+    public init(status: SMSStatus, providerMessageID: String? = nil, error: String? = nil, recipientOptedOut: Bool = false) {
         self.status = status
         self.providerMessageID = providerMessageID
         self.error = error
+        self.recipientOptedOut = recipientOptedOut
     }
 }
 
