@@ -212,6 +212,7 @@ enum Schema {
             """,
             "CREATE INDEX messages_thread ON messages (organization_id, contact_number, id)",
             "CREATE INDEX messages_conversation ON messages (conversation_id, id)",
+            "CREATE INDEX messages_campaign ON messages (campaign_id, status)",
             "CREATE INDEX messages_outbox ON messages (id) WHERE status = 'queued'",
             "CREATE INDEX messages_sending ON messages (updated_at) WHERE status = 'sending'",
             "CREATE INDEX messages_provider ON messages (provider_message_id)",

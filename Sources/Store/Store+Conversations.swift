@@ -157,14 +157,16 @@ extension Store {
     func optOut(_ db: any SQLDatabase, organizationID: String, contact: String, reason: String, now: Date) async throws -> Bool {
         let added = try await insertSuppressions(db, [Suppression(value: contact, kind: .number, reason: reason, source: "sms", createdAt: now)],
                                                  organizationID: organizationID, announce: true)
-        try await db.raw("""
+        let campaigns = try await db.raw("""
             UPDATE conversations SET state = 'opted_out', lead_outcome = 'dnc', due_at = NULL, due_kind = NULL, updated_at = \(bind: now.epoch)
-            WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact)
-            """).run()
+            WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact) RETURNING campaign_id
+            """).all().map { try $0.string("campaign_id") }
         try await db.raw("""
             UPDATE messages SET status = 'canceled', error = 'contact opted out', updated_at = \(bind: now.epoch)
             WHERE organization_id = \(bind: organizationID) AND contact_number = \(bind: contact) AND status = 'queued' AND kind <> 'system'
             """).run()
+        // The contact may have been the last one a campaign was waiting on.
+        for campaign in Set(campaigns) { try await completeSMSCampaignIfDone(db, id: campaign, now: now) }
         return !added.isEmpty
     }
 

@@ -205,13 +205,13 @@ extension Store {
                   s.status AS campaign_status
                 FROM messages m JOIN phone_numbers p ON p.phone_number = m.our_number
                 LEFT JOIN sms_campaigns s ON s.id = m.campaign_id
-                WHERE m.status = 'queued' ORDER BY m.id LIMIT \(literal: limit * 4)
+                WHERE m.status = 'queued' AND p.sms_next_slot_at <= \(bind: now.epoch) ORDER BY m.id LIMIT \(literal: limit * 4)
                 """
             if database.flavor == .postgres { select += " FOR UPDATE OF m SKIP LOCKED" }
             let rows = try await db.raw(select).all()
             var slots: [String: (next: Double, rate: Double)] = [:]
             var claimed: [OutboxMessage] = []
-            var canceled: [(Int64, String)] = []
+            var canceled: [(MessageRecord, String)] = []
             let byOrganization = Dictionary(grouping: rows) { (try? $0.string("organization_id")) ?? "" }
             var suppressed: Set<String> = []
             for (organizationID, rows) in byOrganization {
@@ -223,11 +223,11 @@ extension Store {
                 switch try row.optionalString("campaign_status") {
                 case "PAUSED"?: continue
                 case "ENDED"? where message.kind != "system" && message.kind != "human":
-                    canceled.append((message.id, "campaign ended")); continue
+                    canceled.append((message, "campaign ended")); continue
                 default: break
                 }
                 if message.kind != "system", suppressed.contains("\(message.organizationID) \(message.contactNumber)") {
-                    canceled.append((message.id, "contact opted out")); continue
+                    canceled.append((message, "contact opted out")); continue
                 }
                 let stored = (next: try row.double("sms_next_slot_at"), rate: try row.double("calls_per_second"))
                 var slot = slots[message.ourNumber] ?? stored
@@ -237,9 +237,14 @@ extension Store {
                 claimed.append(OutboxMessage(message: message, provider: try row.string("number_provider"),
                                              settings: try Coding.decode([String: JSONValue].self, try row.string("number_settings"))))
             }
-            for (id, reason) in canceled {
-                try await db.raw("UPDATE messages SET status = 'canceled', error = \(bind: reason), updated_at = \(bind: now.epoch) WHERE id = \(bind: id)").run()
+            var touched: Set<String> = []
+            for (message, reason) in canceled {
+                try await db.raw("""
+                    UPDATE messages SET status = 'canceled', error = \(bind: reason), updated_at = \(bind: now.epoch) WHERE id = \(bind: message.id)
+                    """).run()
+                if let campaignID = message.campaignID { touched.insert(campaignID) }
             }
+            for campaignID in touched { try await completeSMSCampaignIfDone(db, id: campaignID, now: now) }
             for (number, slot) in slots {
                 try await db.raw("UPDATE phone_numbers SET sms_next_slot_at = \(bind: slot.next) WHERE phone_number = \(bind: number)").run()
             }
@@ -269,13 +274,15 @@ extension Store {
             guard let row = try await db.raw("SELECT status FROM messages WHERE id = \(bind: messageID)").first(),
                   let current = SMSStatus(rawValue: try row.string("status")),
                   result.status.rank > current.rank else { return }
-            try await db.raw("""
+            let campaignID = try await db.raw("""
                 UPDATE messages SET status = \(bind: result.status.rawValue),
                   provider_message_id = COALESCE(\(bind: result.providerMessageID), provider_message_id),
                   error = COALESCE(\(bind: result.error), error), updated_at = \(bind: now.epoch),
                   sent_at = COALESCE(sent_at, \(bind: result.status == .failed ? nil : now.epoch))
-                WHERE id = \(bind: messageID)
-                """).run()
+                WHERE id = \(bind: messageID) RETURNING campaign_id
+                """).first()?.optionalString("campaign_id")
+            // The campaign's last text leaving the outbox may complete it.
+            if let campaignID, current.rank < SMSStatus.sent.rank { try await completeSMSCampaignIfDone(db, id: campaignID, now: now) }
         }
     }
 

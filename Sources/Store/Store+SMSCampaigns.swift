@@ -123,12 +123,17 @@ extension Store {
         }
     }
 
-    /// ACTIVE → COMPLETED once every contact has had its starting message and no drip is left.
+    /// ACTIVE → COMPLETED once every contact's starting message has gone out (left the outbox)
+    /// and no drip is left.
     func completeSMSCampaignIfDone(_ db: any SQLDatabase, id: String, now: Date) async throws {
         let open = try await db.raw("""
             SELECT 1 AS ok FROM conversations WHERE campaign_id = \(bind: id) AND (state = 'queued' OR due_kind IN ('start', 'drip')) LIMIT 1
             """).first()
         guard open == nil else { return }
+        let waiting = try await db.raw("""
+            SELECT 1 AS ok FROM messages WHERE campaign_id = \(bind: id) AND status IN ('queued', 'sending') LIMIT 1
+            """).first()
+        guard waiting == nil else { return }
         try await db.raw("""
             UPDATE sms_campaigns SET status = 'COMPLETED', status_reason = 'every contact messaged', updated_at = \(bind: now.epoch)
             WHERE id = \(bind: id) AND status = 'ACTIVE'

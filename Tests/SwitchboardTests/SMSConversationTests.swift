@@ -274,6 +274,8 @@ import Testing
             try await client.eventually(thread, key: key) { $0["messages"]?[0]?["status"] == "delivered" }
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await delivered() == 1)
+            // Not completed while texts wait in the outbox.
+            #expect(try await client.get("/v1/campaigns/\(campaign)", key: key)["status"] == "ACTIVE")
             for expected in 2...3 {
                 harness.clock.advance(by: 1)
                 try await client.eventually(thread, key: key) { reply in
@@ -282,6 +284,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(try await delivered() == expected)
             }
+            try await client.eventually("/v1/campaigns/\(campaign)", key: key) { $0["status"] == "COMPLETED" }
         }
     }
 

@@ -61,8 +61,17 @@ struct ConversationRelayController {
         var lead = fields
         lead["phone_number"] = .string(call.toNumber)
         let record = try await call.agentID.asyncMap { try await store.agent(id: $0, organizationID: call.organizationID) } ?? nil
+        var objective = record?.body["objective_prompt"]?.stringValue
+        // A call the SMS agent escalated: the voice agent knows what was texted.
+        if let conversationID = lead.removeValue(forKey: "sms_conversation_id")?.stringValue.flatMap(Int64.init) {
+            let reason = lead.removeValue(forKey: "escalation_reason")?.text ?? "the lead asked for a call"
+            lead["sms_campaign_id"] = nil
+            let thread = try await store.conversationMessages(conversationID, limit: 40)
+                .map { ($0.direction == "inbound" ? "Lead: " : "Agent: ") + $0.body }.joined(separator: "\n")
+            objective = [objective, "This call follows a text conversation (\(reason)):\n\(thread)"].compactMap { $0 }.joined(separator: "\n\n")
+        }
         let profile = AgentProfile(name: record?.name ?? "Assistant", channel: .voice, prompt: record?.body["prompt"]?.stringValue ?? "",
-                                   objective: record?.body["objective_prompt"]?.stringValue,
+                                   objective: objective,
                                    extractionFields: AgentProfile.fields(record?.body["extraction_fields"]))
         let greeting = (record?.body["starting_message"]?.stringValue).map { Template.render($0, fields: lead) }
         return RelaySession(agent: agent, profile: profile, lead: lead, greeting: greeting, logger: logger)
