@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardServer", "Store", "SwitchboardCore", "Dialer", "TelephonySimulator",
+                "SwitchboardServer", "Store", "SwitchboardCore", "Dialer", "TelephonySimulator", "Messaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -79,31 +79,26 @@ public final class SMSEngine: Service, Sendable {
             let agent = try await store.agent(id: campaign.agentID, organizationID: campaign.organizationID)
             plans[campaign.id] = (campaign, SMSCampaignPlan(campaign, agent: agent))
         }
-        let escalated = Locked(false)
+        // Decided concurrently (a model takes seconds), written together in one transaction.
+        let turns = Locked<[(conversation: ConversationRecord, turn: ConversationTurn, campaign: SMSCampaignRecord)]>([])
         await withDiscardingTaskGroup { group in
             for conversation in due {
                 guard let (campaign, plan) = plans[conversation.campaignID] else { continue }
                 group.addTask {
-                    var logger = self.logger
-                    logger[metadataKey: "conversation_id"] = "\(conversation.id)"
-                    logger[metadataKey: "campaign_id"] = "\(conversation.campaignID)"
                     switch await self.planner.decide(conversation, plan: plan, now: self.clock.now()) {
                     case .turn(let turn):
-                        do {
-                            let kept = try await self.store.commitTurn(conversation, turn, campaign: campaign, now: self.clock.now())
-                            if !kept { logger.notice("conversation claim lost; turn dropped") }
-                            if kept, turn.voiceCall != nil { escalated.withLock { $0 = true } }
-                            logger.debug("conversation turn", metadata: ["kind": "\(conversation.dueKind ?? "")", "texts": "\(turn.messages.count)"])
-                        } catch {
-                            logger.warning("conversation turn not written", metadata: ["error": "\(error)"])
-                        }
+                        turns.withLock { $0.append((conversation, turn, campaign)) }
                     case .retry(let after):
                         try? await self.store.deferConversation(conversation, until: self.clock.now().addingTimeInterval(after))
                     }
                 }
             }
         }
-        if escalated.withLock({ $0 }) { wakeDialer() }
+        let decided = turns.withLock { $0 }
+        let kept = try await store.commitTurns(decided, now: clock.now())
+        if kept.count < decided.count { logger.notice("conversation claims lost; turns dropped", metadata: ["count": "\(decided.count - kept.count)"]) }
+        if decided.contains(where: { kept.contains($0.conversation.id) && $0.turn.voiceCall != nil }) { wakeDialer() }
+        logger.debug("conversation turns", metadata: ["count": "\(kept.count)"])
         return true
     }
 
@@ -111,6 +106,7 @@ public final class SMSEngine: Service, Sendable {
     func send(now: Date) async throws -> Bool {
         let claimed = try await store.claimOutbox(now: now, limit: configuration.batch)
         guard !claimed.isEmpty else { return false }
+        let results = Locked<[(messageID: Int64, result: SMSSendResult)]>([])
         await withDiscardingTaskGroup { group in
             for outgoing in claimed {
                 group.addTask {
@@ -122,21 +118,25 @@ public final class SMSEngine: Service, Sendable {
                     } else {
                         result = SMSSendResult(status: .failed, error: "provider \(outgoing.provider) cannot send SMS")
                     }
-                    do {
-                        try await self.store.recordSMSStatus(messageID: message.id, result, now: self.clock.now())
-                        if result.recipientOptedOut {
-                            try await self.store.suppress([Suppression(value: message.contactNumber, kind: .number, reason: result.error, source: "sms",
-                                                                       createdAt: self.clock.now())],
-                                                          organizationID: message.organizationID, announce: true)
-                        }
-                    } catch {
-                        self.logger.error("text sent but its status not written", metadata: ["message_id": "\(message.id)", "error": "\(error)"])
-                    }
-                    self.logger.debug("text sent", metadata: ["message_id": "\(message.id)", "status": "\(result.status.rawValue)",
-                                                              "provider": "\(outgoing.provider)"])
+                    results.withLock { $0.append((message.id, result)) }
                 }
             }
         }
+        let answered = results.withLock { $0 }
+        do {
+            try await store.recordSMSStatuses(answered, now: clock.now())
+        } catch {
+            // Left `sending`: the reaper marks them failed in doubt, never resent.
+            logger.error("texts sent but their statuses not written", metadata: ["count": "\(answered.count)", "error": "\(error)"])
+            throw error
+        }
+        let byID = Dictionary(claimed.map { ($0.message.id, $0.message) }, uniquingKeysWith: { first, _ in first })
+        for (messageID, result) in answered where result.recipientOptedOut {
+            guard let message = byID[messageID] else { continue }
+            try await store.suppress([Suppression(value: message.contactNumber, kind: .number, reason: result.error, source: "sms", createdAt: clock.now())],
+                                     organizationID: message.organizationID, announce: true)
+        }
+        logger.debug("texts sent", metadata: ["count": "\(answered.count)"])
         return true
     }
 }

@@ -77,37 +77,52 @@ extension Store {
         }
     }
 
-    /// Writes a claimed conversation's turn: its queued messages, its next step, what the agent
-    /// extracted and decided. False (and nothing written) when the claim was lost meanwhile.
-    @discardableResult
-    public func commitTurn(_ conversation: ConversationRecord, _ turn: ConversationTurn, campaign: SMSCampaignRecord, now: Date) async throws -> Bool {
-        let extracted = try turn.extracted.map { try Coding.json(conversation.extracted.merging($0) { _, new in new }) }
-        return try await database.write { db in
-            let fenced = try await db.raw("""
-                UPDATE conversations SET due_at = \(bind: turn.next?.at.epoch), due_kind = \(bind: turn.next?.kind), lease_until = NULL,
-                  state = \(bind: turn.state ?? conversation.state), drip_index = \(bind: turn.dripIndex ?? conversation.dripIndex),
-                  started_at = \(bind: (turn.startedAt ?? conversation.startedAt)?.epoch),
-                  extracted = COALESCE(\(bind: extracted), extracted), lead_outcome = \(bind: (turn.outcome ?? conversation.leadOutcome).rawValue),
-                  updated_at = \(bind: now.epoch)
-                WHERE id = \(bind: conversation.id) AND claim_id = \(bind: conversation.claimID) RETURNING id
-                """).first()
-            guard fenced != nil else { return false }
-            // An agent's last words to a contact who asked to be left alone are its one confirmation.
-            let status = campaign.dryRun ? SMSStatus.dryRun : .queued
-            try await insertOutbound(db, organizationID: conversation.organizationID, campaignID: conversation.campaignID,
-                                     conversationID: conversation.id, from: conversation.fromNumber, to: conversation.phoneNumber,
-                                     bodies: turn.messages, kind: turn.optOut ? "system" : turn.kind, status: status, mediaURL: turn.mediaURL, now: now)
-            if turn.optOut {
-                try await optOut(db, organizationID: conversation.organizationID, contact: conversation.phoneNumber, reason: "agent: asked not to be contacted",
-                                 now: now)
-            }
-            if let call = turn.voiceCall {
-                let voiceCampaign = try await escalate(db, conversation, campaign: campaign, call: call, now: now)
-                try await db.raw("UPDATE conversations SET voice_campaign_id = \(bind: voiceCampaign) WHERE id = \(bind: conversation.id)").run()
-            }
-            try await completeSMSCampaignIfDone(db, id: conversation.campaignID, now: now)
-            return true
+    /// Writes claimed conversations' turns in one transaction: each one's queued texts, next
+    /// step, and what the agent extracted and decided. A turn whose claim was lost meanwhile is
+    /// dropped whole; returns the conversations whose turns were kept.
+    public func commitTurns(_ turns: [(conversation: ConversationRecord, turn: ConversationTurn, campaign: SMSCampaignRecord)],
+                            now: Date) async throws -> Set<Int64> {
+        let extracted = try turns.map { item in
+            try item.turn.extracted.map { try Coding.json(item.conversation.extracted.merging($0) { _, new in new }) }
         }
+        return try await database.write { db in
+            var kept: Set<Int64> = []
+            for (item, extracted) in zip(turns, extracted)
+            where try await write(db, item.conversation, item.turn, campaign: item.campaign, extracted: extracted, now: now) {
+                kept.insert(item.conversation.id)
+            }
+            for campaignID in Set(turns.filter { kept.contains($0.conversation.id) }.map(\.conversation.campaignID)) {
+                try await completeSMSCampaignIfDone(db, id: campaignID, now: now)
+            }
+            return kept
+        }
+    }
+
+    private func write(_ db: any SQLDatabase, _ conversation: ConversationRecord, _ turn: ConversationTurn, campaign: SMSCampaignRecord,
+                       extracted: String?, now: Date) async throws -> Bool {
+        let fenced = try await db.raw("""
+            UPDATE conversations SET due_at = \(bind: turn.next?.at.epoch), due_kind = \(bind: turn.next?.kind), lease_until = NULL,
+              state = \(bind: turn.state ?? conversation.state), drip_index = \(bind: turn.dripIndex ?? conversation.dripIndex),
+              started_at = \(bind: (turn.startedAt ?? conversation.startedAt)?.epoch),
+              extracted = COALESCE(\(bind: extracted), extracted), lead_outcome = \(bind: (turn.outcome ?? conversation.leadOutcome).rawValue),
+              updated_at = \(bind: now.epoch)
+            WHERE id = \(bind: conversation.id) AND claim_id = \(bind: conversation.claimID) RETURNING id
+            """).first()
+        guard fenced != nil else { return false }
+        // An agent's last words to a contact who asked to be left alone are its one confirmation.
+        let status = campaign.dryRun ? SMSStatus.dryRun : .queued
+        try await insertOutbound(db, organizationID: conversation.organizationID, campaignID: conversation.campaignID,
+                                 conversationID: conversation.id, from: conversation.fromNumber, to: conversation.phoneNumber,
+                                 bodies: turn.messages, kind: turn.optOut ? "system" : turn.kind, status: status, mediaURL: turn.mediaURL, now: now)
+        if turn.optOut {
+            try await optOut(db, organizationID: conversation.organizationID, contact: conversation.phoneNumber, reason: "agent: asked not to be contacted",
+                             now: now)
+        }
+        if let call = turn.voiceCall {
+            let voiceCampaign = try await escalate(db, conversation, campaign: campaign, call: call, now: now)
+            try await db.raw("UPDATE conversations SET voice_campaign_id = \(bind: voiceCampaign) WHERE id = \(bind: conversation.id)").run()
+        }
+        return true
     }
 
     /// Releases a claim without a turn (the agent could not answer): due again at `retryAt`.

@@ -270,19 +270,30 @@ extension Store {
     /// The carrier's answer to a send, or a later delivery report; never moves a message
     /// back (a late `sent` after `delivered`).
     public func recordSMSStatus(messageID: Int64, _ result: SMSSendResult, now: Date) async throws {
+        try await recordSMSStatuses([(messageID, result)], now: now)
+    }
+
+    /// Several answers in one transaction (a pass of the outbox).
+    public func recordSMSStatuses(_ results: [(messageID: Int64, result: SMSSendResult)], now: Date) async throws {
+        guard !results.isEmpty else { return }
         try await database.write { db in
-            guard let row = try await db.raw("SELECT status FROM messages WHERE id = \(bind: messageID)").first(),
-                  let current = SMSStatus(rawValue: try row.string("status")),
-                  result.status.rank > current.rank else { return }
-            let campaignID = try await db.raw("""
-                UPDATE messages SET status = \(bind: result.status.rawValue),
-                  provider_message_id = COALESCE(\(bind: result.providerMessageID), provider_message_id),
-                  error = COALESCE(\(bind: result.error), error), updated_at = \(bind: now.epoch),
-                  sent_at = COALESCE(sent_at, \(bind: result.status == .failed ? nil : now.epoch))
-                WHERE id = \(bind: messageID) RETURNING campaign_id
-                """).first()?.optionalString("campaign_id")
-            // The campaign's last text leaving the outbox may complete it.
-            if let campaignID, current.rank < SMSStatus.sent.rank { try await completeSMSCampaignIfDone(db, id: campaignID, now: now) }
+            let current = Dictionary(try await db.raw("SELECT id, status FROM messages WHERE id IN (\(binds: results.map(\.messageID)))").all().map {
+                (Int64(try $0.int("id")), SMSStatus(rawValue: try $0.string("status")) ?? .failed)
+            }, uniquingKeysWith: { first, _ in first })
+            var leftOutbox: Set<String> = []
+            for (messageID, result) in results {
+                guard let status = current[messageID], result.status.rank > status.rank else { continue }
+                let campaignID = try await db.raw("""
+                    UPDATE messages SET status = \(bind: result.status.rawValue),
+                      provider_message_id = COALESCE(\(bind: result.providerMessageID), provider_message_id),
+                      error = COALESCE(\(bind: result.error), error), updated_at = \(bind: now.epoch),
+                      sent_at = COALESCE(sent_at, \(bind: result.status == .failed ? nil : now.epoch))
+                    WHERE id = \(bind: messageID) RETURNING campaign_id
+                    """).first()?.optionalString("campaign_id")
+                if let campaignID, status.rank < SMSStatus.sent.rank { leftOutbox.insert(campaignID) }
+            }
+            // A campaign's last text leaving the outbox may complete it.
+            for campaignID in leftOutbox { try await completeSMSCampaignIfDone(db, id: campaignID, now: now) }
         }
     }
 

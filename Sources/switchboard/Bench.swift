@@ -2,6 +2,7 @@ import ArgumentParser
 import Dialer
 import Foundation
 import Logging
+import Messaging
 import Store
 import SwitchboardCore
 import SwitchboardServer
@@ -13,7 +14,7 @@ import TelephonySimulator
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure lead ingest and dispatch on the embedded database (see docs/performance.md).",
-        subcommands: [Ingest.self, Dispatch.self])
+        subcommands: [Ingest.self, Dispatch.self, Texts.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -85,6 +86,57 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "dispatch (%@, %d dialer%@): %d attempts in %.2f s = %.0f attempts/s; peak RSS while dialing %.0f MB; dials at the carrier %d",
                          bench.flavor, engines.count, engines.count == 1 ? "" : "s", progress.completed + progress.failed, seconds, Double(progress.completed + progress.failed) / seconds,
                          Double(peakRSSKilobytes()) / 1024, log.count))
+        }
+    }
+}
+
+extension Bench {
+    struct Texts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Texts an SMS campaign's N contacts their starting message through the simulator; reports texts/s and peak RSS.")
+        @Option(help: "Contacts in the campaign.") var contacts = 100_000
+        @Option(help: "Conversations and texts taken per pass.") var batch = 500
+        @Option(help: "A postgres:// URL to measure on (a fresh schema in it); default a temporary SQLite file.") var database: String?
+
+        func run() async throws {
+            let bench = try await BenchDatabase.make(database)
+            defer { bench.remove() }
+            let now = Date()
+            try await bench.store.insertPhoneNumber(PhoneNumberRecord(
+                id: "phnum_bench", phoneNumber: "+15175550100", organizationID: "bench", tenantID: "bench", userID: "bench",
+                provider: "simulator", capabilities: ["sms"], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: 1,
+                callsPerSecond: 0, createdAt: now))
+            try await bench.store.insertAgent(AgentRecord(id: "agent_bench", organizationID: "bench", tenantID: "bench", userID: "bench",
+                                                          type: "sms", name: "Bench", body: [:], createdAt: now))
+            let contacts = try (0..<contacts).map { i in
+                ValidLead(phone: try PhoneNumber(parsing: "+1555\(String(format: "%07d", i))"), fields: ["first_name": .string("Lead \(i)")])
+            }
+            let campaign = try await bench.store.createSMSCampaign(SMSCampaignRecord(
+                id: "bench", organizationID: "bench", tenantID: "bench", userID: "bench", createdByUserID: "bench", name: "bench",
+                agentID: "agent_bench", fromNumber: "+15175550100", body: ["starting_message": "Hi {{first_name}}, a quick question?"],
+                createdAt: now, updatedAt: now), contacts: contacts)
+
+            resetPeakRSS()
+            var logger = Logger(label: "bench")
+            logger.logLevel = .warning
+            var configuration = SMSEngineConfiguration()
+            configuration.batch = batch
+            configuration.pollInterval = 0.01
+            let engine = SMSEngine(store: bench.store, providers: [SimulatorMessaging()], agent: nil, clock: SystemClock(),
+                                   configuration: configuration, wakeDialer: {}, logger: logger)
+            let started = Date()
+            let running = Task { try await engine.run() }
+            while try await bench.store.smsCampaign(id: campaign.id, organizationID: "bench")?.status != .completed {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let seconds = Date().timeIntervalSince(started)
+            running.cancel()
+            _ = try? await running.value
+            let counts = try await bench.store.smsCampaignCounts(id: campaign.id)
+            await bench.close()
+            let sent = counts["messages_outbound_delivered"] ?? 0
+            print(String(format: "texts (%@): %d starting messages rendered, queued and sent in %.2f s = %.0f texts/s; peak RSS %.0f MB",
+                         bench.flavor, sent, seconds, Double(sent) / seconds, Double(peakRSSKilobytes()) / 1024))
         }
     }
 }
