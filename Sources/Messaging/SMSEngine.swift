@@ -28,6 +28,7 @@ public final class SMSEngine: Service, Sendable {
     let wakeDialer: @Sendable () -> Void
     let logger: Logger
     private let wakeSignal = WakeSignal()
+    private let running = Locked(true)
 
     public init(store: Store, providers: [any MessagingProvider], agent: ConversationAgent?, clock: any WallClock,
                 configuration: SMSEngineConfiguration = .init(), wakeDialer: @escaping @Sendable () -> Void, logger: Logger) {
@@ -43,13 +44,21 @@ public final class SMSEngine: Service, Sendable {
     /// New work (a campaign, an inbound text, a human's message): look now.
     public func wake() { wakeSignal.fire() }
 
+    /// Stops at the end of the pass under way, never inside one: a pass cancelled halfway
+    /// would abandon its database work (and a text the carrier has, unrecorded).
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.loop() }
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.running.withLock { $0 = false }
+            self.wakeSignal.fire()
+        }
+        logger.info("sms engine stopped")
     }
 
     private func loop() async {
         var nextReap = Date.distantPast
-        while !Task.isCancelled {
+        while running.withLock({ $0 }), !Task.isCancelled {
             var busy = false
             do {
                 let now = clock.now()
