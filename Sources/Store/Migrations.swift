@@ -202,6 +202,9 @@ enum Schema {
             "CREATE UNIQUE INDEX conversations_campaign_phone ON conversations (campaign_id, phone_number)",
             "CREATE INDEX conversations_due ON conversations (due_at) WHERE due_at IS NOT NULL",
             "CREATE INDEX conversations_contact ON conversations (organization_id, phone_number)",
+            // "Is anything of this campaign still to start or drip?" asked after every pass:
+            // without this, a finished million-contact campaign is scanned whole each time.
+            "CREATE INDEX conversations_pending ON conversations (campaign_id) WHERE state = 'queued' OR due_kind IN ('start', 'drip')",
             // Every text in and out. Outbound ones wait as `queued` (the outbox) for their
             // number's next slot; `sending` is written before the carrier is asked.
             """
