@@ -86,11 +86,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Twilio Programmable Voice: REST calls, signed status callbacks.
+        // Twilio Programmable Voice and Messaging: REST calls and texts, signed callbacks.
         .target(
             name: "TelephonyTwilio",
             dependencies: [
                 "SwitchboardCore", "TelephonyHTTP",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

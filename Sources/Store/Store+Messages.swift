@@ -37,11 +37,11 @@ public struct OutboxMessage: Sendable {
 
 /// What an inbound text did.
 public struct InboundResult: Sendable, Equatable {
-    public enum Effect: Sendable, Equatable {
+    public enum Effect: String, Sendable, Equatable {
         /// The carrier sent the same message twice; nothing new.
         case duplicate
-        case optedOut
-        case optedIn
+        case optedOut = "opted_out"
+        case optedIn = "opted_in"
         case help
         /// Stored; the agent answers it if the conversation is the agent's.
         case message
@@ -181,17 +181,6 @@ extension Store {
         try await database.read { db in try await db.raw("SELECT * FROM messages WHERE id = \(bind: id)").first().map(Self.message) }
     }
 
-    /// The organization's numbers that a running (or paused) SMS campaign sends from.
-    public func smsNumbersInUse(organizationID: String) async throws -> [String: SMSCampaignRecord] {
-        try await database.read { db in
-            let rows = try await db.raw("""
-                SELECT * FROM sms_campaigns WHERE organization_id = \(bind: organizationID) AND status IN ('ACTIVE', 'PAUSED')
-                ORDER BY created_at
-                """).all().map(Self.smsCampaign)
-            return Dictionary(rows.map { ($0.fromNumber, $0) }, uniquingKeysWith: { first, _ in first })
-        }
-    }
-
     // MARK: the outbox
 
     /// Claims queued texts whose number has a free slot, oldest first, and marks them
@@ -254,16 +243,6 @@ extension Store {
                     """).run()
             }
             return claimed
-        }
-    }
-
-    /// When the next queued text may go: its number's next slot (nil: nothing is waiting).
-    public func nextOutboxSlot() async throws -> Date? {
-        try await database.read { db in
-            try await db.raw("""
-                SELECT MIN(p.sms_next_slot_at) AS next FROM messages m JOIN phone_numbers p ON p.phone_number = m.our_number
-                WHERE m.status = 'queued'
-                """).first()?.decode(column: "next", as: Double?.self).map(Date.init(epoch:))
         }
     }
 

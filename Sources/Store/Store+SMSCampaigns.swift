@@ -100,6 +100,17 @@ extension Store {
         }
     }
 
+    /// The organization's numbers that a running (or paused) SMS campaign sends from.
+    public func smsNumbersInUse(organizationID: String) async throws -> [String: SMSCampaignRecord] {
+        try await database.read { db in
+            let rows = try await db.raw("""
+                SELECT * FROM sms_campaigns WHERE organization_id = \(bind: organizationID) AND status IN ('ACTIVE', 'PAUSED')
+                ORDER BY created_at
+                """).all().map(Self.smsCampaign)
+            return Dictionary(rows.map { ($0.fromNumber, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// Moves the campaign between statuses; false when it was not in one of `from`. Ending it
     /// cancels what it had queued and every pending start or drip.
     public func setSMSCampaignStatus(id: String, from: [SMSCampaignRecord.Status], to: SMSCampaignRecord.Status, reason: String?,

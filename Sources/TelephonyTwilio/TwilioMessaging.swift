@@ -18,18 +18,15 @@ extension TwilioProvider: MessagingProvider {
         if let media = message.mediaURL { form.append(("MediaUrl", media)) }
         let reply: CarrierHTTPClient.Reply
         do {
-            reply = try await http.send(.POST, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Messages.json",
-                                        headers: headers(account) + [("Content-Type", "application/x-www-form-urlencoded")],
-                                        body: FormURLEncoded.encode(form), logger: logger)
+            reply = try await rest(.POST, "Messages.json", account: account, form: form, logger: logger)
         } catch {
             return SMSSendResult(status: .failed, error: "Twilio unreachable: \(error)")
         }
         guard (200..<300).contains(reply.status), let sid = reply.json?["sid"]?.stringValue else {
-            let code = reply.json?["code"]?.text ?? "HTTP \(reply.status)"
-            let detail = "Twilio \(code): \(reply.json?["message"]?.stringValue ?? "send refused")"
+            let (_, detail) = TwilioCallStatus.refusal(reply.json, httpStatus: reply.status)
             logger.notice("twilio refused the message", metadata: ["detail": "\(detail)"])
             // 21610: the recipient replied STOP to this sender at Twilio's level.
-            return SMSSendResult(status: .failed, error: detail, recipientOptedOut: code == "21610")
+            return SMSSendResult(status: .failed, error: detail, recipientOptedOut: reply.json?["code"]?.text == "21610")
         }
         let status = reply.json?["status"]?.stringValue.flatMap(Self.messageStatus) ?? .sent
         return SMSSendResult(status: status.rank < SMSStatus.sent.rank ? .sent : status, providerMessageID: sid)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOHTTP1
 import ServiceLifecycle
 import SwitchboardCore
 import TelephonyHTTP
@@ -12,7 +13,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
     /// Calls this process waits on; the callback route delivers to it.
     public let pending = PendingCarrierCalls()
     let publicURL: String
-    let http: CarrierHTTPClient
+    private let http: CarrierHTTPClient
     private let waiting: CallbackDial
     let clock: any WallClock
     let logger: Logger
@@ -62,9 +63,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
         ]
         let reply: CarrierHTTPClient.Reply
         do {
-            reply = try await http.send(.POST, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls.json",
-                                        headers: headers(account) + [("Content-Type", "application/x-www-form-urlencoded")],
-                                        body: FormURLEncoded.encode(form), logger: logger)
+            reply = try await rest(.POST, "Calls.json", account: account, form: form, logger: logger)
         } catch {
             return DialResult(outcome: .failed, endedAt: clock.now(), detail: "Twilio unreachable: \(error)")
         }
@@ -82,16 +81,13 @@ public final class TwilioProvider: TelephonyProvider, Service {
 
     /// Ends a call we stopped waiting on (`Status=completed` on the Call resource).
     private func hangUp(_ sid: String, account: TwilioAccount, logger: Logger) async {
-        let reply = try? await http.send(.POST, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls/\(sid).json",
-                                         headers: headers(account) + [("Content-Type", "application/x-www-form-urlencoded")],
-                                         body: FormURLEncoded.encode([("Status", "completed")]), logger: logger)
+        let reply = try? await rest(.POST, "Calls/\(sid).json", account: account, form: [("Status", "completed")], logger: logger)
         logger.notice("twilio call hung up", metadata: ["call_sid": "\(sid)", "status": "\(reply?.status ?? 0)"])
     }
 
     /// The call's state from `GET …/Calls/{Sid}.json`.
     private func fetch(sid: String, account: TwilioAccount, attemptID: Int64, logger: Logger) async -> CarrierCallEvent? {
-        guard let reply = try? await http.send(.GET, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls/\(sid).json",
-                                               headers: headers(account), logger: logger),
+        guard let reply = try? await rest(.GET, "Calls/\(sid).json", account: account, logger: logger),
               reply.status == 200, let resource = reply.json else { return nil }
         return TwilioCallStatus.event(resource: resource, attemptID: attemptID, at: clock.now())
     }
@@ -102,8 +98,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
         guard let account = try? TwilioAccount(settings: attempt.settings) else { return .unknown }
         let day = DateFormatter.twilioDay.string(from: attempt.dialAt.addingTimeInterval(-86_400))
         let query = FormURLEncoded.encode([("To", attempt.to), ("From", attempt.from), ("StartTime>", day)])
-        guard let reply = try? await http.send(.GET, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/Calls.json?\(query)",
-                                               headers: headers(account), logger: logger),
+        guard let reply = try? await rest(.GET, "Calls.json?\(query)", account: account, logger: logger),
               reply.status == 200 else {
             return .inProgress // Twilio could not be asked: ask again later, never guess
         }
@@ -119,8 +114,14 @@ public final class TwilioProvider: TelephonyProvider, Service {
         return timeline.result.map { .ended($0) } ?? .inProgress
     }
 
-    func headers(_ account: TwilioAccount) -> [(String, String)] {
-        [("Authorization", CarrierHTTPClient.basicAuth(account.accountSID, account.authToken)), ("Accept", "application/json")]
+    /// A request to the account's REST resource `path` (under `/2010-04-01/Accounts/{Sid}/`),
+    /// with Basic auth, and the form as the body when there is one.
+    func rest(_ method: HTTPMethod, _ path: String, account: TwilioAccount, form: [(String, String)]? = nil,
+                 logger: Logger) async throws -> CarrierHTTPClient.Reply {
+        var headers = [("Authorization", CarrierHTTPClient.basicAuth(account.accountSID, account.authToken)), ("Accept", "application/json")]
+        if form != nil { headers.append(("Content-Type", "application/x-www-form-urlencoded")) }
+        return try await http.send(method, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/\(path)", headers: headers,
+                                   body: form.map(FormURLEncoded.encode), logger: logger)
     }
 
     public func run() async throws {

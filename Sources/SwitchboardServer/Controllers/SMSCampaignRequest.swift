@@ -107,7 +107,7 @@ struct SMSCampaignRequest {
             if required { throw APIError.badRequest("\(key) required", field: key) }
             return nil
         }
-        guard let number = try? PhoneNumber(parsing: raw) else { throw APIError.badRequest("\(key) is not a valid phone number", field: key) }
+        let number = try PhoneNumber(raw, field: key)
         guard let record = try await store.phoneNumbers([number.e164], organizationID: organizationID).first else {
             throw APIError.badRequest("\(key) \(number.e164) is not a number of this organization", field: key)
         }

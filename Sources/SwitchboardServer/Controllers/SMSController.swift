@@ -42,10 +42,7 @@ struct SMSController {
     /// A thread in order: `phone_number` (the contact) and/or `campaign_id`; pages by `after`.
     @Sendable func messages(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let principal = try context.caller()
-        let contact = try request.query.string("phone_number").map { raw in
-            guard let number = try? PhoneNumber(parsing: raw) else { throw APIError.badRequest("phone_number is not a valid phone number", field: "phone_number") }
-            return number.e164
-        }
+        let contact = try request.query.string("phone_number").map { try PhoneNumber($0, field: "phone_number").e164 }
         let campaignID = request.query.string("campaign_id")
         guard contact != nil || campaignID != nil else { throw APIError.badRequest("campaign_id or phone_number required", field: "phone_number") }
         if let campaignID {
@@ -71,7 +68,7 @@ struct SMSController {
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let rawTo = try body.string("to") ?? body.string("phone_number")
         guard let rawTo else { throw APIError.badRequest("to required", field: "to") }
-        guard let to = try? PhoneNumber(parsing: rawTo) else { throw APIError.badRequest("to is not a valid phone number", field: "to") }
+        let to = try PhoneNumber(rawTo, field: "to")
         let text = try body.string("message") ?? body.string("body")
         guard let text, !text.isEmpty else { throw APIError.badRequest("message required", field: "message") }
         guard text.count <= 1_600 else { throw APIError.badRequest("message must be at most 1600 characters", field: "message") }
@@ -101,7 +98,7 @@ struct SMSController {
     @Sendable func extractions(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let principal = try context.caller()
         let raw = try context.parameter("phone_number").removingPercentEncoding ?? ""
-        guard let phone = try? PhoneNumber(parsing: raw) else { throw APIError.badRequest("phone_number is not a valid phone number", field: "phone_number") }
+        let phone = try PhoneNumber(raw, field: "phone_number")
         let conversations = try await api.store.conversations(organizationID: principal.organizationID, phoneNumber: phone.e164)
         guard let latest = conversations.first else { throw APIError.notFound("Conversation with \(phone.e164)") }
         var items: [JSONValue] = []
@@ -125,9 +122,7 @@ struct SMSController {
     @Sendable func simulatorInbound(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
-        guard let from = try? PhoneNumber(parsing: try body.requiredString("from")) else {
-            throw APIError.badRequest("from is not a valid phone number", field: "from")
-        }
+        let from = try PhoneNumber(try body.requiredString("from"), field: "from")
         guard let toNumber = try? PhoneNumber(parsing: try body.requiredString("to")),
               let number = try await api.store.phoneNumbers([toNumber.e164], organizationID: principal.organizationID).first,
               number.provider == "simulator" else {
@@ -138,18 +133,8 @@ struct SMSController {
             .receive(on: number, from: from.e164, body: text, providerMessageID: nil, logger: context.logger)
         return api.teli([
             "message_id": JSONValue(result.messageID.map { "\($0)" }), "conversation_id": JSONValue(result.conversationID.map { "\($0)" }),
-            "effect": .string(Self.effect(result.effect)),
+            "effect": .string(result.effect.rawValue),
         ])
-    }
-
-    static func effect(_ effect: InboundResult.Effect) -> String {
-        switch effect {
-        case .duplicate: "duplicate"
-        case .optedOut: "opted_out"
-        case .optedIn: "opted_in"
-        case .help: "help"
-        case .message: "message"
-        }
     }
 
     static func json(_ message: MessageRecord) -> JSONValue {

@@ -23,9 +23,7 @@ struct SuppressionsController {
         let now = api.clock.now()
         let reason = try body.string("reason")
         if let raw = try body.string("phone_number") {
-            guard let number = try? PhoneNumber(parsing: raw) else {
-                throw APIError.badRequest("phone_number is not a valid phone number", field: "phone_number")
-            }
+            let number = try PhoneNumber(raw, field: "phone_number")
             entry = Suppression(value: number.e164, kind: .number, reason: reason, source: "api", createdAt: now)
         } else if let prefix = try body.string("prefix") {
             entry = Suppression(value: try Self.prefix(prefix), kind: .prefix, reason: reason, source: "api", createdAt: now)
