@@ -10,13 +10,18 @@ public struct DialerConfiguration: Sendable {
     public var pollInterval: TimeInterval
     public var heartbeatInterval: TimeInterval
     public var reapInterval: TimeInterval
+    /// Real seconds a graceful shutdown waits for calls in flight. Calls still up then are
+    /// left as a crash leaves them: `dialing` under their lease, for reconciliation with the
+    /// carrier by whichever dialer reaps them next.
+    public var shutdownDeadline: TimeInterval
 
     public init(limits: ClaimLimits = ClaimLimits(), pollInterval: TimeInterval = 1, heartbeatInterval: TimeInterval = 15,
-                reapInterval: TimeInterval = 5) {
+                reapInterval: TimeInterval = 5, shutdownDeadline: TimeInterval = 30) {
         self.limits = limits
         self.pollInterval = pollInterval
         self.heartbeatInterval = heartbeatInterval
         self.reapInterval = reapInterval
+        self.shutdownDeadline = shutdownDeadline
     }
 }
 
@@ -39,6 +44,9 @@ public final class Dialer: Service, Sendable {
     private let claiming = Locked(true)
     /// Set once every call in flight has ended: the outcome writer may return.
     private let stopping = Locked(false)
+    /// Set when the shutdown deadline passed with calls in flight: what they end with is not
+    /// written (the reaper reconciles them, as after a crash).
+    private let abandoned = Locked(false)
 
     public init(store: Store, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(), logger: Logger) {
         self.store = store
@@ -55,16 +63,28 @@ public final class Dialer: Service, Sendable {
         logger.info("dialer started", metadata: ["providers": "\(providers.names.joined(separator: ","))"])
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runCompletions() }
-            await withGracefulShutdownHandler {
-                await self.runClaims(group: &group)
-                self.logger.notice("dialer stopped claiming", metadata: ["calls_in_flight": "\(self.inFlight.withLock { $0.count })"])
-            } onGracefulShutdown: {
-                self.claiming.withLock { $0 = false }
-                self.wakeSignal.fire()
-            }
-            // Stop claiming; calls in flight finish, their outcomes are written, then we return.
-            while !inFlight.withLock({ $0.isEmpty }) {
-                await wakeSignal.wait(until: clock.now().addingTimeInterval(0.2), clock: clock)
+            await withDiscardingTaskGroup { calls in
+                await withGracefulShutdownHandler {
+                    await self.runClaims(group: &calls)
+                    self.logger.notice("dialer stopped claiming", metadata: ["calls_in_flight": "\(self.inFlight.withLock { $0.count })"])
+                } onGracefulShutdown: {
+                    self.claiming.withLock { $0 = false }
+                    self.wakeSignal.fire()
+                }
+                // Stop claiming; calls in flight finish and their outcomes are written, for as
+                // long as the deadline allows (real time: it bounds how long the process takes).
+                let deadline = Date().addingTimeInterval(configuration.shutdownDeadline)
+                while !inFlight.withLock({ $0.isEmpty }) {
+                    if Date() >= deadline {
+                        abandoned.withLock { $0 = true }
+                        logger.warning("shutdown deadline passed; calls in flight are left to reconciliation",
+                                       metadata: ["calls_in_flight": "\(inFlight.withLock { $0.count })",
+                                                  "deadline_seconds": "\(configuration.shutdownDeadline)"])
+                        calls.cancelAll()
+                        break
+                    }
+                    await wakeSignal.wait(until: min(deadline, Date().addingTimeInterval(0.2)), clock: SystemClock())
+                }
             }
             stopping.withLock { $0 = true }
             completionSignal.fire()
@@ -116,7 +136,7 @@ public final class Dialer: Service, Sendable {
         var next: Date?
         for campaign in try await store.liveCampaigns() {
             if now >= campaign.endAt {
-                try await store.endCampaign(id: campaign.id, reason: "campaign_end_time reached", now: now)
+                try await store.endCampaign(id: campaign.key, reason: "campaign_end_time reached", now: now)
                 logger.info("campaign ended", metadata: ["campaign_id": "\(campaign.id)"])
                 continue
             }
@@ -128,9 +148,9 @@ public final class Dialer: Service, Sendable {
             let claimed = try await store.claim(campaign, limits: configuration.limits, now: now)
             claims += claimed
             if claimed.isEmpty {
-                if try await store.completeCampaignIfDone(id: campaign.id, now: now) {
+                if try await store.completeCampaignIfDone(id: campaign.key, now: now) {
                     logger.info("campaign completed", metadata: ["campaign_id": "\(campaign.id)"])
-                } else if let due = try await store.nextDue(campaignID: campaign.id), due > now {
+                } else if let due = try await store.nextDue(campaignID: campaign.key), due > now {
                     next = min(next ?? due, due)
                 }
             }
@@ -155,6 +175,7 @@ public final class Dialer: Service, Sendable {
             inFlight.withLock { $0[claim.attemptID] = nil }
             return
         }
+        if abandoned.withLock({ $0 }) { return }
         let result: DialResult
         if let provider = providers.provider(named: claim.provider) {
             logger.debug("dialing", metadata: ["from": "\(claim.from)", "to": "\(claim.to)", "provider": "\(claim.provider)"])
@@ -165,6 +186,8 @@ public final class Dialer: Service, Sendable {
         } else {
             result = DialResult(outcome: .failed, endedAt: clock.now(), detail: "provider \(claim.provider) is not configured on this server")
         }
+        // Past the shutdown deadline the call was let go, not ended: its row stays `dialing`.
+        if abandoned.withLock({ $0 }) { return }
         logger.debug("call ended", metadata: ["outcome": "\(result.outcome.rawValue)"])
         finished.withLock { $0.append(AttemptCompletion(attempt: claim, result: result)) }
         completionSignal.fire()

@@ -16,11 +16,18 @@ struct ConversationPlanner: Sendable {
         case turn(ConversationTurn)
         /// The model failed: try again later, nothing written.
         case retry(after: TimeInterval)
+        /// Quiet hours: a start or a drip waits for the contact's calling hours.
+        case wait(until: Date)
     }
 
     func decide(_ conversation: ConversationRecord, plan: SMSCampaignPlan, now: Date) async -> Decision {
         var lead = conversation.fields
         lead["phone_number"] = .string(conversation.phoneNumber)
+        // A reply to a contact who wrote in goes at once; what they did not ask for waits.
+        if let kind = conversation.dueKind {
+            let opening = plan.schedule.nextSendable(kind: kind, to: conversation.phoneNumber, now: now)
+            if opening > now { return .wait(until: opening) }
+        }
         var turn = ConversationTurn()
         switch conversation.dueKind {
         case "start":
@@ -107,7 +114,7 @@ struct ConversationPlanner: Sendable {
 
     /// The thread as the model reads it: the contact speaks as `user`, we as `assistant`.
     func history(_ conversation: ConversationRecord) async throws -> [ChatMessage] {
-        try await store.conversationMessages(conversation.id).compactMap { message in
+        try await store.conversationMessages(conversation.id, organizationID: conversation.organizationID).compactMap { message in
             if message.direction == "inbound" { return ChatMessage(.user, message.body) }
             guard message.status != .failed, message.kind != "system" else { return nil }
             return ChatMessage(.assistant, message.body)

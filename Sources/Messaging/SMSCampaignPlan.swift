@@ -12,9 +12,12 @@ struct SMSCampaignPlan: Sendable {
     var profile: AgentProfile
     /// SMS → voice: the voice agent and the number it calls from.
     var voice: (agentID: String, outboundNumber: String)?
+    /// Quiet hours: when starting messages and drips may go out.
+    var schedule: TextSchedule
 
     init(_ campaign: SMSCampaignRecord, agent: AgentRecord?) {
         let body = campaign.body
+        schedule = campaign.schedule
         startingMessage = body["starting_message"]?.stringValue ?? ""
         mediaURL = body["mms_media_url"]?.stringValue
         drips = (try? DripStep.schedule(body["drip_schedule"])) ?? []

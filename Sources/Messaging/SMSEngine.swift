@@ -84,9 +84,9 @@ public final class SMSEngine: Service, Sendable {
         guard !due.isEmpty else { return false }
         var plans: [String: (SMSCampaignRecord, SMSCampaignPlan)] = [:]
         for conversation in due where plans[conversation.campaignID] == nil {
-            guard let campaign = try await store.smsCampaign(id: conversation.campaignID, organizationID: conversation.organizationID) else { continue }
+            guard let campaign = try await store.smsCampaign(id: ScopedID.publicID(conversation.campaignID), organizationID: conversation.organizationID) else { continue }
             let agent = try await store.agent(id: campaign.agentID, organizationID: campaign.organizationID)
-            plans[campaign.id] = (campaign, SMSCampaignPlan(campaign, agent: agent))
+            plans[campaign.key] = (campaign, SMSCampaignPlan(campaign, agent: agent))
         }
         // Decided concurrently (a model takes seconds), written together in one transaction.
         let turns = Locked<[(conversation: ConversationRecord, turn: ConversationTurn, campaign: SMSCampaignRecord)]>([])
@@ -99,6 +99,8 @@ public final class SMSEngine: Service, Sendable {
                         turns.withLock { $0.append((conversation, turn, campaign)) }
                     case .retry(let after):
                         try? await self.store.deferConversation(conversation, until: self.clock.now().addingTimeInterval(after))
+                    case .wait(let opening):
+                        try? await self.store.deferConversation(conversation, until: opening)
                     }
                 }
             }

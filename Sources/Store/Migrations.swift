@@ -15,6 +15,7 @@ public enum Migrations {
         Migration(version: 2, name: "lead imports", statements: Schema.v2),
         Migration(version: 3, name: "suppressions, organization settings, webhooks, idempotency", statements: Schema.v3),
         Migration(version: 4, name: "sms campaigns, conversations, messages, call transcripts", statements: Schema.v4),
+        Migration(version: 5, name: "ids per organization, escalations linked by the engine, quiet hours for texts", statements: Schema.v5),
     ]
 
     /// Applies what is missing; returns the versions applied now.
@@ -224,6 +225,52 @@ enum Schema {
             // What a voice agent's conversation left on its call.
             "ALTER TABLE calls ADD COLUMN transcript TEXT",
             "ALTER TABLE calls ADD COLUMN extracted TEXT",
+        ].map { render($0, flavor) }
+    }
+
+    /// Client-chosen ids become each organization's own (`ScopedID`): campaign rows and every
+    /// row that points at one are re-keyed `organization/id`; agents are keyed by organization
+    /// and id. A lead escalated from a text conversation names it in a column, not a field.
+    static func v5(_ flavor: SQLFlavor) -> [String] {
+        let agents: [String] = switch flavor {
+        case .postgres:
+            ["ALTER TABLE agents DROP CONSTRAINT agents_pkey", "ALTER TABLE agents ADD PRIMARY KEY (organization_id, id)"]
+        case .sqlite:
+            [
+                """
+                CREATE TABLE agents_v5 (id TEXT NOT NULL, organization_id TEXT NOT NULL, tenant_id TEXT NOT NULL,
+                  user_id TEXT NOT NULL, agent_type TEXT NOT NULL, agent_name TEXT NOT NULL, body TEXT NOT NULL,
+                  created_at REAL NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (organization_id, id))
+                """,
+                "INSERT INTO agents_v5 SELECT id, organization_id, tenant_id, user_id, agent_type, agent_name, body, created_at, updated_at FROM agents",
+                "DROP TABLE agents",
+                "ALTER TABLE agents_v5 RENAME TO agents",
+                "CREATE INDEX agents_org ON agents (organization_id, created_at)",
+            ]
+        }
+        let keyed = "COALESCE((SELECT c.organization_id || '/' || c.id FROM campaigns c WHERE c.id = {table}.campaign_id), campaign_id)"
+        return agents + [
+            "UPDATE leads SET campaign_id = \(keyed.replacingOccurrences(of: "{table}", with: "leads"))",
+            "UPDATE attempts SET campaign_id = \(keyed.replacingOccurrences(of: "{table}", with: "attempts"))",
+            "UPDATE lead_imports SET campaign_id = \(keyed.replacingOccurrences(of: "{table}", with: "lead_imports"))",
+            "UPDATE calls SET campaign_id = organization_id || '/' || campaign_id",
+            "UPDATE conversations SET campaign_id = organization_id || '/' || campaign_id",
+            "UPDATE conversations SET voice_campaign_id = organization_id || '/' || voice_campaign_id WHERE voice_campaign_id IS NOT NULL",
+            "UPDATE messages SET campaign_id = organization_id || '/' || campaign_id WHERE campaign_id IS NOT NULL",
+            "UPDATE campaigns SET id = organization_id || '/' || id",
+            "UPDATE sms_campaigns SET id = organization_id || '/' || id",
+            // The SMS campaign keeps its companion voice campaign's key (found by name until now).
+            "ALTER TABLE sms_campaigns ADD COLUMN voice_campaign_key TEXT",
+            "UPDATE sms_campaigns SET voice_campaign_key = id || '_voice' WHERE EXISTS (SELECT 1 FROM campaigns c WHERE c.id = sms_campaigns.id || '_voice')",
+            // Quiet hours for texts: `{"callingHours": …, "timeZone": …}`, null for the default.
+            "ALTER TABLE sms_campaigns ADD COLUMN schedule TEXT",
+            // The outbox holds texts until their `due_at` (quiet hours): it is read in that order,
+            // so texts waiting for a contact's morning never stand in front of those that may go.
+            "ALTER TABLE messages ADD COLUMN due_at {real} NOT NULL DEFAULT 0",
+            "DROP INDEX messages_outbox",
+            "CREATE INDEX messages_outbox ON messages (due_at, id) WHERE status = 'queued'",
+            "ALTER TABLE leads ADD COLUMN conversation_id {int}",
+            "ALTER TABLE leads ADD COLUMN escalation_reason TEXT",
         ].map { render($0, flavor) }
     }
 }

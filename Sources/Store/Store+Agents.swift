@@ -30,7 +30,7 @@ extension Store {
     public func insertAgent(_ agent: AgentRecord) async throws {
         let body = try Coding.json(agent.body)
         try await database.write { db in
-            if try await db.raw("SELECT 1 AS ok FROM agents WHERE id = \(bind: agent.id)").first() != nil {
+            if try await db.raw("SELECT 1 AS ok FROM agents WHERE id = \(bind: agent.id) AND organization_id = \(bind: agent.organizationID)").first() != nil {
                 throw StoreError.conflict("agent_id \(agent.id) already exists")
             }
             try await db.raw("""

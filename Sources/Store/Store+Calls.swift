@@ -75,7 +75,7 @@ extension Store {
         try await database.read { db in
             var sql: SQLQueryString = "SELECT * FROM calls WHERE organization_id = \(bind: organizationID)"
             if let userID = filter.userID { sql += " AND user_id = \(bind: userID)" }
-            if let campaignID = filter.campaignID { sql += " AND campaign_id = \(bind: campaignID)" }
+            if let campaignID = filter.campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
             if let agentID = filter.agentID { sql += " AND agent_id = \(bind: agentID)" }
             if let status = filter.status { sql += " AND status = \(bind: status)" }
             sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: filter.limit) OFFSET \(literal: filter.offset)"
@@ -107,7 +107,7 @@ extension Store {
     static func call(_ row: any SQLRow) throws -> CallRecord {
         CallRecord(
             id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
-            userID: try row.string("user_id"), campaignID: try row.string("campaign_id"), agentID: try row.optionalString("agent_id"),
+            userID: try row.string("user_id"), campaignID: ScopedID.publicID(try row.string("campaign_id")), agentID: try row.optionalString("agent_id"),
             fromNumber: try row.string("from_number"), toNumber: try row.string("to_number"), status: try row.string("status"),
             outcome: try row.optionalString("outcome"), attempts: try row.int("attempts"), duration: try row.double("duration_sec"),
             detail: try row.optionalString("detail"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
@@ -115,16 +115,19 @@ extension Store {
             extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) })
     }
 
-    /// The call an attempt belongs to, with what its voice agent needs: the agent and the
-    /// lead's fields.
-    public func callConversation(attemptID: Int64) async throws -> (call: CallRecord, fields: [String: JSONValue])? {
+    /// The call an attempt belongs to, with what its voice agent needs: the agent, the lead's
+    /// fields, and the text conversation the engine escalated it from (with why), if any.
+    public func callConversation(attemptID: Int64) async throws -> CallConversation? {
         try await database.read { db in
             guard let row = try await db.raw("""
-                SELECT c.*, l.fields AS lead_fields FROM attempts a JOIN calls c ON c.id = a.call_id
+                SELECT c.*, l.fields AS lead_fields, l.conversation_id AS lead_conversation_id, l.escalation_reason
+                FROM attempts a JOIN calls c ON c.id = a.call_id
                 LEFT JOIN leads l ON l.id = a.lead_id WHERE a.id = \(bind: attemptID)
                 """).first() else { return nil }
             let fields = try row.optionalString("lead_fields").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
-            return (try Self.call(row), fields)
+            return CallConversation(call: try Self.call(row), fields: fields,
+                                    escalatedFrom: try row.optionalInt("lead_conversation_id").map(Int64.init),
+                                    escalationReason: try row.optionalString("escalation_reason"))
         }
     }
 
@@ -139,4 +142,13 @@ extension Store {
                 """).run()
         }
     }
+}
+
+/// What a call's voice agent is told: its call, the lead's fields and, for a call an SMS agent
+/// escalated, the conversation (of the call's organization) it came from.
+public struct CallConversation: Sendable {
+    public var call: CallRecord
+    public var fields: [String: JSONValue]
+    public var escalatedFrom: Int64?
+    public var escalationReason: String?
 }

@@ -3,7 +3,10 @@ import SQLKit
 import SwitchboardCore
 
 public struct CampaignRecord: Sendable, Equatable {
-    public var id: String
+    /// What rows are keyed by: the organization's id and the campaign's (`ScopedID`).
+    public var key: String
+    /// The id its organization knows it by.
+    public var id: String { ScopedID.publicID(key) }
     public var organizationID: String
     public var tenantID: String
     public var userID: String
@@ -24,7 +27,7 @@ public struct CampaignRecord: Sendable, Equatable {
                 status: CampaignStatus = .active, statusReason: String? = nil, settings: CampaignSettings, beginAt: Date, endAt: Date,
                 contactsCount: Int = 0, invalidLeadsCount: Int = 0, duplicateLeadsCount: Int = 0, retryCount: Int = 0,
                 createdAt: Date, updatedAt: Date) {
-        self.id = id
+        self.key = ScopedID.key(organizationID: organizationID, id: id)
         self.organizationID = organizationID
         self.tenantID = tenantID
         self.userID = userID
@@ -78,6 +81,8 @@ public struct FailedNumber: Sendable, Equatable {
     public var callID: String?
     /// For a lead never dialed: what kept it (`calling_hours`, `attempt_cap`, `canceled`).
     public var notCalledBecause: String?
+    /// For a lead that failed and waits for a redial: when it is due.
+    public var nextAttemptAt: Date?
 }
 
 extension Store {
@@ -87,18 +92,18 @@ extension Store {
     public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead], staged: LeadImport? = nil, stagedValid: Int = 0) async throws -> CampaignRecord {
         let settings = try Coding.json(campaign.settings)
         return try await database.write { db in
-            if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: campaign.id)").first() != nil {
+            if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: campaign.key)").first() != nil {
                 throw StoreError.conflict("campaign_id \(campaign.id) already exists")
             }
             try await db.raw("""
                 INSERT INTO campaigns (id, organization_id, tenant_id, user_id, kind, status, status_reason, settings, begin_at, end_at,
                   invalid_leads_count, retry_count, created_at, updated_at)
-                VALUES (\(bind: campaign.id), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
+                VALUES (\(bind: campaign.key), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
                   \(bind: campaign.kind), \(bind: campaign.status.rawValue), \(bind: campaign.statusReason), \(bind: settings),
                   \(bind: campaign.beginAt.epoch), \(bind: campaign.endAt.epoch), \(bind: campaign.invalidLeadsCount), 0,
                   \(bind: campaign.createdAt.epoch), \(bind: campaign.updatedAt.epoch))
                 """).run()
-            var inserted = try await insertLeads(db, campaignID: campaign.id, leads: leads, dueAt: campaign.beginAt)
+            var inserted = try await insertLeads(db, campaignID: campaign.key, leads: leads, dueAt: campaign.beginAt)
             var offered = leads.count
             if let staged {
                 inserted += try await moveStaged(db, staged, dueAt: campaign.beginAt.epoch)
@@ -109,7 +114,7 @@ extension Store {
             stored.duplicateLeadsCount = offered - inserted
             try await db.raw("""
                 UPDATE campaigns SET contacts_count = \(bind: inserted), duplicate_leads_count = \(bind: stored.duplicateLeadsCount)
-                WHERE id = \(bind: campaign.id)
+                WHERE id = \(bind: campaign.key)
                 """).run()
             return stored
         }
@@ -129,9 +134,11 @@ extension Store {
         return inserted
     }
 
+    /// The organization's campaign `id` (the id it chose, not a key).
     public func campaign(id: String, organizationID: String) async throws -> CampaignRecord? {
-        try await database.read { db in
-            try await db.raw("SELECT * FROM campaigns WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND deleted_at IS NULL")
+        let key = ScopedID.key(organizationID: organizationID, id: id)
+        return try await database.read { db in
+            try await db.raw("SELECT * FROM campaigns WHERE id = \(bind: key) AND organization_id = \(bind: organizationID) AND deleted_at IS NULL")
                 .first().map(Self.campaign)
         }
     }
@@ -209,26 +216,42 @@ extension Store {
                 """).first() else { return false }
             if to == .paused {
                 try await emit(db, [WebhookEvent(organizationID: try row.string("organization_id"), type: .campaignPaused, occurredAt: now,
-                                                 data: ["campaign_id": .string(id), "reason": JSONValue(reason), "by": "user"])])
+                                                 data: ["campaign_id": .string(ScopedID.publicID(id)), "reason": JSONValue(reason), "by": "user"])])
             }
             return true
         }
     }
 
-    /// Removes the campaign and its leads; calls and attempts stay as history.
-    public func deleteCampaign(id: String, now: Date) async throws {
+    /// Removes the campaign and its leads; calls and attempts stay as history. The campaign is
+    /// gone (and never dialed again) at the first commit; its leads follow `chunk` at a time,
+    /// each chunk its own transaction, so a million-lead campaign never holds the write lock
+    /// for more than a moment and other organizations' writes go on between chunks. Returns
+    /// the leads removed.
+    @discardableResult
+    public func deleteCampaign(id: String, now: Date, chunk: Int = 2_000) async throws -> Int {
         try await database.write { db in
             try await db.raw("UPDATE campaigns SET deleted_at = \(bind: now.epoch), status = 'ended', updated_at = \(bind: now.epoch) WHERE id = \(bind: id)").run()
-            try await db.raw("DELETE FROM leads WHERE campaign_id = \(bind: id)").run()
             try await db.raw("DELETE FROM lead_imports WHERE campaign_id = \(bind: id)").run()
+        }
+        var removed = 0
+        while true {
+            let count = try await database.write { db in
+                try await db.raw("""
+                    DELETE FROM leads WHERE id IN (SELECT id FROM leads WHERE campaign_id = \(bind: id) LIMIT \(literal: chunk)) RETURNING id
+                    """).all().count
+            }
+            removed += count
+            if count < chunk { return removed }
         }
     }
 
-    /// Failed leads after `afterLeadID`, in lead order: a page of the streamed export.
-    public func failedNumbers(campaignID: String, includeVoicemail: Bool, includeNotCalled: Bool, afterLeadID: Int64, limit: Int) async throws -> [FailedNumber] {
+    /// Failed leads after `afterLeadID`, in lead order: a page of the streamed export. With
+    /// `includeRetryScheduled`, leads whose last dial failed and that wait for a redial too.
+    public func failedNumbers(campaignID: String, includeVoicemail: Bool, includeNotCalled: Bool, includeRetryScheduled: Bool = false,
+                              afterLeadID: Int64, limit: Int) async throws -> [FailedNumber] {
         try await database.read { db in
             var sql: SQLQueryString = """
-                SELECT l.id, l.phone_number, l.state, l.last_outcome, l.due_reason, l.call_id, c.updated_at AS call_at
+                SELECT l.id, l.phone_number, l.state, l.last_outcome, l.due_reason, l.due_at, l.attempts, l.call_id, c.updated_at AS call_at
                 FROM leads l LEFT JOIN calls c ON c.id = l.call_id
                 WHERE l.campaign_id = \(bind: campaignID) AND l.id > \(bind: afterLeadID) AND (
                   (l.state = 'done' AND l.last_outcome <> 'completed'
@@ -237,25 +260,30 @@ extension Store {
             // A suppressed lead was never dialed, on purpose: always reported.
             sql += ") OR l.state = 'suppressed'"
             if includeNotCalled { sql += " OR l.state = 'not_called' OR (l.state = 'queued' AND l.attempts = 0)" }
+            if includeRetryScheduled { sql += " OR (l.state = 'queued' AND l.attempts > 0)" }
             sql += ") ORDER BY l.id LIMIT \(literal: limit)"
             return try await db.raw(sql).all().map { row in
                 let state = try row.string("state")
                 let outcome = try row.optionalString("last_outcome")
+                let waitsForRedial = try state == LeadState.queued.rawValue && row.int("attempts") > 0
                 let reason = switch state {
                 case LeadState.done.rawValue: outcome ?? "failed"
                 case LeadState.suppressed.rawValue: "suppressed"
+                case _ where waitsForRedial: outcome ?? "failed"
                 default: "not_called"
                 }
+                let dialed = state == LeadState.done.rawValue || waitsForRedial
                 return FailedNumber(leadID: Int64(try row.int("id")), phoneNumber: try row.string("phone_number"), reason: reason,
                                     callTimestamp: try row.optionalDate("call_at"), callID: try row.optionalString("call_id"),
-                                    notCalledBecause: state == LeadState.done.rawValue ? nil : try row.optionalString("due_reason"))
+                                    notCalledBecause: dialed ? nil : try row.optionalString("due_reason"),
+                                    nextAttemptAt: waitsForRedial ? try row.date("due_at") : nil)
             }
         }
     }
 
     static func campaign(_ row: any SQLRow) throws -> CampaignRecord {
         CampaignRecord(
-            id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
+            id: ScopedID.publicID(try row.string("id")), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
             userID: try row.string("user_id"), kind: try row.string("kind"),
             status: CampaignStatus(rawValue: try row.string("status")) ?? .ended, statusReason: try row.optionalString("status_reason"),
             settings: try Coding.decode(CampaignSettings.self, try row.string("settings")),

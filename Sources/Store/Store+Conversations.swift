@@ -136,23 +136,31 @@ extension Store {
     }
 
     /// The thread of a conversation, oldest first (canceled texts left out).
-    public func conversationMessages(_ conversationID: Int64, limit: Int = 200) async throws -> [MessageRecord] {
+    public func conversationMessages(_ conversationID: Int64, organizationID: String, limit: Int = 200) async throws -> [MessageRecord] {
         try await database.read { db in
             try await db.raw("""
-                SELECT * FROM (SELECT * FROM messages WHERE conversation_id = \(bind: conversationID) AND status <> 'canceled'
+                SELECT * FROM (SELECT * FROM messages WHERE conversation_id = \(bind: conversationID) AND organization_id = \(bind: organizationID)
+                AND status <> 'canceled'
                 ORDER BY id DESC LIMIT \(literal: limit)) recent ORDER BY id
                 """).all().map(Self.message)
         }
     }
 
     /// The organization's conversations with a contact, newest first.
-    public func conversations(organizationID: String, phoneNumber: String) async throws -> [ConversationRecord] {
+    /// With `userID` (a member's), only those of its own campaigns.
+    public func conversations(organizationID: String, userID: String?, phoneNumber: String) async throws -> [ConversationRecord] {
         try await database.read { db in
             try await db.raw("""
                 SELECT * FROM conversations WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: phoneNumber)
-                ORDER BY updated_at DESC, id DESC
-                """).all().map(Self.conversation)
+                """ + Self.ownedBy(userID, organizationID: organizationID) + " ORDER BY updated_at DESC, id DESC").all().map(Self.conversation)
         }
+    }
+
+    /// ` AND campaign_id IN (that user's SMS campaigns)`, or nothing for the whole organization:
+    /// conversations and messages belong to the user whose campaign they are part of.
+    static func ownedBy(_ userID: String?, organizationID: String) -> SQLQueryString {
+        guard let userID else { return "" }
+        return " AND campaign_id IN (SELECT id FROM sms_campaigns WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID))"
     }
 
     /// The call an escalated conversation led to, once the dialer has placed it.
@@ -187,21 +195,35 @@ extension Store {
 
     /// Queues the voice call: a lead of the SMS campaign's companion voice campaign (made on
     /// first use, with the voice agent and outbound number), due at `call.at`. The dialer
-    /// applies calling hours and suppression to it like to any lead.
+    /// applies calling hours and suppression to it like to any lead. The companion is found
+    /// through the key the SMS campaign keeps, never by a name another campaign could take:
+    /// it is `{id}_voice` when the organization has no campaign of that id, else a fresh one.
     func escalate(_ db: any SQLDatabase, _ conversation: ConversationRecord, campaign: SMSCampaignRecord, call: VoiceEscalation,
                   now: Date) async throws -> String {
-        let id = campaign.id + "_voice"
         let endAt = max(now.addingTimeInterval(CampaignSettings.defaultCampaignLength), call.at.addingTimeInterval(86_400)).epoch
-        if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: id)").first() == nil {
+        let linked = try await db.raw("SELECT voice_campaign_key FROM sms_campaigns WHERE id = \(bind: campaign.key)").first()?
+            .optionalString("voice_campaign_key")
+        let id: String
+        if let linked {
+            id = linked
+        } else {
+            var key = ScopedID.key(organizationID: campaign.organizationID, id: campaign.id + "_voice")
+            if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: key)").first() != nil {
+                key = ScopedID.key(organizationID: campaign.organizationID, id: Identifier.make(campaign.id + "_voice_"))
+            }
+            id = key
             let settings = CampaignSettings(name: "\(campaign.name) (SMS to voice)", agentID: call.agentID, outboundNumber: call.outboundNumber,
                                             numbers: [call.outboundNumber], redialEnabled: false, retry: .noRetries,
+                                            callingHours: campaign.schedule.callingHours, timeZone: campaign.schedule.timeZone,
                                             extra: ["sms_campaign_id": .string(campaign.id)])
             try await db.raw("""
                 INSERT INTO campaigns (id, organization_id, tenant_id, user_id, kind, status, settings, begin_at, end_at, created_at, updated_at)
                 VALUES (\(bind: id), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID), 'voice', 'active',
                   \(bind: try Coding.json(settings)), \(bind: now.epoch), \(bind: endAt), \(bind: now.epoch), \(bind: now.epoch))
                 """).run()
-        } else {
+            try await db.raw("UPDATE sms_campaigns SET voice_campaign_key = \(bind: id) WHERE id = \(bind: campaign.key)").run()
+        }
+        if linked != nil {
             try await db.raw("""
                 UPDATE campaigns SET end_at = CASE WHEN end_at < \(bind: endAt) THEN \(bind: endAt) ELSE end_at END,
                   status = CASE WHEN status = 'completed' THEN 'active' ELSE status END, updated_at = \(bind: now.epoch)
@@ -210,12 +232,14 @@ extension Store {
         }
         var fields = conversation.fields
         fields["sms_campaign_id"] = .string(campaign.id)
-        fields["sms_conversation_id"] = .string("\(conversation.id)")
-        fields["escalation_reason"] = .string(call.reason)
+        // The thread the call's agent reads is linked in a column of the engine's own, never
+        // named by a lead field that a client could have written.
         try await db.raw("""
-            INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
-            VALUES (\(bind: id), \(bind: conversation.phoneNumber), \(bind: JSONValue.object(fields).jsonText), 'queued', \(bind: call.at.epoch), 'new')
-            ON CONFLICT (campaign_id, phone_number) DO UPDATE SET state = 'queued', due_at = excluded.due_at, due_reason = 'new'
+            INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason, conversation_id, escalation_reason)
+            VALUES (\(bind: id), \(bind: conversation.phoneNumber), \(bind: JSONValue.object(fields).jsonText), 'queued', \(bind: call.at.epoch), 'new',
+              \(bind: conversation.id), \(bind: call.reason))
+            ON CONFLICT (campaign_id, phone_number) DO UPDATE SET state = 'queued', due_at = excluded.due_at, due_reason = 'new',
+              conversation_id = excluded.conversation_id, escalation_reason = excluded.escalation_reason
             WHERE leads.state <> 'dialing'
             """).run()
         try await db.raw("""

@@ -65,10 +65,10 @@ extension Store {
                 // Dialers in other processes claim too. Caps and pacing are global because
                 // every claim for a campaign, or from one of its numbers, holds these row locks
                 // until it commits: the counts below are exact, and `next_slot_at` never races.
-                try await db.raw("SELECT id FROM campaigns WHERE id = \(bind: campaign.id) FOR UPDATE").run()
+                try await db.raw("SELECT id FROM campaigns WHERE id = \(bind: campaign.key) FOR UPDATE").run()
                 try await db.raw("SELECT id FROM phone_numbers WHERE phone_number IN (\(binds: settings.numbers)) ORDER BY phone_number FOR UPDATE").run()
             }
-            let live = try await db.raw("SELECT COUNT(*) AS n FROM attempts WHERE campaign_id = \(bind: campaign.id) AND status = 'dialing'").first()
+            let live = try await db.raw("SELECT COUNT(*) AS n FROM attempts WHERE campaign_id = \(bind: campaign.key) AND status = 'dialing'").first()
             let free = min(limits.batch, settings.maxConcurrentCalls - (try live?.int("n") ?? 0))
             guard free > 0 else { return [] }
 
@@ -82,7 +82,7 @@ extension Store {
             let caps = try await organizationSettings(db, campaign.organizationID).attemptCaps
             // A few rounds: leads suppressed or deferred (hours, attempt caps) leave room for the next ones.
             for _ in 0..<4 where eligible.count < capacity {
-                let rows = try await db.raw(dueLeads(campaignID: campaign.id, now: now, excluding: eligible.map(\.id),
+                let rows = try await db.raw(dueLeads(campaignID: campaign.key, now: now, excluding: eligible.map(\.id),
                                                      limit: capacity - eligible.count)).all()
                 if rows.isEmpty { break }
                 let leads = try rows.map { row in
@@ -138,7 +138,7 @@ extension Store {
                         INSERT INTO calls (id, organization_id, tenant_id, user_id, campaign_id, lead_id, agent_id, from_number, to_number,
                           status, attempts, created_at, updated_at) VALUES
                         """ + Self.rows(new.map {
-                            [$0.callID, campaign.organizationID, campaign.tenantID, campaign.userID, campaign.id, $0.lead.id, settings.agentID,
+                            [$0.callID, campaign.organizationID, campaign.tenantID, campaign.userID, campaign.key, $0.lead.id, settings.agentID,
                              $0.from, $0.lead.phone, "ongoing", 0, now.epoch, now.epoch]
                         })).run()
                 }
@@ -150,7 +150,7 @@ extension Store {
                 }
                 let insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) VALUES "
                     + Self.rows(chunk.map {
-                        [$0.callID, campaign.id, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, carriers[$0.from]?.provider ?? "simulator",
+                        [$0.callID, campaign.key, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, carriers[$0.from]?.provider ?? "simulator",
                          "dialing", now.epoch, $0.dialAt.epoch]
                     }) + " RETURNING id, lead_id"
                 var attemptIDs: [Int64: Int64] = [:]
@@ -163,7 +163,7 @@ extension Store {
                     """).run()
                 for c in chunk {
                     let fields = try c.lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
-                    claimed.append(ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.id,
+                    claimed.append(ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.key,
                                                   attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? "simulator",
                                                   carrierSettings: carriers[c.from]?.settings ?? [:], to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
                                                   maxDuration: settings.maxCallDuration, fields: fields))
@@ -214,7 +214,7 @@ extension Store {
     /// What every `call.*` event says about its attempt.
     static func callEventData(_ attempt: ClaimedAttempt) -> [String: JSONValue] {
         [
-            "call_id": .string(attempt.callID), "campaign_id": .string(attempt.campaignID), "attempt": JSONValue(attempt.attemptNumber),
+            "call_id": .string(attempt.callID), "campaign_id": .string(ScopedID.publicID(attempt.campaignID)), "attempt": JSONValue(attempt.attemptNumber),
             "from_number": .string(attempt.from), "to_number": .string(attempt.to), "provider": .string(attempt.provider),
         ]
     }
@@ -257,7 +257,7 @@ extension Store {
             var campaigns: [String: CampaignRecord] = [:]
             for row in try await db.raw("SELECT * FROM campaigns WHERE id IN (\(binds: Array(ids)))").all() {
                 let campaign = try Self.campaign(row)
-                campaigns[campaign.id] = campaign
+                campaigns[campaign.key] = campaign
             }
             for chunk in completions.chunked(400) {
                 // Only attempts still `dialing` end here; one already settled (by a reaper) is left.
@@ -350,14 +350,14 @@ extension Store {
         let failures = CircuitBreaker.failures.map(\.rawValue)
         guard let row = try await db.raw("""
             SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN outcome IN (\(binds: failures)) THEN 1 ELSE 0 END), 0) AS f
-            FROM attempts WHERE campaign_id = \(bind: campaign.id) AND status = 'ended' AND ended_at >= \(bind: since.epoch)
+            FROM attempts WHERE campaign_id = \(bind: campaign.key) AND status = 'ended' AND ended_at >= \(bind: since.epoch)
             """).first() else { return [] }
         let (calls, failed) = (try row.int("n"), try row.int("f"))
         guard breaker.trips(calls: calls, failures: failed) else { return [] }
         let reason = breaker.reason(calls: calls, failures: failed)
         let paused = try await db.raw("""
             UPDATE campaigns SET status = 'paused', status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
-            WHERE id = \(bind: campaign.id) AND status = 'active' RETURNING id
+            WHERE id = \(bind: campaign.key) AND status = 'active' RETURNING id
             """).first() != nil
         guard paused else { return [] }
         logger.warning("campaign paused by its circuit breaker", metadata: ["campaign_id": "\(campaign.id)", "calls": "\(calls)", "failed": "\(failed)"])
@@ -453,7 +453,7 @@ extension Store {
                 WHERE id = \(bind: id) AND status = 'active' RETURNING organization_id
                 """).first() else { return false }
             try await emit(db, [WebhookEvent(organizationID: try row.string("organization_id"), type: .campaignCompleted, occurredAt: now,
-                                             data: ["campaign_id": .string(id)])])
+                                             data: ["campaign_id": .string(ScopedID.publicID(id))])])
             return true
         }
     }

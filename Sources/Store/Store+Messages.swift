@@ -91,7 +91,7 @@ extension Store {
                 """).first()
             let messageID = try inserted.map { Int64(try $0.int("id")) }
             try await emit(db, [WebhookEvent(organizationID: organizationID, type: .smsReceived, occurredAt: now, data: [
-                "from": .string(contact), "to": .string(ourNumber), "body": .string(body), "campaign_id": JSONValue(campaignID),
+                "from": .string(contact), "to": .string(ourNumber), "body": .string(body), "campaign_id": JSONValue(campaignID.map(ScopedID.publicID)),
                 "message_id": messageID.map { .string("\($0)") } ?? .null,
             ])])
             func answer(_ text: String) async throws {
@@ -143,11 +143,13 @@ extension Store {
 
     /// A person's text (`POST /v1/sms/send`): queued at once, and the contact's latest thread
     /// on that number (or in `campaignID`) becomes theirs — no more drips or agent replies.
-    public func sendByHuman(organizationID: String, from ourNumber: String?, to contact: String, campaignID: String?, body: String,
+    /// `userID` (a member's) limits the threads it may take to its own campaigns'.
+    public func sendByHuman(organizationID: String, userID: String?, from ourNumber: String?, to contact: String, campaignID: String?, body: String,
                             mediaURL: String?, now: Date) async throws -> MessageRecord? {
         try await database.write { db in
             var sql: SQLQueryString = "SELECT * FROM conversations WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact)"
-            if let campaignID { sql += " AND campaign_id = \(bind: campaignID)" }
+            sql += Self.ownedBy(userID, organizationID: organizationID)
+            if let campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
             if let ourNumber { sql += " AND from_number = \(bind: ourNumber)" }
             sql += " ORDER BY updated_at DESC, id DESC LIMIT 1"
             let conversation = try await db.raw(sql).first().map(Self.conversation)
@@ -166,12 +168,15 @@ extension Store {
         }
     }
 
-    /// A thread in order: the organization's messages with a contact, optionally one campaign's.
-    public func messages(organizationID: String, contact: String?, campaignID: String?, afterID: Int64, limit: Int) async throws -> [MessageRecord] {
+    /// A thread in order: the organization's messages with a contact, optionally one campaign's;
+    /// with `userID` (a member's), only those of its own campaigns.
+    public func messages(organizationID: String, userID: String?, contact: String?, campaignID: String?, afterID: Int64,
+                         limit: Int) async throws -> [MessageRecord] {
         try await database.read { db in
             var sql: SQLQueryString = "SELECT * FROM messages WHERE organization_id = \(bind: organizationID) AND id > \(bind: afterID)"
+            sql += Self.ownedBy(userID, organizationID: organizationID)
             if let contact { sql += " AND contact_number = \(bind: contact)" }
-            if let campaignID { sql += " AND campaign_id = \(bind: campaignID)" }
+            if let campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
             sql += " ORDER BY id LIMIT \(literal: limit)"
             return try await db.raw(sql).all().map(Self.message)
         }
@@ -191,16 +196,20 @@ extension Store {
         try await database.write { db in
             var select: SQLQueryString = """
                 SELECT m.*, p.provider AS number_provider, p.settings AS number_settings, p.calls_per_second, p.sms_next_slot_at,
-                  s.status AS campaign_status
+                  s.status AS campaign_status, s.schedule AS campaign_schedule
                 FROM messages m JOIN phone_numbers p ON p.phone_number = m.our_number
                 LEFT JOIN sms_campaigns s ON s.id = m.campaign_id
-                WHERE m.status = 'queued' AND p.sms_next_slot_at <= \(bind: now.epoch) ORDER BY m.id LIMIT \(literal: limit * 4)
+                WHERE m.status = 'queued' AND m.due_at <= \(bind: now.epoch) AND p.sms_next_slot_at <= \(bind: now.epoch)
+                ORDER BY m.due_at, m.id LIMIT \(literal: limit * 4)
                 """
             if database.flavor == .postgres { select += " FOR UPDATE OF m SKIP LOCKED" }
             let rows = try await db.raw(select).all()
             var slots: [String: (next: Double, rate: Double)] = [:]
             var claimed: [OutboxMessage] = []
             var canceled: [(MessageRecord, String)] = []
+            // Starts and drips queued in hours may reach the head of a slow outbox after them.
+            var waiting: [(id: Int64, until: Date)] = []
+            var schedules: [String: TextSchedule] = [:]
             let byOrganization = Dictionary(grouping: rows) { (try? $0.string("organization_id")) ?? "" }
             var suppressed: Set<String> = []
             for (organizationID, rows) in byOrganization {
@@ -218,6 +227,13 @@ extension Store {
                 if message.kind != "system", suppressed.contains("\(message.organizationID) \(message.contactNumber)") {
                     canceled.append((message, "contact opted out")); continue
                 }
+                if TextSchedule.isUnsolicited(message.kind), let campaignID = message.campaignID {
+                    let schedule = try schedules[campaignID] ?? row.optionalString("campaign_schedule").map { try Coding.decode(TextSchedule.self, $0) }
+                        ?? TextSchedule()
+                    schedules[campaignID] = schedule
+                    let sendable = schedule.nextSendable(kind: message.kind, to: message.contactNumber, now: now)
+                    if sendable > now { waiting.append((message.id, sendable)); continue }
+                }
                 let stored = (next: try row.double("sms_next_slot_at"), rate: try row.double("calls_per_second"))
                 var slot = slots[message.ourNumber] ?? stored
                 guard slot.next <= now.epoch else { continue }
@@ -225,6 +241,9 @@ extension Store {
                 slots[message.ourNumber] = slot
                 claimed.append(OutboxMessage(message: message, provider: try row.string("number_provider"),
                                              settings: try Coding.decode([String: JSONValue].self, try row.string("number_settings"))))
+            }
+            for (id, until) in waiting {
+                try await db.raw("UPDATE messages SET due_at = \(bind: until.epoch) WHERE id = \(bind: id)").run()
             }
             var touched: Set<String> = []
             for (message, reason) in canceled {

@@ -9,7 +9,10 @@ public struct SMSCampaignRecord: Sendable, Equatable {
         case active = "ACTIVE", paused = "PAUSED", completed = "COMPLETED", ended = "ENDED"
     }
 
-    public var id: String
+    /// What rows are keyed by: the organization's id and the campaign's (`ScopedID`).
+    public var key: String
+    /// The id its organization knows it by.
+    public var id: String { ScopedID.publicID(key) }
     public var organizationID: String
     public var tenantID: String
     public var userID: String
@@ -20,6 +23,9 @@ public struct SMSCampaignRecord: Sendable, Equatable {
     public var agentID: String
     public var fromNumber: String
     public var body: [String: JSONValue]
+    /// When starting messages and drips may go out (replies go at once), and the zone for
+    /// numbers whose own is unknown; its SMS→voice calls keep the same hours.
+    public var schedule: TextSchedule
     public var contactsCount: Int
     public var invalidLeadsCount: Int
     public var createdAt: Date
@@ -27,8 +33,8 @@ public struct SMSCampaignRecord: Sendable, Equatable {
 
     public init(id: String, organizationID: String, tenantID: String, userID: String, createdByUserID: String, name: String,
                 status: Status = .active, statusReason: String? = nil, agentID: String, fromNumber: String, body: [String: JSONValue],
-                contactsCount: Int = 0, invalidLeadsCount: Int = 0, createdAt: Date, updatedAt: Date) {
-        self.id = id
+                schedule: TextSchedule = TextSchedule(), contactsCount: Int = 0, invalidLeadsCount: Int = 0, createdAt: Date, updatedAt: Date) {
+        self.key = ScopedID.key(organizationID: organizationID, id: id)
         self.organizationID = organizationID
         self.tenantID = tenantID
         self.userID = userID
@@ -39,6 +45,7 @@ public struct SMSCampaignRecord: Sendable, Equatable {
         self.agentID = agentID
         self.fromNumber = fromNumber
         self.body = body
+        self.schedule = schedule
         self.contactsCount = contactsCount
         self.invalidLeadsCount = invalidLeadsCount
         self.createdAt = createdAt
@@ -54,14 +61,14 @@ extension Store {
     public func createSMSCampaign(_ campaign: SMSCampaignRecord, contacts: [ValidLead]) async throws -> SMSCampaignRecord {
         let body = try Coding.json(campaign.body)
         return try await database.write { db in
-            if try await db.raw("SELECT 1 AS ok FROM sms_campaigns WHERE id = \(bind: campaign.id)").first() != nil {
+            if try await db.raw("SELECT 1 AS ok FROM sms_campaigns WHERE id = \(bind: campaign.key)").first() != nil {
                 throw StoreError.conflict("campaign_id \(campaign.id) already exists")
             }
             var inserted = 0
             let now = campaign.createdAt.epoch
             for start in stride(from: 0, to: contacts.count, by: 500) {
                 let rows = contacts[start..<min(start + 500, contacts.count)].map {
-                    [campaign.organizationID, campaign.id, $0.phone.e164, campaign.fromNumber, $0.fieldsJSON, "queued", now, "start", now, now]
+                    [campaign.organizationID, campaign.key, $0.phone.e164, campaign.fromNumber, $0.fieldsJSON, "queued", now, "start", now, now]
                         as [any Encodable & Sendable]
                 }
                 inserted += try await db.raw("""
@@ -71,10 +78,10 @@ extension Store {
             }
             try await db.raw("""
                 INSERT INTO sms_campaigns (id, organization_id, tenant_id, user_id, created_by_user_id, name, status, status_reason,
-                  sms_agent_id, from_number, body, contacts_count, invalid_leads_count, created_at, updated_at)
-                VALUES (\(bind: campaign.id), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
+                  sms_agent_id, from_number, body, schedule, contacts_count, invalid_leads_count, created_at, updated_at)
+                VALUES (\(bind: campaign.key), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
                   \(bind: campaign.createdByUserID), \(bind: campaign.name), \(bind: campaign.status.rawValue), \(bind: campaign.statusReason),
-                  \(bind: campaign.agentID), \(bind: campaign.fromNumber), \(bind: body), \(bind: inserted), \(bind: campaign.invalidLeadsCount),
+                  \(bind: campaign.agentID), \(bind: campaign.fromNumber), \(bind: body), \(bind: try Coding.json(campaign.schedule)), \(bind: inserted), \(bind: campaign.invalidLeadsCount),
                   \(bind: now), \(bind: now))
                 """).run()
             var stored = campaign
@@ -83,9 +90,11 @@ extension Store {
         }
     }
 
+    /// The organization's campaign `id` (the id it chose, not a key).
     public func smsCampaign(id: String, organizationID: String) async throws -> SMSCampaignRecord? {
-        try await database.read { db in
-            try await db.raw("SELECT * FROM sms_campaigns WHERE id = \(bind: id) AND organization_id = \(bind: organizationID)")
+        let key = ScopedID.key(organizationID: organizationID, id: id)
+        return try await database.read { db in
+            try await db.raw("SELECT * FROM sms_campaigns WHERE id = \(bind: key) AND organization_id = \(bind: organizationID)")
                 .first().map(Self.smsCampaign)
         }
     }
@@ -97,6 +106,14 @@ extension Store {
             if let userID { sql += " AND user_id = \(bind: userID)" }
             sql += " ORDER BY created_at DESC, id LIMIT \(literal: limit) OFFSET \(literal: offset)"
             return try await db.raw(sql).all().map(Self.smsCampaign)
+        }
+    }
+
+    public func smsCampaignCount(organizationID: String, userID: String?) async throws -> Int {
+        try await database.read { db in
+            var sql: SQLQueryString = "SELECT COUNT(*) AS n FROM sms_campaigns WHERE organization_id = \(bind: organizationID)"
+            if let userID { sql += " AND user_id = \(bind: userID)" }
+            return try await db.raw(sql).first()?.int("n") ?? 0
         }
     }
 
@@ -169,11 +186,13 @@ extension Store {
 
     static func smsCampaign(_ row: any SQLRow) throws -> SMSCampaignRecord {
         SMSCampaignRecord(
-            id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
+            id: ScopedID.publicID(try row.string("id")), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
             userID: try row.string("user_id"), createdByUserID: try row.string("created_by_user_id"), name: try row.string("name"),
             status: SMSCampaignRecord.Status(rawValue: try row.string("status")) ?? .active, statusReason: try row.optionalString("status_reason"),
             agentID: try row.string("sms_agent_id"), fromNumber: try row.string("from_number"),
-            body: try Coding.decode([String: JSONValue].self, try row.string("body")), contactsCount: try row.int("contacts_count"),
+            body: try Coding.decode([String: JSONValue].self, try row.string("body")),
+            schedule: try row.optionalString("schedule").map { try Coding.decode(TextSchedule.self, $0) } ?? .init(),
+            contactsCount: try row.int("contacts_count"),
             invalidLeadsCount: try row.int("invalid_leads_count"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 }

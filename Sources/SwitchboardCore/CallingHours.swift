@@ -79,6 +79,15 @@ public struct CallingHours: Sendable, Equatable, Codable {
         return nil
     }
 
+    /// When a contact at `number` (E.164) may next be reached, at or after `date`: `date`
+    /// itself when the window is open in all its zones; `nil` when it opens in none within two
+    /// weeks. A number we cannot place uses `fallback`.
+    public func nextOpening(for number: String, fallback: String, from date: Date) -> Date? {
+        if isAlways { return date }
+        let zones = (try? PhoneNumber(parsing: number)).map { self.zones(for: $0, fallback: fallback) } ?? [TimeZoneCache.zone(timeZone ?? fallback)]
+        return nextOpening(from: date, zones: zones)
+    }
+
     public func isOpen(at date: Date, in zone: TimeZone) -> Bool {
         let calendar = Self.calendar(zone)
         let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute], from: date)

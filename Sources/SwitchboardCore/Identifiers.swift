@@ -10,3 +10,41 @@ public enum Identifier {
         return out
     }
 }
+
+/// Ids a client chooses (campaign ids) are its organization's own: each organization may use
+/// any id, and nothing one sees tells it which ids another uses. Rows store a key that is the
+/// organization's id and the client's, joined by `/` — a character neither may contain (an
+/// organization's id is checked when its first key is made; a client's id by `ClientID`), so
+/// two organizations' keys never meet and the client's id is the part after the first `/`.
+public enum ScopedID {
+    public static func key(organizationID: String, id: String) -> String { organizationID + "/" + id }
+
+    /// The id the client knows, from a stored key.
+    public static func publicID(_ key: String) -> String {
+        guard let slash = key.firstIndex(of: "/") else { return key }
+        return String(key[key.index(after: slash)...])
+    }
+}
+
+/// What a client-chosen id or name may hold: no control characters (they forge log lines and
+/// break headers); an id also no `/`, `?`, `#`, `%` or spaces, so it can always be read back in
+/// a URL path.
+public enum ClientID {
+    public static let maxLength = 128
+
+    /// Why `id` cannot be an id, or nil when it can.
+    public static func problem(_ id: String) -> String? {
+        if id.isEmpty { return "must not be empty" }
+        if id.count > maxLength { return "must be at most \(maxLength) characters" }
+        if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.isWhitespace }) {
+            return "must not contain spaces or control characters"
+        }
+        if id.contains(where: { "/?#%\\".contains($0) }) { return "must not contain /, ?, #, % or \\" }
+        return nil
+    }
+
+    /// Why `text` cannot be a name (free text shown to people), or nil when it can.
+    public static func nameProblem(_ text: String) -> String? {
+        text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) ? "must not contain control characters" : nil
+    }
+}

@@ -138,6 +138,8 @@ public struct CSVLeadParser: Sendable {
 
     public mutating func finish() throws(LeadStreamError) -> [LeadInput] {
         defer { pending = [] }
+        // A quote still open at the end would otherwise swallow every row after it into one field.
+        if inQuotes { throw .malformedCSV("a quoted field is never closed") }
         let rest = try parse(pending)
         if header == nil { throw .missingPhoneColumn }
         return rest

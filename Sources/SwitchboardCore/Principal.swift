@@ -21,4 +21,7 @@ public struct Principal: Sendable, Equatable {
     /// Whether this key may read or act on something a user of its organization owns: its own
     /// user's things, or anything in the organization for an admin.
     public func mayAccess(userID owner: String) -> Bool { isAdmin || owner == userID }
+
+    /// The user whose records this key reads: nil (the whole organization) for an admin.
+    public var readScope: String? { isAdmin ? nil : userID }
 }

@@ -34,8 +34,19 @@ public struct AppConfiguration: Sendable {
     /// Streamed lead uploads may be this large.
     public var maxUploadBytes = 2 * 1024 * 1024 * 1024
     /// Where callbacks from carriers (Twilio, Vobiz) reach this server from the internet: the
-    /// base of every callback URL, and what their signatures are computed over.
-    public var publicURL = "http://127.0.0.1:8080"
+    /// base of every callback URL, and what their signatures are computed over. Unless set
+    /// (`SWITCHBOARD_PUBLIC_URL`), derived from the host and port in force.
+    public var publicURL: String {
+        get { publicURLSetting ?? "http://\(host):\(port)" }
+        set { publicURLSetting = newValue.hasSuffix("/") ? String(newValue.dropLast()) : newValue }
+    }
+    private var publicURLSetting: String?
+    /// Whether a Twilio/Vobiz number's `api_base_url` is honoured and may be set (by admin keys):
+    /// off, a number's credentials only ever go to the carrier's own endpoint.
+    public var allowCarrierBaseURL = false
+    /// Whether webhook endpoints may be loopback, private, link-local or unspecified addresses
+    /// (on-premise receivers, tests); off, they are refused, checked at connect time.
+    public var allowPrivateWebhooks = false
     /// How often a dial through Twilio asks for its call's status when callbacks are silent.
     public var carrierPollSeconds: Double = 60
     /// The UDP port the SIP user agent sends from and listens on; 0 takes a free one.
@@ -54,32 +65,93 @@ public struct AppConfiguration: Sendable {
 
     public init() {}
 
-    /// Reads `SWITCHBOARD_*` variables over the defaults.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> AppConfiguration {
+    /// Reads `SWITCHBOARD_*` variables over the defaults; a value that cannot be used stops
+    /// with an error that names the variable (a typo must not quietly become a default).
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+        let env = EnvironmentReader(environment)
         var config = AppConfiguration()
-        if let value = environment["SWITCHBOARD_HOST"] { config.host = value }
-        if let value = environment["SWITCHBOARD_PORT"].flatMap(Int.init) { config.port = value }
-        if let value = environment["SWITCHBOARD_DATABASE_URL"] ?? environment["SWITCHBOARD_DATABASE"] { config.databaseURL = value }
-        if let value = environment["SWITCHBOARD_ROLE"].flatMap(Role.init(rawValue:)) { config.role = value }
-        if let value = environment["SWITCHBOARD_SIMULATOR_TIME_SCALE"].flatMap(Double.init) { config.simulatorTimeScale = value }
-        if let value = environment["SWITCHBOARD_SIMULATOR_DIAL_LOG"], !value.isEmpty { config.simulatorDialLog = value }
-        if let value = environment["SWITCHBOARD_DIALER_LEASE"].flatMap(Double.init), value > 0 {
+        if let value = env["SWITCHBOARD_HOST"] { config.host = value }
+        if let value = try env.int("SWITCHBOARD_PORT", in: 0...65_535) { config.port = value }
+        if let value = env["SWITCHBOARD_DATABASE_URL"] ?? env["SWITCHBOARD_DATABASE"] { config.databaseURL = value }
+        if let value = try env.choice("SWITCHBOARD_ROLE", Role.self) { config.role = value }
+        if let value = try env.double("SWITCHBOARD_SIMULATOR_TIME_SCALE", in: 0...1_000) { config.simulatorTimeScale = value }
+        if let value = env["SWITCHBOARD_SIMULATOR_DIAL_LOG"] { config.simulatorDialLog = value }
+        if let value = try env.double("SWITCHBOARD_DIALER_LEASE", in: 1...86_400) {
             config.dialer.limits.lease = value
             config.dialer.heartbeatInterval = min(config.dialer.heartbeatInterval, value / 3)
         }
-        if let value = environment["SWITCHBOARD_PUBLIC_URL"], !value.isEmpty {
-            config.publicURL = value.hasSuffix("/") ? String(value.dropLast()) : value
-        } else {
-            config.publicURL = "http://\(config.host):\(config.port)"
+        if let value = env["SWITCHBOARD_PUBLIC_URL"] {
+            guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ConfigurationError(variable: "SWITCHBOARD_PUBLIC_URL", "must be an http(s) URL such as https://switchboard.example.com")
+            }
+            config.publicURL = value
         }
-        if let value = environment["SWITCHBOARD_SIP_PORT"].flatMap(Int.init) { config.sipPort = value }
-        if let value = environment["SWITCHBOARD_POWERED_BY"] { config.poweredBy = value }
-        if let value = environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { config.logLevel = value }
-        if let base = environment["SWITCHBOARD_LLM_BASE_URL"], !base.isEmpty {
-            config.llm = LLMConfiguration(baseURL: base, apiKey: environment["SWITCHBOARD_LLM_API_KEY"],
-                                          model: environment["SWITCHBOARD_LLM_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? LLMConfiguration.defaultModel)
+        if let value = try env.int("SWITCHBOARD_SIP_PORT", in: 0...65_535) { config.sipPort = value }
+        if let value = env["SWITCHBOARD_POWERED_BY"] { config.poweredBy = value }
+        if let value = try env.choice("SWITCHBOARD_LOG_LEVEL", Logger.Level.self) { config.logLevel = value }
+        if let value = try env.bool("SWITCHBOARD_ALLOW_CARRIER_BASE_URL") { config.allowCarrierBaseURL = value }
+        if let value = try env.bool("SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") { config.allowPrivateWebhooks = value }
+        if let value = try env.double("SWITCHBOARD_SHUTDOWN_DEADLINE", in: 0...3_600) { config.dialer.shutdownDeadline = value }
+        if let base = env["SWITCHBOARD_LLM_BASE_URL"] {
+            config.llm = LLMConfiguration(baseURL: base, apiKey: env["SWITCHBOARD_LLM_API_KEY"],
+                                          model: env["SWITCHBOARD_LLM_MODEL"] ?? LLMConfiguration.defaultModel)
         }
         return config
+    }
+}
+
+/// A setting that cannot be used, named.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var variable: String
+    public var message: String
+    public init(variable: String, _ message: String) {
+        self.variable = variable
+        self.message = message
+    }
+    public var description: String { "\(variable) \(message)" }
+}
+
+/// Environment variables, an empty one being unset.
+struct EnvironmentReader {
+    let environment: [String: String]
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    subscript(name: String) -> String? {
+        guard let value = environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = self[name] else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(variable: name, "must be an integer from \(range.lowerBound) to \(range.upperBound) (got \"\(text)\")")
+        }
+        return value
+    }
+
+    func double(_ name: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let text = self[name] else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ConfigurationError(variable: name, "must be a number from \(range.lowerBound) to \(range.upperBound) (got \"\(text)\")")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let text = self[name] else { return nil }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(variable: name, "must be 1 or 0 (got \"\(text)\")")
+        }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+        guard let text = self[name] else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw ConfigurationError(variable: name, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(text)\")")
+        }
+        return value
     }
 }
 

@@ -35,7 +35,9 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     // The workers: the dialer, the SMS engine and the webhook sender run where dialing runs.
     if config.role != .api {
         let dialer = Dialer(store: store, providers: providers, clock: config.clock, configuration: config.dialer, logger: logger)
-        let sender = WebhookSender(store: store, clock: config.clock, configuration: config.webhooks, logger: logger)
+        var webhooks = config.webhooks
+        webhooks.allowPrivateTargets = config.allowPrivateWebhooks
+        let sender = WebhookSender(store: store, clock: config.clock, configuration: webhooks, logger: logger)
         let sms = SMSEngine(store: store, providers: [SimulatorMessaging(), carriers.twilio], agent: model.map(ConversationAgent.init),
                             clock: config.clock,
                             configuration: config.messaging, wakeDialer: { dialer.wake() }, logger: logger)
@@ -92,6 +94,7 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
         router.add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: errors))
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
                                  maxUploadBytes: config.maxUploadBytes, providerNames: ["simulator", "twilio", "vobiz", "sip_trunk"],
+                                 allowCarrierBaseURL: config.allowCarrierBaseURL, allowPrivateWebhooks: config.allowPrivateWebhooks,
                                  wake: wake, agentMode: config.llm == nil ? .scripted : .ai(model: config.llm?.model ?? ""))
         AgentsController(api: api).register(on: router)
         PhoneNumbersController(api: api).register(on: router)
@@ -124,8 +127,9 @@ struct Carriers {
 
     init(_ config: AppConfiguration, logger: Logger) {
         sip = SIPProvider(bindPort: config.sipPort, clock: config.clock, logger: logger)
-        twilio = TwilioProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, pollEvery: .seconds(config.carrierPollSeconds))
-        vobiz = VobizProvider(publicURL: config.publicURL, clock: config.clock, logger: logger)
+        twilio = TwilioProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, pollEvery: .seconds(config.carrierPollSeconds),
+                                allowBaseURL: config.allowCarrierBaseURL)
+        vobiz = VobizProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, allowBaseURL: config.allowCarrierBaseURL)
     }
 }
 
@@ -137,6 +141,9 @@ struct APIEnvironment: Sendable {
     let maxBodyBytes: Int
     let maxUploadBytes: Int
     let providerNames: Set<String>
+    /// Operator settings (`SWITCHBOARD_ALLOW_CARRIER_BASE_URL`, `…_PRIVATE_WEBHOOKS`).
+    let allowCarrierBaseURL: Bool
+    let allowPrivateWebhooks: Bool
     let wake: Wakers
     /// Whether agents answer with a language model, for the SMS campaigns' status.
     let agentMode: AgentMode

@@ -28,10 +28,12 @@ public struct CallbackDial: Sendable {
             if let event = await mailbox.receive(until: min(nextPoll, giveUp)) {
                 events.append(event)
             } else {
+                // The dialer let the call go at its shutdown deadline: the call goes on at the
+                // carrier (the callee may be talking to the agent) and the attempt is reconciled
+                // later, as after a crash. What is returned here is not written.
                 if Task.isCancelled {
-                    await hangUp(timeline.providerCallID ?? providerCallID)
                     return DialResult(outcome: .failed, providerCallID: timeline.providerCallID ?? providerCallID, endedAt: clock.now(),
-                                      detail: "\(carrier) call abandoned: the dialer is shutting down")
+                                      detail: "\(carrier) call left to reconciliation: the dialer shut down")
                 }
                 if let polled = await poll() { events.append(polled) }
                 nextPoll = ContinuousClock.now + pollEvery

@@ -52,11 +52,11 @@ public enum TwilioCallStatus {
     }
 
     /// A refused create: numbers that cannot be called are `invalid_number` (never retried);
-    /// anything else is the carrier failing, kept with Twilio's code and message.
+    /// anything else is the carrier failing. The detail is our summary with Twilio's error
+    /// code, never the remote body (callers log Twilio's own message).
     public static func refusal(_ reply: JSONValue?, httpStatus: Int) -> (Outcome, String) {
-        let code = reply?["code"]?.text
-        let message = reply?["message"]?.stringValue ?? "HTTP \(httpStatus)"
-        let detail = "Twilio \(code ?? "HTTP \(httpStatus)"): \(message)"
+        let code = reply?["code"]?.text.flatMap { Int($0) }.map(String.init)
+        let detail = "Twilio refused the request (" + (code.map { "error \($0)" } ?? "HTTP \(httpStatus)") + ")"
         switch code {
         case "21211", "21214", "21217", "21215", "13224": return (.invalidNumber, detail)
         default: return (.failed, detail)

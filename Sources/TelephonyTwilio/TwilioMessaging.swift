@@ -9,7 +9,7 @@ extension TwilioProvider: MessagingProvider {
 
     public func send(_ message: OutboundSMS) async -> SMSSendResult {
         let account: TwilioAccount
-        do { account = try TwilioAccount(settings: message.settings) }
+        do { account = try TwilioAccount(settings: message.settings, allowBaseURL: allowBaseURL) }
         catch { return SMSSendResult(status: .failed, error: "twilio settings: \(error)") }
         var logger = self.logger
         logger[metadataKey: "message_id"] = "\(message.messageID)"
@@ -24,7 +24,7 @@ extension TwilioProvider: MessagingProvider {
         }
         guard (200..<300).contains(reply.status), let sid = reply.json?["sid"]?.stringValue else {
             let (_, detail) = TwilioCallStatus.refusal(reply.json, httpStatus: reply.status)
-            logger.notice("twilio refused the message", metadata: ["detail": "\(detail)"])
+            logger.notice("twilio refused the message", metadata: ["detail": "\(detail)", "reply": "\(reply.json?["message"]?.stringValue ?? "")"])
             // 21610: the recipient replied STOP to this sender at Twilio's level.
             return SMSSendResult(status: .failed, error: detail, recipientOptedOut: reply.json?["code"]?.text == "21610")
         }

@@ -17,11 +17,14 @@ public final class TwilioProvider: TelephonyProvider, Service {
     private let waiting: CallbackDial
     let clock: any WallClock
     let logger: Logger
+    /// Whether a number's `api_base_url` is honoured (`SWITCHBOARD_ALLOW_CARRIER_BASE_URL`).
+    let allowBaseURL: Bool
 
     /// `publicURL` is where Twilio reaches our callback routes (`SWITCHBOARD_PUBLIC_URL`).
     public init(publicURL: String, clock: any WallClock, logger: Logger, pollEvery: Duration = .seconds(60),
-                backoff: Backoff = Backoff(base: 1, cap: 60)) {
+                backoff: Backoff = Backoff(base: 1, cap: 60), allowBaseURL: Bool = false) {
         self.publicURL = publicURL
+        self.allowBaseURL = allowBaseURL
         self.clock = clock
         self.logger = logger
         http = CarrierHTTPClient(backoff: backoff, clock: clock)
@@ -48,7 +51,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
 
     public func dial(_ request: DialRequest) async -> DialResult {
         let account: TwilioAccount
-        do { account = try TwilioAccount(settings: request.settings) }
+        do { account = try TwilioAccount(settings: request.settings, allowBaseURL: allowBaseURL) }
         catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "twilio settings: \(error)") }
         let logger = self.logger.with(attemptID: request.attemptID)
         // Open before creating: Twilio may call back before its create answer arrives.
@@ -69,7 +72,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
         }
         guard (200..<300).contains(reply.status), let sid = reply.json?["sid"]?.stringValue else {
             let (outcome, detail) = TwilioCallStatus.refusal(reply.json, httpStatus: reply.status)
-            logger.notice("twilio refused the call", metadata: ["detail": "\(detail)"])
+            logger.notice("twilio refused the call", metadata: ["detail": "\(detail)", "reply": "\(reply.json?["message"]?.stringValue ?? "")"])
             return DialResult(outcome: outcome, endedAt: clock.now(), detail: detail)
         }
         logger.debug("twilio call created", metadata: ["call_sid": "\(sid)"])
@@ -95,7 +98,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
     /// Reconciles an attempt whose dialer died: Twilio takes no idempotency key, so the call, if
     /// any, is found in the Calls list by its numbers and creation time.
     public func status(of attempt: DialRequest) async -> ProviderCallStatus {
-        guard let account = try? TwilioAccount(settings: attempt.settings) else { return .unknown }
+        guard let account = try? TwilioAccount(settings: attempt.settings, allowBaseURL: allowBaseURL) else { return .unknown }
         let day = DateFormatter.twilioDay.string(from: attempt.dialAt.addingTimeInterval(-86_400))
         let query = FormURLEncoded.encode([("To", attempt.to), ("From", attempt.from), ("StartTime>", day)])
         guard let reply = try? await rest(.GET, "Calls.json?\(query)", account: account, logger: logger),

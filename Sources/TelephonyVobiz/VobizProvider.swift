@@ -15,9 +15,13 @@ public final class VobizProvider: TelephonyProvider, Service {
     private let waiting: CallbackDial
     private let clock: any WallClock
     private let logger: Logger
+    /// Whether a number's `api_base_url` is honoured (`SWITCHBOARD_ALLOW_CARRIER_BASE_URL`).
+    private let allowBaseURL: Bool
 
-    public init(publicURL: String, clock: any WallClock, logger: Logger, backoff: Backoff = Backoff(base: 1, cap: 60)) {
+    public init(publicURL: String, clock: any WallClock, logger: Logger, backoff: Backoff = Backoff(base: 1, cap: 60),
+                allowBaseURL: Bool = false) {
         self.publicURL = publicURL
+        self.allowBaseURL = allowBaseURL
         self.clock = clock
         self.logger = logger
         http = CarrierHTTPClient(backoff: backoff, clock: clock)
@@ -32,7 +36,7 @@ public final class VobizProvider: TelephonyProvider, Service {
 
     public func dial(_ request: DialRequest) async -> DialResult {
         let account: VobizAccount
-        do { account = try VobizAccount(settings: request.settings) }
+        do { account = try VobizAccount(settings: request.settings, allowBaseURL: allowBaseURL) }
         catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "vobiz settings: \(error)") }
         let logger = self.logger.with(attemptID: request.attemptID)
         let mailbox = pending.open(request.attemptID)
@@ -54,8 +58,11 @@ public final class VobizProvider: TelephonyProvider, Service {
             return DialResult(outcome: .failed, endedAt: clock.now(), detail: "Vobiz unreachable: \(error)")
         }
         guard (200..<300).contains(reply.status), let requestUUID = reply.json?["request_uuid"]?.text else {
+            // The carrier's own words go to the log; the attempt keeps our summary, never a
+            // remote body (which a misdirected endpoint could fill with anything).
             let message = reply.json?["error"]?.text ?? reply.json?["message"]?.text ?? reply.body.prefix(200).description
-            return DialResult(outcome: .failed, endedAt: clock.now(), detail: "Vobiz HTTP \(reply.status): \(message)")
+            logger.notice("vobiz refused the call", metadata: ["status": "\(reply.status)", "reply": "\(message)"])
+            return DialResult(outcome: .failed, endedAt: clock.now(), detail: "Vobiz refused the call (HTTP \(reply.status))")
         }
         logger.debug("vobiz call fired", metadata: ["request_uuid": "\(requestUUID)"])
         return await waiting.wait(for: request, mailbox: mailbox, providerCallID: requestUUID, carrier: "Vobiz", poll: { nil },

@@ -1,8 +1,6 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import NIOHTTP1
 import ServiceLifecycle
 import Store
 import SwitchboardCore
@@ -16,6 +14,8 @@ public struct WebhookSenderConfiguration: Sendable {
     public var timeout: TimeInterval = 15
     /// The longest the loop sleeps when nothing is due sooner.
     public var pollInterval: TimeInterval = 1
+    /// Whether endpoints may be on loopback, private or link-local addresses.
+    public var allowPrivateTargets = false
     public init() {}
 }
 
@@ -36,27 +36,28 @@ public final class WebhookSender: Service, Sendable {
         self.logger = logger
     }
 
+    /// Why an endpoint URL is refused when it is registered, or nil: not http(s), or an address
+    /// literal in the operator's own network while private targets are not allowed. A name is
+    /// checked again on the address it resolves to, at each connect.
+    public static func refusal(url: String, allowPrivateTargets: Bool) -> String? {
+        WebhookTransport.check(url: url, allowPrivate: allowPrivateTargets).map(\.description)
+    }
+
     /// New deliveries: look now instead of at the next poll.
     public func wake() { wakeSignal.fire() }
 
-    /// The HTTP client lives exactly as long as this.
     public func run() async throws {
         // Redirects are failures (Standard Webhooks): never followed. A connection that cannot
         // be made is a failed try, retried on our schedule, not by the client in a loop.
-        var settings = HTTPClient.Configuration()
-        settings.redirectConfiguration = .disallow
-        settings.connectionPool.retryConnectionEstablishment = false
-        settings.timeout.connect = .seconds(5)
-        let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: settings)
+        let http = try WebhookTransport(allowPrivate: configuration.allowPrivateTargets)
         // Sends in flight are cancelled on shutdown: their lease runs out and another sender
         // (or this one, restarted) sends them again.
         await cancelWhenGracefulShutdown { await self.loop(http) }
-        try? await http.shutdown()
     }
 
     /// Polls in real time: another process may have written the outbox, and what is due is
     /// decided by the injected clock at each look.
-    private func loop(_ http: HTTPClient) async {
+    private func loop(_ http: WebhookTransport) async {
         while !Task.isCancelled {
             do {
                 let due = try await store.claimDeliveries(now: clock.now(), limit: configuration.batch, lease: configuration.lease)
@@ -73,32 +74,25 @@ public final class WebhookSender: Service, Sendable {
         }
     }
 
-    func send(_ outgoing: OutgoingDelivery, over http: HTTPClient) async {
+    func send(_ outgoing: OutgoingDelivery, over http: WebhookTransport) async {
         let delivery = outgoing.delivery
         var logger = self.logger
         logger[metadataKey: "webhook_id"] = "\(delivery.messageID)"
         logger[metadataKey: "endpoint_id"] = "\(delivery.endpointID)"
         let timestamp = Int(clock.now().timeIntervalSince1970)
-        var request = HTTPClientRequest(url: outgoing.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "Switchboard-Webhooks/1")
-        request.headers.add(name: "webhook-id", value: delivery.messageID)
-        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature",
-                            value: WebhookSignature.sign(secret: outgoing.secret, messageID: delivery.messageID, timestamp: timestamp, body: delivery.payload))
-        request.body = .bytes(ByteBuffer(string: delivery.payload))
-
+        let headers = [
+            ("Content-Type", "application/json"), ("User-Agent", "Switchboard-Webhooks/1"), ("webhook-id", delivery.messageID),
+            ("webhook-timestamp", String(timestamp)),
+            ("webhook-signature", WebhookSignature.sign(secret: outgoing.secret, messageID: delivery.messageID, timestamp: timestamp, body: delivery.payload)),
+        ]
         let result: DeliveryResult
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            let status = Int(response.status.code)
-            result = Self.classify(status: status, retryAfter: response.headers.first(name: "Retry-After"), attempt: delivery.attempts + 1,
-                                   now: clock.now())
+            let reply = try await http.post(outgoing.url, headers: headers, body: delivery.payload,
+                                            timeout: .milliseconds(Int64(configuration.timeout * 1000)))
+            result = Self.classify(status: reply.status, retryAfter: reply.retryAfter, attempt: delivery.attempts + 1, now: clock.now())
         } catch {
             if Task.isCancelled { return }  // shutting down: not a try of the endpoint
-            result = Self.retryOrFail(attempt: delivery.attempts + 1, status: nil, error: "\(error)", minimumDelay: 0, now: clock.now())
+            result = Self.retryOrFail(attempt: delivery.attempts + 1, status: nil, error: (error as? WebhookTransport.Failure)?.description ?? "could not connect", minimumDelay: 0, now: clock.now())
         }
         switch result {
         case .delivered: logger.debug("webhook delivered", metadata: ["event": "\(delivery.eventType)"])

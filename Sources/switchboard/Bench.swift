@@ -36,7 +36,7 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "switchboard ingest (%@): %d leads in %.2f s = %.0f leads/s (CSV parse, E.164 validation, staged %@, commit)",
                          bench.flavor, summary.added, seconds, rate, bench.flavor == "postgres" ? "COPY" : "inserts"))
             guard !noBaseline, bench.flavor == "sqlite" else { return }
-            let baseline = try sqliteImportBaseline(count: leads, campaignID: campaign.id, in: bench.directory)
+            let baseline = try sqliteImportBaseline(count: leads, campaignID: campaign.key, in: bench.directory)
             print(String(format: "sqlite3 .import:    %d rows in %.2f s = %.0f rows/s (same rows, same table and indexes)",
                          leads, baseline, Double(leads) / baseline))
             print(String(format: "ratio: %.2f", rate / (Double(leads) / baseline)))
@@ -81,7 +81,7 @@ struct Bench: AsyncParsableCommand {
             let seconds = Date().timeIntervalSince(started)
             for run in runs { run.cancel(); _ = try? await run.value }
             for engine in engines { await engine.1.close() }
-            let progress = try await bench.store.progress(campaignID: campaign.id)
+            let progress = try await bench.store.progress(campaignID: campaign.key)
             await bench.close()
             print(String(format: "dispatch (%@, %d dialer%@): %d attempts in %.2f s = %.0f attempts/s; peak RSS while dialing %.0f MB; dials at the carrier %d",
                          bench.flavor, engines.count, engines.count == 1 ? "" : "s", progress.completed + progress.failed, seconds, Double(progress.completed + progress.failed) / seconds,
@@ -130,7 +130,7 @@ extension Bench {
             let seconds = Date().timeIntervalSince(started)
             running.cancel()
             _ = try? await running.value
-            let counts = try await bench.store.smsCampaignCounts(id: campaign.id)
+            let counts = try await bench.store.smsCampaignCounts(id: campaign.key)
             await bench.close()
             let sent = counts["messages_outbound_delivered"] ?? 0
             print(String(format: "texts (%@): %d starting messages rendered, queued and sent in %.2f s = %.0f texts/s; peak RSS %.0f MB",
@@ -201,7 +201,7 @@ struct BenchDatabase {
 
     /// The CSV through the upload path, in the chunks a streamed request body arrives in.
     func upload(_ csv: URL, to campaign: CampaignRecord) async throws -> LeadImportSession.Summary {
-        let session = try await LeadImportSession.begin(campaignID: campaign.id, format: .csv, store: store, clock: SystemClock())
+        let session = try await LeadImportSession.begin(campaignID: campaign.key, format: .csv, store: store, clock: SystemClock())
         let handle = try FileHandle(forReadingFrom: csv)
         defer { try? handle.close() }
         while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty { try await session.feed(chunk) }

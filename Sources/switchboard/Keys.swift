@@ -18,8 +18,14 @@ struct Keys: AsyncParsableCommand {
         @Flag(help: "An admin key may act for every user of its organization.") var admin = false
         @OptionGroup var database: DatabaseOption
 
+        func validate() throws {
+            for (name, value) in [("organization", organization), ("tenant", tenant), ("user", user)] {
+                if let problem = ClientID.problem(value) { throw ValidationError("--\(name) \(problem)") }
+            }
+        }
+
         func run() async throws {
-            let url = database.url(AppConfiguration.fromEnvironment().databaseURL)
+            let url = database.url(try AppConfiguration.fromEnvironment().databaseURL)
             let logger = Logger(label: "switchboard.keys")
             let provider = try await DatabaseURL.open(url, logger: logger)
             let store = Store(database: provider, logger: logger)

@@ -8,7 +8,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() async throws {
-        let url = database.url(AppConfiguration.fromEnvironment().databaseURL)
+        let url = database.url(try AppConfiguration.fromEnvironment().databaseURL)
         let logger = Logger(label: "switchboard.migrate")
         let provider = try await DatabaseURL.open(url, logger: logger)
         let applied = try await Store(database: provider, logger: logger).migrate()

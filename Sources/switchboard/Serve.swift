@@ -10,15 +10,18 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
     @Option(help: "all (API and dialer), api, or dialer. Env: SWITCHBOARD_ROLE.") var role: String?
 
+    func validate() throws {
+        if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be from 0 to 65535") }
+        if let role, AppConfiguration.Role(rawValue: role) == nil { throw ValidationError("--role must be all, api or dialer") }
+    }
+
     func run() async throws {
-        var config = AppConfiguration.fromEnvironment()
+        // Environment first, then flags; derived values (the public URL) follow what is in force.
+        var config = try AppConfiguration.fromEnvironment()
         if let host { config.host = host }
         if let port { config.port = port }
         config.databaseURL = database.url(config.databaseURL)
-        if let role {
-            guard let value = AppConfiguration.Role(rawValue: role) else { throw ValidationError("--role must be all, api or dialer") }
-            config.role = value
-        }
+        if let role, let value = AppConfiguration.Role(rawValue: role) { config.role = value }
         let app = try await buildApplication(config)
         try await app.runService()
     }

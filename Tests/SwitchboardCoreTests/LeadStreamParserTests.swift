@@ -68,4 +68,12 @@ import Testing
         #expect(text == #"{"list":[1,"two",{}],"n":42,"name":"Ana \"A\" \\ \n\u0001 é 🙂","none":null,"ok":true,"x":1.5}"#)
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) == value)
     }
+
+    @Test func anUnterminatedQuoteIsAnErrorNotAMergedRow() throws {
+        var parser = CSVLeadParser()
+        let text = "phone_number,note\n+15550000001,\"open\n+15550000002,fine\n+15550000003,fine\n"
+        let early = try parser.feed(Array(text.utf8))
+        #expect(early.isEmpty)  // nothing after the open quote reads as a record
+        #expect(throws: LeadStreamError.self) { _ = try parser.finish() }
+    }
 }

@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func badDripStepsAreNamed() {
-        #expect(throws: DripStep.Invalid(description: "drip_schedule[1] needs delay_hours or day (a number ≥ 0)")) {
+        #expect(throws: DripStep.Invalid(description: "drip_schedule[1] needs delay_hours (0 to 8760) or day (0 to 365)")) {
             try DripStep.schedule([["delay_hours": 1], ["type": "ai"]])
         }
         #expect(throws: DripStep.Invalid(description: "drip_schedule[0] of type custom needs a message")) {

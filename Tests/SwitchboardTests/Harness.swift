@@ -31,6 +31,9 @@ struct Harness {
         config.logLevel = .warning
         config.dialer.pollInterval = 0.05
         config.messaging.pollInterval = 0.05
+        // The tests' fake carriers and webhook receivers listen on loopback.
+        config.allowCarrierBaseURL = true
+        config.allowPrivateWebhooks = true
         configure(&config)
     }
 
@@ -63,8 +66,9 @@ struct Harness {
 
 extension Harness {
     /// The usual start: a member key, the app, and an agent and a simulator number to dial from.
-    func runWithAgentAndNumber(_ body: @Sendable @escaping (Client, _ key: String, _ agent: String, _ number: String) async throws -> Void) async throws {
-        let key = try await key()
+    func runWithAgentAndNumber(admin: Bool = false,
+                               _ body: @Sendable @escaping (Client, _ key: String, _ agent: String, _ number: String) async throws -> Void) async throws {
+        let key = try await key(admin: admin)
         try await run { client in
             try await body(client, key, try await client.agent(key: key), try await client.number(key: key))
         }

@@ -94,7 +94,7 @@ import TelephonySimulator
         #expect(reconciled.first?.inDoubt == true)
         // The one that never reached the carrier is put back, its attempt voided and uncounted.
         #expect(try await fixture.store.attempts(callID: claims[1].callID).isEmpty)
-        let progress = try await fixture.store.progress(campaignID: fixture.campaign.id)
+        let progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
         #expect(progress.pending == 1)
         #expect(progress.retryScheduled == 1)
         #expect(progress.inProgress == 0)
@@ -115,11 +115,11 @@ import TelephonySimulator
 
         // The stale dialer wakes up and reports: its write is fenced off.
         try await fixture.store.complete([AttemptCompletion(attempt: stale, result: DialResult(outcome: .completed, endedAt: later))])
-        var progress = try await fixture.store.progress(campaignID: fixture.campaign.id)
+        var progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
         #expect(progress.inProgress == 1)
         #expect(progress.completed == 0)
         try await fixture.store.complete([AttemptCompletion(attempt: fresh, result: DialResult(outcome: .completed, endedAt: later))])
-        progress = try await fixture.store.progress(campaignID: fixture.campaign.id)
+        progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
         #expect(progress.completed == 1)
         await fixture.close()
     }

@@ -223,7 +223,7 @@ import Testing
             #expect(try await create(["sms_agent_id": agentID, "teli_sms_number": .string(textable), "contacts": [],
                                       "enable_sms_to_voice": true])["error"] == "voice_agent_id required when enable_sms_to_voice is true")
             #expect(try await create(["sms_agent_id": agentID, "teli_sms_number": .string(textable), "contacts": [],
-                                      "drip_schedule": [["type": "ai"]]])["error"] == "drip_schedule[0] needs delay_hours or day (a number ≥ 0)")
+                                      "drip_schedule": [["type": "ai"]]])["error"] == "drip_schedule[0] needs delay_hours (0 to 8760) or day (0 to 365)")
 
             // Updating an agent; its type stays.
             let updated = try await client.request(.patch, "/v1/agents/\(agentID.stringValue ?? "")", key: key,

@@ -31,7 +31,7 @@ import Testing
 
     @Test func textsGoThroughTwilioAndRepliesComeBack() async throws {
         let harness = Harness(.sqlite) { $0.publicURL = Self.publicURL }
-        let key = try await harness.key()
+        let key = try await harness.key(admin: true)
         try await harness.run { client in
             let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [:])
             try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: Self.deliver(client))) { baseURL in
@@ -43,7 +43,7 @@ import Testing
                 let refused = try await client.eventually("/v1/sms/messages?phone_number=%2B15175550666", key: key) {
                     $0["messages"]?[0]?["status"] == "failed"
                 }
-                #expect(refused["messages"]?[0]?["error"]?.stringValue?.hasPrefix("Twilio 21610") == true)
+                #expect(refused["messages"]?[0]?["error"]?.stringValue?.hasPrefix("Twilio refused the request (error 21610)") == true)
                 try await client.eventually("/v1/suppressions", key: key) { $0.text.contains("+15175550666") }
                 let message = sent["messages"]?[0]
                 #expect(message?["provider_message_id"]?.stringValue?.hasPrefix("SM") == true)
@@ -87,7 +87,7 @@ import Testing
                 $0.publicURL = Self.publicURL
                 $0.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
             }
-            let key = try await harness.key()
+            let key = try await harness.key(admin: true)
             try await harness.run(live: true) { client in
                 let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
                     "0101": CarrierScript(callbacks: [[("CallStatus", "ringing")], [("CallStatus", "in-progress"), ("AnsweredBy", "human")],

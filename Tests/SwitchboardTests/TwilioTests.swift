@@ -34,7 +34,7 @@ import Testing
 
     @Test(arguments: Backend.allCases) func aCampaignDialsThroughTwilio(_ backend: Backend) async throws {
         let harness = Harness(backend) { $0.publicURL = Self.publicURL }
-        try await harness.runWithAgentAndNumber { client, key, agent, _ in
+        try await harness.runWithAgentAndNumber(admin: true) { client, key, agent, _ in
             let fake = FakeCarrier(publicURL: Self.publicURL, scripts: Self.scripts)
             let router = FakeTwilio.router(fake) { path, body, headers in
                 var headers = headers
@@ -68,8 +68,8 @@ import Testing
                 #expect(answered?["detail"] == "Twilio completed (AnsweredBy human)")
                 #expect(answered?["duration_sec"] == 42)
                 #expect(answered?["provider_call_id"]?.stringValue?.hasPrefix("CA") == true)
-                #expect(try await attempt("0007")?["detail"] == "Twilio 21211: The 'To' number is not a valid phone number.")
-                #expect(try await attempt("0008")?["detail"] == "Twilio 20500: Service Unavailable")
+                #expect(try await attempt("0007")?["detail"] == "Twilio refused the request (error 21211)")
+                #expect(try await attempt("0008")?["detail"] == "Twilio refused the request (error 20500)")
                 #expect(try await attempt("0005")?["duration_sec"] == 30)
 
                 // Forged callbacks were refused; the real ones, duplicates included, taken.
@@ -92,7 +92,8 @@ import Testing
         let fake = FakeCarrier(publicURL: Self.publicURL, scripts: ["0001": CarrierScript(callbacks: [[("CallStatus", "completed")]])])
         let router = FakeTwilio.router(fake) { _, _, _ in 204 }
         try await FakeCarrier.serve(router) { baseURL in
-            let provider = TwilioProvider(publicURL: Self.publicURL, clock: SystemClock(), logger: .init(label: "test"), pollEvery: .milliseconds(50))
+            let provider = TwilioProvider(publicURL: Self.publicURL, clock: SystemClock(), logger: .init(label: "test"), pollEvery: .milliseconds(50),
+                                          allowBaseURL: true)
             let settings: [String: JSONValue] = ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
                                                  "api_base_url": .string(baseURL)]
             func request(_ to: String) -> DialRequest {

@@ -23,7 +23,7 @@ import Testing
 
     @Test func aCampaignDialsThroughVobiz() async throws {
         let harness = Harness(.sqlite) { $0.publicURL = Self.publicURL }
-        try await harness.runWithAgentAndNumber { client, key, agent, _ in
+        try await harness.runWithAgentAndNumber(admin: true) { client, key, agent, _ in
             let fake = FakeCarrier(publicURL: Self.publicURL, scripts: Self.scripts)
             let router = FakeVobiz.router(fake) { path, body, headers in
                 var headers = headers

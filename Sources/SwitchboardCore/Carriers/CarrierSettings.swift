@@ -42,14 +42,16 @@ public struct TwilioAccount: Sendable, Equatable {
     public static let defaultBaseURL = "https://api.twilio.com"
     public var accountSID: String
     public var authToken: String
-    /// Without a trailing slash; a test or a regional edge may replace Twilio's.
+    /// Without a trailing slash. A number's `api_base_url` (a regional edge, a test's fake)
+    /// replaces Twilio's only where the operator allows it (`allowBaseURL`): otherwise the
+    /// account's credentials could be sent anywhere a tenant names.
     public var apiBaseURL: String
 
-    public init(settings: [String: JSONValue]) throws(CarrierSettingsError) {
+    public init(settings: [String: JSONValue], allowBaseURL: Bool = false) throws(CarrierSettingsError) {
         let reader = SettingsReader(settings: settings, provider: "twilio")
         accountSID = try reader.required("account_sid")
         authToken = try reader.required("auth_token")
-        apiBaseURL = try reader.url("api_base_url", default: Self.defaultBaseURL)
+        apiBaseURL = allowBaseURL ? try reader.url("api_base_url", default: Self.defaultBaseURL) : Self.defaultBaseURL
     }
 }
 
@@ -59,13 +61,14 @@ public struct VobizAccount: Sendable, Equatable {
     public static let defaultBaseURL = "https://api.vobiz.ai/api"
     public var authID: String
     public var authToken: String
+    /// As for Twilio: a number's `api_base_url` only where the operator allows it.
     public var apiBaseURL: String
 
-    public init(settings: [String: JSONValue]) throws(CarrierSettingsError) {
+    public init(settings: [String: JSONValue], allowBaseURL: Bool = false) throws(CarrierSettingsError) {
         let reader = SettingsReader(settings: settings, provider: "vobiz")
         authID = try reader.required("auth_id")
         authToken = try reader.required("auth_token")
-        apiBaseURL = try reader.url("api_base_url", default: Self.defaultBaseURL)
+        apiBaseURL = allowBaseURL ? try reader.url("api_base_url", default: Self.defaultBaseURL) : Self.defaultBaseURL
     }
 }
 
@@ -105,8 +108,8 @@ extension CarrierSettingsError {
     /// when registered rather than failing every call later.
     public static func check(provider: String, settings: [String: JSONValue]) throws(CarrierSettingsError) {
         switch provider {
-        case "twilio": _ = try TwilioAccount(settings: settings)
-        case "vobiz": _ = try VobizAccount(settings: settings)
+        case "twilio": _ = try TwilioAccount(settings: settings, allowBaseURL: true)
+        case "vobiz": _ = try VobizAccount(settings: settings, allowBaseURL: true)
         case "sip_trunk": _ = try SIPTrunkSettings(settings: settings)
         default: break
         }

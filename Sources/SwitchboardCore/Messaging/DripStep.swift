@@ -26,9 +26,10 @@ public struct DripStep: Sendable, Equatable {
         guard case .array(let items) = value else { throw Invalid(description: "drip_schedule must be an array") }
         return try items.enumerated().map { index, item in
             let hours: Double
-            if case .number(let h)? = item["delay_hours"], h >= 0 { hours = h }
-            else if case .number(let day)? = item["day"], day >= 0 { hours = day * 24 }
-            else { throw Invalid(description: "drip_schedule[\(index)] needs delay_hours or day (a number ≥ 0)") }
+            // A year at most: a later drip is a mistake, and an unbounded one overflows dates.
+            if case .number(let h)? = item["delay_hours"], h >= 0, h <= 8_760 { hours = h }
+            else if case .number(let day)? = item["day"], day >= 0, day <= 365 { hours = day * 24 }
+            else { throw Invalid(description: "drip_schedule[\(index)] needs delay_hours (0 to 8760) or day (0 to 365)") }
             let message = item["message"]?.stringValue
             let kind: Kind
             switch item["type"]?.stringValue {

@@ -18,7 +18,8 @@ struct BatchCSVSubmit {
         guard let boundary = Self.boundary(request.headers[.contentType] ?? "") else {
             throw APIError.badRequest("multipart/form-data requires a boundary", field: "file")
         }
-        let session = try await LeadImportSession.begin(campaignID: id, format: .csv, store: api.store, clock: api.clock)
+        let session = try await LeadImportSession.begin(campaignID: ScopedID.key(organizationID: principal.organizationID, id: id), format: .csv,
+                                                        store: api.store, clock: api.clock)
         do {
             let parts = FormParts(boundary: boundary)
             for try await buffer in api.upload(request) {

@@ -8,17 +8,20 @@ import SwitchboardCore
 /// (`ErrorMiddleware`: 422 `{"detail": [...]}`, `{"detail": "…"}` otherwise).
 struct BatchCallingController {
     let api: APIEnvironment
-    static let base = "v1/voiceai/batch-calling"
+    /// ThreeTone's base, and ElevenLabs' own: an ElevenLabs client changes only its base URL.
+    static let bases = ["v1/voiceai/batch-calling", "v1/convai/batch-calling"]
     /// How long a retried batch stays open to dial, at least.
     static let retryWindow: TimeInterval = CampaignSettings.defaultCampaignLength
 
     func register(on router: Router<SwitchboardContext>) {
-        router.post("\(Self.base)/submit", use: submit)
-        router.get("\(Self.base)/workspace", use: list)
-        router.get("\(Self.base)/:batch_id", use: get)
-        router.delete("\(Self.base)/:batch_id", use: delete)
-        router.post("\(Self.base)/:batch_id/cancel", use: cancel)
-        router.post("\(Self.base)/:batch_id/retry", use: retry)
+        for base in Self.bases {
+            router.post("\(base)/submit", use: submit)
+            router.get("\(base)/workspace", use: list)
+            router.get("\(base)/:batch_id", use: get)
+            router.delete("\(base)/:batch_id", use: delete)
+            router.post("\(base)/:batch_id/cancel", use: cancel)
+            router.post("\(base)/:batch_id/retry", use: retry)
+        }
     }
 
     @Sendable func submit(_ request: Request, context: SwitchboardContext) async throws -> Response {
@@ -59,7 +62,7 @@ struct BatchCallingController {
                                                  agentID: request.query.string("agent_id"), after: cursor, limit: limit + 1)
         let shown = Array(page.prefix(limit))
         let views = try await views(shown)
-        let next = page.count > limit ? shown.last.map { Self.cursor(CampaignCursor(createdAt: $0.createdAt.timeIntervalSince1970, id: $0.id)) } : nil
+        let next = page.count > limit ? shown.last.map { Self.cursor(CampaignCursor(createdAt: $0.createdAt.timeIntervalSince1970, id: $0.key)) } : nil
         return JSONValue.object([
             "batch_calls": .array(views.map { .object($0) }),
             "next_doc": JSONValue(next),
@@ -73,7 +76,7 @@ struct BatchCallingController {
         let fields = try await view(batch)
         let (store, clock) = (api.store, api.clock)
         return StreamedJSON.response(head: StreamedJSON.head(fields, arrayKey: "recipients"), tail: { _ in "]}" }) { after in
-            let page = try await store.recipients(campaignID: batch.id, afterLeadID: after, limit: 1000)
+            let page = try await store.recipients(campaignID: batch.key, afterLeadID: after, limit: 1000)
             let now = clock.now()
             return (page.map { Self.recipient($0, batch: batch, now: now) }, page.last?.leadID)
         }
@@ -82,7 +85,7 @@ struct BatchCallingController {
     /// Queued recipients are cancelled; calls in flight finish. Cancelling twice is fine.
     @Sendable func cancel(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let batch = try await load(context)
-        if batch.status != .canceled, try await !api.store.cancelCampaign(id: batch.id, now: api.clock.now()) {
+        if batch.status != .canceled, try await !api.store.cancelCampaign(id: batch.key, now: api.clock.now()) {
             throw APIError.conflict("batch is \(batch.status == .completed ? "completed" : batch.status.rawValue); there is nothing left to cancel")
         }
         context.logger.info("batch cancelled", metadata: ["batch_id": "\(batch.id)"])
@@ -94,7 +97,7 @@ struct BatchCallingController {
     @Sendable func retry(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let batch = try await load(context)
         let now = api.clock.now()
-        switch try await api.store.retryCampaign(id: batch.id, outcomes: RecipientStatus.retriedOutcomes,
+        switch try await api.store.retryCampaign(id: batch.key, outcomes: RecipientStatus.retriedOutcomes,
                                                   until: now.addingTimeInterval(Self.retryWindow), now: now) {
         case .canceled:
             throw APIError.conflict("a cancelled batch cannot be retried")
@@ -107,7 +110,7 @@ struct BatchCallingController {
 
     @Sendable func delete(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let batch = try await load(context)
-        try await api.store.deleteCampaign(id: batch.id, now: api.clock.now())
+        try await api.store.deleteCampaign(id: batch.key, now: api.clock.now())
         context.logger.info("batch deleted", metadata: ["batch_id": "\(batch.id)"])
         return Response(status: .ok)
     }
@@ -139,24 +142,27 @@ struct BatchCallingController {
     private func views(_ batches: [CampaignRecord]) async throws -> [[String: JSONValue]] {
         guard let first = batches.first else { return [] }
         let organization = first.organizationID
-        let progress = try await api.store.progress(campaignIDs: batches.map(\.id))
+        let progress = try await api.store.progress(campaignIDs: batches.map(\.key))
         var agents: [String: AgentRecord] = [:]
         for id in Set(batches.map(\.settings.agentID)) { agents[id] = try await api.store.agent(id: id, organizationID: organization) }
         var numbers: [String: PhoneNumberRecord] = [:]
         for number in try await api.store.phoneNumbers(Array(Set(batches.map(\.settings.outboundNumber))), organizationID: organization) {
             numbers[number.phoneNumber] = number
         }
+        let now = api.clock.now()
         return batches.map { batch in
-            Self.json(batch, progress[batch.id] ?? CampaignProgress(), agent: agents[batch.settings.agentID],
-                      number: numbers[batch.settings.outboundNumber])
+            Self.json(batch, progress[batch.key] ?? CampaignProgress(), agent: agents[batch.settings.agentID],
+                      number: numbers[batch.settings.outboundNumber], now: now)
         }
     }
 
-    static func json(_ batch: CampaignRecord, _ progress: CampaignProgress, agent: AgentRecord?, number: PhoneNumberRecord?) -> [String: JSONValue] {
+    static func json(_ batch: CampaignRecord, _ progress: CampaignProgress, agent: AgentRecord?, number: PhoneNumberRecord?,
+                     now: Date) -> [String: JSONValue] {
         let status = BatchStatus(campaign: batch.status, recipients: progress.total, dispatched: progress.dialed,
                                  finalOutcomes: progress.outcomes)
         let updated = max(batch.updatedAt, progress.lastCallUpdateAt ?? batch.updatedAt)
         let settings = batch.settings
+        let waiting = VoiceCampaignsController.dialingState(batch, progress, now: now)
         var telephony: [String: JSONValue] = [:]
         if case .object(let given)? = settings.extra["telephony_call_config"] { telephony = given }
         telephony["ringing_timeout_secs"] = JSONValue(Int(settings.ringTimeout))
@@ -181,8 +187,11 @@ struct BatchCallingController {
             "retry_count": JSONValue(batch.retryCount),
             "target_concurrency_limit": JSONValue(settings.maxConcurrentCalls),
             "telephony_call_config": .object(telephony),
-            // Extensions: why the batch stands as it does, and its outcomes so far.
-            "status_reason": JSONValue(batch.statusReason),
+            // Extensions: why the batch stands as it does (what paused it, or why nothing is
+            // dialing now: `calling_hours`, `waiting_retries`, …, with when the next dial is due),
+            // and its outcomes so far.
+            "status_reason": JSONValue(batch.statusReason ?? waiting.waitingReason),
+            "next_dial_at_unix": waiting.nextDialAt.map { JSONValue(unix($0)) } ?? .null,
             "outcomes": .object(progress.outcomes.mapValues { JSONValue($0) }),
         ]
     }

@@ -33,10 +33,11 @@ struct ConversationRelayController {
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
             guard let attemptID = context.request.uri.queryParameters.get("attempt_id").flatMap(Int64.init),
-                  let (call, fields) = try await store.callConversation(attemptID: attemptID) else { return }
+                  let conversation = try await store.callConversation(attemptID: attemptID) else { return }
+            let call = conversation.call
             var logger = context.logger
             logger[metadataKey: "call_id"] = "\(call.id)"
-            var session = try await session(call, fields: fields, logger: logger)
+            var session = try await session(conversation, logger: logger)
             do {
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message,
@@ -57,16 +58,18 @@ struct ConversationRelayController {
     }
 
     /// The call's voice agent, told who it is talking to.
-    private func session(_ call: CallRecord, fields: [String: JSONValue], logger: Logger) async throws -> RelaySession {
-        var lead = fields
+    private func session(_ conversation: CallConversation, logger: Logger) async throws -> RelaySession {
+        let call = conversation.call
+        var lead = conversation.fields
         lead["phone_number"] = .string(call.toNumber)
         let record = try await call.agentID.asyncMap { try await store.agent(id: $0, organizationID: call.organizationID) } ?? nil
         var objective = record?.body["objective_prompt"]?.stringValue
-        // A call the SMS agent escalated: the voice agent knows what was texted.
-        if let conversationID = lead.removeValue(forKey: "sms_conversation_id")?.stringValue.flatMap(Int64.init) {
-            let reason = lead.removeValue(forKey: "escalation_reason")?.text ?? "the lead asked for a call"
+        // A call the SMS agent escalated: the voice agent knows what was texted (the thread the
+        // engine linked to the lead, read within the call's organization).
+        if let conversationID = conversation.escalatedFrom {
+            let reason = conversation.escalationReason ?? "the lead asked for a call"
             lead["sms_campaign_id"] = nil
-            let thread = try await store.conversationMessages(conversationID, limit: 40)
+            let thread = try await store.conversationMessages(conversationID, organizationID: call.organizationID, limit: 40)
                 .map { ($0.direction == "inbound" ? "Lead: " : "Agent: ") + $0.body }.joined(separator: "\n")
             objective = [objective, "This call follows a text conversation (\(reason)):\n\(thread)"].compactMap { $0 }.joined(separator: "\n\n")
         }

@@ -15,7 +15,7 @@ struct LeadUpload {
             throw APIError.conflict("Campaign is \(campaign.status.rawValue); leads can be added to an active, paused or completed campaign")
         }
         let csv = request.headers[.contentType]?.lowercased().contains("csv") ?? false
-        let session = try await LeadImportSession.begin(campaignID: campaign.id, format: csv ? .csv : .json, store: api.store, clock: api.clock)
+        let session = try await LeadImportSession.begin(campaignID: campaign.key, format: csv ? .csv : .json, store: api.store, clock: api.clock)
         let summary: LeadImportSession.Summary
         do {
             for try await buffer in api.upload(request) {

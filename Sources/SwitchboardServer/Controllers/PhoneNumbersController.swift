@@ -51,6 +51,14 @@ struct PhoneNumbersController {
         for key in ["account_sid", "auth_token", "auth_id", "api_base_url", "host", "port", "transport", "username", "password", "from_domain"] {
             if let value = body.object[key] { settings[key] = value }
         }
+        // Where a number's credentials are sent is the operator's to allow and an admin's to set.
+        if settings["api_base_url"] != nil, settings["api_base_url"] != .null {
+            guard api.allowCarrierBaseURL else {
+                throw APIError.badRequest("api_base_url is not allowed on this server (its operator sets SWITCHBOARD_ALLOW_CARRIER_BASE_URL=1 to allow it)",
+                                          field: "api_base_url")
+            }
+            guard principal.isAdmin else { throw APIError.forbidden("only an admin key may set api_base_url") }
+        }
         do { try CarrierSettingsError.check(provider: provider, settings: settings) }
         catch { throw APIError.badRequest(error.message, field: error.field) }
         let record = PhoneNumberRecord(

@@ -18,22 +18,24 @@ struct SMSCampaignRequest {
             throw APIError.badRequest("contacts array required", field: "contacts")
         }
         let agentID = try body.requiredString("sms_agent_id")
-        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == "sms" else {
+        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == "sms",
+              principal.mayAccess(userID: agent.userID) else {
             throw APIError.badRequest("sms_agent_id does not name an SMS agent of this organization", field: "sms_agent_id")
         }
-        let from = try await number(body, "teli_sms_number", capability: "sms", organizationID: owner.organizationID, store: store, required: true)!
+        let from = try await number(body, "teli_sms_number", capability: "sms", principal: principal, store: store, required: true)!
         var fields: [String: JSONValue] = [:]
         let voiceEnabled = try body.bool("enable_sms_to_voice") ?? false
         if voiceEnabled {
             let voiceAgentID = try body.requiredString("voice_agent_id", message: "voice_agent_id required when enable_sms_to_voice is true")
-            guard let voiceAgent = try await store.agent(id: voiceAgentID, organizationID: owner.organizationID), voiceAgent.type == "voice" else {
+            guard let voiceAgent = try await store.agent(id: voiceAgentID, organizationID: owner.organizationID), voiceAgent.type == "voice",
+                  principal.mayAccess(userID: voiceAgent.userID) else {
                 throw APIError.badRequest("voice_agent_id does not name a voice agent of this organization", field: "voice_agent_id")
             }
             guard body.has("outbound_number") else {
                 throw APIError.badRequest("outbound_number required when enable_sms_to_voice is true", field: "outbound_number")
             }
             fields["voice_agent_id"] = .string(voiceAgentID)
-            fields["outbound_number"] = .string(try await number(body, "outbound_number", capability: "voice", organizationID: owner.organizationID,
+            fields["outbound_number"] = .string(try await number(body, "outbound_number", capability: "voice", principal: principal,
                                                                    store: store, required: true)!)
         } else {
             fields["voice_agent_id"] = .null
@@ -52,7 +54,9 @@ struct SMSCampaignRequest {
         fields["objective_prompt"] = try text("objective_prompt")
         fields["custom_follow_up"] = .string(try body.string("custom_follow_up") ?? "")
         let followupInterval = try body.number("followup_interval") ?? 0
-        guard followupInterval >= 0 else { throw APIError.badRequest("followup_interval must be ≥ 0 (hours)", field: "followup_interval") }
+        guard followupInterval >= 0, followupInterval <= 8_760 else {
+            throw APIError.badRequest("followup_interval must be from 0 to 8760 (hours)", field: "followup_interval")
+        }
         fields["followup_interval"] = JSONValue(followupInterval)
         if let media = try body.string("mms_media_url") {
             guard let url = URL(string: media), ["http", "https"].contains(url.scheme ?? "") else {
@@ -92,23 +96,29 @@ struct SMSCampaignRequest {
             case .failure(let problem): invalid.append(problem)
             }
         }
+        // Quiet hours, as for calls: starting messages and drips go out only inside them.
+        let timeZone = try body.string("timezone") ?? "UTC"
+        guard TimeZoneCache.isKnown(timeZone) else { throw APIError.badRequest("timezone must be an IANA time zone such as America/New_York", field: "timezone") }
+        let schedule = TextSchedule(callingHours: try VoiceCampaignRequest.callingHours(body.object("calling_hours")), timeZone: timeZone)
         let id = try body.string("campaign_id") ?? Self.teliID(now)
         let campaign = SMSCampaignRecord(
             id: id, organizationID: owner.organizationID, tenantID: owner.tenantID, userID: owner.userID, createdByUserID: principal.userID,
             name: try body.string("campaign_name") ?? "SMS campaign \(Timestamps.teli(now))", agentID: agent.id, fromNumber: from,
-            body: fields, invalidLeadsCount: invalid.count, createdAt: now, updatedAt: now)
+            body: fields, schedule: schedule, invalidLeadsCount: invalid.count, createdAt: now, updatedAt: now)
         return SMSCampaignRequest(campaign: campaign, agent: agent, contacts: contacts, invalid: invalid)
     }
 
-    /// One of the organization's numbers, in any spelling, that can do `capability`.
-    static func number(_ body: JSONObjectReader, _ key: String, capability: String, organizationID: String, store: Store,
+    /// One of the organization's numbers, in any spelling, that can do `capability` and that
+    /// the caller may use (a member: its own user's).
+    static func number(_ body: JSONObjectReader, _ key: String, capability: String, principal: Principal, store: Store,
                        required: Bool) async throws -> String? {
         guard let raw = try body.string(key) else {
             if required { throw APIError.badRequest("\(key) required", field: key) }
             return nil
         }
         let number = try PhoneNumber(raw, field: key)
-        guard let record = try await store.phoneNumbers([number.e164], organizationID: organizationID).first else {
+        guard let record = try await store.phoneNumbers([number.e164], organizationID: principal.organizationID).first,
+              principal.mayAccess(userID: record.userID) else {
             throw APIError.badRequest("\(key) \(number.e164) is not a number of this organization", field: key)
         }
         guard record.capabilities.contains(capability) else {

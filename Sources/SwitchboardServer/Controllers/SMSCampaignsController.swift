@@ -61,14 +61,17 @@ struct SMSCampaignsController {
         let limit = try request.query.int("limit", in: 1...500) ?? 100
         let offset = try request.query.int("offset", in: 0...Int(Int32.max)) ?? 0
         let campaigns = try await api.store.smsCampaigns(organizationID: principal.organizationID, userID: scope, limit: limit, offset: offset)
-        return api.teli(["count": JSONValue(campaigns.count), "campaigns": .array(campaigns.map { .object(Self.json($0)) })])
+        // `count` is every campaign that matches (the seed: "Total number of campaigns"), not the page.
+        let total = try await api.store.smsCampaignCount(organizationID: principal.organizationID, userID: scope)
+        return api.teli(["count": JSONValue(total), "has_more": .bool(offset + campaigns.count < total),
+                         "campaigns": .array(campaigns.map { .object(Self.json($0)) })])
     }
 
     /// One campaign (an extension): its fields, what its conversations and texts are doing, and
     /// whether its agent answers with a language model or sends scripted texts only.
     @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let campaign = try await load(request, context)
-        let counts = try await api.store.smsCampaignCounts(id: campaign.id)
+        let counts = try await api.store.smsCampaignCounts(id: campaign.key)
         var fields = Self.json(campaign)
         fields["status_reason"] = JSONValue(campaign.statusReason)
         fields["contacts_count"] = JSONValue(campaign.contactsCount)
@@ -96,7 +99,7 @@ struct SMSCampaignsController {
                       message: String) async throws -> Response {
         let campaign = try await load(request, context)
         let reason = to == .active ? nil : "\(to.rawValue.lowercased()) by user"
-        guard try await api.store.setSMSCampaignStatus(id: campaign.id, from: from, to: to, reason: reason, now: api.clock.now()) else {
+        guard try await api.store.setSMSCampaignStatus(id: campaign.key, from: from, to: to, reason: reason, now: api.clock.now()) else {
             throw APIError.conflict("Campaign is \(campaign.status.rawValue); it cannot become \(to.rawValue)")
         }
         api.wake.messaging()
@@ -121,13 +124,15 @@ struct SMSCampaignsController {
         fields["campaign_name"] = .string(campaign.name)
         fields["campaign_type"] = "OUTBOUND"
         fields["status"] = .string(campaign.status.rawValue)
-        fields["campaign_create_time"] = .string(Timestamps.teli(campaign.createdAt))
+        fields["campaign_create_time"] = .string(Timestamps.teliOffset(campaign.createdAt))
         fields["sms_agent_id"] = .string(campaign.agentID)
         fields["teli_sms_number"] = .string(campaign.fromNumber)
         fields["organization_id"] = .string(campaign.organizationID)
         fields["user_id"] = .string(campaign.userID)
         fields["created_by_user_id"] = .string(campaign.createdByUserID)
         fields["tenant_id"] = .string(campaign.tenantID)
+        fields["calling_hours"] = campaign.schedule.callingHours.json
+        fields["timezone"] = .string(campaign.schedule.timeZone)
         return fields
     }
 }

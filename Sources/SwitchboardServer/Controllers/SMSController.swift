@@ -53,7 +53,7 @@ struct SMSController {
         }
         let limit = try request.query.int("limit", in: 1...1000) ?? 200
         let after = try request.query.int("after", in: 0...Int.max).map(Int64.init) ?? 0
-        let page = try await api.store.messages(organizationID: principal.organizationID, contact: contact, campaignID: campaignID,
+        let page = try await api.store.messages(organizationID: principal.organizationID, userID: principal.readScope, contact: contact, campaignID: campaignID,
                                                 afterID: after, limit: limit)
         return api.teli([
             "count": JSONValue(page.count), "messages": .array(page.map(Self.json)),
@@ -73,7 +73,7 @@ struct SMSController {
         guard let text, !text.isEmpty else { throw APIError.badRequest("message required", field: "message") }
         guard text.count <= 1_600 else { throw APIError.badRequest("message must be at most 1600 characters", field: "message") }
         let from = try await SMSCampaignRequest.number(body, body.has("from") ? "from" : "teli_sms_number", capability: "sms",
-                                                       organizationID: principal.organizationID, store: api.store, required: false)
+                                                       principal: principal, store: api.store, required: false)
         let campaignID = try body.string("campaign_id")
         if let campaignID {
             guard let campaign = try await api.store.smsCampaign(id: campaignID, organizationID: principal.organizationID) else {
@@ -84,7 +84,7 @@ struct SMSController {
         guard try await !api.store.isSuppressed(to.e164, organizationID: principal.organizationID) else {
             throw APIError.conflict("\(to.e164) has opted out; it can only be texted again after it replies START")
         }
-        guard let message = try await api.store.sendByHuman(organizationID: principal.organizationID, from: from, to: to.e164, campaignID: campaignID,
+        guard let message = try await api.store.sendByHuman(organizationID: principal.organizationID, userID: principal.readScope, from: from, to: to.e164, campaignID: campaignID,
                                                            body: text, mediaURL: try body.string("media_url"), now: api.clock.now()) else {
             throw APIError.badRequest("from required: no conversation with \(to.e164) names the number to send from", field: "from")
         }
@@ -99,15 +99,16 @@ struct SMSController {
         let principal = try context.caller()
         let raw = try context.parameter("phone_number").removingPercentEncoding ?? ""
         let phone = try PhoneNumber(raw, field: "phone_number")
-        let conversations = try await api.store.conversations(organizationID: principal.organizationID, phoneNumber: phone.e164)
+        let conversations = try await api.store.conversations(organizationID: principal.organizationID, userID: principal.readScope,
+                                                                 phoneNumber: phone.e164)
         guard let latest = conversations.first else { throw APIError.notFound("Conversation with \(phone.e164)") }
         var items: [JSONValue] = []
         for conversation in conversations {
             let call = try await conversation.voiceCampaignID.asyncMap { try await api.store.voiceCallID(campaignID: $0, phoneNumber: phone.e164) }
             items.append([
-                "campaign_id": .string(conversation.campaignID), "conversation_id": .string("\(conversation.id)"),
+                "campaign_id": .string(ScopedID.publicID(conversation.campaignID)), "conversation_id": .string("\(conversation.id)"),
                 "extracted_fields": .object(conversation.extracted), "lead_outcome": .string(conversation.leadOutcome.rawValue),
-                "conversation_state": .string(conversation.state), "voice_campaign_id": JSONValue(conversation.voiceCampaignID),
+                "conversation_state": .string(conversation.state), "voice_campaign_id": JSONValue(conversation.voiceCampaignID.map(ScopedID.publicID)),
                 "voice_call_id": JSONValue(call ?? nil), "updated_at": .string(Timestamps.teli(conversation.updatedAt)),
             ])
         }
@@ -139,7 +140,7 @@ struct SMSController {
 
     static func json(_ message: MessageRecord) -> JSONValue {
         [
-            "message_id": .string("\(message.id)"), "campaign_id": JSONValue(message.campaignID),
+            "message_id": .string("\(message.id)"), "campaign_id": JSONValue(message.campaignID.map(ScopedID.publicID)),
             "conversation_id": JSONValue(message.conversationID.map { "\($0)" }), "direction": .string(message.direction),
             "from": .string(message.from), "to": .string(message.to), "body": .string(message.body), "media_url": JSONValue(message.mediaURL),
             "kind": .string(message.kind), "status": .string(message.status.rawValue), "error": JSONValue(message.error),

@@ -37,11 +37,13 @@ struct VoiceCampaignRequest {
             if !pool.contains(number.e164) { pool.append(number.e164) }
         }
 
-        // The agent and every number must be the organization's own.
-        guard try await store.agent(id: agentID, organizationID: owner.organizationID)?.type == "voice" else {
+        // The agent and every number must be the organization's own, and the caller's to use.
+        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == "voice",
+              principal.mayAccess(userID: agent.userID) else {
             throw APIError.badRequest("voice_agent_id \(agentID) is not a voice agent of this organization", field: "voice_agent_id")
         }
-        let owned = Set(try await store.phoneNumbers(pool, organizationID: owner.organizationID).map(\.phoneNumber))
+        let owned = Set(try await store.phoneNumbers(pool, organizationID: owner.organizationID)
+            .filter { principal.mayAccess(userID: $0.userID) }.map(\.phoneNumber))
         guard owned.contains(outbound.e164) else {
             throw APIError.badRequest("agent_outbound_number \(outbound.e164) is not a phone number of this organization", field: "agent_outbound_number")
         }
@@ -60,7 +62,6 @@ struct VoiceCampaignRequest {
         let hours = try callingHours(body.object("calling_hours"))
 
         let campaignID = try body.string("campaign_id") ?? Identifier.make("voice_campaign_")
-        guard !campaignID.isEmpty, campaignID.count <= 200 else { throw APIError.badRequest("campaign_id must be 1 to 200 characters", field: "campaign_id") }
         let settings = CampaignSettings(
             name: try body.string("campaign_name") ?? body.string("name"), agentID: agentID, outboundNumber: outbound.e164,
             numbers: pool, redialEnabled: redialEnabled, retry: retry, callingHours: hours, timeZone: timeZone,
@@ -79,11 +80,16 @@ struct VoiceCampaignRequest {
     static func retryPolicy(_ config: JSONObjectReader?) throws -> RetryPolicy {
         guard let config else { return RetryPolicy(maxAttempts: 4, interval: 86_400) }
         let retries = try config.int("retry_limit", in: 0...20) ?? 3
-        let days = try nonNegative(config, "call_interval_days")
-        let minutes = try nonNegative(config, "call_interval_minutes")
-        let seconds = try nonNegative(config, "call_interval_seconds")
+        // Each part, and their sum, within a year: a later retry is never made, and an
+        // unbounded one overflows the calendar.
+        let days = try nonNegative(config, "call_interval_days", max: 365)
+        let minutes = try nonNegative(config, "call_interval_minutes", max: 525_600)
+        let seconds = try nonNegative(config, "call_interval_seconds", max: 31_536_000)
         let given = days != nil || minutes != nil || seconds != nil
         let interval = given ? (days ?? 0) * 86_400 + (minutes ?? 0) * 60 + (seconds ?? 0) : 86_400
+        guard interval <= 31_536_000 else {
+            throw APIError.badRequest("redial_config's call interval must add up to at most 365 days", field: "redial_config.call_interval_days")
+        }
         var retryOn = RetryPolicy.defaultRetryOn
         if let list = try config.array("retry_on") {
             retryOn = []
@@ -155,9 +161,11 @@ struct VoiceCampaignRequest {
         return breaker
     }
 
-    private static func nonNegative(_ config: JSONObjectReader, _ key: String) throws -> Double? {
+    private static func nonNegative(_ config: JSONObjectReader, _ key: String, max: Double) throws -> Double? {
         guard let value = try config.number(key) else { return nil }
-        guard value >= 0 else { throw APIError.badRequest("\(config.name(key)) must not be negative", field: config.name(key)) }
+        guard value >= 0, value <= max else {
+            throw APIError.badRequest("\(config.name(key)) must be from 0 to \(Int(max))", field: config.name(key))
+        }
         return value
     }
 
@@ -186,15 +194,20 @@ extension CampaignSettings {
         ]
     }
 
-    var callingHoursJSON: JSONValue {
+    var callingHoursJSON: JSONValue { callingHours.json }
+}
+
+extension CallingHours {
+    /// As a client writes it: `{"start": "09:00", "end": "20:00", "days": [...], "timezone": …, "holidays": [...]}`.
+    var json: JSONValue {
         func hhmm(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
-        let names = CallingHours.weekdayNames.sorted { $0.value < $1.value }.filter { callingHours.days.contains($0.value) }.map(\.key)
+        let names = CallingHours.weekdayNames.sorted { $0.value < $1.value }.filter { days.contains($0.value) }.map(\.key)
         return [
-            "start": .string(hhmm(callingHours.start)),
-            "end": .string(hhmm(callingHours.end)),
+            "start": .string(hhmm(start)),
+            "end": .string(hhmm(end)),
             "days": .array(names.map { .string($0) }),
-            "timezone": .string(callingHours.timeZone ?? "recipient"),
-            "holidays": .array(callingHours.holidays.sorted().map { .string($0) }),
+            "timezone": .string(timeZone ?? "recipient"),
+            "holidays": .array(holidays.sorted().map { .string($0) }),
         ]
     }
 }

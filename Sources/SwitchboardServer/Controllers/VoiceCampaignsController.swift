@@ -52,7 +52,7 @@ struct VoiceCampaignsController {
 
     @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let campaign = try await load(request, context)
-        let progress = try await api.store.progress(campaignID: campaign.id)
+        let progress = try await api.store.progress(campaignID: campaign.key)
         var fields = Self.summary(campaign)
         fields["status_reason"] = JSONValue(campaign.statusReason)
         fields["progress"] = [
@@ -62,7 +62,7 @@ struct VoiceCampaignsController {
             "not_called_reasons": .object(progress.notCalledReasons.mapValues { JSONValue($0) }),
             "outcomes": .object(progress.outcomes.mapValues { JSONValue($0) }),
         ]
-        fields["dialing"] = Self.dialingState(campaign, progress, now: api.clock.now())
+        fields["dialing"] = Self.dialingState(campaign, progress, now: api.clock.now()).json
         fields["agent_outbound_number"] = .string(campaign.settings.outboundNumber)
         fields["number_pool"] = .array(campaign.settings.numbers.map { ["phone_number": .string($0)] })
         fields["redial_enabled"] = .bool(campaign.settings.redialEnabled)
@@ -78,7 +78,7 @@ struct VoiceCampaignsController {
 
     @Sendable func pause(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let campaign = try await load(request, context)
-        guard try await api.store.setCampaignStatus(id: campaign.id, from: [.active, .paused], to: .paused, reason: "paused by user", now: api.clock.now()) else {
+        guard try await api.store.setCampaignStatus(id: campaign.key, from: [.active, .paused], to: .paused, reason: "paused by user", now: api.clock.now()) else {
             throw APIError.conflict("Campaign is \(campaign.status.rawValue); only an active campaign can be paused")
         }
         return api.teli(["campaign_id": .string(campaign.id), "status": "paused", "message": "Campaign paused"])
@@ -86,7 +86,7 @@ struct VoiceCampaignsController {
 
     @Sendable func resume(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let campaign = try await load(request, context)
-        guard try await api.store.setCampaignStatus(id: campaign.id, from: [.paused, .active], to: .active, reason: nil, now: api.clock.now()) else {
+        guard try await api.store.setCampaignStatus(id: campaign.key, from: [.paused, .active], to: .active, reason: nil, now: api.clock.now()) else {
             throw APIError.conflict("Campaign is \(campaign.status.rawValue); only a paused campaign can be resumed")
         }
         api.wakeDialer()
@@ -95,7 +95,7 @@ struct VoiceCampaignsController {
 
     @Sendable func delete(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let campaign = try await load(request, context)
-        try await api.store.deleteCampaign(id: campaign.id, now: api.clock.now())
+        try await api.store.deleteCampaign(id: campaign.key, now: api.clock.now())
         context.logger.info("campaign deleted", metadata: ["campaign_id": "\(campaign.id)"])
         return api.teli(["campaign_id": .string(campaign.id), "message": .string("Campaign \(campaign.id) deleted")])
     }
@@ -107,17 +107,21 @@ struct VoiceCampaignsController {
         guard format == "simple" || format == "detailed" else { throw APIError.badRequest("format must be simple or detailed", field: "format") }
         let includeVoicemail = try request.query.bool("include_voicemail") ?? true
         let includeNotCalled = try request.query.bool("include_not_called") ?? false
+        let includeRetryScheduled = try request.query.bool("include_retry_scheduled") ?? false
         let store = api.store
         let head = "{\"success\":true,\"campaign_id\":\(JSONValue.string(campaign.id).jsonText),\"failed_numbers\":["
         let tail = "],\"count\":%d,\"powered_by\":\(JSONValue.string(api.poweredBy).jsonText)}"
         return StreamedJSON.response(head: head, tail: { String(format: tail, $0) }) { after in
-            let page = try await store.failedNumbers(campaignID: campaign.id, includeVoicemail: includeVoicemail,
-                                                     includeNotCalled: includeNotCalled, afterLeadID: after, limit: 1000)
+            let page = try await store.failedNumbers(campaignID: campaign.key, includeVoicemail: includeVoicemail,
+                                                     includeNotCalled: includeNotCalled, includeRetryScheduled: includeRetryScheduled,
+                                                     afterLeadID: after, limit: 1000)
             let items: [JSONValue] = page.map { item in
                 format == "simple" ? .string(item.phoneNumber) : [
                     "phone_number": .string(item.phoneNumber), "failure_reason": .string(item.reason),
                     "call_timestamp": JSONValue(item.callTimestamp.map(Timestamps.teli)), "call_id": JSONValue(item.callID),
                     "not_called_reason": JSONValue(item.notCalledBecause),
+                    "retry_scheduled": .bool(item.nextAttemptAt != nil),
+                    "next_attempt_at": JSONValue(item.nextAttemptAt.map(Timestamps.teli)),
                 ]
             }
             return (items, page.last?.leadID)
@@ -155,7 +159,7 @@ struct VoiceCampaignsController {
     }
 
     /// When nothing is dialing: why, and when the next dial is due.
-    static func dialingState(_ campaign: CampaignRecord, _ progress: CampaignProgress, now: Date) -> JSONValue {
+    static func dialingState(_ campaign: CampaignRecord, _ progress: CampaignProgress, now: Date) -> DialingState {
         var reason: String?
         var next = progress.nextDueAt
         switch campaign.status {
@@ -174,11 +178,17 @@ struct VoiceCampaignsController {
                 }
             }
         }
-        return [
-            "active_calls": JSONValue(progress.inProgress),
-            "waiting_reason": JSONValue(reason),
-            "next_dial_at": JSONValue(next.map(Timestamps.teli)),
-        ]
+        return DialingState(activeCalls: progress.inProgress, waitingReason: reason, nextDialAt: next)
+    }
+
+    struct DialingState {
+        var activeCalls: Int
+        var waitingReason: String?
+        var nextDialAt: Date?
+
+        var json: JSONValue {
+            ["active_calls": JSONValue(activeCalls), "waiting_reason": JSONValue(waitingReason), "next_dial_at": JSONValue(nextDialAt.map(Timestamps.teli))]
+        }
     }
 
     static func json(_ invalid: InvalidLead) -> JSONValue {

@@ -24,6 +24,10 @@ struct WebhooksController {
         guard let parts = URLComponents(string: url), ["http", "https"].contains(parts.scheme?.lowercased() ?? ""), parts.host?.isEmpty == false else {
             throw APIError.badRequest("url must be an http or https URL", field: "url")
         }
+        if let refusal = WebhookSender.refusal(url: url, allowPrivateTargets: api.allowPrivateWebhooks) {
+            throw APIError.badRequest("url is refused: \(refusal) (the operator sets SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS=1 to allow private receivers)",
+                                      field: "url")
+        }
         guard let names = try body.array("events"), !names.isEmpty else {
             throw APIError.badRequest("events required: a list of \(Self.eventNames)", field: "events")
         }

@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Store
 
-/// Resolves the API key from `X-API-Key` or `Authorization: Bearer`; 401 without a known one.
+/// Resolves the API key from `X-API-Key`, ElevenLabs' `xi-api-key` or `Authorization: Bearer`;
+/// 401 without a known one.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SwitchboardContext
     let store: Store
@@ -24,6 +25,7 @@ struct AuthMiddleware: RouterMiddleware {
     static func key(in request: Request) -> String? {
         // Header names are case-insensitive: X-API-Key and x-api-key are the same field.
         if let key = request.headers[HTTPField.Name("X-API-Key")!], !key.isEmpty { return key }
+        if let key = request.headers[HTTPField.Name("xi-api-key")!], !key.isEmpty { return key }
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimmingCharacters(in: .whitespaces) }

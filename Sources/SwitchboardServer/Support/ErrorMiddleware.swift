@@ -26,7 +26,7 @@ struct ErrorMiddleware: RouterMiddleware {
         if apiError.status.code >= 500 {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
         }
-        if request.uri.path.hasPrefix(BatchStyle.prefix) {
+        if BatchCallingController.bases.contains(where: { request.uri.path.hasPrefix("/" + $0) }) {
             return JSONValue.object(BatchStyle.errorBody(apiError)).response(status: BatchStyle.status(apiError))
         }
         let body: [String: JSONValue] = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
@@ -48,8 +48,6 @@ struct ErrorMiddleware: RouterMiddleware {
 /// The batch-calling API's own error style (FastAPI): 422 `{"detail": [{loc, msg, type}]}` for
 /// bad input, `{"detail": "…"}` otherwise.
 enum BatchStyle {
-    static let prefix = "/v1/voiceai/batch-calling"
-
     /// Bad input is 422 there, as FastAPI answers a request that fails validation.
     static func status(_ error: APIError) -> HTTPResponse.Status {
         error.status == .badRequest ? .unprocessableContent : error.status

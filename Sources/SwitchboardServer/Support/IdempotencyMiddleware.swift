@@ -11,7 +11,9 @@ import Synchronization
 /// 24 hours gets the first response again (`Idempotent-Replayed: true`) without acting again;
 /// the same key with another request is 422; while the first is still running, 409. Only
 /// requests that acted are remembered (a 2xx, or a 500): one refused for bad input may be sent
-/// again, corrected, with the same key. Keys belong to the organization.
+/// again, corrected, with the same key. An `Idempotency-Key` belongs to the API key that sent it:
+/// a stored response is only ever replayed to the API key that made it, which the route had
+/// authorized then (another key, even of the same organization, starts afresh).
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = SwitchboardContext
     let store: Store
@@ -21,9 +23,11 @@ struct IdempotencyMiddleware: RouterMiddleware {
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let key = request.headers[Self.header] else { return try await next(request, context) }
-        guard !key.isEmpty, key.count <= 255 else { throw APIError.badRequest("Idempotency-Key must be 1 to 255 characters", field: "Idempotency-Key") }
-        let organizationID = try context.caller().organizationID
+        guard request.method == .post, let given = request.headers[Self.header] else { return try await next(request, context) }
+        guard !given.isEmpty, given.count <= 255 else { throw APIError.badRequest("Idempotency-Key must be 1 to 255 characters", field: "Idempotency-Key") }
+        let principal = try context.caller()
+        let organizationID = principal.organizationID
+        let key = principal.keyID + " " + given
         let fingerprint = Fingerprint(request)
         var request = request
         request.body = RequestBody(asyncSequence: ObservedBody(base: request.body) { fingerprint.update($0) })

@@ -34,10 +34,21 @@ struct JSONObjectReader: Sendable {
         return false
     }
 
+    /// A string field. Ids (`…_id`) and names (`…name`) are checked here, for every route:
+    /// an id must be readable back in a URL path and neither may hold control characters,
+    /// which would forge log lines. An empty id is no id.
     func string(_ key: String) throws -> String? {
         switch object[key] {
         case nil, .null?: return nil
-        case .string(let value)?: return value
+        case .string(let value)?:
+            if key.hasSuffix("_id"), value.isEmpty { return nil }
+            if key.hasSuffix("_id"), let problem = ClientID.problem(value) {
+                throw APIError.badRequest("\(name(key)) \(problem)", field: name(key))
+            }
+            if key.hasSuffix("name"), let problem = ClientID.nameProblem(value) {
+                throw APIError.badRequest("\(name(key)) \(problem)", field: name(key))
+            }
+            return value
         default: throw APIError.badRequest("\(name(key)) must be a string", field: name(key))
         }
     }
@@ -61,7 +72,7 @@ struct JSONObjectReader: Sendable {
     func number(_ key: String) throws -> Double? {
         switch object[key] {
         case nil, .null?: return nil
-        case .number(let value)?: return value
+        case .number(let value)? where value.isFinite: return value
         default: throw APIError.badRequest("\(name(key)) must be a number", field: name(key))
         }
     }
@@ -91,16 +102,25 @@ struct JSONObjectReader: Sendable {
         }
     }
 
+    /// An ISO 8601 timestamp or Unix seconds, from 1970 to the end of 9999.
     func timestamp(_ key: String) throws -> Date? {
+        let date: Date
         switch object[key] {
         case nil, .null?: return nil
         case .string(let text)?:
-            guard let date = Timestamps.parse(text) else {
+            guard let parsed = Timestamps.parse(text) else {
                 throw APIError.badRequest("\(name(key)) must be an ISO 8601 timestamp (e.g. 2025-11-21T21:40:13Z)", field: name(key))
             }
-            return date
-        case .number(let seconds)?: return Date(timeIntervalSince1970: seconds)
+            date = parsed
+        case .number(let seconds)?: date = Date(timeIntervalSince1970: seconds)
         default: throw APIError.badRequest("\(name(key)) must be an ISO 8601 timestamp", field: name(key))
         }
+        guard (0...Self.lastSecond).contains(date.timeIntervalSince1970) else {
+            throw APIError.badRequest("\(name(key)) must be between 1970 and 9999", field: name(key))
+        }
+        return date
     }
+
+    /// 9999-12-31T23:59:59Z.
+    static let lastSecond: TimeInterval = 253_402_300_799
 }

@@ -6,6 +6,8 @@ enum Timestamps {
     static func teli(_ date: Date) -> String { format(date, fractionDigits: 6, zulu: false) }
     /// DialNexa writes `2024-03-01T10:00:00.000Z`.
     static func dialNexa(_ date: Date) -> String { format(date, fractionDigits: 3, zulu: true) }
+    /// Teli's SMS campaign list writes `2025-11-12T16:31:02+00:00`: whole seconds, an offset.
+    static func teliOffset(_ date: Date) -> String { format(date, fractionDigits: 0, zulu: false) + "+00:00" }
 
     private static func format(_ date: Date, fractionDigits: Int, zulu: Bool) -> String {
         let seconds = date.timeIntervalSince1970
@@ -16,8 +18,8 @@ enum Timestamps {
         let scale = pow(10, Double(fractionDigits))
         let fraction = min(Int(((seconds - whole) * scale).rounded()), Int(scale) - 1)
         let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
-        let digits = String(format: "%0\(fractionDigits)d", fraction)
-        return base + "." + digits + (zulu ? "Z" : "")
+        let digits = fractionDigits == 0 ? "" : "." + String(format: "%0\(fractionDigits)d", fraction)
+        return base + digits + (zulu ? "Z" : "")
     }
 
     /// ISO 8601: `YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM]` (a space for `T` too). Without an
