@@ -23,6 +23,8 @@ public struct MessageRecord: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var sentAt: Date?
+    /// A queued text goes out no earlier than this (quiet hours); 1970 when at once.
+    public var dueAt: Date = Date(timeIntervalSince1970: 0)
 
     public var from: String { direction == "inbound" ? contactNumber : ourNumber }
     public var to: String { direction == "inbound" ? ourNumber : contactNumber }
@@ -328,6 +330,7 @@ extension Store {
             mediaURL: try row.optionalString("media_url"), kind: try row.string("kind"),
             status: SMSStatus(rawValue: try row.string("status")) ?? .failed, provider: try row.optionalString("provider"),
             providerMessageID: try row.optionalString("provider_message_id"), error: try row.optionalString("error"),
-            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), sentAt: try row.optionalDate("sent_at"))
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), sentAt: try row.optionalDate("sent_at"),
+            dueAt: try row.date("due_at"))
     }
 }
