@@ -16,6 +16,10 @@ public protocol DatabaseProvider: Sendable {
     /// Appends rows of text (or NULL) to a table in one transaction, the fastest way the
     /// backend has: multi-row INSERTs on SQLite, COPY on PostgreSQL.
     func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws
+    /// Calls `onNotify` for each notification on `channel` (PostgreSQL's LISTEN) until the task
+    /// is cancelled; returns or throws when the connection is lost, for the caller to listen
+    /// again. A backend without notifications waits until cancelled: its callers poll.
+    func listen(_ channel: String, onNotify: @escaping @Sendable () -> Void) async throws
     func close() async
 }
 

@@ -16,6 +16,7 @@ public enum Migrations {
         Migration(version: 3, name: "suppressions, organization settings, webhooks, idempotency", statements: Schema.v3),
         Migration(version: 4, name: "sms campaigns, conversations, messages, call transcripts", statements: Schema.v4),
         Migration(version: 5, name: "ids per organization, escalations linked by the engine, quiet hours for texts", statements: Schema.v5),
+        Migration(version: 6, name: "carrier events", statements: Schema.v6),
     ]
 
     /// Applies what is missing; returns the versions applied now.
@@ -271,6 +272,16 @@ enum Schema {
             "CREATE INDEX messages_outbox ON messages (due_at, id) WHERE status = 'queued'",
             "ALTER TABLE leads ADD COLUMN conversation_id {int}",
             "ALTER TABLE leads ADD COLUMN escalation_reason TEXT",
+        ].map { render($0, flavor) }
+    }
+
+    /// A carrier's report on a call lands in whichever process its URL reaches; the dial that
+    /// waits for it may run in another. Reports the receiving process cannot hand over itself
+    /// go through this table, which every dialer reads (woken by NOTIFY on PostgreSQL).
+    static func v6(_ flavor: SQLFlavor) -> [String] {
+        [
+            "CREATE TABLE carrier_events (id {id}, provider TEXT NOT NULL, attempt_id {int} NOT NULL, event TEXT NOT NULL, created_at {real} NOT NULL)",
+            "CREATE INDEX carrier_events_age ON carrier_events (created_at)",
         ].map { render($0, flavor) }
     }
 }

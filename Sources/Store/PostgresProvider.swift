@@ -213,6 +213,20 @@ public final class PostgresProvider: DatabaseProvider {
         }
     }
 
+    /// Holds one connection of the pool for as long as it listens. The notifications never
+    /// end by themselves: cancelling closes the connection, which ends them.
+    public func listen(_ channel: String, onNotify: @escaping @Sendable () -> Void) async throws {
+        try await client.withConnection { connection in
+            try await withTaskCancellationHandler {
+                try await connection.listen(on: channel) { notifications in
+                    for try await _ in notifications { onNotify() }
+                }
+            } onCancel: {
+                let _: EventLoopFuture<Void> = connection.close()
+            }
+        }
+    }
+
     static func isConnectionFailure(_ error: PSQLError) -> Bool {
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed:

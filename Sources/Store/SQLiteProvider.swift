@@ -83,6 +83,11 @@ public final class SQLiteProvider: DatabaseProvider {
         }
     }
 
+    /// One process holds a SQLite file: there is no one to hear from, only polls.
+    public func listen(_ channel: String, onNotify: @escaping @Sendable () -> Void) async throws {
+        while !Task.isCancelled { try await Task.sleep(for: .seconds(3_600)) }
+    }
+
     public func close() async {
         for reader in readers { try? await reader.connection.close() }
         try? await writer.close()

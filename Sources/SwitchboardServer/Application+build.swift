@@ -41,7 +41,9 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
         let sms = SMSEngine(store: store, providers: [SimulatorMessaging(), carriers.twilio], agent: model.map(ConversationAgent.init),
                             clock: config.clock,
                             configuration: config.messaging, wakeDialer: { dialer.wake() }, logger: logger)
-        services += [dialer, sms, sender]
+        // Carrier reports received by another process reach this one's dials through the database.
+        let relay = CarrierEventRelay(store: store, pending: ["twilio": carriers.twilio.pending, "vobiz": carriers.vobiz.pending], logger: logger)
+        services += [relay, dialer, sms, sender]
         wake = Wakers(dialer: { dialer.wake() }, messaging: { sms.wake() }, webhooks: { sender.wake() })
     }
     if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }

@@ -2,8 +2,8 @@ import Foundation
 
 /// One report from a callback-driven carrier (Twilio, Vobiz) about a call, already read from
 /// its wire format: a status callback, or the answer to a status poll.
-public struct CarrierCallEvent: Sendable, Equatable {
-    public enum Stage: Int, Sendable, Comparable {
+public struct CarrierCallEvent: Sendable, Equatable, Codable {
+    public enum Stage: Int, Sendable, Comparable, Codable {
         case queued, initiated, ringing, answered, ended
         public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
     }

@@ -9,7 +9,9 @@ import TelephonyVobiz
 /// Where Twilio and Vobiz report on our calls. No API key: each request is signed with the
 /// auth token of the number the call was placed from, checked against the public URL the
 /// carrier was given (`SWITCHBOARD_PUBLIC_URL`), and refused with 403 when it does not match.
-/// Reports go to the dial waiting on them in this process; a dial elsewhere polls instead.
+/// A report goes to the dial waiting on it in this process, or, when the dial runs in another
+/// process (`--role api` in front of dialers, or several processes behind one URL), through the
+/// database to whichever dialer waits on it (`CarrierEventRelay`).
 struct CarrierCallbacksController {
     let store: Store
     let clock: any WallClock
@@ -86,8 +88,7 @@ struct CarrierCallbacksController {
         }
         let token = request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
         if let event = TwilioCallStatus.event(callback: form, attemptID: attemptID, idempotencyToken: token, at: clock.now()) {
-            let waiting = twilio.pending.deliver(event)
-            context.logger.debug("twilio callback", metadata: ["attempt_id": "\(attemptID)", "stage": "\(event.stage)", "waiting": "\(waiting)"])
+            try await hand(event, to: twilio.pending, provider: "twilio", context: context)
         }
         return Response(status: .noContent)
     }
@@ -106,13 +107,23 @@ struct CarrierCallbacksController {
             context.logger.warning("vobiz callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
             throw Self.forged
         }
-        if let event = VobizCallStatus.event(kind, form: form, attemptID: attemptID, at: clock.now()) { vobiz.pending.deliver(event) }
+        if let event = VobizCallStatus.event(kind, form: form, attemptID: attemptID, at: clock.now()) {
+            try await hand(event, to: vobiz.pending, provider: "vobiz", context: context)
+        }
         guard kind == .answer else { return Response(status: .ok) }
         // The answer URL says what the call does: hold the line (the agent joins in a later step).
         var headers = HTTPFields()
         headers[.contentType] = "application/xml"
         return Response(status: .ok, headers: headers,
                         body: .init(byteBuffer: ByteBuffer(string: "<Response><Wait length=\"3600\"/></Response>")))
+    }
+
+    /// To the dial waiting here, or through the database to the process where it waits.
+    private func hand(_ event: CarrierCallEvent, to pending: PendingCarrierCalls, provider: String, context: SwitchboardContext) async throws {
+        let here = pending.deliver(event)
+        if !here { try await store.recordCarrierEvent(event, provider: provider) }
+        context.logger.debug("carrier callback", metadata: ["provider": "\(provider)", "attempt_id": "\(event.attemptID)",
+                                                            "stage": "\(event.stage)", "dial_here": "\(here)"])
     }
 
     static let forged = APIError(.forbidden, "signature does not match")
