@@ -109,6 +109,7 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
         SMSCampaignsController(api: api).register(on: router)
         SMSController(api: api).register(on: router)
     }
+    errors.allowed.learn(router.routes)
     return router
 }
 

@@ -67,6 +67,25 @@ import Testing
         }
     }
 
+    @Test func theContractsMethodsAndEnumsHold() async throws {
+        let harness = Harness(.sqlite)
+        let key = try await harness.key()
+        try await harness.run { client in
+            let trace = try await client.request(.init("TRACE")!, "/health", key: nil)
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers[.allow] == "GET")
+            let put = try await client.request(.put, "/v1/agents", key: key)
+            #expect(put.status == .methodNotAllowed)
+            #expect(put.headers[.allow] == "GET, POST")
+            let batch = try await client.request(.patch, "/v1/convai/batch-calling/btcal_x", key: key)
+            #expect(batch.headers[.allow] == "DELETE, GET")
+            #expect(batch["detail"] != nil)  // the batch API's own error style
+            #expect(try await client.get("/v1/nowhere", key: key).status == .notFound)
+            #expect(try await client.get("/v1/agents?agent_type=robot", key: key).status == .badRequest)
+            #expect(try await client.get("/v1/voice/phone-numbers?phone_type=fax", key: key).status == .badRequest)
+        }
+    }
+
     @Test(arguments: Backend.allCases) func anUnterminatedQuoteFailsTheUpload(_ backend: Backend) async throws {
         let harness = Harness(backend)
         try await harness.runWithAgentAndNumber { client, key, agent, number in

@@ -37,7 +37,7 @@ struct AgentsController {
     @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
-        let type = request.query.string("agent_type")
+        let type = try request.query.choice("agent_type", ["voice", "sms"])
         let limit = try request.query.int("limit", in: 1...500) ?? 100
         let agents = try await api.store.agents(organizationID: principal.organizationID, userID: scope, type: type, limit: limit)
         return api.teli(["count": JSONValue(agents.count), "agents": .array(agents.map { .object(Self.json($0)) })])

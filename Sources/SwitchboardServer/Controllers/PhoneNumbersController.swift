@@ -82,7 +82,7 @@ struct PhoneNumbersController {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
         var numbers = try await api.store.phoneNumbers(organizationID: principal.organizationID, userID: scope)
-        if let type = request.query.string("phone_type") { numbers = numbers.filter { $0.capabilities.contains(type) } }
+        if let type = try request.query.choice("phone_type", ["voice", "sms"]) { numbers = numbers.filter { $0.capabilities.contains(type) } }
         return api.teli(["count": JSONValue(numbers.count), "phone_numbers": .array(numbers.map { .object(Self.json($0)) })])
     }
 

@@ -53,6 +53,15 @@ struct Query {
         }
     }
 
+    /// One of `allowed`, or nil when absent; anything else is 400.
+    func choice(_ name: String, _ allowed: [String]) throws -> String? {
+        guard let value = string(name) else { return nil }
+        guard allowed.contains(value) else {
+            throw APIError.badRequest("\(name) must be one of \(allowed.joined(separator: ", "))", field: name)
+        }
+        return value
+    }
+
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let value = string(name) else { return nil }
         guard let number = Int(value), range.contains(number) else {

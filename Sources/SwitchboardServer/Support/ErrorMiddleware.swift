@@ -11,6 +11,8 @@ import SwitchboardCore
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = SwitchboardContext
     let poweredBy: String
+    /// Filled in once the routes are registered.
+    let allowed = AllowedMethods()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -22,10 +24,22 @@ struct ErrorMiddleware: RouterMiddleware {
 
     /// The error as the client sees it, in the envelope of the route's API.
     func response(for error: any Error, request: Request, context: Context) -> Response {
-        let apiError = Self.map(error)
+        var apiError = Self.map(error)
         if apiError.status.code >= 500 {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
         }
+        var allow: [HTTPRequest.Method] = []
+        // The router found no route: for a path it knows under other methods, 405 with Allow.
+        if error is HTTPError, apiError.status == .notFound, let methods = allowed.methods(for: request.uri.path), !methods.contains(request.method) {
+            apiError = APIError(.methodNotAllowed, "\(request.method) is not allowed here; use \(methods.map(\.rawValue).joined(separator: ", "))")
+            allow = methods
+        }
+        var response = envelope(apiError, request: request)
+        if !allow.isEmpty { response.headers[.allow] = allow.map(\.rawValue).joined(separator: ", ") }
+        return response
+    }
+
+    private func envelope(_ apiError: APIError, request: Request) -> Response {
         if BatchCallingController.bases.contains(where: { request.uri.path.hasPrefix("/" + $0) }) {
             return JSONValue.object(BatchStyle.errorBody(apiError)).response(status: BatchStyle.status(apiError))
         }
