@@ -112,6 +112,8 @@ extension Bench {
             let campaign = try await bench.store.createSMSCampaign(SMSCampaignRecord(
                 id: "bench", organizationID: "bench", tenantID: "bench", userID: "bench", createdByUserID: "bench", name: "bench",
                 agentID: "agent_bench", fromNumber: "+15175550100", body: ["starting_message": "Hi {{first_name}}, a quick question?"],
+                // Open all day: the measurement must not wait for the contacts' morning.
+                schedule: TextSchedule(callingHours: CallingHours(start: 0, end: 1440)),
                 createdAt: now, updatedAt: now), contacts: Self.contacts(0..<contacts))
 
             resetPeakRSS()
