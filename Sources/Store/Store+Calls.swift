@@ -8,6 +8,7 @@ public struct CallRecord: Sendable, Equatable {
     public var organizationID: String
     public var tenantID: String
     public var userID: String
+    /// The id the organization knows its campaign by.
     public var campaignID: String
     public var agentID: String?
     public var fromNumber: String

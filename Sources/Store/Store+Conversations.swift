@@ -7,6 +7,7 @@ import SwitchboardCore
 public struct ConversationRecord: Sendable, Equatable {
     public var id: Int64
     public var organizationID: String
+    /// The campaign's key (`ScopedID`: organization and id), as its rows are keyed.
     public var campaignID: String
     public var phoneNumber: String
     public var fromNumber: String
@@ -206,6 +207,11 @@ extension Store {
         let id: String
         if let linked {
             id = linked
+            try await db.raw("""
+                UPDATE campaigns SET end_at = CASE WHEN end_at < \(bind: endAt) THEN \(bind: endAt) ELSE end_at END,
+                  status = CASE WHEN status = 'completed' THEN 'active' ELSE status END, updated_at = \(bind: now.epoch)
+                WHERE id = \(bind: id)
+                """).run()
         } else {
             var key = ScopedID.key(organizationID: campaign.organizationID, id: campaign.id + "_voice")
             if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: key)").first() != nil {
@@ -222,13 +228,6 @@ extension Store {
                   \(bind: try Coding.json(settings)), \(bind: now.epoch), \(bind: endAt), \(bind: now.epoch), \(bind: now.epoch))
                 """).run()
             try await db.raw("UPDATE sms_campaigns SET voice_campaign_key = \(bind: id) WHERE id = \(bind: campaign.key)").run()
-        }
-        if linked != nil {
-            try await db.raw("""
-                UPDATE campaigns SET end_at = CASE WHEN end_at < \(bind: endAt) THEN \(bind: endAt) ELSE end_at END,
-                  status = CASE WHEN status = 'completed' THEN 'active' ELSE status END, updated_at = \(bind: now.epoch)
-                WHERE id = \(bind: id)
-                """).run()
         }
         var fields = conversation.fields
         fields["sms_campaign_id"] = .string(campaign.id)

@@ -7,6 +7,7 @@ public struct ClaimedAttempt: Sendable, Equatable {
     public var attemptID: Int64
     public var leadID: Int64
     public var callID: String
+    /// The campaign's key (`ScopedID`: organization and id), as its rows are keyed.
     public var campaignID: String
     public var attemptNumber: Int
     public var from: String

@@ -6,6 +6,7 @@ import SwitchboardCore
 public struct MessageRecord: Sendable, Equatable {
     public var id: Int64
     public var organizationID: String
+    /// The campaign's key (`ScopedID`), for a text of an SMS campaign.
     public var campaignID: String?
     public var conversationID: Int64?
     /// `inbound` or `outbound`.

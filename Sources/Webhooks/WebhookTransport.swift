@@ -102,7 +102,8 @@ struct WebhookTransport: Sendable {
         var target = parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath
         if let query = parts.percentEncodedQuery { target += "?" + query }
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target)
-        head.headers.add(name: "Host", value: parts.port.map { "\(host):\($0)" } ?? host)
+        let hostHeader = bareHost.contains(":") ? "[\(bareHost)]" : bareHost  // an IPv6 literal keeps its brackets
+        head.headers.add(name: "Host", value: parts.port.map { "\(hostHeader):\($0)" } ?? hostHeader)
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         head.headers.add(name: "Content-Length", value: String(body.utf8.count))
         head.headers.add(name: "Connection", value: "close")
