@@ -80,7 +80,10 @@ func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any 
     }
 }
 
-/// The routes of the configured role. The dialer role answers `/health` only.
+/// The routes of the configured role, in groups that carry their own middleware: `/health` and
+/// the contract open to anyone; carrier callbacks, which carry the carrier's signature instead of
+/// a key; the API behind keys and idempotency; and the batch-calling API, which also answers
+/// errors in its own style (its key errors included). The dialer role answers `/health` only.
 func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wake: Wakers = Wakers()) -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     let errors = ErrorMiddleware(poweredBy: config.poweredBy)
@@ -90,24 +93,31 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
     // Every role: a carrier's callback may reach any process behind the public URL.
     CarrierCallbacksController(store: store, clock: config.clock, publicURL: config.publicURL, twilio: carriers.twilio, vobiz: carriers.vobiz,
                                wakeMessaging: wake.messaging)
-        .register(on: router)
+        .register(on: router.group())
     if config.role != .dialer {
-        router.add(middleware: AuthMiddleware(store: store))
-        router.add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: errors))
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
                                  maxUploadBytes: config.maxUploadBytes, providerNames: ["simulator", "twilio", "vobiz", "sip_trunk"],
                                  allowCarrierBaseURL: config.allowCarrierBaseURL, allowPrivateWebhooks: config.allowPrivateWebhooks,
                                  wake: wake, agentMode: config.llm == nil ? .scripted : .ai(model: config.llm?.model ?? ""))
-        AgentsController(api: api).register(on: router)
-        PhoneNumbersController(api: api).register(on: router)
-        VoiceCampaignsController(api: api).register(on: router)
-        CallsController(api: api).register(on: router)
-        BatchCallingController(api: api).register(on: router)
-        SuppressionsController(api: api).register(on: router)
-        WebhooksController(api: api).register(on: router)
-        OrganizationSettingsController(api: api).register(on: router)
-        SMSCampaignsController(api: api).register(on: router)
-        SMSController(api: api).register(on: router)
+        let auth = AuthMiddleware(store: store)
+        let keyed = router.group()
+            .add(middleware: auth)
+            .add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: errors))
+        AgentsController(api: api).register(on: keyed)
+        PhoneNumbersController(api: api).register(on: keyed)
+        VoiceCampaignsController(api: api).register(on: keyed)
+        CallsController(api: api).register(on: keyed)
+        SuppressionsController(api: api).register(on: keyed)
+        WebhooksController(api: api).register(on: keyed)
+        OrganizationSettingsController(api: api).register(on: keyed)
+        SMSCampaignsController(api: api).register(on: keyed)
+        SMSController(api: api).register(on: keyed)
+        let batchErrors = ErrorMiddleware(poweredBy: config.poweredBy, style: .batch)
+        let batch = router.group()
+            .add(middleware: batchErrors)
+            .add(middleware: auth)
+            .add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: batchErrors))
+        BatchCallingController(api: api).register(on: batch)
     }
     errors.allowed.learn(router.routes)
     return router

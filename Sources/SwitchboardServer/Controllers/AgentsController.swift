@@ -6,7 +6,7 @@ import SwitchboardCore
 struct AgentsController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/agents", use: create)
         router.get("v1/agents", use: list)
         router.get("v1/agents/:agent_id", use: get)
@@ -44,21 +44,13 @@ struct AgentsController {
     }
 
     @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
-        let principal = try context.caller()
-        guard let agent = try await api.store.agent(id: try context.parameter("agent_id"), organizationID: principal.organizationID) else {
-            throw APIError.notFound("Agent")
-        }
-        try principal.authorize(owner: agent.userID)
+        let agent = try await load(context)
         return api.teli(["agent": .object(Self.json(agent))])
     }
 
     /// Changes the fields given (`null` removes one); the type and owner stay.
     @Sendable func update(_ request: Request, context: SwitchboardContext) async throws -> Response {
-        let principal = try context.caller()
-        guard var agent = try await api.store.agent(id: try context.parameter("agent_id"), organizationID: principal.organizationID) else {
-            throw APIError.notFound("Agent")
-        }
-        try principal.authorize(owner: agent.userID)
+        var agent = try await load(context)
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         if let type = try body.string("agent_type"), type != agent.type {
             throw APIError.badRequest("agent_type cannot change (create another agent)", field: "agent_type")
@@ -76,6 +68,11 @@ struct AgentsController {
         var fields = Self.json(agent)
         fields["message"] = "Agent updated successfully"
         return api.teli(fields)
+    }
+
+    private func load(_ context: SwitchboardContext) async throws -> AgentRecord {
+        let id = try context.parameter("agent_id")
+        return try await context.owned("Agent") { try await api.store.agent(id: id, organizationID: $0) }
     }
 
     /// The fields an agent's conversations read, checked the way they will be read.

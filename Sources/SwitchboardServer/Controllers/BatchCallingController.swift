@@ -13,7 +13,7 @@ struct BatchCallingController {
     /// How long a retried batch stays open to dial, at least.
     static let retryWindow: TimeInterval = CampaignSettings.defaultCampaignLength
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         for base in Self.bases {
             router.post("\(base)/submit", use: submit)
             router.get("\(base)/workspace", use: list)
@@ -118,13 +118,8 @@ struct BatchCallingController {
     // MARK: - Views
 
     private func load(_ context: SwitchboardContext) async throws -> CampaignRecord {
-        let principal = try context.caller()
-        guard let batch = try await api.store.campaign(id: try context.parameter("batch_id"), organizationID: principal.organizationID),
-              batch.kind == "voice" else {
-            throw APIError.notFound("Batch")
-        }
-        try principal.authorize(owner: batch.userID)
-        return batch
+        let id = try context.parameter("batch_id")
+        return try await context.owned("Batch") { try await api.store.campaign(id: id, organizationID: $0).flatMap { $0.kind == "voice" ? $0 : nil } }
     }
 
     private func current(_ id: String, _ context: SwitchboardContext) async throws -> Response {

@@ -7,7 +7,7 @@ import SwitchboardCore
 struct CallsController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.get("v1/voice/calls", use: list)
         router.get("v1/voice/calls/:call_id", use: get)
         router.get("v1/call-logs/:call_id/retries", use: retries)
@@ -78,12 +78,8 @@ struct CallsController {
     }
 
     private func load(_ context: SwitchboardContext) async throws -> CallRecord {
-        let principal = try context.caller()
-        guard let call = try await api.store.call(id: try context.parameter("call_id"), organizationID: principal.organizationID) else {
-            throw APIError.notFound("Call")
-        }
-        try principal.authorize(owner: call.userID)
-        return call
+        let id = try context.parameter("call_id")
+        return try await context.owned("Call") { try await api.store.call(id: id, organizationID: $0) }
     }
 
     static func json(_ call: CallRecord) -> [String: JSONValue] {

@@ -22,7 +22,7 @@ struct CarrierCallbacksController {
 
     static let maxBody = 64 * 1024
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/telephony/twilio/status", use: twilioStatus)
         router.post("v1/telephony/vobiz/:callback/:attempt_id", use: vobizCallback)
         router.post("v1/telephony/twilio/sms", use: twilioInboundSMS)

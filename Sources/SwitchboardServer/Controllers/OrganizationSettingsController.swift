@@ -7,7 +7,7 @@ import SwitchboardCore
 struct OrganizationSettingsController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.get("v1/organizations/:organization_id/settings", use: get)
         router.put("v1/organizations/:organization_id/settings", use: put)
     }

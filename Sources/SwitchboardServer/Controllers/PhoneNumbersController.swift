@@ -13,7 +13,7 @@ struct PhoneNumbersController {
     static let defaultCallsPerSecond = ["simulator": 0.0]
     static let defaultMaxConcurrent = 10
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/voice/phone-numbers/create", use: create)
         router.get("v1/voice/phone-numbers", use: list)
     }

@@ -8,7 +8,7 @@ import SwitchboardCore
 struct SMSCampaignsController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/campaigns", use: create)
         router.get("v1/organizations/:organization_id/campaigns", use: list)
         router.get("v1/campaigns/:campaign_id", use: get)
@@ -108,12 +108,8 @@ struct SMSCampaignsController {
     }
 
     func load(_ request: Request, _ context: SwitchboardContext) async throws -> SMSCampaignRecord {
-        let principal = try context.caller()
-        guard let campaign = try await api.store.smsCampaign(id: try context.parameter("campaign_id"), organizationID: principal.organizationID) else {
-            throw APIError.notFound("Campaign")
-        }
-        try principal.authorize(owner: campaign.userID)
-        return campaign
+        let id = try context.parameter("campaign_id")
+        return try await context.owned("Campaign") { try await api.store.smsCampaign(id: id, organizationID: $0) }
     }
 
     /// Every field of the seed's campaign object.

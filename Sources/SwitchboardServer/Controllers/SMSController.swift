@@ -8,7 +8,7 @@ import SwitchboardCore
 struct SMSController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.get("v1/sms/phone-numbers", use: phoneNumbers)
         router.get("v1/sms/messages", use: messages)
         router.post("v1/sms/send", use: send)
@@ -46,10 +46,7 @@ struct SMSController {
         let campaignID = request.query.string("campaign_id")
         guard contact != nil || campaignID != nil else { throw APIError.badRequest("campaign_id or phone_number required", field: "phone_number") }
         if let campaignID {
-            guard let campaign = try await api.store.smsCampaign(id: campaignID, organizationID: principal.organizationID) else {
-                throw APIError.notFound("Campaign")
-            }
-            try principal.authorize(owner: campaign.userID)
+            _ = try await context.owned("Campaign") { try await api.store.smsCampaign(id: campaignID, organizationID: $0) }
         }
         let limit = try request.query.int("limit", in: 1...1000) ?? 200
         let after = try request.query.int("after", in: 0...Int.max).map(Int64.init) ?? 0
@@ -76,10 +73,7 @@ struct SMSController {
                                                        principal: principal, store: api.store, required: false)
         let campaignID = try body.string("campaign_id")
         if let campaignID {
-            guard let campaign = try await api.store.smsCampaign(id: campaignID, organizationID: principal.organizationID) else {
-                throw APIError.notFound("Campaign")
-            }
-            try principal.authorize(owner: campaign.userID)
+            _ = try await context.owned("Campaign") { try await api.store.smsCampaign(id: campaignID, organizationID: $0) }
         }
         guard try await !api.store.isSuppressed(to.e164, organizationID: principal.organizationID) else {
             throw APIError.conflict("\(to.e164) has opted out; it can only be texted again after it replies START")
@@ -126,8 +120,8 @@ struct SMSController {
         let from = try PhoneNumber(try body.requiredString("from"), field: "from")
         guard let toNumber = try? PhoneNumber(parsing: try body.requiredString("to")),
               let number = try await api.store.phoneNumbers([toNumber.e164], organizationID: principal.organizationID).first,
-              number.provider == "simulator" else {
-            throw APIError.badRequest("to must be one of this organization's simulator numbers", field: "to")
+              number.provider == "simulator", principal.mayAccess(userID: number.userID) else {
+            throw APIError.badRequest("to must be one of your simulator numbers", field: "to")
         }
         let text = try body.string("body") ?? ""
         let result = try await InboundTexts(store: api.store, clock: api.clock, wake: api.wake.messaging)

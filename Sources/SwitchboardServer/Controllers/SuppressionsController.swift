@@ -9,7 +9,7 @@ import SwitchboardCore
 struct SuppressionsController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/suppressions", use: add)
         router.get("v1/suppressions", use: list)
         router.delete("v1/suppressions/:value", use: remove)

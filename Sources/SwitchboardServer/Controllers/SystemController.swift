@@ -8,7 +8,7 @@ import SwitchboardCore
 struct SystemController {
     let store: Store
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.get("health") { _, _ -> Response in
             do {
                 try await store.ping()

@@ -8,7 +8,7 @@ import SwitchboardCore
 struct VoiceCampaignsController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/voice/campaigns", use: create)
         router.get("v1/voice/campaigns", use: list)
         router.get("v1/voice/campaigns/:campaign_id", use: get)
@@ -130,13 +130,8 @@ struct VoiceCampaignsController {
 
     /// The campaign named in the path, if this key may see it (another organization's: 404).
     func load(_ request: Request, _ context: SwitchboardContext) async throws -> CampaignRecord {
-        let principal = try context.caller()
-        guard let campaign = try await api.store.campaign(id: try context.parameter("campaign_id"), organizationID: principal.organizationID),
-              campaign.kind == "voice" else {
-            throw APIError.notFound("Campaign")
-        }
-        try principal.authorize(owner: campaign.userID)
-        return campaign
+        let id = try context.parameter("campaign_id")
+        return try await context.owned("Campaign") { try await api.store.campaign(id: id, organizationID: $0).flatMap { $0.kind == "voice" ? $0 : nil } }
     }
 
     static func summary(_ campaign: CampaignRecord) -> [String: JSONValue] {

@@ -9,7 +9,7 @@ import Webhooks
 struct WebhooksController {
     let api: APIEnvironment
 
-    func register(on router: Router<SwitchboardContext>) {
+    func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/webhooks", use: create)
         router.get("v1/webhooks", use: list)
         router.delete("v1/webhooks/:webhook_id", use: delete)

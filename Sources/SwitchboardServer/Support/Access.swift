@@ -1,4 +1,5 @@
 import Hummingbird
+import Store
 import SwitchboardCore
 
 /// api.md's identity rules, in one place.
@@ -32,6 +33,28 @@ extension Principal {
     /// A record of this organization owned by `owner`: a member key may only touch its own.
     func authorize(owner: String) throws {
         guard mayAccess(userID: owner) else { throw APIError.forbidden("this API key cannot access another user's records") }
+    }
+}
+
+/// A record that belongs to one user of its organization.
+protocol OwnedRecord: Sendable {
+    var userID: String { get }
+}
+
+extension CampaignRecord: OwnedRecord {}
+extension SMSCampaignRecord: OwnedRecord {}
+extension AgentRecord: OwnedRecord {}
+extension CallRecord: OwnedRecord {}
+
+extension SwitchboardContext {
+    /// What `load` finds in the caller's organization, when this key may see it: 404 (`what`
+    /// not found) when there is none, another organization's included; 403 for another user's
+    /// record under a member key. The one way a route loads a record by id.
+    func owned<Record: OwnedRecord>(_ what: String, _ load: (_ organizationID: String) async throws -> Record?) async throws -> Record {
+        let principal = try caller()
+        guard let record = try await load(principal.organizationID) else { throw APIError.notFound(what) }
+        try principal.authorize(owner: record.userID)
+        return record
     }
 }
 

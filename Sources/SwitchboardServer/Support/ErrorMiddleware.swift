@@ -7,11 +7,13 @@ import SwitchboardCore
 
 /// The one place errors become HTTP. Every error body is the compatible envelope:
 /// Teli's `{"success": false, "error": …, "powered_by": …}`, or `{"detail": …}` on the
-/// batch-calling routes.
+/// batch-calling routes, whose group carries a middleware of that style.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = SwitchboardContext
+    enum Style: Sendable { case teli, batch }
     let poweredBy: String
-    /// Filled in once the routes are registered.
+    var style = Style.teli
+    /// Filled in once the routes are registered (the router-level middleware's).
     let allowed = AllowedMethods()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -34,13 +36,15 @@ struct ErrorMiddleware: RouterMiddleware {
             apiError = APIError(.methodNotAllowed, "\(request.method) is not allowed here; use \(methods.map(\.rawValue).joined(separator: ", "))")
             allow = methods
         }
-        var response = envelope(apiError, request: request)
+        // A path no route matched has no group: a batch-calling path keeps its API's style.
+        let batchPath = error is HTTPError && BatchCallingController.bases.contains { request.uri.path.hasPrefix("/" + $0) }
+        var response = envelope(apiError, style: batchPath ? .batch : style)
         if !allow.isEmpty { response.headers[.allow] = allow.map(\.rawValue).joined(separator: ", ") }
         return response
     }
 
-    private func envelope(_ apiError: APIError, request: Request) -> Response {
-        if BatchCallingController.bases.contains(where: { request.uri.path.hasPrefix("/" + $0) }) {
+    private func envelope(_ apiError: APIError, style: Style) -> Response {
+        if style == .batch {
             return JSONValue.object(BatchStyle.errorBody(apiError)).response(status: BatchStyle.status(apiError))
         }
         let body: [String: JSONValue] = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
