@@ -1,6 +1,10 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// Every import a file uses is declared in its own file (SE-0444), so a target's dependencies
+/// are what its files say, not what another file happened to import.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
@@ -29,10 +33,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
-        // Domain and ports: no NIO, no HTTP, no SQL.
+        // Domain and ports: no NIO, no HTTP, no SQL, no I/O.
         .target(
             name: "SwitchboardCore",
-            dependencies: [.product(name: "CSV", package: "CSV.swift")]
+            dependencies: [.product(name: "CSV", package: "CSV.swift")],
+            swiftSettings: strict
         ),
         // The one place that writes SQL, over `any SQLDatabase`.
         .target(
@@ -46,11 +51,15 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
         ),
         .target(
             name: "TelephonySimulator",
-            dependencies: ["SwitchboardCore"]
+            dependencies: ["SwitchboardCore"],
+            swiftSettings: strict
         ),
         // Our SIP user agent over UDP: dials SIP trunks.
         .target(
@@ -63,16 +72,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: strict
         ),
-        // The engine: claimer, pacer, retry planner, lease reaper.
+        // The engine: claimer, pacer, retry planner, lease reaper, and the relay that hands
+        // carrier reports received by other processes to this one's dials.
         .target(
             name: "Dialer",
             dependencies: [
                 "SwitchboardCore", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         // What the HTTP carriers share: a REST client that backs off on 429, and the wait for
         // a call's callbacks.
@@ -85,7 +97,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         // Twilio Programmable Voice and Messaging: REST calls and texts, signed callbacks.
         .target(
@@ -96,7 +109,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         // Vobiz (Plivo-compatible): make call, signed answer/hang-up callbacks.
         .target(
@@ -106,7 +120,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
         ),
         // The agent runtime, one for SMS and voice: an OpenAI-compatible chat client, message
         // templates, tools and extraction.
@@ -116,7 +132,9 @@ let package = Package(
                 "SwitchboardCore", "TelephonyHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
         ),
         // The SMS engine: conversations (starting messages, drips, agent replies) and the paced
         // outbox that sends them.
@@ -126,9 +144,11 @@ let package = Package(
                 "SwitchboardCore", "Store", "Agents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: strict
         ),
-        // The outbox's sender: signed deliveries of webhook events, retried on a schedule.
+        // The outbox's sender: signed deliveries of webhook events, retried on a schedule, over
+        // connections of its own to public addresses only (unless the operator allows more).
         .target(
             name: "Webhooks",
             dependencies: [
@@ -140,10 +160,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         // The contract: openapi.yaml, served at /openapi.yaml; the generator checks it and
-        // produces the response types the server encodes.
+        // produces the types the tests decode responses with.
         .target(
             name: "SwitchboardAPI",
             dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
@@ -164,7 +185,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
-            ]
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "switchboard",
@@ -172,11 +196,15 @@ let package = Package(
                 "SwitchboardServer", "Store", "SwitchboardCore", "Dialer", "TelephonySimulator", "Messaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strict
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore"]
+            dependencies: ["SwitchboardCore"],
+            swiftSettings: strict
         ),
         .testTarget(
             name: "SwitchboardTests",
@@ -190,9 +218,14 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             // The SIPp scenario the SIP trunk tests run.
-            resources: [.copy("SIPp")]
+            resources: [.copy("SIPp")],
+            swiftSettings: strict
         ),
     ],
     swiftLanguageModes: [.v6]

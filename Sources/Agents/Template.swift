@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardCore
 
 /// Message templates: `{{first_name}}` is replaced by the lead's field of that name. Teli's

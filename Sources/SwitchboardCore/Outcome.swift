@@ -1,3 +1,4 @@
+import Foundation
 /// What one dial attempt came to. One vocabulary everywhere; each provider maps its own
 /// statuses onto it once, at its edge.
 public enum Outcome: String, Sendable, Codable, CaseIterable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SwitchboardCore
 
 /// An answered call: ACKs the 2xx, holds the line while the agent talks, and ends it with BYE

@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardCore
 
 /// How a final SIP response to our INVITE ends a call, in our vocabulary (RFC 3398's cause

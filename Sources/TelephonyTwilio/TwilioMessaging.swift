@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOHTTP1
 import SwitchboardCore
 import TelephonyHTTP
 

@@ -3,6 +3,7 @@ import Dialer
 import Foundation
 import Logging
 import Messaging
+import SQLKit
 import Store
 import SwitchboardCore
 import SwitchboardServer

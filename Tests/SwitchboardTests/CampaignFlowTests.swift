@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import SwitchboardAPI
 import SwitchboardCore
 import Testing

@@ -4,7 +4,9 @@ import Logging
 import Store
 import SwitchboardAPI
 import SwitchboardCore
+import SwitchboardServer
 import Testing
+import Webhooks
 
 /// Issue 7 end to end through HTTP: suppression checked at every claim, attempt caps across
 /// campaigns, the circuit breaker, signed webhooks with retries, and idempotent POSTs.

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOFoundationEssentialsCompat
 import SwitchboardCore
 
 /// What a fake carrier does with one call, chosen by the dialed number.

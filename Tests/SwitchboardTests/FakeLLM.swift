@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOFoundationEssentialsCompat
 import SwitchboardCore
 
 /// An OpenAI-compatible chat-completions endpoint (`POST /v1/chat/completions`), as OpenAI,

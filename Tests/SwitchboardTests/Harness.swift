@@ -1,9 +1,12 @@
+import Dialer
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Messaging
 import NIOCore
+import NIOFoundationEssentialsCompat
 import Store
 import SwitchboardCore
 import SwitchboardServer

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import SwitchboardCore
 import SwitchboardServer
 import Testing
+import Webhooks
 
 /// What a tenant sends never makes the server call an address the operator did not allow: a
 /// carrier number's `api_base_url`, or a webhook aimed at loopback, private or link-local

@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import HTTPTypes
 import SwitchboardCore
 import SwitchboardServer
 import Testing

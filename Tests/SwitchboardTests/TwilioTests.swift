@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
+import Logging
 import SwitchboardCore
+import SwitchboardServer
 import TelephonyTwilio
 import Testing
 

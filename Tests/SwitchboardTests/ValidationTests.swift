@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import SwitchboardCore
+import SwitchboardServer
 import Testing
 
 /// Bad input gets a clear 4xx naming the field, and a rejected request writes nothing.

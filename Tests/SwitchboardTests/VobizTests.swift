@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import SwitchboardCore
+import SwitchboardServer
 import Testing
 
 /// Vobiz: a campaign through a fake Vobiz that makes calls with its own auth headers and sends

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Store
 import SwitchboardCore
 import TelephonyTwilio

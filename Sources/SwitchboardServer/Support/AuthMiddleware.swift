@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Store
+import SwitchboardCore
 
 /// Resolves the API key from `X-API-Key`, ElevenLabs' `xi-api-key` or `Authorization: Bearer`;
 /// 401 without a known one. On the API's route groups only: `/health`, the contract and the

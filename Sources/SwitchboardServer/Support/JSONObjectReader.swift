@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOFoundationEssentialsCompat
 import SwitchboardCore
 
 /// Reads a JSON object body field by field, so every bad input gets a message that names the
