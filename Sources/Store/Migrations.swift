@@ -19,15 +19,16 @@ public enum Migrations {
         Migration(version: 6, name: "carrier events", statements: Schema.v6),
     ]
 
-    /// Applies what is missing; returns the versions applied now.
+    /// Applies what is missing (up to `through`, for tests of a migration); returns the
+    /// versions applied now.
     @discardableResult
-    public static func run(on database: any DatabaseProvider) async throws -> [Int] {
+    public static func run(on database: any DatabaseProvider, through last: Int = .max) async throws -> [Int] {
         try await database.write { db in
             try await lock(db, database.flavor)
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").run()
         }
         var applied: [Int] = []
-        for migration in all {
+        for migration in all where migration.version <= last {
             let didApply = try await database.write { db -> Bool in
                 try await lock(db, database.flavor)
                 let done = try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").first()
