@@ -7,7 +7,8 @@ import TelephonyHTTP
 
 /// Dials through Vobiz (Plivo-compatible): makes the call with `X-Auth-ID`/`X-Auth-Token`,
 /// then waits for its ring, answer and hang-up callbacks, which the server's callback routes
-/// post here through `pending`. A call it stops waiting on is hung up, never left running.
+/// post here through `pending`. A call it gives up on is hung up, never left running; one it
+/// lets go at the dialer's shutdown deadline goes on, for reconciliation.
 public final class VobizProvider: TelephonyProvider, Service {
     public let name = "vobiz"
     public let pending = PendingCarrierCalls()

@@ -110,13 +110,13 @@ import Testing
         #expect(try await fixture.store.campaign(id: fixture.campaign.id, organizationID: "o") == nil)
     }
 
-    /// A carrier whose calls never end until the dialer lets go of them.
+    /// A carrier whose calls last an hour unless the dialer lets go of them (cancels the dial).
     struct EndlessCarrier: TelephonyProvider {
         let name = "simulator"
-        let hungUp = Locked(false)
+        let endedByItself = Locked(false)
         func dial(_ request: DialRequest) async -> DialResult {
             try? await Task.sleep(for: .seconds(3_600))
-            hungUp.withLock { $0 = !Task.isCancelled }
+            endedByItself.withLock { $0 = !Task.isCancelled }
             return DialResult(outcome: .completed, endedAt: Date())
         }
         func status(of attempt: DialRequest) async -> ProviderCallStatus { .inProgress }
@@ -143,7 +143,7 @@ import Testing
         let progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
         #expect(progress.inProgress == 1)
         #expect(progress.completed == 0)
-        #expect(carrier.hungUp.withLock { !$0 })
+        #expect(carrier.endedByItself.withLock { !$0 })
     }
 }
 

@@ -42,15 +42,26 @@ struct Harness {
 
     /// What `switchboard keys create` does: a key for a (possibly new) organization and user.
     func key(organization: String = "org_a", tenant: String = "tenant_a", user: String = "user_a", admin: Bool = false) async throws -> String {
-        let logger = Logger(label: "test")
         try await TestDatabase.prepare(config.databaseURL)
-        let database = try await DatabaseURL.open(config.databaseURL, logger: logger)
-        let store = Store(database: database, logger: logger)
-        try await store.migrate()
-        let key = try await store.createAPIKey(organizationID: organization, tenantID: tenant, userID: user,
-                                               role: admin ? .admin : .member, now: clock.now())
-        await database.close()
-        return key
+        return try await withStore { store in
+            try await store.migrate()
+            return try await store.createAPIKey(organizationID: organization, tenantID: tenant, userID: user,
+                                                role: admin ? .admin : .member, now: clock.now())
+        }
+    }
+
+    /// The harness's database, opened beside the running app, for what the API does not show.
+    func withStore<T>(_ body: (Store) async throws -> T) async throws -> T {
+        let database = try await DatabaseURL.open(config.databaseURL, logger: Logger(label: "test"))
+        let store = Store(database: database, logger: Logger(label: "test"))
+        do {
+            let result = try await body(store)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
     }
 
     /// Builds the app exactly as `serve` does and runs `body` against it, services included;

@@ -219,16 +219,3 @@ import Testing
         }
     }
 }
-
-extension Harness {
-    /// The harness's database, opened beside the running app, for what the API does not show.
-    func withStore(_ body: (Store) async throws -> Void) async throws {
-        let database = try await DatabaseURL.open(config.databaseURL, logger: Logger(label: "test"))
-        let store = Store(database: database, logger: Logger(label: "test"))
-        do { try await body(store) } catch {
-            await database.close()
-            throw error
-        }
-        await database.close()
-    }
-}
