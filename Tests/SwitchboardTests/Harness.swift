@@ -105,7 +105,8 @@ struct Client: Sendable {
     }
 
     func request(_ method: HTTPRequest.Method, _ path: String, key: String?, raw: String? = nil, json: JSONValue? = nil,
-                 headers extra: HTTPFields = [:], keyHeader: String = "X-API-Key") async throws -> Reply {
+                 headers extra: HTTPFields = [:], keyHeader: String = "X-API-Key",
+                 sourceLocation: SourceLocation = #_sourceLocation) async throws -> Reply {
         var headers = extra
         if let key {
             if keyHeader == "Bearer" { headers[.authorization] = "Bearer \(key)" }
@@ -119,11 +120,19 @@ struct Client: Sendable {
             buffer = ByteBuffer(string: raw)
         }
         let response = try await client.executeRequest(uri: path, method: method, headers: headers, body: buffer)
+        for problem in ResponseContract.shared.problems(method: method, path: path, status: response.status.code,
+                                                        contentType: response.headers[.contentType], body: Data(buffer: response.body)) {
+            Issue.record("contract: \(problem)", sourceLocation: sourceLocation)
+        }
         return Reply(status: response.status, headers: response.headers, body: response.body)
     }
 
-    func get(_ path: String, key: String?) async throws -> Reply { try await request(.get, path, key: key) }
-    func post(_ path: String, key: String?, _ json: JSONValue) async throws -> Reply { try await request(.post, path, key: key, json: json) }
+    func get(_ path: String, key: String?, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Reply {
+        try await request(.get, path, key: key, sourceLocation: sourceLocation)
+    }
+    func post(_ path: String, key: String?, _ json: JSONValue, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Reply {
+        try await request(.post, path, key: key, json: json, sourceLocation: sourceLocation)
+    }
 
     /// Polls until `condition` holds on a fresh GET, for at most `seconds` of real time.
     @discardableResult

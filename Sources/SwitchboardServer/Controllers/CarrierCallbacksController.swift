@@ -111,12 +111,12 @@ struct CarrierCallbacksController {
         if let event = VobizCallStatus.event(kind, form: form, attemptID: attemptID, at: clock.now()) {
             try await hand(event, to: vobiz.pending, provider: "vobiz", context: context)
         }
-        guard kind == .answer else { return Response(status: .ok) }
         // The answer URL says what the call does: hold the line (the agent joins in a later step).
+        // The other callbacks get an empty document, so every reply is the XML the contract says.
         var headers = HTTPFields()
         headers[.contentType] = "application/xml"
-        return Response(status: .ok, headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(string: "<Response><Wait length=\"3600\"/></Response>")))
+        let xml = kind == .answer ? "<Response><Wait length=\"3600\"/></Response>" : "<Response/>"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 
     /// To the dial waiting here, or through the database to the process where it waits.
