@@ -25,7 +25,7 @@ struct BatchCallingController {
         }
     }
 
-    @Sendable func submit(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func submit(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Schemas.BatchCall> {
         let principal = try context.caller()
         let id = Identifier.make("btcal_", bytes: 12)
         let batch: CampaignRecord
@@ -43,15 +43,15 @@ struct BatchCallingController {
         context.logger.info("batch submitted", metadata: [
             "batch_id": "\(batch.id)", "recipients": "\(batch.contactsCount)", "invalid": "\(batch.invalidLeadsCount)",
         ])
-        var fields = try await view(batch)
-        fields["invalid_recipients_count"] = JSONValue(batch.invalidLeadsCount)
-        fields["duplicate_recipients_count"] = JSONValue(batch.duplicateLeadsCount)
-        fields["invalid_recipients"] = .array(invalid.map(VoiceCampaignsController.json))
-        return JSONValue.object(fields).response()
+        var view = try await view(batch)
+        view.invalid_recipients_count = batch.invalidLeadsCount
+        view.duplicate_recipients_count = batch.duplicateLeadsCount
+        view.invalid_recipients = invalid.map(Schemas.InvalidLead.init)
+        return JSONBody(body: view)
     }
 
     /// Newest first; `last_doc` is the `next_doc` of the page before.
-    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Schemas.BatchCallList> {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
         let limit = try request.query.int("limit", in: 1...500) ?? 100
@@ -64,27 +64,23 @@ struct BatchCallingController {
         let shown = Array(page.prefix(limit))
         let views = try await views(shown)
         let next = page.count > limit ? shown.last.map { Self.cursor(CampaignCursor(createdAt: $0.createdAt.timeIntervalSince1970, id: $0.key)) } : nil
-        return JSONValue.object([
-            "batch_calls": .array(views.map { .object($0) }),
-            "next_doc": JSONValue(next),
-            "has_more": .bool(next != nil),
-        ]).response()
+        return JSONBody(body: Schemas.BatchCallList(batch_calls: views, next_doc: next, has_more: next != nil))
     }
 
     /// The batch and every recipient, streamed page by page.
     @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let batch = try await load(context)
-        let fields = try await view(batch)
+        let view = try await view(batch)
         let (store, clock) = (api.store, api.clock)
-        return StreamedJSON.response(head: StreamedJSON.head(fields, arrayKey: "recipients"), tail: { _ in "]}" }) { after in
+        return try StreamedJSON.response(head: view, arrayKey: "recipients", trailer: { _ in NoTrailer?.none }) { after in
             let page = try await store.recipients(campaignID: batch.key, afterLeadID: after, limit: 1000)
             let now = clock.now()
-            return (page.map { Self.recipient($0, batch: batch, now: now) }, page.last?.leadID)
+            return (page.map { Schemas.BatchRecipient($0, batch: batch, now: now) }, page.last?.leadID)
         }
     }
 
     /// Queued recipients are cancelled; calls in flight finish. Cancelling twice is fine.
-    @Sendable func cancel(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func cancel(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Schemas.BatchCall> {
         let batch = try await load(context)
         if batch.status != .canceled, try await !api.store.cancelCampaign(id: batch.key, now: api.clock.now()) {
             throw APIError.conflict("batch is \(batch.status == .completed ? "completed" : batch.status.rawValue); there is nothing left to cancel")
@@ -95,7 +91,7 @@ struct BatchCallingController {
 
     /// Dials again every recipient whose call ended unreached (failed, no answer, busy,
     /// voicemail); completed ones are untouched. Each new dial joins its call's retry history.
-    @Sendable func retry(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func retry(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Schemas.BatchCall> {
         let batch = try await load(context)
         let now = api.clock.now()
         switch try await api.store.retryCampaign(id: batch.key, outcomes: RecipientStatus.retriedOutcomes,
@@ -123,19 +119,19 @@ struct BatchCallingController {
         return try await context.owned("Batch") { try await api.store.campaign(id: id, organizationID: $0).flatMap { $0.kind == "voice" ? $0 : nil } }
     }
 
-    private func current(_ id: String, _ context: SwitchboardContext) async throws -> Response {
+    private func current(_ id: String, _ context: SwitchboardContext) async throws -> JSONBody<Schemas.BatchCall> {
         guard let batch = try await api.store.campaign(id: id, organizationID: try context.caller().organizationID) else {
             throw APIError.notFound("Batch")
         }
-        return JSONValue.object(try await view(batch)).response()
+        return JSONBody(body: try await view(batch))
     }
 
-    private func view(_ batch: CampaignRecord) async throws -> [String: JSONValue] {
+    private func view(_ batch: CampaignRecord) async throws -> Schemas.BatchCall {
         try await views([batch])[0]
     }
 
     /// BatchCallResponse for each campaign, with a handful of queries for the whole page.
-    private func views(_ batches: [CampaignRecord]) async throws -> [[String: JSONValue]] {
+    private func views(_ batches: [CampaignRecord]) async throws -> [Schemas.BatchCall] {
         guard let first = batches.first else { return [] }
         let organization = first.organizationID
         let progress = try await api.store.progress(campaignIDs: batches.map(\.key))
@@ -147,71 +143,10 @@ struct BatchCallingController {
         }
         let now = api.clock.now()
         return batches.map { batch in
-            Self.json(batch, progress[batch.key] ?? CampaignProgress(), agent: agents[batch.settings.agentID],
-                      number: numbers[batch.settings.outboundNumber], now: now)
+            Schemas.BatchCall(batch, progress[batch.key] ?? CampaignProgress(), agent: agents[batch.settings.agentID],
+                              number: numbers[batch.settings.outboundNumber], now: now)
         }
     }
-
-    static func json(_ batch: CampaignRecord, _ progress: CampaignProgress, agent: AgentRecord?, number: PhoneNumberRecord?,
-                     now: Date) -> [String: JSONValue] {
-        let status = BatchStatus(campaign: batch.status, recipients: progress.total, dispatched: progress.dialed,
-                                 finalOutcomes: progress.outcomes)
-        let updated = max(batch.updatedAt, progress.lastCallUpdateAt ?? batch.updatedAt)
-        let settings = batch.settings
-        let waiting = VoiceCampaignsController.dialingState(batch, progress, now: now)
-        var telephony: [String: JSONValue] = [:]
-        if case .object(let given)? = settings.extra["telephony_call_config"] { telephony = given }
-        telephony["ringing_timeout_secs"] = JSONValue(Int(settings.ringTimeout))
-        return [
-            "id": .string(batch.id),
-            "name": .string(settings.name ?? batch.id),
-            "agent_id": .string(settings.agentID),
-            "agent_name": .string(agent?.name ?? ""),
-            "created_at_unix": JSONValue(unix(batch.createdAt)),
-            "scheduled_time_unix": JSONValue(unix(batch.beginAt)),
-            "last_updated_at_unix": JSONValue(unix(updated)),
-            "timezone": .string(settings.timeZone),
-            "status": .string(status.rawValue),
-            "phone_number_id": JSONValue(number?.id),
-            "phone_provider": JSONValue(number?.provider),
-            "whatsapp_params": settings.extra["whatsapp_params"] ?? .null,
-            "branch_id": settings.extra["branch_id"] ?? .null,
-            "environment": settings.extra["environment"] ?? .null,
-            "total_calls_dispatched": JSONValue(progress.dialed),
-            "total_calls_scheduled": JSONValue(progress.total),
-            "total_calls_finished": JSONValue(progress.completed + progress.failed),
-            "retry_count": JSONValue(batch.retryCount),
-            "target_concurrency_limit": JSONValue(settings.maxConcurrentCalls),
-            "telephony_call_config": .object(telephony),
-            // Extensions: why the batch stands as it does (what paused it, or why nothing is
-            // dialing now: `calling_hours`, `waiting_retries`, …, with when the next dial is due),
-            // and its outcomes so far.
-            "status_reason": JSONValue(batch.statusReason ?? waiting.waitingReason),
-            "next_dial_at_unix": waiting.nextDialAt.map { JSONValue(unix($0)) } ?? .null,
-            "outcomes": .object(progress.outcomes.mapValues { JSONValue($0) }),
-        ]
-    }
-
-    static func recipient(_ lead: RecipientRecord, batch: CampaignRecord, now: Date) -> JSONValue {
-        var variables = lead.fields
-        let clientData = variables.removeValue(forKey: "conversation_initiation_client_data")
-        let id = variables.removeValue(forKey: "id")?.text ?? "rcpt_\(lead.leadID)"
-        return [
-            "id": .string(id),
-            "phone_number": .string(lead.phoneNumber),
-            "whatsapp_user_id": .null,
-            "status": .string(RecipientStatus(state: lead.state, lastOutcome: lead.lastOutcome, dialAt: lead.dialAt, now: now).rawValue),
-            "created_at_unix": JSONValue(unix(batch.createdAt)),
-            "updated_at_unix": JSONValue(unix(lead.callUpdatedAt ?? batch.createdAt)),
-            "conversation_id": JSONValue(lead.callID),
-            "conversation_initiation_client_data": clientData ?? ["dynamic_variables": .object(variables)],
-            // Extensions: the outcome behind `failed`, and how many dials so far.
-            "outcome": JSONValue(lead.lastOutcome),
-            "attempts": JSONValue(lead.attempts),
-        ]
-    }
-
-    private static func unix(_ date: Date) -> Int { Int(date.timeIntervalSince1970) }
 
     /// `next_doc`: where the page ended, opaque to clients (base64url, safe in a query).
     static func cursor(_ cursor: CampaignCursor) -> String {

@@ -10,7 +10,7 @@ import SwitchboardCore
 struct LeadUpload {
     let api: APIEnvironment
 
-    @Sendable func upload(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func upload(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.LeadUpload>> {
         let campaign = try await VoiceCampaignsController(api: api).load(request, context)
         guard campaign.status.isLive || campaign.status == .completed else {
             throw APIError.conflict("Campaign is \(campaign.status.rawValue); leads can be added to an active, paused or completed campaign")
@@ -30,15 +30,10 @@ struct LeadUpload {
         }
         api.wakeDialer()
         context.logger.info("leads uploaded", metadata: ["campaign_id": "\(campaign.id)", "received": "\(summary.received)", "added": "\(summary.added)"])
-        return api.teli([
-            "campaign_id": .string(campaign.id),
-            "received": JSONValue(summary.received),
-            "added_count": JSONValue(summary.added),
-            "duplicate_leads_count": JSONValue(summary.duplicates),
-            "invalid_leads_count": JSONValue(summary.invalidCount),
-            "invalid_leads": .array(summary.invalid.map(VoiceCampaignsController.json)),
-            "invalid_leads_truncated": .bool(summary.invalidCount > summary.invalid.count),
-            "message": "Leads added",
-        ])
+        return api.teli(Schemas.LeadUpload(
+            campaign_id: campaign.id, received: summary.received, added_count: summary.added,
+            duplicate_leads_count: summary.duplicates, invalid_leads_count: summary.invalidCount,
+            invalid_leads: summary.invalid.map(Schemas.InvalidLead.init),
+            invalid_leads_truncated: summary.invalidCount > summary.invalid.count))
     }
 }

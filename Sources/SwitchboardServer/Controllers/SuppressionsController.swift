@@ -17,7 +17,7 @@ struct SuppressionsController {
         router.post("v1/suppressions/import", use: importCSV)
     }
 
-    @Sendable func add(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func add(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SuppressionCreated>> {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let entry: Suppression
@@ -33,21 +33,18 @@ struct SuppressionsController {
         }
         let added = try await api.store.suppress([entry], organizationID: principal.organizationID, announce: true)
         context.logger.info("suppression added", metadata: ["value": "\(entry.value)", "new": "\(added > 0)"])
-        return api.teli(["suppression": Self.json(entry), "created": .bool(added > 0)])
+        return api.teli(Schemas.SuppressionCreated(suppression: Schemas.Suppression(entry), created: added > 0))
     }
 
-    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SuppressionList>> {
         let principal = try context.caller()
         let limit = try request.query.int("limit", in: 1...1000) ?? 100
         let page = try await api.store.suppressions(organizationID: principal.organizationID, after: request.query.string("after"), limit: limit)
-        return api.teli([
-            "count": JSONValue(page.count),
-            "suppressions": .array(page.map(Self.json)),
-            "next_after": page.count == limit ? JSONValue(page.last?.value) : .null,
-        ])
+        return api.teli(Schemas.SuppressionList(count: page.count, suppressions: page.map(Schemas.Suppression.init),
+                                                next_after: page.count == limit ? page.last?.value : nil))
     }
 
-    @Sendable func remove(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func remove(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SuppressionRemoved>> {
         let principal = try context.caller()
         guard principal.isAdmin else { throw APIError.forbidden("only an admin key may remove a suppression") }
         let raw = try context.parameter("value").removingPercentEncoding ?? ""
@@ -55,12 +52,12 @@ struct SuppressionsController {
         let value = (try? PhoneNumber(parsing: raw).e164) ?? raw
         guard try await api.store.unsuppress(value, organizationID: principal.organizationID) else { throw APIError.notFound("Suppression") }
         context.logger.info("suppression removed", metadata: ["value": "\(value)"])
-        return api.teli(["phone_number": .string(value), "message": "Suppression removed"])
+        return api.teli(Schemas.SuppressionRemoved(phone_number: value))
     }
 
     /// A CSV with a `phone_number` column (and optionally `reason`), read as it streams in and
     /// added in chunks; entries already listed are kept as they were.
-    @Sendable func importCSV(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func importCSV(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SuppressionImport>> {
         let principal = try context.caller()
         var parser = CSVLeadParser()
         var received = 0, added = 0, invalid: [InvalidLead] = [], invalidCount = 0
@@ -92,10 +89,8 @@ struct SuppressionsController {
         }
         added += try await api.store.suppress(pending, organizationID: principal.organizationID)
         context.logger.info("suppressions imported", metadata: ["received": "\(received)", "added": "\(added)"])
-        return api.teli([
-            "received": JSONValue(received), "added_count": JSONValue(added), "already_listed_count": JSONValue(received - invalidCount - added),
-            "invalid_count": JSONValue(invalidCount), "invalid": .array(invalid.map(VoiceCampaignsController.json)),
-        ])
+        return api.teli(Schemas.SuppressionImport(received: received, added_count: added, already_listed_count: received - invalidCount - added,
+                                                  invalid_count: invalidCount, invalid: invalid.map(Schemas.InvalidLead.init)))
     }
 
     /// `+1900`: a plus and 1 to 14 digits.
@@ -105,14 +100,5 @@ struct SuppressionsController {
             throw APIError.badRequest("prefix must be a + and 1 to 14 digits (e.g. +1900)", field: "prefix")
         }
         return "+" + digits
-    }
-
-    static func json(_ entry: Suppression) -> JSONValue {
-        [
-            "phone_number": entry.kind == .number ? .string(entry.value) : .null,
-            "prefix": entry.kind == .prefix ? .string(entry.value) : .null,
-            "reason": JSONValue(entry.reason), "source": .string(entry.source),
-            "created_at": .string(Timestamps.teli(entry.createdAt)),
-        ]
     }
 }

@@ -1,46 +1,57 @@
+import Foundation
 import Hummingbird
 import NIOCore
-import SwitchboardCore
 
 /// A JSON document whose one large array is written page by page as it is read, so a
-/// campaign's million leads never sit in memory at once.
+/// campaign's million leads never sit in memory at once: `{head…,"key":[items…],trailer…}`.
 enum StreamedJSON {
-    /// A page of items and the key to read the next page after; `nil` when there is no more.
-    typealias Page = (items: [JSONValue], last: Int64?)
-
     /// - Parameters:
-    ///   - head: the document up to and including the array's `[`.
-    ///   - tail: what closes it, given how many items were written.
-    ///   - page: reads the items after a key (0 first).
-    static func response(head: String, tail: @escaping @Sendable (Int) -> String,
-                         page: @escaping @Sendable (_ after: Int64) async throws -> Page) -> Response {
-        let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: head))
+    ///   - head: the fields before the array (an object with at least one field).
+    ///   - key: the array's name.
+    ///   - trailer: the fields after it, given how many items were written (`count`).
+    ///   - page: reads the items after a key (0 first), and the key of the last one read;
+    ///     `nil` when there is no more.
+    static func response<Head: Encodable & Sendable, Item: Encodable, Trailer: Encodable>(
+        head: Head, arrayKey key: String, trailer: @escaping @Sendable (Int) -> Trailer?,
+        page: @escaping @Sendable (_ after: Int64) async throws -> (items: [Item], last: Int64?)
+    ) throws -> Response {
+        let encoder = JSONBody<Head>.encoder
+        var opening = try encoder.encode(head)
+        opening.removeLast()   // `}`
+        opening.append(contentsOf: Data(",\(String(decoding: try encoder.encode(key), as: UTF8.self)):[".utf8))
+        let body = ResponseBody { [opening] writer in
+            try await writer.write(ByteBuffer(bytes: opening))
             var after: Int64 = 0
             var count = 0
             while true {
                 let (items, last) = try await page(after)
                 guard let last else { break }
-                var chunk = ""
-                for item in items {
-                    if count > 0 { chunk += "," }
-                    count += 1
-                    item.write(to: &chunk)
+                if !items.isEmpty {
+                    // One encoding per page: `[a,b]` written as `a,b`, after a comma if needed.
+                    var chunk = try encoder.encode(items)
+                    chunk.removeFirst()
+                    chunk.removeLast()
+                    if count > 0 { chunk.insert(UInt8(ascii: ","), at: chunk.startIndex) }
+                    count += items.count
+                    try await writer.write(ByteBuffer(bytes: chunk))
                 }
-                try await writer.write(ByteBuffer(string: chunk))
                 after = last
             }
-            try await writer.write(ByteBuffer(string: tail(count)))
+            var closing = Data("]".utf8)
+            if let fields = trailer(count) {
+                var more = try encoder.encode(fields)
+                more.removeFirst()   // `{`
+                closing.append(UInt8(ascii: ","))
+                closing.append(more)
+            } else {
+                closing.append(UInt8(ascii: "}"))
+            }
+            try await writer.write(ByteBuffer(bytes: closing))
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: body)
     }
-
-    /// An object's fields as the head of a document that goes on with a streamed array under
-    /// `key`: `{"a":1,"key":[`.
-    static func head(_ fields: [String: JSONValue], arrayKey key: String) -> String {
-        var text = JSONValue.object(fields).jsonText
-        text.removeLast()
-        return text + (fields.isEmpty ? "" : ",") + JSONValue.string(key).jsonText + ":["
-    }
 }
+
+/// No fields after the array.
+struct NoTrailer: Encodable, Sendable {}

@@ -1,0 +1,143 @@
+import Foundation
+import Store
+import SwitchboardCore
+
+extension Schemas {
+    /// `Call`: Teli's call object, with DialNexa's aliases.
+    struct Call: Encodable, Sendable {
+        var call_id: String
+        var campaign_id: String
+        @Nullable var voice_agent_id: String?
+        @Nullable var agent_id: String?
+        var organization_id: String
+        var tenant_id: String
+        var user_id: String
+        var from_number: String
+        var to_number: String
+        var direction = "outbound"
+        var call_status: String
+        var status: String
+        @Nullable var outcome: String?
+        @Nullable var disconnection_reason: String?
+        var in_voicemail: Bool
+        var call_successful: Bool
+        var attempts_count: Int
+        var duration_ms: Int
+        @Nullable var detail: String?
+        var start_timestamp: Int
+        @Nullable var end_timestamp: Int?
+        var call_started_at: String
+        @Nullable var call_ended_at: String?
+        /// Only on a single call: every attempt and the conversation.
+        var attempts: [Attempt]?
+        var transcript: String?
+        var transcript_object: [TranscriptTurn]?
+        var extracted_fields: [String: JSONValue]?
+
+        init(_ call: CallRecord) {
+            let ended = call.status == "ended"
+            call_id = call.id
+            campaign_id = call.campaignID
+            voice_agent_id = call.agentID
+            agent_id = call.agentID
+            organization_id = call.organizationID
+            tenant_id = call.tenantID
+            user_id = call.userID
+            from_number = call.fromNumber
+            to_number = call.toNumber
+            call_status = call.status
+            status = call.status
+            outcome = call.outcome
+            disconnection_reason = call.outcome
+            in_voicemail = call.outcome == Outcome.voicemail.rawValue
+            call_successful = call.outcome == Outcome.completed.rawValue
+            attempts_count = call.attempts
+            duration_ms = Int(call.duration * 1000)
+            detail = call.detail
+            start_timestamp = Int(call.createdAt.timeIntervalSince1970 * 1000)
+            end_timestamp = ended ? Int(call.updatedAt.timeIntervalSince1970 * 1000) : nil
+            call_started_at = Timestamps.teli(call.createdAt)
+            call_ended_at = ended ? Timestamps.teli(call.updatedAt) : nil
+        }
+
+        /// The call with its attempts and Teli's conversation fields: the transcript as text
+        /// and as turns, and what was extracted.
+        init(_ call: CallRecord, attempts: [AttemptRecord]) {
+            self.init(call)
+            self.attempts = attempts.map(Attempt.init)
+            transcript = call.transcript.map { "\($0.role == "agent" ? "Agent" : "User"): \($0.content)" }.joined(separator: "\n")
+            transcript_object = call.transcript
+            extracted_fields = call.extracted ?? [:]
+        }
+    }
+
+    /// `Attempt`: one dial of a call.
+    struct Attempt: Encodable, Sendable {
+        var attempt: Int
+        var status: String
+        var from_number: String
+        var to_number: String
+        var provider: String
+        @Nullable var provider_call_id: String?
+        @Nullable var detail: String?
+        var called_at: String
+        @Nullable var answered_at: String?
+        @Nullable var ended_at: String?
+        var duration_sec: Double
+        var reconciled: Bool
+
+        init(_ attempt: AttemptRecord) {
+            self.attempt = attempt.attempt
+            status = attempt.outcome ?? "in_progress"
+            from_number = attempt.fromNumber
+            to_number = attempt.toNumber
+            provider = attempt.provider
+            provider_call_id = attempt.providerCallID
+            detail = attempt.detail
+            called_at = Timestamps.teli(attempt.dialAt)
+            answered_at = attempt.answeredAt.map(Timestamps.teli)
+            ended_at = attempt.endedAt.map(Timestamps.teli)
+            duration_sec = attempt.duration
+            reconciled = attempt.inDoubt
+        }
+    }
+
+    /// `CallList`'s payload.
+    struct CallList: Encodable, Sendable {
+        var count: Int
+        var calls: [Call]
+    }
+
+    /// `CallEnvelope`'s payload.
+    struct CallEnvelope: Encodable, Sendable {
+        var call: Call
+    }
+
+    /// `RetryAttempt`: DialNexa's view of an attempt, with both spellings of its time.
+    struct RetryAttempt: Encodable, Sendable {
+        var attempt: Int
+        var status: String
+        var duration_sec: Int
+        var called_at: String
+        var timestamp: String
+        var from_number: String
+        @Nullable var detail: String?
+
+        init(_ attempt: AttemptRecord) {
+            let at = Timestamps.dialNexa(attempt.dialAt)
+            self.attempt = attempt.attempt
+            status = attempt.outcome ?? "in_progress"
+            duration_sec = Int(attempt.duration.rounded())
+            called_at = at
+            timestamp = at
+            from_number = attempt.fromNumber
+            detail = attempt.detail
+        }
+    }
+
+    /// `RetryHistory`: DialNexa's body, without Teli's envelope.
+    struct RetryHistory: Encodable, Sendable {
+        var call_id: String
+        var data: [RetryAttempt]
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Store
+import SwitchboardCore
+
+extension Schemas {
+    /// `InvalidLead`: a lead left out, by its 0-based position, and why.
+    struct InvalidLead: Encodable, Sendable {
+        var index: Int
+        @Nullable var phone_number: String?
+        var reason: String
+
+        init(_ invalid: SwitchboardCore.InvalidLead) {
+            index = invalid.index
+            phone_number = invalid.phoneNumber
+            reason = invalid.reason
+        }
+    }
+
+    /// `VoiceCampaignCreateResponse`'s payload.
+    struct VoiceCampaignCreated: Encodable, Sendable {
+        var campaign_id: String
+        var contacts_count: Int
+        var invalid_leads_count: Int
+        var duplicate_leads_count: Int
+        var invalid_leads: [InvalidLead]
+        var campaign_begin_time: String
+        var campaign_end_time: String
+        var status: String
+        var message = "Campaign started successfully"
+    }
+
+    /// `VoiceCampaignSummary`, and with `detail` set, `VoiceCampaignDetail`.
+    struct VoiceCampaign: Encodable, Sendable {
+        var campaign_id: String
+        @Nullable var campaign_name: String?
+        var status: String
+        var voice_agent_id: String
+        var agent_id: String
+        var contacts_count: Int
+        var invalid_leads_count: Int
+        var duplicate_leads_count: Int
+        var organization_id: String
+        var tenant_id: String
+        var user_id: String
+        var campaign_begin_time: String
+        var campaign_end_time: String
+        var created_at: String
+        var detail: Detail?
+
+        init(_ campaign: CampaignRecord) {
+            campaign_id = campaign.id
+            campaign_name = campaign.settings.name
+            status = campaign.status.rawValue
+            voice_agent_id = campaign.settings.agentID
+            agent_id = campaign.settings.agentID
+            contacts_count = campaign.contactsCount
+            invalid_leads_count = campaign.invalidLeadsCount
+            duplicate_leads_count = campaign.duplicateLeadsCount
+            organization_id = campaign.organizationID
+            tenant_id = campaign.tenantID
+            user_id = campaign.userID
+            campaign_begin_time = Timestamps.teli(campaign.beginAt)
+            campaign_end_time = Timestamps.teli(campaign.endAt)
+            created_at = Timestamps.teli(campaign.createdAt)
+        }
+
+        init(_ campaign: CampaignRecord, progress: CampaignProgress, now: Date) {
+            self.init(campaign)
+            let settings = campaign.settings
+            detail = Detail(status_reason: campaign.statusReason, progress: Progress(progress),
+                            dialing: DialingState(VoiceCampaignsController.dialingState(campaign, progress, now: now)),
+                            agent_outbound_number: settings.outboundNumber,
+                            number_pool: settings.numbers.map { ["phone_number": $0] },
+                            redial_enabled: settings.redialEnabled, redial_config: settings.redialConfigJSON,
+                            calling_hours: settings.callingHoursJSON, circuit_breaker: settings.circuitBreakerJSON,
+                            timezone: settings.timeZone, max_concurrent_calls: settings.maxConcurrentCalls,
+                            ring_timeout_seconds: settings.ringTimeout, max_call_duration_seconds: settings.maxCallDuration)
+        }
+
+        /// What `VoiceCampaignDetail` adds to the summary, written beside its fields.
+        struct Detail: Encodable, Sendable {
+            @Nullable var status_reason: String?
+            var progress: Progress
+            var dialing: DialingState
+            var agent_outbound_number: String
+            var number_pool: [[String: String]]
+            var redial_enabled: Bool
+            var redial_config: JSONValue
+            var calling_hours: JSONValue
+            var circuit_breaker: JSONValue
+            var timezone: String
+            var max_concurrent_calls: Int
+            var ring_timeout_seconds: Double
+            var max_call_duration_seconds: Double
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case campaign_id, campaign_name, status, voice_agent_id, agent_id, contacts_count, invalid_leads_count,
+                 duplicate_leads_count, organization_id, tenant_id, user_id, campaign_begin_time, campaign_end_time, created_at
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(campaign_id, forKey: .campaign_id)
+            try container.encode(_campaign_name, forKey: .campaign_name)
+            try container.encode(status, forKey: .status)
+            try container.encode(voice_agent_id, forKey: .voice_agent_id)
+            try container.encode(agent_id, forKey: .agent_id)
+            try container.encode(contacts_count, forKey: .contacts_count)
+            try container.encode(invalid_leads_count, forKey: .invalid_leads_count)
+            try container.encode(duplicate_leads_count, forKey: .duplicate_leads_count)
+            try container.encode(organization_id, forKey: .organization_id)
+            try container.encode(tenant_id, forKey: .tenant_id)
+            try container.encode(user_id, forKey: .user_id)
+            try container.encode(campaign_begin_time, forKey: .campaign_begin_time)
+            try container.encode(campaign_end_time, forKey: .campaign_end_time)
+            try container.encode(created_at, forKey: .created_at)
+            try detail?.encode(to: encoder)
+        }
+    }
+
+    /// `VoiceCampaignList`'s payload.
+    struct VoiceCampaignList: Encodable, Sendable {
+        var count: Int
+        var campaigns: [VoiceCampaign]
+    }
+
+    /// `Progress`: the campaign's leads by state.
+    struct Progress: Encodable, Sendable {
+        var total, completed, pending, in_progress, retry_scheduled, failed, not_called, suppressed: Int
+        var not_called_reasons: [String: Int]
+        var outcomes: [String: Int]
+
+        init(_ progress: CampaignProgress) {
+            total = progress.total
+            completed = progress.completed
+            pending = progress.pending
+            in_progress = progress.inProgress
+            retry_scheduled = progress.retryScheduled
+            failed = progress.failed
+            not_called = progress.notCalled
+            suppressed = progress.suppressed
+            not_called_reasons = progress.notCalledReasons
+            outcomes = progress.outcomes
+        }
+    }
+
+    /// `DialingState`: when nothing is dialing, why, and when the next dial is due.
+    struct DialingState: Encodable, Sendable {
+        var active_calls: Int
+        @Nullable var waiting_reason: String?
+        @Nullable var next_dial_at: String?
+
+        init(_ state: VoiceCampaignsController.DialingState) {
+            active_calls = state.activeCalls
+            waiting_reason = state.waitingReason
+            next_dial_at = state.nextDialAt.map(Timestamps.teli)
+        }
+    }
+
+    /// `CampaignAction`'s payload: what pause, resume and delete answer.
+    struct CampaignAction: Encodable, Sendable {
+        var campaign_id: String
+        var status: String?
+        var message: String
+    }
+
+    /// One item of `FailedNumbers`: the number alone, or with `format=detailed` its detail.
+    enum FailedNumber: Encodable, Sendable {
+        case number(String)
+        case detail(FailedNumberDetail)
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .number(let number): try number.encode(to: encoder)
+            case .detail(let detail): try detail.encode(to: encoder)
+            }
+        }
+    }
+
+    /// `FailedNumberDetail`: one number of the export, with `format=detailed`.
+    struct FailedNumberDetail: Encodable, Sendable {
+        var phone_number: String
+        var failure_reason: String
+        @Nullable var call_timestamp: String?
+        @Nullable var call_id: String?
+        @Nullable var not_called_reason: String?
+        var retry_scheduled: Bool
+        @Nullable var next_attempt_at: String?
+    }
+
+    /// `LeadUploadResponse`'s payload.
+    struct LeadUpload: Encodable, Sendable {
+        var campaign_id: String
+        var received: Int
+        var added_count: Int
+        var duplicate_leads_count: Int
+        var invalid_leads_count: Int
+        var invalid_leads: [InvalidLead]
+        var invalid_leads_truncated: Bool
+        var message = "Leads added"
+    }
+}
