@@ -162,14 +162,6 @@ struct APIEnvironment: Sendable {
     let agentMode: AgentMode
 
     var wakeDialer: @Sendable () -> Void { wake.dialer }
-
-    /// A Teli-style success body: the fields plus `success` and `powered_by`.
-    func teli(_ fields: [String: JSONValue]) -> Response {
-        var body = fields
-        body["success"] = true
-        body["powered_by"] = .string(poweredBy)
-        return JSONValue.object(body).response()
-    }
 }
 
 /// Nudges for the workers when the API writes them work (no-ops in an API-only process:

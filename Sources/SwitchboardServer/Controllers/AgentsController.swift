@@ -15,7 +15,7 @@ struct AgentsController {
         router.put("v1/agents/:agent_id", use: update)
     }
 
-    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.Agent>> {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let type = try body.string("agent_type") ?? "voice"
@@ -30,27 +30,25 @@ struct AgentsController {
                                 type: type, name: name, body: stored, createdAt: api.clock.now())
         try await api.store.insertAgent(agent)
         context.logger.info("agent created", metadata: ["agent_id": "\(id)", "agent_type": "\(type)"])
-        var fields = Self.json(agent)
-        fields["message"] = .string(type == "voice" ? "Voice agent created successfully" : "SMS agent created successfully")
-        return api.teli(fields)
+        return api.teli(Schemas.agent(agent, message: type == "voice" ? "Voice agent created successfully" : "SMS agent created successfully"))
     }
 
-    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.AgentList>> {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
         let type = try request.query.choice("agent_type", ["voice", "sms"])
         let limit = try request.query.int("limit", in: 1...500) ?? 100
         let agents = try await api.store.agents(organizationID: principal.organizationID, userID: scope, type: type, limit: limit)
-        return api.teli(["count": JSONValue(agents.count), "agents": .array(agents.map { .object(Self.json($0)) })])
+        return api.teli(Schemas.AgentList(count: agents.count, agents: agents.map { Schemas.agent($0) }))
     }
 
-    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.AgentEnvelope>> {
         let agent = try await load(context)
-        return api.teli(["agent": .object(Self.json(agent))])
+        return api.teli(Schemas.AgentEnvelope(agent: Schemas.agent(agent)))
     }
 
     /// Changes the fields given (`null` removes one); the type and owner stay.
-    @Sendable func update(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.Agent>> {
         var agent = try await load(context)
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         if let type = try body.string("agent_type"), type != agent.type {
@@ -66,9 +64,7 @@ struct AgentsController {
         }
         try await api.store.updateAgent(agent, now: api.clock.now())
         context.logger.info("agent updated", metadata: ["agent_id": "\(agent.id)"])
-        var fields = Self.json(agent)
-        fields["message"] = "Agent updated successfully"
-        return api.teli(fields)
+        return api.teli(Schemas.agent(agent, message: "Agent updated successfully"))
     }
 
     private func load(_ context: SwitchboardContext) async throws -> AgentRecord {
@@ -85,27 +81,5 @@ struct AgentsController {
         do { _ = try DripStep.schedule(body.object["drip_schedule"]) } catch let error as DripStep.Invalid {
             throw APIError.badRequest(error.description, field: "drip_schedule")
         }
-    }
-
-    static func json(_ agent: AgentRecord) -> [String: JSONValue] {
-        var fields = agent.body
-        fields["agent_id"] = .string(agent.id)
-        fields["unique_id"] = .string(agent.id)
-        fields["agent_type"] = .string(agent.type)
-        fields["agent_name"] = .string(agent.name)
-        fields["organization_id"] = .string(agent.organizationID)
-        fields["tenant_id"] = .string(agent.tenantID)
-        fields["user_id"] = .string(agent.userID)
-        fields["created_by"] = .string(agent.userID)
-        fields["created_at"] = .string(Timestamps.teli(agent.createdAt))
-        if agent.type == "voice" {
-            fields["voice_agent_id"] = .string(agent.id)
-        } else {
-            let extraction = agent.body["extraction_fields"] ?? []
-            fields["extraction_fields"] = extraction
-            fields["has_extraction_fields"] = .bool(extraction != [])
-            fields["has_drip_schedule"] = .bool((agent.body["drip_schedule"] ?? []) != [])
-        }
-        return fields
     }
 }

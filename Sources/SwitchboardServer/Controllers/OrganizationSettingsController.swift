@@ -13,12 +13,12 @@ struct OrganizationSettingsController {
         router.put("v1/organizations/:organization_id/settings", use: put)
     }
 
-    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.OrganizationSettings>> {
         let principal = try own(context)
-        return api.teli(Self.json(try await api.store.organizationSettings(principal.organizationID), principal.organizationID))
+        return api.teli(Schemas.OrganizationSettings(try await api.store.organizationSettings(principal.organizationID), organizationID: principal.organizationID))
     }
 
-    @Sendable func put(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func put(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.OrganizationSettings>> {
         let principal = try own(context)
         guard principal.isAdmin else { throw APIError.forbidden("only an admin key may change organization settings") }
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
@@ -29,7 +29,7 @@ struct OrganizationSettingsController {
         }
         try await api.store.setOrganizationSettings(settings, organizationID: principal.organizationID, now: api.clock.now())
         context.logger.info("organization settings changed", metadata: ["attempt_caps": "\(settings.attemptCaps)"])
-        return api.teli(Self.json(settings, principal.organizationID))
+        return api.teli(Schemas.OrganizationSettings(settings, organizationID: principal.organizationID))
     }
 
     /// Another organization's settings do not exist for this key.
@@ -37,12 +37,5 @@ struct OrganizationSettingsController {
         let principal = try context.caller()
         guard try context.parameter("organization_id") == principal.organizationID else { throw APIError.notFound("Organization") }
         return principal
-    }
-
-    static func json(_ settings: OrganizationSettings, _ organizationID: String) -> [String: JSONValue] {
-        [
-            "organization_id": .string(organizationID),
-            "attempt_caps": ["per_24_hours": JSONValue(settings.attemptCaps.per24Hours), "per_7_days": JSONValue(settings.attemptCaps.per7Days)],
-        ]
     }
 }

@@ -20,7 +20,7 @@ struct PhoneNumbersController {
         router.get("v1/voice/phone-numbers", use: list)
     }
 
-    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.PhoneNumber>> {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let owner = try principal.owner(body)
@@ -75,17 +75,15 @@ struct PhoneNumbersController {
             createdAt: api.clock.now())
         try await api.store.insertPhoneNumber(record)
         context.logger.info("phone number added", metadata: ["phone_number": "\(record.phoneNumber)", "provider": "\(provider)"])
-        var fields = Self.json(record)
-        fields["message"] = .string(body.has("phone_number") ? "Phone number registered successfully" : "Phone number provisioned successfully")
-        return api.teli(fields)
+        return api.teli(Schemas.PhoneNumber(record, message: body.has("phone_number") ? "Phone number registered successfully" : "Phone number provisioned successfully"))
     }
 
-    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.PhoneNumberList>> {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
         var numbers = try await api.store.phoneNumbers(organizationID: principal.organizationID, userID: scope)
         if let type = try request.query.choice("phone_type", ["voice", "sms"]) { numbers = numbers.filter { $0.capabilities.contains(type) } }
-        return api.teli(["count": JSONValue(numbers.count), "phone_numbers": .array(numbers.map { .object(Self.json($0)) })])
+        return api.teli(Schemas.PhoneNumberList(count: numbers.count, phone_numbers: numbers.map { Schemas.PhoneNumber($0) }))
     }
 
     /// A free simulator number in the area code.
@@ -96,35 +94,5 @@ struct PhoneNumbersController {
             if try await !api.store.phoneNumberTaken(number.e164) { return number }
         }
         throw APIError.conflict("no free simulator number left in area code \(areaCode)")
-    }
-
-    static func json(_ number: PhoneNumberRecord) -> [String: JSONValue] {
-        [
-            "id": .string(number.id),
-            "phone_number": .string(number.phoneNumber),
-            "phone_number_pretty": .string(pretty(number.phoneNumber)),
-            "pretty_phone_number": .string(pretty(number.phoneNumber)),
-            "area_code": JSONValue(number.areaCode),
-            "provider": .string(number.provider),
-            "phone_number_type": .string("switchboard-\(number.provider)"),
-            "phone_type": .string(number.capabilities.contains("voice") ? "voice" : "sms"),
-            "capabilities": .array(number.capabilities.map { .string($0) }),
-            "nickname": JSONValue(number.nickname),
-            "organization_id": .string(number.organizationID),
-            "tenant_id": .string(number.tenantID),
-            "user_id": .string(number.userID),
-            "max_concurrent_calls": JSONValue(number.maxConcurrentCalls),
-            "calls_per_second": JSONValue(number.callsPerSecond),
-            // Which settings are present, never their values.
-            "configured_settings": .array(number.settings.keys.sorted().map { .string($0) }),
-            "created_at": .string(Timestamps.teli(number.createdAt)),
-        ]
-    }
-
-    /// `+13137316433` → `+1 313-731-6433`.
-    static func pretty(_ e164: String) -> String {
-        let digits = Array(e164.dropFirst())
-        guard digits.first == "1", digits.count == 11 else { return e164 }
-        return "+1 \(String(digits[1...3]))-\(String(digits[4...6]))-\(String(digits[7...10]))"
     }
 }

@@ -19,29 +19,18 @@ struct SMSController {
 
     /// Teli's shape: a bare array. A number a running SMS campaign sends from is assigned;
     /// `include_assigned=true` lists those too.
-    @Sendable func phoneNumbers(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func phoneNumbers(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<[Schemas.SMSPhoneNumber]> {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
         let includeAssigned = try request.query.bool("include_assigned") ?? false
         let inUse = try await api.store.smsNumbersInUse(organizationID: principal.organizationID)
         let numbers = try await api.store.phoneNumbers(organizationID: principal.organizationID, userID: scope)
             .filter { $0.capabilities.contains("sms") && (includeAssigned || inUse[$0.phoneNumber] == nil) }
-        return JSONValue.array(numbers.map { number in
-            let campaign = inUse[number.phoneNumber]
-            return [
-                "id": .string(number.id), "phone_number": .string(number.phoneNumber),
-                "pretty_phone_number": .string(PhoneNumbersController.pretty(number.phoneNumber)), "nickname": JSONValue(number.nickname),
-                "provider": .string(number.provider), "capabilities": .array(number.capabilities.map { .string($0) }),
-                "is_available": .bool(campaign == nil),
-                "assigned_to": campaign.map { ["user_id": .string($0.userID), "email": nil, "name": nil, "campaign_id": .string($0.id)] } ?? .null,
-                "assigned_at": JSONValue(campaign.map { Timestamps.teli($0.createdAt) }),
-                "created_at": .string(Timestamps.teli(number.createdAt)),
-            ]
-        }).response()
+        return JSONBody(body: numbers.map { Schemas.SMSPhoneNumber($0, assignedTo: inUse[$0.phoneNumber]) })
     }
 
     /// A thread in order: `phone_number` (the contact) and/or `campaign_id`; pages by `after`.
-    @Sendable func messages(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func messages(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SMSMessageList>> {
         let principal = try context.caller()
         let contact = try request.query.string("phone_number").map { try PhoneNumber($0, field: "phone_number").e164 }
         let campaignID = request.query.string("campaign_id")
@@ -53,15 +42,13 @@ struct SMSController {
         let after = try request.query.int("after", in: 0...Int.max).map(Int64.init) ?? 0
         let page = try await api.store.messages(organizationID: principal.organizationID, userID: principal.readScope, contact: contact, campaignID: campaignID,
                                                 afterID: after, limit: limit)
-        return api.teli([
-            "count": JSONValue(page.count), "messages": .array(page.map(Self.json)),
-            "next_after": page.count == limit ? JSONValue(page.last.map { Int($0.id) } ?? 0) : .null,
-        ])
+        return api.teli(Schemas.SMSMessageList(count: page.count, messages: page.map(Schemas.SMSMessage.init),
+                                               next_after: page.count == limit ? page.last.map { Int($0.id) } ?? 0 : nil))
     }
 
     /// A person writes: the text is queued now and the thread is theirs from here on (the
     /// agent stops answering, drips stop).
-    @Sendable func send(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func send(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SMSSent>> {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let rawTo = try body.string("to") ?? body.string("phone_number")
@@ -85,37 +72,32 @@ struct SMSController {
         }
         api.wake.messaging()
         context.logger.info("sms sent by a person", metadata: ["message_id": "\(message.id)", "conversation_id": "\(message.conversationID.map(String.init) ?? "none")"])
-        return api.teli(["message": .string("Message queued"), "sms": Self.json(message), "message_id": .string("\(message.id)"),
-                         "status": .string(message.status.rawValue)])
+        return api.teli(Schemas.SMSSent(sms: Schemas.SMSMessage(message), message_id: "\(message.id)", status: message.status.rawValue))
     }
 
     /// What the agents extracted from each conversation with this number, and the lead's outcome.
-    @Sendable func extractions(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func extractions(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SMSExtractions>> {
         let principal = try context.caller()
         let raw = try context.parameter("phone_number").removingPercentEncoding ?? ""
         let phone = try PhoneNumber(raw, field: "phone_number")
         let conversations = try await api.store.conversations(organizationID: principal.organizationID, userID: principal.readScope,
                                                                  phoneNumber: phone.e164)
         guard let latest = conversations.first else { throw APIError.notFound("Conversation with \(phone.e164)") }
-        var items: [JSONValue] = []
+        var items: [Schemas.SMSExtractions.Extraction] = []
         for conversation in conversations {
             let call = try await conversation.voiceCampaignID.asyncMap { try await api.store.voiceCallID(campaignID: $0, phoneNumber: phone.e164) }
-            items.append([
-                "campaign_id": .string(ScopedID.publicID(conversation.campaignID)), "conversation_id": .string("\(conversation.id)"),
-                "extracted_fields": .object(conversation.extracted), "lead_outcome": .string(conversation.leadOutcome.rawValue),
-                "conversation_state": .string(conversation.state), "voice_campaign_id": JSONValue(conversation.voiceCampaignID.map(ScopedID.publicID)),
-                "voice_call_id": JSONValue(call ?? nil), "updated_at": .string(Timestamps.teli(conversation.updatedAt)),
-            ])
+            items.append(.init(campaign_id: ScopedID.publicID(conversation.campaignID), conversation_id: "\(conversation.id)",
+                               extracted_fields: conversation.extracted, lead_outcome: conversation.leadOutcome.rawValue,
+                               conversation_state: conversation.state, voice_campaign_id: conversation.voiceCampaignID.map(ScopedID.publicID),
+                               voice_call_id: call ?? nil, updated_at: Timestamps.teli(conversation.updatedAt)))
         }
-        return api.teli([
-            "phone_number": .string(phone.e164), "lead_outcome": .string(latest.leadOutcome.rawValue),
-            "extracted_fields": .object(latest.extracted), "count": JSONValue(items.count), "extractions": .array(items),
-        ])
+        return api.teli(Schemas.SMSExtractions(phone_number: phone.e164, lead_outcome: latest.leadOutcome.rawValue,
+                                               extracted_fields: latest.extracted, count: items.count, extractions: items))
     }
 
     /// The simulator's contact writes back: `{from, to, body}`, `to` being one of the
     /// organization's simulator numbers.
-    @Sendable func simulatorInbound(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func simulatorInbound(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SimulatedInbound>> {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let from = try PhoneNumber(try body.requiredString("from"), field: "from")
@@ -127,20 +109,7 @@ struct SMSController {
         let text = try body.string("body") ?? ""
         let result = try await InboundTexts(store: api.store, clock: api.clock, wake: api.wake.messaging)
             .receive(on: number, from: from.e164, body: text, providerMessageID: nil, logger: context.logger)
-        return api.teli([
-            "message_id": JSONValue(result.messageID.map { "\($0)" }), "conversation_id": JSONValue(result.conversationID.map { "\($0)" }),
-            "effect": .string(result.effect.rawValue),
-        ])
-    }
-
-    static func json(_ message: MessageRecord) -> JSONValue {
-        [
-            "message_id": .string("\(message.id)"), "campaign_id": JSONValue(message.campaignID.map(ScopedID.publicID)),
-            "conversation_id": JSONValue(message.conversationID.map { "\($0)" }), "direction": .string(message.direction),
-            "from": .string(message.from), "to": .string(message.to), "body": .string(message.body), "media_url": JSONValue(message.mediaURL),
-            "kind": .string(message.kind), "status": .string(message.status.rawValue), "error": JSONValue(message.error),
-            "provider_message_id": JSONValue(message.providerMessageID), "created_at": .string(Timestamps.teli(message.createdAt)),
-            "sent_at": JSONValue(message.sentAt.map(Timestamps.teli)), "updated_at": .string(Timestamps.teli(message.updatedAt)),
-        ]
+        return api.teli(Schemas.SimulatedInbound(message_id: result.messageID.map { "\($0)" },
+                                                 conversation_id: result.conversationID.map { "\($0)" }, effect: result.effect.rawValue))
     }
 }

@@ -10,12 +10,12 @@ struct SystemController {
     let store: Store
 
     func register(on router: some RouterMethods<SwitchboardContext>) {
-        router.get("health") { _, _ -> Response in
+        router.get("health") { _, _ -> JSONBody<Schemas.Health> in
             do {
                 try await store.ping()
-                return JSONValue.object(["status": "ok"]).response()
+                return JSONBody(body: Schemas.Health(status: "ok"))
             } catch {
-                return JSONValue.object(["status": "unavailable", "error": "database not answering"]).response(status: .serviceUnavailable)
+                return JSONBody(body: Schemas.Health(status: "unavailable", error: "database not answering"), status: .serviceUnavailable)
             }
         }
         router.get("openapi.yaml") { _, _ -> Response in

@@ -18,7 +18,7 @@ struct WebhooksController {
         router.post("v1/webhooks/:webhook_id/deliveries/:delivery_id/replay", use: replay)
     }
 
-    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.WebhookEnvelope>> {
         let principal = try admin(context)
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let url = try body.requiredString("url")
@@ -47,36 +47,31 @@ struct WebhooksController {
                                        description: try body.string("description"), createdAt: api.clock.now())
         try await api.store.insertWebhookEndpoint(endpoint)
         context.logger.info("webhook endpoint created", metadata: ["webhook_id": "\(endpoint.id)"])
-        var fields = Self.json(endpoint)
-        fields["secret"] = .string(secret)  // shown this once
-        return api.teli(["webhook": .object(fields)])
+        return api.teli(Schemas.WebhookEnvelope(webhook: Schemas.Webhook(endpoint, secret: secret)))  // the secret shown this once
     }
 
-    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.WebhookList>> {
         let principal = try admin(context)
         let endpoints = try await api.store.webhookEndpoints(organizationID: principal.organizationID)
-        return api.teli(["count": JSONValue(endpoints.count), "webhooks": .array(endpoints.map { .object(Self.json($0)) })])
+        return api.teli(Schemas.WebhookList(count: endpoints.count, webhooks: endpoints.map { Schemas.Webhook($0) }))
     }
 
-    @Sendable func delete(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.WebhookDeleted>> {
         let endpoint = try await load(context)
         try await api.store.deleteWebhookEndpoint(id: endpoint.id, now: api.clock.now())
-        return api.teli(["webhook_id": .string(endpoint.id), "message": "Webhook deleted"])
+        return api.teli(Schemas.WebhookDeleted(webhook_id: endpoint.id))
     }
 
-    @Sendable func deliveries(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func deliveries(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.WebhookDeliveryList>> {
         let endpoint = try await load(context)
         let limit = try request.query.int("limit", in: 1...500) ?? 100
         let before = try request.query.int("before", in: 1...Int.max).map(Int64.init)
         let page = try await api.store.deliveries(endpointID: endpoint.id, before: before, limit: limit)
-        return api.teli([
-            "count": JSONValue(page.count),
-            "deliveries": .array(page.map(Self.json)),
-            "next_before": page.count == limit ? page.last.map { JSONValue(Int($0.id)) } ?? .null : .null,
-        ])
+        return api.teli(Schemas.WebhookDeliveryList(count: page.count, deliveries: page.map(Schemas.WebhookDelivery.init),
+                                                    next_before: page.count == limit ? page.last.map { Int($0.id) } : nil))
     }
 
-    @Sendable func replay(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    @Sendable func replay(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.DeliveryEnvelope>> {
         let endpoint = try await load(context)
         guard endpoint.status == "active" else { throw APIError.conflict("webhook \(endpoint.id) is disabled: \(endpoint.statusReason ?? "")") }
         guard let id = Int64(try context.parameter("delivery_id")),
@@ -84,7 +79,7 @@ struct WebhooksController {
             throw APIError.notFound("Delivery")
         }
         api.wake.webhooks()
-        return api.teli(["delivery": Self.json(delivery)])
+        return api.teli(Schemas.DeliveryEnvelope(delivery: Schemas.WebhookDelivery(delivery)))
     }
 
     private func admin(_ context: SwitchboardContext) throws -> Principal {
@@ -102,25 +97,4 @@ struct WebhooksController {
     }
 
     static let eventNames = WebhookEventType.allCases.map(\.rawValue).joined(separator: ", ")
-
-    static func json(_ endpoint: WebhookEndpoint) -> [String: JSONValue] {
-        [
-            "id": .string(endpoint.id), "url": .string(endpoint.url), "events": .array(endpoint.events.map { .string($0.rawValue) }),
-            "description": JSONValue(endpoint.description), "status": .string(endpoint.status),
-            "status_reason": JSONValue(endpoint.statusReason), "created_at": .string(Timestamps.teli(endpoint.createdAt)),
-        ]
-    }
-
-    static func json(_ delivery: WebhookDelivery) -> JSONValue {
-        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.payload.utf8))) ?? .string(delivery.payload)
-        return [
-            "id": JSONValue(Int(delivery.id)), "webhook_id": .string(delivery.messageID), "event_type": .string(delivery.eventType),
-            "status": .string(delivery.status), "attempts": JSONValue(delivery.attempts),
-            "last_status_code": delivery.lastStatusCode.map { JSONValue($0) } ?? .null, "last_error": JSONValue(delivery.lastError),
-            "next_attempt_at": delivery.status == "pending" ? .string(Timestamps.teli(delivery.nextAttemptAt)) : .null,
-            "created_at": .string(Timestamps.teli(delivery.createdAt)),
-            "delivered_at": JSONValue(delivery.deliveredAt.map(Timestamps.teli)),
-            "payload": payload,
-        ]
-    }
 }

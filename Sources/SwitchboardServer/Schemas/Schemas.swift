@@ -33,6 +33,10 @@ struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
     var status: HTTPResponse.Status = .ok
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        try response()
+    }
+
+    func response() throws -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: try Self.encoder.encode(body))))
     }

@@ -38,17 +38,16 @@ struct ErrorMiddleware: RouterMiddleware {
         }
         // A path no route matched has no group: a batch-calling path keeps its API's style.
         let batchPath = error is HTTPError && BatchCallingController.bases.contains { request.uri.path.hasPrefix("/" + $0) }
-        var response = envelope(apiError, style: batchPath ? .batch : style)
+        var response = (try? envelope(apiError, style: batchPath ? .batch : style)) ?? Response(status: apiError.status)
         if !allow.isEmpty { response.headers[.allow] = allow.map(\.rawValue).joined(separator: ", ") }
         return response
     }
 
-    private func envelope(_ apiError: APIError, style: Style) -> Response {
-        if style == .batch {
-            return JSONValue.object(BatchStyle.errorBody(apiError)).response(status: BatchStyle.status(apiError))
+    private func envelope(_ apiError: APIError, style: Style) throws -> Response {
+        switch style {
+        case .batch: try JSONBody(body: BatchStyle.errorBody(apiError), status: BatchStyle.status(apiError)).response()
+        case .teli: try JSONBody(body: Schemas.Error(error: apiError.message, powered_by: poweredBy), status: apiError.status).response()
         }
-        let body: [String: JSONValue] = ["success": false, "error": .string(apiError.message), "powered_by": .string(poweredBy)]
-        return JSONValue.object(body).response(status: apiError.status)
     }
 
     static func map(_ error: any Error) -> APIError {
@@ -71,15 +70,10 @@ enum BatchStyle {
         error.status == .badRequest ? .unprocessableContent : error.status
     }
 
-    static func errorBody(_ error: APIError) -> [String: JSONValue] {
+    static func errorBody(_ error: APIError) -> Schemas.BatchError {
         if error.status == .badRequest || error.status == .unprocessableContent {
-            let item: JSONValue = .object([
-                "loc": .array((error.location ?? ["body"]).map { .string($0) }),
-                "msg": .string(error.message),
-                "type": "value_error",
-            ])
-            return ["detail": .array([item])]
+            return .invalid([.init(loc: error.location ?? ["body"], msg: error.message)])
         }
-        return ["detail": .string(error.message)]
+        return .message(error.message)
     }
 }
