@@ -77,12 +77,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The one loop the engines run: passes, chores, waking, a graceful shutdown deadline.
+        .target(
+            name: "Workers",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The engine: claimer, pacer, retry planner, lease reaper, and the relay that hands
         // carrier reports received by other processes to this one's dials.
         .target(
             name: "Dialer",
             dependencies: [
-                "SwitchboardCore", "Store",
+                "SwitchboardCore", "Store", "Workers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -143,7 +153,7 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: [
-                "SwitchboardCore", "Store", "Agents",
+                "SwitchboardCore", "Store", "Agents", "Workers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -154,7 +164,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "SwitchboardCore", "Store",
+                "SwitchboardCore", "Store", "Workers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Store
 import SwitchboardCore
+import Workers
 
 public struct DialerConfiguration: Sendable {
     public var limits: ClaimLimits
@@ -34,45 +35,52 @@ public final class Dialer: Service, Sendable {
     let clock: any WallClock
     let configuration: DialerConfiguration
     let logger: Logger
-    private let wakeSignal = WakeSignal()
+    let worker: LeasedWorker
     private let completionSignal = WakeSignal()
+    /// Fired when written outcomes take calls off `inFlight`: a shutdown waits on it.
+    private let callsEnded = WakeSignal()
     private let inFlight = Locked<[Int64: ClaimedAttempt]>([:])
     private let finished = Locked<[AttemptCompletion]>([])
     /// Calls ringing or answered since the last write, announced with the next batch.
     private let progressed = Locked<[AttemptProgress]>([])
-    /// Cleared on graceful shutdown: no new claims.
-    private let claiming = Locked(true)
     /// Set once every call in flight has ended: the outcome writer may return.
     private let stopping = Locked(false)
     /// Set when the shutdown deadline passed with calls in flight: what they end with is not
     /// written (the reaper reconciles them, as after a crash).
     private let abandoned = Locked(false)
 
-    public init(store: Store, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(), logger: Logger) {
+    public init(store: Store, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(),
+                passes: WorkerPasses? = nil, logger: Logger) {
         self.store = store
         self.providers = providers
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
+        worker = LeasedWorker(name: "dialer", clock: clock, pollInterval: configuration.pollInterval,
+                              shutdownDeadline: configuration.shutdownDeadline, passes: passes, logger: logger)
     }
 
     /// New work: look now instead of at the next poll.
-    public func wake() { wakeSignal.fire() }
+    public func wake() { worker.wake() }
 
     public func run() async throws {
         logger.info("dialer started", metadata: ["providers": "\(providers.names.joined(separator: ","))"])
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runCompletions() }
             await withDiscardingTaskGroup { calls in
-                await withGracefulShutdownHandler {
-                    await self.runClaims(group: &calls)
-                    self.logger.notice("dialer stopped claiming", metadata: ["calls_in_flight": "\(self.inFlight.withLock { $0.count })"])
-                } onGracefulShutdown: {
-                    self.claiming.withLock { $0 = false }
-                    self.wakeSignal.fire()
+                // The worker claims; each claim becomes a call in this group, which outlives
+                // the pass that claimed it.
+                let (claimed, placing) = AsyncStream<(ClaimedAttempt, ContinuousClock.Instant)>.makeStream()
+                calls.addTask {
+                    await self.runClaims { claim, at in placing.yield((claim, at)) }
+                    placing.finish()
                 }
-                // Stop claiming; calls in flight finish and their outcomes are written, for as
-                // long as the deadline allows (real time: it bounds how long the process takes).
+                for await (claim, claimedAt) in claimed {
+                    calls.addTask { await self.place(claim, claimedAt: claimedAt) }
+                }
+                self.logger.notice("dialer stopped claiming", metadata: ["calls_in_flight": "\(self.inFlight.withLock { $0.count })"])
+                // Calls in flight finish and their outcomes are written, for as long as the
+                // deadline allows (real time: it bounds how long the process takes).
                 let deadline = Date().addingTimeInterval(configuration.shutdownDeadline)
                 while !inFlight.withLock({ $0.isEmpty }) {
                     if Date() >= deadline {
@@ -83,7 +91,7 @@ public final class Dialer: Service, Sendable {
                         calls.cancelAll()
                         break
                     }
-                    await wakeSignal.wait(until: min(deadline, Date().addingTimeInterval(0.2)), clock: SystemClock())
+                    await callsEnded.wait(until: min(deadline, Date().addingTimeInterval(0.2)), clock: SystemClock())
                 }
             }
             stopping.withLock { $0 = true }
@@ -92,40 +100,28 @@ public final class Dialer: Service, Sendable {
         logger.info("dialer stopped")
     }
 
-    private func runClaims(group: inout DiscardingTaskGroup) async {
-        var nextReap = Date.distantPast
-        var nextHeartbeat = clock.now().addingTimeInterval(configuration.heartbeatInterval)
-        while !Task.isCancelled, claiming.withLock({ $0 }) {
-            let now = clock.now()
-            var wakeAt = now.addingTimeInterval(configuration.pollInterval)
-            do {
-                if now >= nextReap {
-                    try await bounded { try await self.reap(now: now) }
-                    _ = try await bounded { try await self.store.reapAbandonedImports(now: now) }
-                    nextReap = now.addingTimeInterval(configuration.reapInterval)
-                }
-                if now >= nextHeartbeat {
-                    let ids = inFlight.withLock { Array($0.keys) }
-                    try await bounded { try await self.store.renewLeases(attemptIDs: ids, until: now.addingTimeInterval(self.configuration.limits.lease)) }
-                    nextHeartbeat = now.addingTimeInterval(configuration.heartbeatInterval)
-                }
-                let (claims, next) = try await bounded { try await self.claimDue(now: now) }
-                let claimedAt = ContinuousClock.now
-                for claim in claims {
-                    inFlight.withLock { $0[claim.attemptID] = claim }
-                    group.addTask { await self.place(claim, claimedAt: claimedAt) }
-                }
-                if !claims.isEmpty { continue }
-                if let next { wakeAt = min(wakeAt, max(next, now)) }
-            } catch where Task.isCancelled {
-                return
-            } catch {
-                // Including a CancellationError that a database driver throws for a connection it
-                // lost: only our own cancellation ends the loop.
-                // The database is down or busy: keep the loop, try again at the next poll.
-                logger.warning("dialer pass failed", metadata: ["error": "\(String(reflecting: error))"])
+    /// Passes of the worker: reap expired claims now and then, renew this dialer's leases, and
+    /// claim what is due, handing each claim to `place`.
+    private func runClaims(place: @escaping @Sendable (ClaimedAttempt, ContinuousClock.Instant) -> Void) async {
+        let reap = Chore(every: configuration.reapInterval) { now in
+            try await self.bounded { try await self.reap(now: now) }
+            _ = try await self.bounded { try await self.store.reapAbandonedImports(now: now) }
+        }
+        // The first renewal is one interval in: a claim's lease is fresh when it is made.
+        let started = Locked(false)
+        let heartbeat = Chore(every: configuration.heartbeatInterval) { now in
+            guard started.withLock({ started in defer { started = true }; return started }) else { return }
+            let ids = self.inFlight.withLock { Array($0.keys) }
+            try await self.bounded { try await self.store.renewLeases(attemptIDs: ids, until: now.addingTimeInterval(self.configuration.limits.lease)) }
+        }
+        await worker.run(chores: [reap, heartbeat]) { now in
+            let (claims, next) = try await self.bounded { try await self.claimDue(now: now) }
+            let claimedAt = ContinuousClock.now
+            for claim in claims {
+                self.inFlight.withLock { $0[claim.attemptID] = claim }
+                place(claim, claimedAt)
             }
-            await wakeSignal.wait(until: wakeAt, clock: clock)
+            return claims.isEmpty ? .idle(nextDue: next) : .worked
         }
     }
 
@@ -207,7 +203,8 @@ public final class Dialer: Service, Sendable {
             do {
                 _ = try await bounded { try await self.store.complete(batch, progress: steps) }
                 inFlight.withLock { for c in batch { $0[c.attempt.attemptID] = nil } }
-                wakeSignal.fire()
+                callsEnded.fire()
+                worker.wake()
             } catch {
                 // Keep them and try again: an outcome is never dropped while we live.
                 logger.warning("writing outcomes failed; will retry", metadata: ["error": "\(String(reflecting: error))", "count": "\(batch.count)"])

@@ -4,10 +4,14 @@ import Logging
 import ServiceLifecycle
 import Store
 import SwitchboardCore
+import Workers
 
 public struct SMSEngineConfiguration: Sendable {
-    /// The longest the loop sleeps when nothing is due sooner (real time).
+    /// The longest the loop sleeps when nothing is due sooner.
     public var pollInterval: TimeInterval = 1
+    /// Real seconds a graceful shutdown waits for the pass under way (a model's reply, a
+    /// carrier's answer); past it, the pass is cancelled and its claims run out.
+    public var shutdownDeadline: TimeInterval = 30
     /// Conversations and texts taken per pass.
     public var batch = 50
     /// A claimed conversation is another worker's after this long (this one died).
@@ -27,11 +31,11 @@ public final class SMSEngine: Service, Sendable {
     let configuration: SMSEngineConfiguration
     let wakeDialer: @Sendable () -> Void
     let logger: Logger
-    private let wakeSignal = WakeSignal()
-    private let running = Locked(true)
+    let worker: LeasedWorker
 
     public init(store: Store, providers: [any MessagingProvider], agent: ConversationAgent?, clock: any WallClock,
-                configuration: SMSEngineConfiguration = .init(), wakeDialer: @escaping @Sendable () -> Void, logger: Logger) {
+                configuration: SMSEngineConfiguration = .init(), passes: WorkerPasses? = nil,
+                wakeDialer: @escaping @Sendable () -> Void, logger: Logger) {
         self.store = store
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.planner = ConversationPlanner(store: store, agent: agent, logger: logger)
@@ -39,43 +43,27 @@ public final class SMSEngine: Service, Sendable {
         self.configuration = configuration
         self.wakeDialer = wakeDialer
         self.logger = logger
+        worker = LeasedWorker(name: "sms", clock: clock, pollInterval: configuration.pollInterval,
+                              shutdownDeadline: configuration.shutdownDeadline, passes: passes, logger: logger)
     }
 
     /// New work (a campaign, an inbound text, a human's message): look now.
-    public func wake() { wakeSignal.fire() }
+    public func wake() { worker.wake() }
 
-    /// Stops at the end of the pass under way, never inside one: a pass cancelled halfway
-    /// would abandon its database work (and a text the carrier has, unrecorded).
+    /// Stops at the end of the pass under way, not inside one: a pass cancelled halfway would
+    /// abandon its database work (and a text the carrier has, unrecorded) — unless it outlasts
+    /// the shutdown deadline.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.loop()
-        } onGracefulShutdown: {
-            self.running.withLock { $0 = false }
-            self.wakeSignal.fire()
+        let reap = Chore(every: 60) { now in
+            let lost = try await self.store.reapInDoubtMessages(olderThan: now.addingTimeInterval(-self.configuration.inDoubtAfter), now: now)
+            if lost > 0 { self.logger.warning("texts in doubt marked failed", metadata: ["count": "\(lost)"]) }
+        }
+        await worker.run(chores: [reap]) { now in
+            let conversed = try await self.converse(now: now)
+            let sent = try await self.send(now: self.clock.now())
+            return conversed || sent ? .worked : .idle(nextDue: nil)
         }
         logger.info("sms engine stopped")
-    }
-
-    private func loop() async {
-        var nextReap = Date.distantPast
-        while running.withLock({ $0 }), !Task.isCancelled {
-            var busy = false
-            do {
-                let now = clock.now()
-                if now >= nextReap {
-                    let lost = try await store.reapInDoubtMessages(olderThan: now.addingTimeInterval(-configuration.inDoubtAfter), now: now)
-                    if lost > 0 { logger.warning("texts in doubt marked failed", metadata: ["count": "\(lost)"]) }
-                    nextReap = now.addingTimeInterval(60)
-                }
-                let conversed = try await converse(now: now)
-                let sent = try await send(now: clock.now())
-                busy = conversed || sent
-            } catch {
-                logger.warning("sms pass failed", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            if busy { continue }
-            await wakeSignal.wait(until: Date().addingTimeInterval(configuration.pollInterval), clock: SystemClock())
-        }
     }
 
     /// One pass over due conversations; true when there were any.

@@ -29,7 +29,7 @@ public struct AgentRecord: Sendable, Equatable {
 extension Store {
     public func insertAgent(_ agent: AgentRecord) async throws {
         let body = try Coding.json(agent.body)
-        try await database.write { db in
+        try await write { db in
             if try await db.raw("SELECT 1 AS ok FROM agents WHERE id = \(bind: agent.id) AND organization_id = \(bind: agent.organizationID)").first() != nil {
                 throw StoreError.conflict("agent_id \(agent.id) already exists")
             }
@@ -44,7 +44,7 @@ extension Store {
     /// Replaces an agent's name and fields; campaigns already created keep what they resolved.
     public func updateAgent(_ agent: AgentRecord, now: Date) async throws {
         let body = try Coding.json(agent.body)
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 UPDATE agents SET agent_name = \(bind: agent.name), body = \(bind: body), updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: agent.id) AND organization_id = \(bind: agent.organizationID)

@@ -36,7 +36,7 @@ extension Store {
     /// finish and, the campaign no longer being live, are not retried. False when it was not
     /// live (already canceled, completed, ended).
     public func cancelCampaign(id: String, now: Date) async throws -> Bool {
-        try await database.write { db in
+        try await write { db in
             let changed = try await db.raw("""
                 UPDATE campaigns SET status = 'canceled', status_reason = 'cancelled by user', updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: id) AND deleted_at IS NULL AND status IN ('active', 'paused') RETURNING id
@@ -55,7 +55,7 @@ extension Store {
     /// again until at least `until`, and its `retry_count` grows by one.
     public func retryCampaign(id: String, outcomes: [Outcome], until: Date, now: Date) async throws -> RetryResult {
         let names = outcomes.map(\.rawValue)
-        return try await database.write { db in
+        return try await write { db in
             let status = try await db.raw("SELECT status FROM campaigns WHERE id = \(bind: id) AND deleted_at IS NULL")
                 .first()?.string("status")
             guard status != CampaignStatus.canceled.rawValue else { return .canceled }

@@ -136,7 +136,7 @@ extension Store {
     public func saveCallConversation(callID: String, transcript: [TranscriptTurn], extracted: [String: JSONValue]?) async throws {
         let transcriptJSON = try Coding.json(transcript)
         let extractedJSON = try extracted.map { try Coding.json($0) }
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 UPDATE calls SET transcript = \(bind: transcriptJSON), extracted = COALESCE(\(bind: extractedJSON), extracted)
                 WHERE id = \(bind: callID)

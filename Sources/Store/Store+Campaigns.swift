@@ -91,7 +91,7 @@ extension Store {
     /// numbers are kept once; returns the campaign as stored, counts filled in.
     public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead], staged: LeadImport? = nil, stagedValid: Int = 0) async throws -> CampaignRecord {
         let settings = try Coding.json(campaign.settings)
-        return try await database.write { db in
+        return try await write { db in
             if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: campaign.key)").first() != nil {
                 throw StoreError.conflict("campaign_id \(campaign.id) already exists")
             }
@@ -208,7 +208,7 @@ extension Store {
     /// Moves a campaign from one of `from` to `to`; false when it was in none of them.
     @discardableResult
     public func setCampaignStatus(id: String, from: [CampaignStatus], to: CampaignStatus, reason: String?, now: Date) async throws -> Bool {
-        try await database.write { db in
+        try await write { db in
             guard let row = try await db.raw("""
                 UPDATE campaigns SET status = \(bind: to.rawValue), status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: id) AND deleted_at IS NULL AND status IN (\(binds: from.map(\.rawValue)))
@@ -229,13 +229,13 @@ extension Store {
     /// the leads removed.
     @discardableResult
     public func deleteCampaign(id: String, now: Date, chunk: Int = 2_000) async throws -> Int {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("UPDATE campaigns SET deleted_at = \(bind: now.epoch), status = 'ended', updated_at = \(bind: now.epoch) WHERE id = \(bind: id)").run()
             try await db.raw("DELETE FROM lead_imports WHERE campaign_id = \(bind: id)").run()
         }
         var removed = 0
         while true {
-            let count = try await database.write { db in
+            let count = try await write { db in
                 try await db.raw("""
                     DELETE FROM leads WHERE id IN (SELECT id FROM leads WHERE campaign_id = \(bind: id) LIMIT \(literal: chunk)) RETURNING id
                     """).all().count

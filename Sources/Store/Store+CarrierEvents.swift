@@ -18,7 +18,7 @@ extension Store {
     /// when it commits. `receivedAt` is real time: readers look back a few seconds of it.
     public func recordCarrierEvent(_ event: CarrierCallEvent, provider: String, receivedAt now: Date = Date()) async throws {
         let text = try Coding.json(event)
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 INSERT INTO carrier_events (provider, attempt_id, event, created_at)
                 VALUES (\(bind: provider), \(bind: event.attemptID), \(bind: text), \(bind: now.epoch))
@@ -45,7 +45,7 @@ extension Store {
 
     /// Forgets reports older than `before`: every dial waiting on them has read them or given up.
     public func pruneCarrierEvents(before: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("DELETE FROM carrier_events WHERE created_at < \(bind: before.epoch)").run()
         }
     }

@@ -61,7 +61,7 @@ extension Store {
     /// Claims due conversations of running campaigns (starts and drips of ACTIVE ones; replies
     /// of COMPLETED ones too) for `lease` seconds, bumping each one's fencing token.
     public func claimConversations(now: Date, lease: TimeInterval, limit: Int) async throws -> [ConversationRecord] {
-        try await database.write { db in
+        try await write { db in
             var select: SQLQueryString = """
                 SELECT c.id FROM conversations c JOIN sms_campaigns s ON s.id = c.campaign_id
                 WHERE c.due_at IS NOT NULL AND c.due_at <= \(bind: now.epoch) AND (c.lease_until IS NULL OR c.lease_until < \(bind: now.epoch))
@@ -86,7 +86,7 @@ extension Store {
         let extracted = try turns.map { item in
             try item.turn.extracted.map { try Coding.json(item.conversation.extracted.merging($0) { _, new in new }) }
         }
-        return try await database.write { db in
+        return try await write { db in
             var kept: Set<Int64> = []
             for (item, extracted) in zip(turns, extracted)
             where try await write(db, item.conversation, item.turn, campaign: item.campaign, extracted: extracted, now: now) {
@@ -128,7 +128,7 @@ extension Store {
 
     /// Releases a claim without a turn (the agent could not answer): due again at `retryAt`.
     public func deferConversation(_ conversation: ConversationRecord, until retryAt: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 UPDATE conversations SET due_at = \(bind: retryAt.epoch), lease_until = NULL
                 WHERE id = \(bind: conversation.id) AND claim_id = \(bind: conversation.claimID)

@@ -62,7 +62,7 @@ extension Store {
     /// hours get their next opening as due time instead, so nothing spins.
     public func claim(_ campaign: CampaignRecord, limits: ClaimLimits, now: Date) async throws -> [ClaimedAttempt] {
         let settings = campaign.settings
-        return try await database.write { db in
+        return try await write { db in
             if database.flavor == .postgres {
                 // Dialers in other processes claim too. Caps and pacing are global because
                 // every claim for a campaign, or from one of its numbers, holds these row locks
@@ -252,7 +252,7 @@ extension Store {
     @discardableResult
     public func complete(_ completions: [AttemptCompletion], progress: [AttemptProgress] = []) async throws -> Set<String> {
         guard !completions.isEmpty || !progress.isEmpty else { return [] }
-        return try await database.write { db in
+        return try await write { db in
             var touched: Set<String> = []
             var events: [WebhookEvent] = []
             let ids = Set(completions.map(\.attempt.campaignID) + progress.map(\.attempt.campaignID))
@@ -371,7 +371,7 @@ extension Store {
     /// Keeps the engine's in-flight claims alive.
     public func renewLeases(attemptIDs: [Int64], until: Date) async throws {
         guard !attemptIDs.isEmpty else { return }
-        try await database.write { db in
+        try await write { db in
             for start in stride(from: 0, to: attemptIDs.count, by: 500) {
                 let chunk = Array(attemptIDs[start..<min(start + 500, attemptIDs.count)])
                 try await db.raw("UPDATE leads SET lease_until = \(bind: until.epoch) WHERE state = 'dialing' AND claim_id IN (\(binds: chunk))").run()
@@ -382,7 +382,7 @@ extension Store {
     /// Claims whose lease ran out: their dialer died or lost the database. Each is marked
     /// in doubt, to be reconciled with its carrier before anything else happens to its lead.
     public func expiredClaims(now: Date, limit: Int = 500) async throws -> [ClaimedAttempt] {
-        try await database.write { db in
+        try await write { db in
             let rows = try await db.raw("""
                 SELECT a.id, a.lead_id, a.call_id, a.campaign_id, a.attempt, a.from_number, a.provider, a.to_number, a.dial_at, l.fields,
                   p.settings
@@ -412,7 +412,7 @@ extension Store {
 
     /// The carrier never received this attempt: void it and put the lead back, uncounted.
     public func requeueNeverPlaced(_ attempt: ClaimedAttempt, now: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             let voided = try await db.raw("""
                 UPDATE attempts SET status = 'void', detail = 'never reached the carrier', ended_at = \(bind: now.epoch)
                 WHERE id = \(bind: attempt.attemptID) AND status = 'dialing' RETURNING id
@@ -434,7 +434,7 @@ extension Store {
 
     /// Past its end time: leads still waiting become `not_called`; calls in flight finish.
     public func endCampaign(id: String, reason: String, now: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("UPDATE leads SET state = 'not_called', due_reason = 'campaign_ended' WHERE campaign_id = \(bind: id) AND state = 'queued'").run()
             try await db.raw("""
                 UPDATE campaigns SET status = 'ended', status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
@@ -445,7 +445,7 @@ extension Store {
 
     /// `completed` once every lead is terminal; true when it changed.
     public func completeCampaignIfDone(id: String, now: Date) async throws -> Bool {
-        try await database.write { db in
+        try await write { db in
             let open = try await db.raw("""
                 SELECT 1 AS ok FROM leads WHERE campaign_id = \(bind: id) AND state IN ('queued', 'dialing') LIMIT 1
                 """).first()

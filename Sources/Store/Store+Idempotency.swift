@@ -20,7 +20,7 @@ extension Store {
     public static let idempotencyAbandoned: TimeInterval = 600
 
     public func beginIdempotentRequest(organizationID: String, key: String, now: Date) async throws -> IdempotencyState {
-        try await database.write { db in
+        try await write { db in
             // Expired keys of the organization go first, so the table prunes itself.
             try await db.raw("""
                 DELETE FROM idempotency_keys WHERE organization_id = \(bind: organizationID)
@@ -45,7 +45,7 @@ extension Store {
     }
 
     public func finishIdempotentRequest(organizationID: String, key: String, fingerprint: String, status: Int, body: String) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 UPDATE idempotency_keys SET state = 'done', fingerprint = \(bind: fingerprint), response_status = \(bind: status),
                   response_body = \(bind: body) WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: key)
@@ -55,7 +55,7 @@ extension Store {
 
     /// The request was refused before it acted (bad input, a conflict): the key is free again.
     public func releaseIdempotentRequest(organizationID: String, key: String) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 DELETE FROM idempotency_keys WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: key) AND state = 'in_flight'
                 """).run()

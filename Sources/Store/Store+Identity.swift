@@ -10,7 +10,7 @@ extension Store {
         let secret = Identifier.make("sb_", bytes: 32)
         let id = Identifier.make("key_")
         let hash = Self.hashKey(secret)
-        try await database.write { db in
+        try await write { db in
             try await ensureIdentity(db, organizationID: organizationID, tenantID: tenantID, userID: userID, now: now)
             try await db.raw("""
                 INSERT INTO api_keys (id, key_hash, organization_id, tenant_id, user_id, role, created_at)

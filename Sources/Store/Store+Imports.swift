@@ -11,7 +11,7 @@ public struct LeadImport: Sendable {
 
 extension Store {
     public func beginImport(campaignID: String, now: Date) async throws -> LeadImport {
-        try await database.write { db in
+        try await write { db in
             let row = try await db.raw("""
                 INSERT INTO lead_imports (campaign_id, lease_until) VALUES (\(bind: campaignID), \(bind: now.epoch + LeadImport.lease)) RETURNING id
                 """).first()
@@ -22,7 +22,7 @@ extension Store {
     /// Stages a chunk (COPY on PostgreSQL) and renews the import's lease. Staged rows count for
     /// nothing until `commitImport`, so the two need not share a transaction.
     public func stage(_ leads: [ValidLead], in upload: LeadImport, now: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("UPDATE lead_imports SET lease_until = \(bind: now.epoch + LeadImport.lease) WHERE id = \(bind: upload.id)").run()
         }
         let id = String(upload.id)
@@ -34,7 +34,7 @@ extension Store {
     /// it already has are skipped) and adds the counts. A finished campaign that receives new
     /// leads becomes active again.
     public func commitImport(_ upload: LeadImport, received: Int, invalid: Int, now: Date) async throws -> (added: Int, duplicates: Int) {
-        try await database.write { db in
+        try await write { db in
             let campaign = try await db.raw("SELECT begin_at FROM campaigns WHERE id = \(bind: upload.campaignID)").first()
             let added = try await moveStaged(db, upload, dueAt: max(now.epoch, try campaign?.double("begin_at") ?? now.epoch))
             let duplicates = received - invalid - added
@@ -72,7 +72,7 @@ extension Store {
     }
 
     public func abortImport(_ upload: LeadImport) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: upload.id)").run()
             try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: upload.id)").run()
         }
@@ -80,7 +80,7 @@ extension Store {
 
     /// Removes imports whose process stopped renewing them, with their staged rows.
     public func reapAbandonedImports(now: Date) async throws -> Int {
-        try await database.write { db in
+        try await write { db in
             let stale = try await db.raw("SELECT id FROM lead_imports WHERE lease_until < \(bind: now.epoch)").all().map { try $0.int("id") }
             for id in stale {
                 try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: id)").run()

@@ -73,7 +73,7 @@ extension Store {
     /// makes it due for the agent's reply (unless a person has taken it over).
     public func receiveSMS(organizationID: String, from contact: String, to ourNumber: String, body: String, provider: String,
                            providerMessageID: String?, keyword: SMSKeyword?, answers: KeywordAnswers, now: Date) async throws -> InboundResult {
-        try await database.write { db in
+        try await write { db in
             if let providerMessageID,
                try await db.raw("SELECT 1 AS ok FROM messages WHERE provider_message_id = \(bind: providerMessageID) AND direction = 'inbound'").first() != nil {
                 return InboundResult(effect: .duplicate)
@@ -149,7 +149,7 @@ extension Store {
     /// `userID` (a member's) limits the threads it may take to its own campaigns'.
     public func sendByHuman(organizationID: String, userID: String?, from ourNumber: String?, to contact: String, campaignID: String?, body: String,
                             mediaURL: String?, now: Date) async throws -> MessageRecord? {
-        try await database.write { db in
+        try await write { db in
             var sql: SQLQueryString = "SELECT * FROM conversations WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact)"
             sql += Self.ownedBy(userID, organizationID: organizationID)
             if let campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
@@ -196,7 +196,7 @@ extension Store {
     /// A number's slots are `1 / calls_per_second` apart (0: unpaced). Texts to a contact who
     /// opted out meanwhile, or of an ended campaign, are canceled; a paused campaign's wait.
     public func claimOutbox(now: Date, limit: Int) async throws -> [OutboxMessage] {
-        try await database.write { db in
+        try await write { db in
             var select: SQLQueryString = """
                 SELECT m.*, p.provider AS number_provider, p.settings AS number_settings, p.calls_per_second, p.sms_next_slot_at,
                   s.status AS campaign_status, s.schedule AS campaign_schedule
@@ -277,7 +277,7 @@ extension Store {
     /// Several answers in one transaction (a pass of the outbox).
     public func recordSMSStatuses(_ results: [(messageID: Int64, result: SMSSendResult)], now: Date) async throws {
         guard !results.isEmpty else { return }
-        try await database.write { db in
+        try await write { db in
             let current = Dictionary(try await db.raw("SELECT id, status FROM messages WHERE id IN (\(binds: results.map(\.messageID)))").all().map {
                 (Int64(try $0.int("id")), SMSStatus(rawValue: try $0.string("status")) ?? .failed)
             }, uniquingKeysWith: { first, _ in first })
@@ -301,7 +301,7 @@ extension Store {
     /// Texts left `sending` by a process that died: the carrier may or may not have them, so
     /// they are marked failed, never resent.
     public func reapInDoubtMessages(olderThan cutoff: Date, now: Date) async throws -> Int {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 UPDATE messages SET status = 'failed', error = 'in doubt: the sender stopped before the carrier answered; not resent',
                   updated_at = \(bind: now.epoch) WHERE status = 'sending' AND updated_at < \(bind: cutoff.epoch) RETURNING id

@@ -42,7 +42,7 @@ extension Store {
     public func insertPhoneNumber(_ number: PhoneNumberRecord) async throws {
         let capabilities = try Coding.json(number.capabilities)
         let settings = try Coding.json(number.settings)
-        try await database.write { db in
+        try await write { db in
             if try await db.raw("SELECT 1 AS ok FROM phone_numbers WHERE phone_number = \(bind: number.phoneNumber)").first() != nil {
                 throw StoreError.conflict("phone_number \(number.phoneNumber) is already registered")
             }

@@ -60,7 +60,7 @@ extension Store {
     /// starting message now (in one transaction). Returns the campaign with its counts.
     public func createSMSCampaign(_ campaign: SMSCampaignRecord, contacts: [ValidLead]) async throws -> SMSCampaignRecord {
         let body = try Coding.json(campaign.body)
-        return try await database.write { db in
+        return try await write { db in
             if try await db.raw("SELECT 1 AS ok FROM sms_campaigns WHERE id = \(bind: campaign.key)").first() != nil {
                 throw StoreError.conflict("campaign_id \(campaign.id) already exists")
             }
@@ -132,7 +132,7 @@ extension Store {
     /// cancels what it had queued and every pending start or drip.
     public func setSMSCampaignStatus(id: String, from: [SMSCampaignRecord.Status], to: SMSCampaignRecord.Status, reason: String?,
                                      now: Date) async throws -> Bool {
-        try await database.write { db in
+        try await write { db in
             let changed = try await db.raw("""
                 UPDATE sms_campaigns SET status = \(bind: to.rawValue), status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: id) AND status IN (\(binds: from.map(\.rawValue))) RETURNING id

@@ -27,7 +27,7 @@ extension Store {
     @discardableResult
     public func suppress(_ entries: [Suppression], organizationID: String, announce: Bool = false) async throws -> Int {
         guard !entries.isEmpty else { return 0 }
-        return try await database.write { db in
+        return try await write { db in
             try await insertSuppressions(db, entries, organizationID: organizationID, announce: announce).count
         }
     }
@@ -56,7 +56,7 @@ extension Store {
 
     /// Removes a number or prefix; false when it was not listed.
     public func unsuppress(_ value: String, organizationID: String) async throws -> Bool {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("DELETE FROM suppressions WHERE organization_id = \(bind: organizationID) AND value = \(bind: value) RETURNING value")
                 .first() != nil
         }
@@ -106,7 +106,7 @@ extension Store {
 
     public func setOrganizationSettings(_ settings: OrganizationSettings, organizationID: String, now: Date) async throws {
         let body = try Coding.json(settings)
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 INSERT INTO organization_settings (organization_id, body, updated_at) VALUES (\(bind: organizationID), \(bind: body), \(bind: now.epoch))
                 ON CONFLICT (organization_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at

@@ -66,7 +66,7 @@ public enum DeliveryResult: Sendable, Equatable {
 extension Store {
     public func insertWebhookEndpoint(_ endpoint: WebhookEndpoint) async throws {
         let events = try Coding.json(endpoint.events.map(\.rawValue))
-        try await database.write { db in
+        try await write { db in
             try await db.raw("""
                 INSERT INTO webhook_endpoints (id, organization_id, url, events, secret, description, status, created_at, updated_at)
                 VALUES (\(bind: endpoint.id), \(bind: endpoint.organizationID), \(bind: endpoint.url), \(bind: events), \(bind: endpoint.secret),
@@ -93,7 +93,7 @@ extension Store {
 
     /// Deletes the endpoint; deliveries not yet made are dropped (history stays).
     public func deleteWebhookEndpoint(id: String, now: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try await db.raw("UPDATE webhook_endpoints SET deleted_at = \(bind: now.epoch), updated_at = \(bind: now.epoch) WHERE id = \(bind: id)").run()
             try await db.raw("""
                 UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted', updated_at = \(bind: now.epoch)
@@ -125,6 +125,7 @@ extension Store {
                              event.occurredAt.epoch, event.occurredAt.epoch, event.occurredAt.epoch])
             }
         }
+        if !rows.isEmpty { CommitNotes.current?.webhookDeliveries.withLock { $0 = true } }
         for chunk in rows.chunked(300) {
             try await db.raw("""
                 INSERT INTO webhook_deliveries (endpoint_id, organization_id, message_id, event_type, payload, status, next_attempt_at,
@@ -136,7 +137,7 @@ extension Store {
     /// Claims due deliveries for `lease` seconds: another sender skips them until then, and
     /// takes them over if this one dies (at least once; receivers de-duplicate on the id).
     public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutgoingDelivery] {
-        try await database.write { db in
+        try await write { db in
             var select: SQLQueryString = """
                 SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now.epoch)
                 ORDER BY next_attempt_at, id LIMIT \(literal: limit)
@@ -155,7 +156,7 @@ extension Store {
     }
 
     public func recordDelivery(_ delivery: WebhookDelivery, result: DeliveryResult, now: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             let attempts = delivery.attempts + 1
             switch result {
             case .delivered(let status):
@@ -201,7 +202,7 @@ extension Store {
     /// Sends a delivery's event again, as a new delivery with the same `webhook-id` (so a
     /// receiver that already has it can tell); nil when the endpoint has no such delivery.
     public func replayDelivery(id: Int64, endpointID: String, now: Date) async throws -> WebhookDelivery? {
-        try await database.write { db in
+        try await write { db in
             guard let row = try await db.raw("""
                 INSERT INTO webhook_deliveries (endpoint_id, organization_id, message_id, event_type, payload, status, next_attempt_at,
                   created_at, updated_at)

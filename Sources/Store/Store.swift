@@ -8,10 +8,13 @@ import SwitchboardCore
 public struct Store: Sendable {
     public let database: any DatabaseProvider
     let logger: Logger
+    /// Told after commits what they queued (for this process's workers).
+    public let observers: CommitObservers
 
-    public init(database: any DatabaseProvider, logger: Logger) {
+    public init(database: any DatabaseProvider, logger: Logger, observers: CommitObservers = CommitObservers()) {
         self.database = database
         self.logger = logger
+        self.observers = observers
     }
 
     @discardableResult

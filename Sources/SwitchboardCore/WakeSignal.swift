@@ -31,6 +31,12 @@ public final class WakeSignal: Sendable {
         }
     }
 
+    /// Returns when fired (or at once, if it was fired while nobody waited).
+    public func wait() async {
+        if state.withLock({ state -> Bool in defer { state.pending = false }; return state.pending }) { return }
+        await waitFired()
+    }
+
     private func waitFired() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

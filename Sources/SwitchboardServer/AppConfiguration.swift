@@ -55,6 +55,8 @@ public struct AppConfiguration: Sendable {
     public var dialer = DialerConfiguration()
     public var webhooks = WebhookSenderConfiguration()
     public var messaging = SMSEngineConfiguration()
+    /// Where the workers report their passes: tests drive them one pass at a time through it.
+    public var passes = WorkerPasses()
     /// The agents' language model: any OpenAI-compatible chat-completions endpoint
     /// (`https://api.openai.com/v1`, vLLM, Ollama's `http://localhost:11434/v1`, llama.cpp).
     /// Without one, agents send their scripted messages only.
@@ -91,7 +93,11 @@ public struct AppConfiguration: Sendable {
         if let value = try env.choice("SWITCHBOARD_LOG_LEVEL", Logger.Level.self) { config.logLevel = value }
         if let value = try env.bool("SWITCHBOARD_ALLOW_CARRIER_BASE_URL") { config.allowCarrierBaseURL = value }
         if let value = try env.bool("SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") { config.allowPrivateWebhooks = value }
-        if let value = try env.double("SWITCHBOARD_SHUTDOWN_DEADLINE", in: 0...3_600) { config.dialer.shutdownDeadline = value }
+        if let value = try env.double("SWITCHBOARD_SHUTDOWN_DEADLINE", in: 0...3_600) {
+            config.dialer.shutdownDeadline = value
+            config.messaging.shutdownDeadline = value
+            config.webhooks.shutdownDeadline = value
+        }
         if let base = env["SWITCHBOARD_LLM_BASE_URL"] {
             config.llm = LLMConfiguration(baseURL: base, apiKey: env["SWITCHBOARD_LLM_API_KEY"],
                                           model: env["SWITCHBOARD_LLM_MODEL"] ?? LLMConfiguration.defaultModel)

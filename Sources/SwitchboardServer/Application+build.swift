@@ -34,13 +34,15 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     var wake = Wakers()
     // The workers: the dialer, the SMS engine and the webhook sender run where dialing runs.
     if config.role != .api {
-        let dialer = Dialer(store: store, providers: providers, clock: config.clock, configuration: config.dialer, logger: logger)
+        let dialer = Dialer(store: store, providers: providers, clock: config.clock, configuration: config.dialer,
+                            passes: config.passes, logger: logger)
         var webhooks = config.webhooks
         webhooks.allowPrivateTargets = config.allowPrivateWebhooks
-        let sender = WebhookSender(store: store, clock: config.clock, configuration: webhooks, logger: logger)
+        let sender = WebhookSender(store: store, clock: config.clock, configuration: webhooks, passes: config.passes, logger: logger)
+        store.observers.onWebhookDeliveries { sender.wake() }
         let sms = SMSEngine(store: store, providers: [SimulatorMessaging(), carriers.twilio], agent: model.map(ConversationAgent.init),
                             clock: config.clock,
-                            configuration: config.messaging, wakeDialer: { dialer.wake() }, logger: logger)
+                            configuration: config.messaging, passes: config.passes, wakeDialer: { dialer.wake() }, logger: logger)
         // Carrier reports received by another process reach this one's dials through the database.
         let relay = CarrierEventRelay(store: store, pending: ["twilio": carriers.twilio.pending, "vobiz": carriers.vobiz.pending], logger: logger)
         services += [relay, dialer, sms, sender]

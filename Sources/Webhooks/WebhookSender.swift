@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import Store
 import SwitchboardCore
+import Workers
 
 public struct WebhookSenderConfiguration: Sendable {
     /// Deliveries sent at once.
@@ -16,6 +17,9 @@ public struct WebhookSenderConfiguration: Sendable {
     public var pollInterval: TimeInterval = 1
     /// Whether endpoints may be on loopback, private or link-local addresses.
     public var allowPrivateTargets = false
+    /// Real seconds a graceful shutdown waits for the deliveries under way; those still
+    /// unanswered then are sent again once their lease runs out.
+    public var shutdownDeadline: TimeInterval = 30
     public init() {}
 }
 
@@ -27,13 +31,16 @@ public final class WebhookSender: Service, Sendable {
     let clock: any WallClock
     let configuration: WebhookSenderConfiguration
     let logger: Logger
-    private let wakeSignal = WakeSignal()
+    let worker: LeasedWorker
 
-    public init(store: Store, clock: any WallClock, configuration: WebhookSenderConfiguration = .init(), logger: Logger) {
+    public init(store: Store, clock: any WallClock, configuration: WebhookSenderConfiguration = .init(), passes: WorkerPasses? = nil,
+                logger: Logger) {
         self.store = store
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
+        worker = LeasedWorker(name: "webhooks", clock: clock, pollInterval: configuration.pollInterval,
+                              shutdownDeadline: configuration.shutdownDeadline, passes: passes, logger: logger)
     }
 
     /// Why an endpoint URL is refused when it is registered, or nil: not http(s), or an address
@@ -44,33 +51,21 @@ public final class WebhookSender: Service, Sendable {
     }
 
     /// New deliveries: look now instead of at the next poll.
-    public func wake() { wakeSignal.fire() }
+    public func wake() { worker.wake() }
 
     public func run() async throws {
         // Redirects are failures (Standard Webhooks): never followed. A connection that cannot
         // be made is a failed try, retried on our schedule, not by the client in a loop.
         let http = try WebhookTransport(allowPrivate: configuration.allowPrivateTargets)
-        // Sends in flight are cancelled on shutdown: their lease runs out and another sender
-        // (or this one, restarted) sends them again.
-        await cancelWhenGracefulShutdown { await self.loop(http) }
-    }
-
-    /// Polls in real time: another process may have written the outbox, and what is due is
-    /// decided by the injected clock at each look.
-    private func loop(_ http: WebhookTransport) async {
-        while !Task.isCancelled {
-            do {
-                let due = try await store.claimDeliveries(now: clock.now(), limit: configuration.batch, lease: configuration.lease)
-                if !due.isEmpty {
-                    await withDiscardingTaskGroup { group in
-                        for delivery in due { group.addTask { await self.send(delivery, over: http) } }
-                    }
-                    continue
-                }
-            } catch {
-                logger.warning("webhook pass failed", metadata: ["error": "\(String(reflecting: error))"])
+        // A graceful shutdown lets the sends under way finish (up to the deadline), so an
+        // endpoint that answered is not sent the event again.
+        await worker.run { now in
+            let due = try await self.store.claimDeliveries(now: now, limit: self.configuration.batch, lease: self.configuration.lease)
+            guard !due.isEmpty else { return .idle(nextDue: nil) }
+            await withDiscardingTaskGroup { group in
+                for delivery in due { group.addTask { await self.send(delivery, over: http) } }
             }
-            await wakeSignal.wait(until: Date().addingTimeInterval(configuration.pollInterval), clock: SystemClock())
+            return .worked
         }
     }
 

@@ -11,7 +11,7 @@ enum StreamedJSON {
     ///   - trailer: the fields after it, given how many items were written (`count`).
     ///   - page: reads the items after a key (0 first), and the key of the last one read;
     ///     `nil` when there is no more.
-    static func response<Head: Encodable & Sendable, Item: Encodable, Trailer: Encodable>(
+    static func response<Head: Encodable & Sendable, Item: Encodable & Sendable, Trailer: Encodable & Sendable>(
         head: Head, arrayKey key: String, trailer: @escaping @Sendable (Int) -> Trailer?,
         page: @escaping @Sendable (_ after: Int64) async throws -> (items: [Item], last: Int64?)
     ) throws -> Response {
