@@ -222,7 +222,7 @@ let package = Package(
             name: "SwitchboardTests",
             dependencies: [
                 "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "TelephonyTwilio", "TelephonyVobiz", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
-                "Agents", "Messaging",
+                "Agents", "Messaging", "Workers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -6,6 +6,7 @@ import Foundation
 /// looked and did nothing, not that a sleep was too short to see it.
 public final class WorkerPasses: Sendable {
     private struct Waiter {
+        let id: UInt64
         let worker: String
         let after: UInt64
         let continuation: CheckedContinuation<Void, Never>
@@ -16,6 +17,7 @@ public final class WorkerPasses: Sendable {
         var finished: [String: UInt64] = [:]
         var wakes: [String: @Sendable () -> Void] = [:]
         var waiters: [Waiter] = []
+        var nextWaiter: UInt64 = 0
     }
     private let state = Locked(State())
 
@@ -48,14 +50,29 @@ public final class WorkerPasses: Sendable {
         for continuation in ready { continuation.resume() }
     }
 
-    /// Wakes `worker` and returns when a pass that began after this call has finished.
+    /// Wakes `worker` and returns when a pass that began after this call has finished, or
+    /// when the task is cancelled.
     public func pass(of worker: String) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let wake = state.withLock { state -> (@Sendable () -> Void)? in
-                state.waiters.append(Waiter(worker: worker, after: state.begun[worker, default: 0], continuation: continuation))
-                return state.wakes[worker]
+        let id = state.withLock { state -> UInt64 in state.nextWaiter += 1; return state.nextWaiter }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let wake = state.withLock { state -> (@Sendable () -> Void)? in
+                    state.waiters.append(Waiter(id: id, worker: worker, after: state.begun[worker, default: 0], continuation: continuation))
+                    return state.wakes[worker]
+                }
+                wake?()
+                if Task.isCancelled { release(id) }
             }
-            wake?()
+        } onCancel: {
+            release(id)
         }
+    }
+
+    private func release(_ id: UInt64) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume()
     }
 }

@@ -79,6 +79,23 @@ struct Harness {
 }
 
 extension Harness {
+    /// Drives the named workers (`dialer`, `sms`, `webhooks`) one pass each: wakes them and
+    /// returns once a pass that began after this call has finished. After it, "nothing
+    /// happened" means the worker looked at the state as it is now and did nothing.
+    func pass(_ workers: String..., sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let passes = config.passes
+        for worker in workers {
+            let finished = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { await passes.pass(of: worker); return true }
+                group.addTask { try? await Task.sleep(for: .seconds(15)); return false }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            if !finished { Issue.record("no \(worker) pass finished in 15 s", sourceLocation: sourceLocation) }
+        }
+    }
+
     /// The usual start: a member key, the app, and an agent and a simulator number to dial from.
     func runWithAgentAndNumber(admin: Bool = false,
                                _ body: @Sendable @escaping (Client, _ key: String, _ agent: String, _ number: String) async throws -> Void) async throws {

@@ -102,7 +102,7 @@ import Testing
                 try await client.eventually(bobThread, key: key) { $0["messages"]?[3]?["status"] == "delivered" }
                 _ = try await client.post("/v1/simulator/inbound-sms", key: key, ["from": .string(Self.bob), "to": .string(number), "body": "STOP"])
                 harness.clock.advance(by: 3 * 86_400)
-                try await Task.sleep(for: .milliseconds(300))
+                try await harness.pass("sms")
                 let bobMessages = try await client.get(bobThread, key: key)["messages"]?.arrayItems ?? []
                 #expect(bobMessages.filter { $0["direction"] == "outbound" }.map { $0["kind"]?.stringValue ?? "" } == ["start", "drip", "system"])
                 #expect(bobMessages.last { $0["kind"] == "system" }?["body"]?.stringValue?.contains("unsubscribed") == true)
@@ -133,7 +133,7 @@ import Testing
                 let modelCalls = await llm.calls.count
                 _ = try await client.post("/v1/simulator/inbound-sms", key: key, ["from": .string(Self.ann), "to": .string(number), "body": "Hi Dana"])
                 try await client.eventually(annThread, key: key) { $0["messages"]?.arrayItems?.last?["body"] == "Hi Dana" }
-                try await Task.sleep(for: .milliseconds(300))
+                try await harness.pass("sms")
                 #expect(await llm.calls.count == modelCalls)
                 #expect(try await client.get(annThread, key: key)["messages"]?.arrayItems?.last?["body"] == "Hi Dana")
 
@@ -199,7 +199,7 @@ import Testing
             // The AI drip is skipped (no model, no custom_follow_up); the custom one goes.
             try await client.eventually(bobThread, key: key) { $0["count"] == 2 }
             #expect(try await client.get(bobThread, key: key)["messages"]?[1]?["body"] == "Last note, Bob.")
-            try await Task.sleep(for: .milliseconds(300))
+            try await harness.pass("sms")
             let ann = try await client.get(annThread, key: key)["messages"]?.arrayItems ?? []
             #expect(ann.map { $0["direction"]?.stringValue ?? "" } == ["outbound", "inbound"])
             let done = try await client.eventually("/v1/campaigns/\(campaign)", key: key) { $0["status"] == "COMPLETED" }
@@ -246,7 +246,7 @@ import Testing
             try await client.eventually(thread, key: key) { $0["count"] == 1 }
             #expect(try await client.post("/v1/campaigns/\(campaign)/pause", key: key, [:])["status"] == "PAUSED")
             harness.clock.advance(by: 2 * 3_600)
-            try await Task.sleep(for: .milliseconds(300))
+            try await harness.pass("sms")
             #expect(try await client.get(thread, key: key)["count"] == 1)
             #expect(try await client.post("/v1/campaigns/\(campaign)/resume", key: key, [:])["status"] == "ACTIVE")
             try await client.eventually(thread, key: key) { $0["count"] == 2 }
@@ -273,7 +273,7 @@ import Testing
                 (try await client.get(thread, key: key)["messages"]?.arrayItems ?? []).filter { $0["status"] == "delivered" }.count
             }
             try await client.eventually(thread, key: key) { $0["messages"]?[0]?["status"] == "delivered" }
-            try await Task.sleep(for: .milliseconds(300))
+            try await harness.pass("sms")
             #expect(try await delivered() == 1)
             // Not completed while texts wait in the outbox.
             #expect(try await client.get("/v1/campaigns/\(campaign)", key: key)["status"] == "ACTIVE")
@@ -282,7 +282,7 @@ import Testing
                 try await client.eventually(thread, key: key) { reply in
                     (reply["messages"]?.arrayItems ?? []).filter { $0["status"] == "delivered" }.count == expected
                 }
-                try await Task.sleep(for: .milliseconds(200))
+                try await harness.pass("sms")
                 #expect(try await delivered() == expected)
             }
             try await client.eventually("/v1/campaigns/\(campaign)", key: key) { $0["status"] == "COMPLETED" }
