@@ -12,7 +12,7 @@ import SwitchboardCore
 public final class CarrierEventRelay: Service, Sendable {
     let store: Store
     /// The waiting dials of each carrier, by provider name.
-    let pending: [String: PendingCarrierCalls]
+    let pending: [ProviderName: PendingCarrierCalls]
     let pollInterval: TimeInterval
     let logger: Logger
     private let wakeSignal = WakeSignal()
@@ -21,7 +21,7 @@ public final class CarrierEventRelay: Service, Sendable {
     /// Reports are kept this long, then pruned.
     static let retention: TimeInterval = 3_600
 
-    public init(store: Store, pending: [String: PendingCarrierCalls], pollInterval: TimeInterval = 0.25, logger: Logger) {
+    public init(store: Store, pending: [ProviderName: PendingCarrierCalls], pollInterval: TimeInterval = 0.25, logger: Logger) {
         self.store = store
         self.pending = pending
         self.pollInterval = pollInterval

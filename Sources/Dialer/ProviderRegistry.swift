@@ -2,12 +2,12 @@ import SwitchboardCore
 
 /// The carriers this process can dial through, by the name a phone number records.
 public struct ProviderRegistry: Sendable {
-    private let providers: [String: any TelephonyProvider]
+    private let providers: [ProviderName: any TelephonyProvider]
 
     public init(_ providers: [any TelephonyProvider]) {
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func provider(named name: String) -> (any TelephonyProvider)? { providers[name] }
-    public var names: [String] { providers.keys.sorted() }
+    public func provider(named name: ProviderName) -> (any TelephonyProvider)? { providers[name] }
+    public var names: [String] { providers.keys.sorted().map(\.rawValue) }
 }

@@ -25,25 +25,25 @@ struct ConversationPlanner: Sendable {
         lead["phone_number"] = .string(conversation.phoneNumber)
         // A reply to a contact who wrote in goes at once; what they did not ask for waits.
         if let kind = conversation.dueKind {
-            let opening = plan.schedule.nextSendable(kind: kind, to: conversation.phoneNumber, now: now)
+            let opening = plan.schedule.nextSendable(kind: kind.messageKind, to: conversation.phoneNumber, now: now)
             if opening > now { return .wait(until: opening) }
         }
         var turn = ConversationTurn()
         switch conversation.dueKind {
-        case "start":
+        case .start:
             let text = Template.render(plan.startingMessage, fields: lead).trimmingCharacters(in: .whitespacesAndNewlines)
             if !text.isEmpty { turn.messages = [text] }
-            turn.kind = "start"
+            turn.kind = .start
             turn.mediaURL = plan.mediaURL
-            turn.state = "open"
+            turn.state = .open
             turn.startedAt = now
             turn.dripIndex = 0
-            turn.next = plan.dripDue(0, startedAt: now, now: now).map { ($0, "drip") }
-        case "drip":
+            turn.next = plan.dripDue(0, startedAt: now, now: now).map { ($0, .drip) }
+        case .drip:
             let index = conversation.dripIndex
-            turn.kind = "drip"
+            turn.kind = .drip
             turn.dripIndex = index + 1
-            turn.next = plan.dripDue(index + 1, startedAt: conversation.startedAt ?? now, now: now).map { ($0, "drip") }
+            turn.next = plan.dripDue(index + 1, startedAt: conversation.startedAt ?? now, now: now).map { ($0, .drip) }
             guard plan.drips.indices.contains(index) else { break }
             let step = plan.drips[index]
             if step.kind == .custom, let message = step.message {
@@ -60,7 +60,7 @@ struct ConversationPlanner: Sendable {
             } else if let followUp = plan.customFollowUp {
                 turn.messages = [Template.render(followUp, fields: lead)]
             }
-        case "reply":
+        case .reply:
             turn.next = nil
             guard let agent else { break }
             do {
@@ -104,7 +104,7 @@ struct ConversationPlanner: Sendable {
                 turn.extracted = (turn.extracted ?? [:]).merging(["callback_at": .string(ISO8601DateFormatter().string(from: at))]) { _, new in new }
                 turn.outcome = .transferred
             case .endConversation(let outcome, _):
-                turn.state = "ended"
+                turn.state = .ended
                 turn.next = nil
                 if let outcome { turn.outcome = outcome }
                 if outcome == .dnc { turn.optOut = true }
@@ -115,8 +115,8 @@ struct ConversationPlanner: Sendable {
     /// The thread as the model reads it: the contact speaks as `user`, we as `assistant`.
     func history(_ conversation: ConversationRecord) async throws -> [ChatMessage] {
         try await store.conversationMessages(conversation.id, organizationID: conversation.organizationID).compactMap { message in
-            if message.direction == "inbound" { return ChatMessage(.user, message.body) }
-            guard message.status != .failed, message.kind != "system" else { return nil }
+            if message.direction == .inbound { return ChatMessage(.user, message.body) }
+            guard message.status != .failed, message.kind != .system else { return nil }
             return ChatMessage(.assistant, message.body)
         }
     }

@@ -25,7 +25,7 @@ public struct SMSEngineConfiguration: Sendable {
 /// drips, agent replies) and sends the outbox, paced per number, through each number's carrier.
 public final class SMSEngine: Service, Sendable {
     let store: Store
-    let providers: [String: any MessagingProvider]
+    let providers: [ProviderName: any MessagingProvider]
     let planner: ConversationPlanner
     let clock: any WallClock
     let configuration: SMSEngineConfiguration

@@ -8,12 +8,12 @@ public struct AgentRecord: Sendable, Equatable {
     public var organizationID: String
     public var tenantID: String
     public var userID: String
-    public var type: String
+    public var type: AgentType
     public var name: String
     public var body: [String: JSONValue]
     public var createdAt: Date
 
-    public init(id: String, organizationID: String, tenantID: String, userID: String, type: String, name: String,
+    public init(id: String, organizationID: String, tenantID: String, userID: String, type: AgentType, name: String,
                 body: [String: JSONValue], createdAt: Date) {
         self.id = id
         self.organizationID = organizationID
@@ -36,7 +36,7 @@ extension Store {
             try await db.raw("""
                 INSERT INTO agents (id, organization_id, tenant_id, user_id, agent_type, agent_name, body, created_at, updated_at)
                 VALUES (\(bind: agent.id), \(bind: agent.organizationID), \(bind: agent.tenantID), \(bind: agent.userID),
-                        \(bind: agent.type), \(bind: agent.name), \(bind: body), \(bind: agent.createdAt.epoch), \(bind: agent.createdAt.epoch))
+                        \(bind: agent.type.rawValue), \(bind: agent.name), \(bind: body), \(bind: agent.createdAt.epoch), \(bind: agent.createdAt.epoch))
                 """).run()
         }
     }
@@ -59,11 +59,11 @@ extension Store {
         }
     }
 
-    public func agents(organizationID: String, userID: String?, type: String?, limit: Int) async throws -> [AgentRecord] {
+    public func agents(organizationID: String, userID: String?, type: AgentType?, limit: Int) async throws -> [AgentRecord] {
         try await database.read { db in
             var sql: SQLQueryString = "SELECT * FROM agents WHERE organization_id = \(bind: organizationID)"
             if let userID { sql += " AND user_id = \(bind: userID)" }
-            if let type { sql += " AND agent_type = \(bind: type)" }
+            if let type { sql += " AND agent_type = \(bind: type.rawValue)" }
             sql += " ORDER BY created_at DESC LIMIT \(literal: limit)"
             return try await db.raw(sql).all().map(Self.agent)
         }
@@ -71,7 +71,7 @@ extension Store {
 
     static func agent(_ row: any SQLRow) throws -> AgentRecord {
         AgentRecord(id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
-                    userID: try row.string("user_id"), type: try row.string("agent_type"), name: try row.string("agent_name"),
+                    userID: try row.string("user_id"), type: try row.value("agent_type"), name: try row.string("agent_name"),
                     body: try Coding.decode([String: JSONValue].self, try row.string("body")), createdAt: try row.date("created_at"))
     }
 }

@@ -8,7 +8,7 @@ public struct RecipientRecord: Sendable, Equatable {
     public var phoneNumber: String
     public var fields: [String: JSONValue]
     public var state: LeadState
-    public var lastOutcome: String?
+    public var lastOutcome: Outcome?
     public var attempts: Int
     public var callID: String?
     /// When the attempt in flight is placed; nil unless the lead is being dialed.
@@ -81,10 +81,10 @@ extension Store {
     }
 
     /// A page of the organization's campaigns of one kind, newest first, after `cursor`.
-    public func campaigns(organizationID: String, userID: String?, kind: String, agentID: String?, after cursor: CampaignCursor?,
+    public func campaigns(organizationID: String, userID: String?, kind: CampaignKind, agentID: String?, after cursor: CampaignCursor?,
                           limit: Int) async throws -> [CampaignRecord] {
         try await database.read { db in
-            var sql: SQLQueryString = "SELECT * FROM campaigns WHERE organization_id = \(bind: organizationID) AND kind = \(bind: kind) AND deleted_at IS NULL"
+            var sql: SQLQueryString = "SELECT * FROM campaigns WHERE organization_id = \(bind: organizationID) AND kind = \(bind: kind.rawValue) AND deleted_at IS NULL"
             if let userID { sql += " AND user_id = \(bind: userID)" }
             if let agentID {
                 // The agent lives in the settings document.
@@ -110,7 +110,7 @@ extension Store {
                 RecipientRecord(
                     leadID: Int64(try row.int("id")), phoneNumber: try row.string("phone_number"),
                     fields: try row.optionalString("fields").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:],
-                    state: LeadState(rawValue: try row.string("state")) ?? .queued, lastOutcome: try row.optionalString("last_outcome"),
+                    state: try row.value("state"), lastOutcome: try row.optionalValue("last_outcome"),
                     attempts: try row.int("attempts"), callID: try row.optionalString("call_id"), dialAt: try row.optionalDate("dial_at"),
                     callUpdatedAt: try row.optionalDate("call_updated_at"))
             }

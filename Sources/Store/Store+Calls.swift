@@ -13,9 +13,8 @@ public struct CallRecord: Sendable, Equatable {
     public var agentID: String?
     public var fromNumber: String
     public var toNumber: String
-    /// `ongoing`, `retry_scheduled` or `ended`.
-    public var status: String
-    public var outcome: String?
+    public var status: CallStatus
+    public var outcome: Outcome?
     public var attempts: Int
     public var duration: Double
     public var detail: String?
@@ -28,9 +27,9 @@ public struct CallRecord: Sendable, Equatable {
 
 /// One turn of a call's conversation: `agent` or `user`.
 public struct TranscriptTurn: Sendable, Equatable, Codable {
-    public var role: String
+    public var role: TranscriptRole
     public var content: String
-    public init(role: String, content: String) {
+    public init(role: TranscriptRole, content: String) {
         self.role = role
         self.content = content
     }
@@ -42,9 +41,9 @@ public struct AttemptRecord: Sendable, Equatable {
     public var attempt: Int
     public var fromNumber: String
     public var toNumber: String
-    public var provider: String
-    public var status: String
-    public var outcome: String?
+    public var provider: ProviderName
+    public var status: AttemptStatus
+    public var outcome: Outcome?
     public var detail: String?
     public var providerCallID: String?
     public var dialAt: Date
@@ -58,10 +57,10 @@ public struct CallFilter: Sendable {
     public var userID: String?
     public var campaignID: String?
     public var agentID: String?
-    public var status: String?
+    public var status: CallStatus?
     public var limit: Int
     public var offset: Int
-    public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: String? = nil, limit: Int = 100, offset: Int = 0) {
+    public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: CallStatus? = nil, limit: Int = 100, offset: Int = 0) {
         self.userID = userID
         self.campaignID = campaignID
         self.agentID = agentID
@@ -78,7 +77,7 @@ extension Store {
             if let userID = filter.userID { sql += " AND user_id = \(bind: userID)" }
             if let campaignID = filter.campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
             if let agentID = filter.agentID { sql += " AND agent_id = \(bind: agentID)" }
-            if let status = filter.status { sql += " AND status = \(bind: status)" }
+            if let status = filter.status { sql += " AND status = \(bind: status.rawValue)" }
             sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: filter.limit) OFFSET \(literal: filter.offset)"
             return try await db.raw(sql).all().map(Self.call)
         }
@@ -96,8 +95,8 @@ extension Store {
             try await db.raw("SELECT * FROM attempts WHERE call_id = \(bind: callID) AND status <> 'void' ORDER BY attempt, id").all().map { row in
                 AttemptRecord(
                     id: Int64(try row.int("id")), attempt: try row.int("attempt"), fromNumber: try row.string("from_number"),
-                    toNumber: try row.string("to_number"), provider: try row.string("provider"), status: try row.string("status"),
-                    outcome: try row.optionalString("outcome"), detail: try row.optionalString("detail"),
+                    toNumber: try row.string("to_number"), provider: try row.value("provider"), status: try row.value("status"),
+                    outcome: try row.optionalValue("outcome"), detail: try row.optionalString("detail"),
                     providerCallID: try row.optionalString("provider_call_id"), dialAt: try row.date("dial_at"),
                     answeredAt: try row.optionalDate("answered_at"), endedAt: try row.optionalDate("ended_at"),
                     duration: try row.double("duration_sec"), inDoubt: try row.int("in_doubt") != 0)
@@ -109,8 +108,8 @@ extension Store {
         CallRecord(
             id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
             userID: try row.string("user_id"), campaignID: ScopedID.publicID(try row.string("campaign_id")), agentID: try row.optionalString("agent_id"),
-            fromNumber: try row.string("from_number"), toNumber: try row.string("to_number"), status: try row.string("status"),
-            outcome: try row.optionalString("outcome"), attempts: try row.int("attempts"), duration: try row.double("duration_sec"),
+            fromNumber: try row.string("from_number"), toNumber: try row.string("to_number"), status: try row.value("status"),
+            outcome: try row.optionalValue("outcome"), attempts: try row.int("attempts"), duration: try row.double("duration_sec"),
             detail: try row.optionalString("detail"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             transcript: try row.optionalString("transcript").map { try Coding.decode([TranscriptTurn].self, $0) } ?? [],
             extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) })

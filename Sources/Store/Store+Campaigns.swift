@@ -10,7 +10,7 @@ public struct CampaignRecord: Sendable, Equatable {
     public var organizationID: String
     public var tenantID: String
     public var userID: String
-    public var kind: String
+    public var kind: CampaignKind
     public var status: CampaignStatus
     public var statusReason: String?
     public var settings: CampaignSettings
@@ -23,7 +23,7 @@ public struct CampaignRecord: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: String, organizationID: String, tenantID: String, userID: String, kind: String = "voice",
+    public init(id: String, organizationID: String, tenantID: String, userID: String, kind: CampaignKind = .voice,
                 status: CampaignStatus = .active, statusReason: String? = nil, settings: CampaignSettings, beginAt: Date, endAt: Date,
                 contactsCount: Int = 0, invalidLeadsCount: Int = 0, duplicateLeadsCount: Int = 0, retryCount: Int = 0,
                 createdAt: Date, updatedAt: Date) {
@@ -99,7 +99,7 @@ extension Store {
                 INSERT INTO campaigns (id, organization_id, tenant_id, user_id, kind, status, status_reason, settings, begin_at, end_at,
                   invalid_leads_count, retry_count, created_at, updated_at)
                 VALUES (\(bind: campaign.key), \(bind: campaign.organizationID), \(bind: campaign.tenantID), \(bind: campaign.userID),
-                  \(bind: campaign.kind), \(bind: campaign.status.rawValue), \(bind: campaign.statusReason), \(bind: settings),
+                  \(bind: campaign.kind.rawValue), \(bind: campaign.status.rawValue), \(bind: campaign.statusReason), \(bind: settings),
                   \(bind: campaign.beginAt.epoch), \(bind: campaign.endAt.epoch), \(bind: campaign.invalidLeadsCount), 0,
                   \(bind: campaign.createdAt.epoch), \(bind: campaign.updatedAt.epoch))
                 """).run()
@@ -143,9 +143,9 @@ extension Store {
         }
     }
 
-    public func campaigns(organizationID: String, userID: String?, kind: String, limit: Int, offset: Int = 0) async throws -> [CampaignRecord] {
+    public func campaigns(organizationID: String, userID: String?, kind: CampaignKind, limit: Int, offset: Int = 0) async throws -> [CampaignRecord] {
         try await database.read { db in
-            var sql: SQLQueryString = "SELECT * FROM campaigns WHERE organization_id = \(bind: organizationID) AND kind = \(bind: kind) AND deleted_at IS NULL"
+            var sql: SQLQueryString = "SELECT * FROM campaigns WHERE organization_id = \(bind: organizationID) AND kind = \(bind: kind.rawValue) AND deleted_at IS NULL"
             if let userID { sql += " AND user_id = \(bind: userID)" }
             sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: limit) OFFSET \(literal: offset)"
             return try await db.raw(sql).all().map(Self.campaign)
@@ -284,7 +284,7 @@ extension Store {
     static func campaign(_ row: any SQLRow) throws -> CampaignRecord {
         CampaignRecord(
             id: ScopedID.publicID(try row.string("id")), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
-            userID: try row.string("user_id"), kind: try row.string("kind"),
+            userID: try row.string("user_id"), kind: try row.value("kind"),
             status: CampaignStatus(rawValue: try row.string("status")) ?? .ended, statusReason: try row.optionalString("status_reason"),
             settings: try Coding.decode(CampaignSettings.self, try row.string("settings")),
             beginAt: try row.date("begin_at"), endAt: try row.date("end_at"), contactsCount: try row.int("contacts_count"),

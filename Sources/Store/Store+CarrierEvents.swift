@@ -5,7 +5,7 @@ import SwitchboardCore
 /// A carrier's report that waits in the database for the dialer whose call it is.
 public struct StoredCarrierEvent: Sendable, Equatable {
     public var id: Int64
-    public var provider: String
+    public var provider: ProviderName
     public var event: CarrierCallEvent
     public var receivedAt: Date
 }
@@ -16,12 +16,12 @@ extension Store {
 
     /// Keeps a report for whichever process dials its call; on PostgreSQL, wakes the dialers
     /// when it commits. `receivedAt` is real time: readers look back a few seconds of it.
-    public func recordCarrierEvent(_ event: CarrierCallEvent, provider: String, receivedAt now: Date = Date()) async throws {
+    public func recordCarrierEvent(_ event: CarrierCallEvent, provider: ProviderName, receivedAt now: Date = Date()) async throws {
         let text = try Coding.json(event)
         try await write { db in
             try await db.raw("""
                 INSERT INTO carrier_events (provider, attempt_id, event, created_at)
-                VALUES (\(bind: provider), \(bind: event.attemptID), \(bind: text), \(bind: now.epoch))
+                VALUES (\(bind: provider.rawValue), \(bind: event.attemptID), \(bind: text), \(bind: now.epoch))
                 """).run()
             if database.flavor == .postgres {
                 try await db.raw("SELECT pg_notify(\(bind: Self.carrierEventsChannel), '')").run()
@@ -37,7 +37,7 @@ extension Store {
             try await db.raw("""
                 SELECT * FROM carrier_events WHERE created_at >= \(bind: since.epoch) AND id > \(bind: afterID) ORDER BY id LIMIT \(literal: limit)
                 """).all().map { row in
-                StoredCarrierEvent(id: Int64(try row.int("id")), provider: try row.string("provider"),
+                StoredCarrierEvent(id: Int64(try row.int("id")), provider: try row.value("provider"),
                                    event: try Coding.decode(CarrierCallEvent.self, try row.string("event")), receivedAt: try row.date("created_at"))
             }
         }

@@ -5,7 +5,7 @@ import SwitchboardCore
 /// The number an attempt dials from, as a carrier callback needs it: whose token signs it.
 public struct AttemptCarrier: Sendable, Equatable {
     public var attemptID: Int64
-    public var provider: String
+    public var provider: ProviderName
     public var settings: [String: JSONValue]
     public var from: String
     public var to: String
@@ -20,7 +20,7 @@ extension Store {
                 SELECT a.id, a.provider, a.from_number, a.to_number, p.settings FROM attempts a
                 LEFT JOIN phone_numbers p ON p.phone_number = a.from_number WHERE a.id = \(bind: attemptID)
                 """).first().map { row in
-                AttemptCarrier(attemptID: attemptID, provider: try row.string("provider"), settings: try NumberCarrier.settings(row),
+                AttemptCarrier(attemptID: attemptID, provider: try row.value("provider"), settings: try NumberCarrier.settings(row),
                                from: try row.string("from_number"), to: try row.string("to_number"))
             }
         }

@@ -2,8 +2,7 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// One contact's thread in one SMS campaign. `state`: `queued` (starting message not yet
-/// written), `open`, `human` (a person took over: no agent, no drips), `ended`, `opted_out`.
+/// One contact's thread in one SMS campaign.
 public struct ConversationRecord: Sendable, Equatable {
     public var id: Int64
     public var organizationID: String
@@ -12,10 +11,9 @@ public struct ConversationRecord: Sendable, Equatable {
     public var phoneNumber: String
     public var fromNumber: String
     public var fields: [String: JSONValue]
-    public var state: String
+    public var state: ConversationState
     public var dueAt: Date?
-    /// `start`, `drip` or `reply`.
-    public var dueKind: String?
+    public var dueKind: ConversationDue?
     public var dripIndex: Int
     public var startedAt: Date?
     public var claimID: Int
@@ -28,11 +26,11 @@ public struct ConversationRecord: Sendable, Equatable {
 /// What a worker decided for a conversation it claimed; written with the messages it queues.
 public struct ConversationTurn: Sendable {
     public var messages: [String] = []
-    public var kind = "agent"
+    public var kind = MessageKind.agent
     public var mediaURL: String?
-    public var state: String?
+    public var state: ConversationState?
     /// The next thing due, or nil for nothing.
-    public var next: (at: Date, kind: String)?
+    public var next: (at: Date, kind: ConversationDue)?
     public var dripIndex: Int?
     public var startedAt: Date?
     public var extracted: [String: JSONValue]?
@@ -114,7 +112,7 @@ extension Store {
         let status = campaign.dryRun ? SMSStatus.dryRun : .queued
         try await insertOutbound(db, organizationID: conversation.organizationID, campaignID: conversation.campaignID,
                                  conversationID: conversation.id, from: conversation.fromNumber, to: conversation.phoneNumber,
-                                 bodies: turn.messages, kind: turn.optOut ? "system" : turn.kind, status: status, mediaURL: turn.mediaURL, now: now)
+                                 bodies: turn.messages, kind: turn.optOut ? .system : turn.kind, status: status, mediaURL: turn.mediaURL, now: now)
         if turn.optOut {
             try await optOut(db, organizationID: conversation.organizationID, contact: conversation.phoneNumber, reason: "agent: asked not to be contacted",
                              now: now)
@@ -252,7 +250,7 @@ extension Store {
             id: Int64(try row.int("id")), organizationID: try row.string("organization_id"), campaignID: try row.string("campaign_id"),
             phoneNumber: try row.string("phone_number"), fromNumber: try row.string("from_number"),
             fields: try row.optionalString("fields").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:],
-            state: try row.string("state"), dueAt: try row.optionalDate("due_at"), dueKind: try row.optionalString("due_kind"),
+            state: try row.value("state"), dueAt: try row.optionalDate("due_at"), dueKind: try row.optionalValue("due_kind"),
             dripIndex: try row.int("drip_index"), startedAt: try row.optionalDate("started_at"), claimID: try row.int("claim_id"),
             extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:],
             leadOutcome: LeadOutcome(rawValue: try row.string("lead_outcome")) ?? .pending,

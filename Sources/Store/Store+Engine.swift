@@ -12,7 +12,7 @@ public struct ClaimedAttempt: Sendable, Equatable {
     public var campaignID: String
     public var attemptNumber: Int
     public var from: String
-    public var provider: String
+    public var provider: ProviderName
     /// The settings of the number dialed from (credentials, trunk address): secrets.
     public var carrierSettings: [String: JSONValue]
     public var to: String
@@ -152,7 +152,7 @@ extension Store {
                 }
                 let insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) VALUES "
                     + Self.rows(chunk.map {
-                        [$0.callID, campaign.key, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, carriers[$0.from]?.provider ?? "simulator",
+                        [$0.callID, campaign.key, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, (carriers[$0.from]?.provider ?? .simulator).rawValue,
                          "dialing", now.epoch, $0.dialAt.epoch]
                     }) + " RETURNING id, lead_id"
                 var attemptIDs: [Int64: Int64] = [:]
@@ -166,7 +166,7 @@ extension Store {
                 for c in chunk {
                     let fields = try c.lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
                     claimed.append(ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.key,
-                                                  attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? "simulator",
+                                                  attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? .simulator,
                                                   carrierSettings: carriers[c.from]?.settings ?? [:], to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
                                                   maxDuration: settings.maxCallDuration, fields: fields))
                 }
@@ -217,7 +217,7 @@ extension Store {
     static func callEventData(_ attempt: ClaimedAttempt) -> [String: JSONValue] {
         [
             "call_id": .string(attempt.callID), "campaign_id": .string(ScopedID.publicID(attempt.campaignID)), "attempt": JSONValue(attempt.attemptNumber),
-            "from_number": .string(attempt.from), "to_number": .string(attempt.to), "provider": .string(attempt.provider),
+            "from_number": .string(attempt.from), "to_number": .string(attempt.to), "provider": .string(attempt.provider.rawValue),
         ]
     }
 
@@ -396,7 +396,7 @@ extension Store {
                 claims.append(ClaimedAttempt(
                     attemptID: Int64(try row.int("id")), leadID: Int64(try row.int("lead_id")), callID: try row.string("call_id"),
                     campaignID: try row.string("campaign_id"), attemptNumber: try row.int("attempt"), from: try row.string("from_number"),
-                    provider: try row.string("provider"), carrierSettings: try NumberCarrier.settings(row), to: try row.string("to_number"),
+                    provider: try row.value("provider"), carrierSettings: try NumberCarrier.settings(row), to: try row.string("to_number"),
                     dialAt: try row.date("dial_at"),
                     ringTimeout: CampaignSettings.defaultRingTimeout, maxDuration: CampaignSettings.defaultMaxCallDuration, fields: fields))
             }
@@ -473,11 +473,11 @@ extension Store {
 
 /// The carrier of a number, as the claim reads it.
 struct NumberCarrier {
-    var provider: String
+    var provider: ProviderName
     var settings: [String: JSONValue]
 
     init(_ row: any SQLRow) throws {
-        provider = try row.string("provider")
+        provider = try row.value("provider")
         settings = try Self.settings(row)
     }
 

@@ -9,16 +9,14 @@ public struct MessageRecord: Sendable, Equatable {
     /// The campaign's key (`ScopedID`), for a text of an SMS campaign.
     public var campaignID: String?
     public var conversationID: Int64?
-    /// `inbound` or `outbound`.
-    public var direction: String
+    public var direction: MessageDirection
     public var ourNumber: String
     public var contactNumber: String
     public var body: String
     public var mediaURL: String?
-    /// `start`, `drip`, `agent`, `human`, `system` (keyword answers), `inbound`.
-    public var kind: String
+    public var kind: MessageKind
     public var status: SMSStatus
-    public var provider: String?
+    public var provider: ProviderName?
     public var providerMessageID: String?
     public var error: String?
     public var createdAt: Date
@@ -27,14 +25,14 @@ public struct MessageRecord: Sendable, Equatable {
     /// A queued text goes out no earlier than this (quiet hours); 1970 when at once.
     public var dueAt: Date = Date(timeIntervalSince1970: 0)
 
-    public var from: String { direction == "inbound" ? contactNumber : ourNumber }
-    public var to: String { direction == "inbound" ? ourNumber : contactNumber }
+    public var from: String { direction == .inbound ? contactNumber : ourNumber }
+    public var to: String { direction == .inbound ? ourNumber : contactNumber }
 }
 
 /// An outbox message claimed for sending, with its number's carrier.
 public struct OutboxMessage: Sendable {
     public var message: MessageRecord
-    public var provider: String
+    public var provider: ProviderName
     public var settings: [String: JSONValue]
 }
 
@@ -71,7 +69,7 @@ extension Store {
     /// dropped; STOP suppresses the number for the organization and queues one confirmation;
     /// START lifts an SMS opt-out; HELP is answered; anything else stops the thread's drips and
     /// makes it due for the agent's reply (unless a person has taken it over).
-    public func receiveSMS(organizationID: String, from contact: String, to ourNumber: String, body: String, provider: String,
+    public func receiveSMS(organizationID: String, from contact: String, to ourNumber: String, body: String, provider: ProviderName,
                            providerMessageID: String?, keyword: SMSKeyword?, answers: KeywordAnswers, now: Date) async throws -> InboundResult {
         try await write { db in
             if let providerMessageID,
@@ -89,7 +87,7 @@ extension Store {
                 INSERT INTO messages (organization_id, campaign_id, conversation_id, direction, our_number, contact_number, body, kind, status,
                   provider, provider_message_id, created_at, updated_at)
                 VALUES (\(bind: organizationID), \(bind: campaignID), \(bind: conversationID), 'inbound', \(bind: ourNumber), \(bind: contact),
-                  \(bind: body), 'inbound', 'received', \(bind: provider), \(bind: providerMessageID), \(bind: now.epoch), \(bind: now.epoch))
+                  \(bind: body), 'inbound', 'received', \(bind: provider.rawValue), \(bind: providerMessageID), \(bind: now.epoch), \(bind: now.epoch))
                 RETURNING id
                 """).first()
             let messageID = try inserted.map { Int64(try $0.int("id")) }
@@ -99,7 +97,7 @@ extension Store {
             ])])
             func answer(_ text: String) async throws {
                 try await insertOutbound(db, organizationID: organizationID, campaignID: campaignID, conversationID: conversationID,
-                                         from: ourNumber, to: contact, bodies: [text], kind: "system", status: .queued, mediaURL: nil, now: now)
+                                         from: ourNumber, to: contact, bodies: [text], kind: .system, status: .queued, mediaURL: nil, now: now)
             }
             var effect = InboundResult.Effect.message
             var keyword = keyword
@@ -157,7 +155,7 @@ extension Store {
             sql += " ORDER BY updated_at DESC, id DESC LIMIT 1"
             let conversation = try await db.raw(sql).first().map(Self.conversation)
             guard let from = ourNumber ?? conversation?.fromNumber else { return nil }
-            if let conversation, conversation.state != "opted_out" {
+            if let conversation, conversation.state != .optedOut {
                 try await db.raw("""
                     UPDATE conversations SET state = 'human', due_at = NULL, due_kind = NULL, updated_at = \(bind: now.epoch)
                     WHERE id = \(bind: conversation.id)
@@ -165,7 +163,7 @@ extension Store {
                 try await completeSMSCampaignIfDone(db, id: conversation.campaignID, now: now)
             }
             let ids = try await insertOutbound(db, organizationID: organizationID, campaignID: conversation?.campaignID,
-                                               conversationID: conversation?.id, from: from, to: contact, bodies: [body], kind: "human",
+                                               conversationID: conversation?.id, from: from, to: contact, bodies: [body], kind: .human,
                                                status: .queued, mediaURL: mediaURL, now: now)
             return try await db.raw("SELECT * FROM messages WHERE id IN (\(binds: ids))").first().map(Self.message)
         }
@@ -221,13 +219,13 @@ extension Store {
             }
             for row in rows where claimed.count < limit {
                 let message = try Self.message(row)
-                switch try row.optionalString("campaign_status") {
-                case "PAUSED"?: continue
-                case "ENDED"? where message.kind != "system" && message.kind != "human":
+                switch try row.optionalValue("campaign_status", as: SMSCampaignRecord.Status.self) {
+                case .paused?: continue
+                case .ended? where message.kind != .system && message.kind != .human:
                     canceled.append((message, "campaign ended")); continue
                 default: break
                 }
-                if message.kind != "system", suppressed.contains("\(message.organizationID) \(message.contactNumber)") {
+                if message.kind != .system, suppressed.contains("\(message.organizationID) \(message.contactNumber)") {
                     canceled.append((message, "contact opted out")); continue
                 }
                 if TextSchedule.isUnsolicited(message.kind), let campaignID = message.campaignID {
@@ -242,7 +240,7 @@ extension Store {
                 guard slot.next <= now.epoch else { continue }
                 if slot.rate > 0 { slot.next = max(slot.next, now.epoch) + 1 / slot.rate }
                 slots[message.ourNumber] = slot
-                claimed.append(OutboxMessage(message: message, provider: try row.string("number_provider"),
+                claimed.append(OutboxMessage(message: message, provider: try row.value("number_provider"),
                                              settings: try Coding.decode([String: JSONValue].self, try row.string("number_settings"))))
             }
             for (id, until) in waiting {
@@ -311,10 +309,10 @@ extension Store {
 
     @discardableResult
     func insertOutbound(_ db: any SQLDatabase, organizationID: String, campaignID: String?, conversationID: Int64?, from: String, to: String,
-                        bodies: [String], kind: String, status: SMSStatus, mediaURL: String?, now: Date) async throws -> [Int64] {
+                        bodies: [String], kind: MessageKind, status: SMSStatus, mediaURL: String?, now: Date) async throws -> [Int64] {
         guard !bodies.isEmpty else { return [] }
         let rows = bodies.map {
-            [organizationID, campaignID, conversationID, "outbound", from, to, $0, mediaURL, kind, status.rawValue, now.epoch, now.epoch]
+            [organizationID, campaignID, conversationID, "outbound", from, to, $0, mediaURL, kind.rawValue, status.rawValue, now.epoch, now.epoch]
                 as [any Encodable & Sendable]
         }
         return try await db.raw("""
@@ -326,10 +324,10 @@ extension Store {
     static func message(_ row: any SQLRow) throws -> MessageRecord {
         MessageRecord(
             id: Int64(try row.int("id")), organizationID: try row.string("organization_id"), campaignID: try row.optionalString("campaign_id"),
-            conversationID: try row.optionalInt("conversation_id").map(Int64.init), direction: try row.string("direction"),
+            conversationID: try row.optionalInt("conversation_id").map(Int64.init), direction: try row.value("direction"),
             ourNumber: try row.string("our_number"), contactNumber: try row.string("contact_number"), body: try row.string("body"),
-            mediaURL: try row.optionalString("media_url"), kind: try row.string("kind"),
-            status: SMSStatus(rawValue: try row.string("status")) ?? .failed, provider: try row.optionalString("provider"),
+            mediaURL: try row.optionalString("media_url"), kind: try row.value("kind"),
+            status: try row.value("status"), provider: try row.optionalValue("provider"),
             providerMessageID: try row.optionalString("provider_message_id"), error: try row.optionalString("error"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), sentAt: try row.optionalDate("sent_at"),
             dueAt: try row.date("due_at"))

@@ -9,8 +9,8 @@ public struct PhoneNumberRecord: Sendable, Equatable {
     public var organizationID: String
     public var tenantID: String
     public var userID: String
-    public var provider: String
-    public var capabilities: [String]
+    public var provider: ProviderName
+    public var capabilities: [Capability]
     public var nickname: String?
     public var areaCode: String?
     /// Provider settings, secrets included: never returned by the API.
@@ -19,8 +19,8 @@ public struct PhoneNumberRecord: Sendable, Equatable {
     public var callsPerSecond: Double
     public var createdAt: Date
 
-    public init(id: String, phoneNumber: String, organizationID: String, tenantID: String, userID: String, provider: String,
-                capabilities: [String], nickname: String?, areaCode: String?, settings: [String: JSONValue],
+    public init(id: String, phoneNumber: String, organizationID: String, tenantID: String, userID: String, provider: ProviderName,
+                capabilities: [Capability], nickname: String?, areaCode: String?, settings: [String: JSONValue],
                 maxConcurrentCalls: Int, callsPerSecond: Double, createdAt: Date) {
         self.id = id
         self.phoneNumber = phoneNumber
@@ -50,7 +50,7 @@ extension Store {
                 INSERT INTO phone_numbers (id, phone_number, organization_id, tenant_id, user_id, provider, capabilities, nickname,
                   area_code, settings, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at, created_at)
                 VALUES (\(bind: number.id), \(bind: number.phoneNumber), \(bind: number.organizationID), \(bind: number.tenantID),
-                  \(bind: number.userID), \(bind: number.provider), \(bind: capabilities), \(bind: number.nickname), \(bind: number.areaCode),
+                  \(bind: number.userID), \(bind: number.provider.rawValue), \(bind: capabilities), \(bind: number.nickname), \(bind: number.areaCode),
                   \(bind: settings), \(bind: number.maxConcurrentCalls), \(bind: number.callsPerSecond), 0, 0, \(bind: number.createdAt.epoch))
                 """).run()
         }
@@ -101,8 +101,8 @@ extension Store {
     static func phoneNumber(_ row: any SQLRow) throws -> PhoneNumberRecord {
         PhoneNumberRecord(
             id: try row.string("id"), phoneNumber: try row.string("phone_number"), organizationID: try row.string("organization_id"),
-            tenantID: try row.string("tenant_id"), userID: try row.string("user_id"), provider: try row.string("provider"),
-            capabilities: try Coding.decode([String].self, try row.string("capabilities")), nickname: try row.optionalString("nickname"),
+            tenantID: try row.string("tenant_id"), userID: try row.string("user_id"), provider: try row.value("provider"),
+            capabilities: try Coding.decode([Capability].self, try row.string("capabilities")), nickname: try row.optionalString("nickname"),
             areaCode: try row.optionalString("area_code"), settings: try Coding.decode([String: JSONValue].self, try row.string("settings")),
             maxConcurrentCalls: try row.int("max_concurrent_calls"), callsPerSecond: try row.double("calls_per_second"),
             createdAt: try row.date("created_at"))

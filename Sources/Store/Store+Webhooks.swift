@@ -10,13 +10,13 @@ public struct WebhookEndpoint: Sendable, Equatable {
     /// `whsec_…`: never shown again after creation.
     public var secret: String
     public var description: String?
-    /// `active`, or `disabled` (the endpoint answered 410 Gone).
-    public var status: String
+    /// `disabled` when the endpoint answered 410 Gone.
+    public var status: WebhookEndpointStatus
     public var statusReason: String?
     public var createdAt: Date
 
     public init(id: String, organizationID: String, url: String, events: [WebhookEventType], secret: String, description: String?,
-                status: String = "active", statusReason: String? = nil, createdAt: Date) {
+                status: WebhookEndpointStatus = .active, statusReason: String? = nil, createdAt: Date) {
         self.id = id
         self.organizationID = organizationID
         self.url = url
@@ -38,7 +38,7 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var payload: String
     /// `pending` (waiting for its next try), `delivered`, or `failed` (no try left, or the
     /// endpoint was disabled or deleted).
-    public var status: String
+    public var status: DeliveryStatus
     public var attempts: Int
     public var nextAttemptAt: Date
     public var lastStatusCode: Int?
@@ -70,7 +70,7 @@ extension Store {
             try await db.raw("""
                 INSERT INTO webhook_endpoints (id, organization_id, url, events, secret, description, status, created_at, updated_at)
                 VALUES (\(bind: endpoint.id), \(bind: endpoint.organizationID), \(bind: endpoint.url), \(bind: events), \(bind: endpoint.secret),
-                  \(bind: endpoint.description), \(bind: endpoint.status), \(bind: endpoint.createdAt.epoch), \(bind: endpoint.createdAt.epoch))
+                  \(bind: endpoint.description), \(bind: endpoint.status.rawValue), \(bind: endpoint.createdAt.epoch), \(bind: endpoint.createdAt.epoch))
                 """).run()
         }
     }
@@ -218,14 +218,14 @@ extension Store {
         WebhookEndpoint(
             id: try row.string("id"), organizationID: try row.string("organization_id"), url: try row.string("url"),
             events: try Coding.decode([String].self, try row.string("events")).compactMap(WebhookEventType.init(rawValue:)),
-            secret: try row.string("secret"), description: try row.optionalString("description"), status: try row.string("status"),
+            secret: try row.string("secret"), description: try row.optionalString("description"), status: try row.value("status"),
             statusReason: try row.optionalString("status_reason"), createdAt: try row.date("created_at"))
     }
 
     static func delivery(_ row: any SQLRow) throws -> WebhookDelivery {
         WebhookDelivery(
             id: Int64(try row.int("id")), endpointID: try row.string("endpoint_id"), messageID: try row.string("message_id"),
-            eventType: try row.string("event_type"), payload: try row.string("payload"), status: try row.string("status"),
+            eventType: try row.string("event_type"), payload: try row.string("payload"), status: try row.value("status"),
             attempts: try row.int("attempts"), nextAttemptAt: try row.date("next_attempt_at"), lastStatusCode: try row.optionalInt("last_status_code"),
             lastError: try row.optionalString("last_error"), createdAt: try row.date("created_at"), deliveredAt: try row.optionalDate("delivered_at"))
     }

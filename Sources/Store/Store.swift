@@ -62,6 +62,21 @@ extension SQLRow {
     func double(_ column: String) throws -> Double { try decode(column: column, as: Double.self) }
     func date(_ column: String) throws -> Date { Date(epoch: try double(column)) }
     func optionalDate(_ column: String) throws -> Date? { try decode(column: column, as: Double?.self).map(Date.init(epoch:)) }
+
+    /// A state, kind or name stored as its raw value; one this build does not know is a row it
+    /// cannot read, never a default.
+    func value<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T where T.RawValue == String {
+        let raw = try string(column)
+        guard let value = T(rawValue: raw) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(column) '\(raw)' is not a \(T.self)"))
+        }
+        return value
+    }
+
+    func optionalValue<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T? where T.RawValue == String {
+        guard try optionalString(column) != nil else { return nil }
+        return try value(column, as: type)
+    }
 }
 
 extension Store {

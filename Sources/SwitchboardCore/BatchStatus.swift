@@ -35,12 +35,12 @@ public enum RecipientStatus: String, Sendable, CaseIterable {
 
     /// - Parameters:
     ///   - dialAt: when the current attempt is (or was) placed, for a lead being dialed.
-    public init(state: LeadState, lastOutcome: String?, dialAt: Date?, now: Date) {
+    public init(state: LeadState, lastOutcome: Outcome?, dialAt: Date?, now: Date) {
         switch state {
         case .queued: self = .pending
         case .dialing: self = (dialAt.map { $0 > now } ?? false) ? .dispatched : .initiated
         case .done:
-            switch lastOutcome.flatMap(Outcome.init(rawValue:)) {
+            switch lastOutcome {
             case .completed?: self = .completed
             case .voicemail?: self = .voicemail
             case .canceled?: self = .cancelled

@@ -44,7 +44,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
                             clock: config.clock,
                             configuration: config.messaging, passes: config.passes, wakeDialer: { dialer.wake() }, logger: logger)
         // Carrier reports received by another process reach this one's dials through the database.
-        let relay = CarrierEventRelay(store: store, pending: ["twilio": carriers.twilio.pending, "vobiz": carriers.vobiz.pending], logger: logger)
+        let relay = CarrierEventRelay(store: store, pending: [.twilio: carriers.twilio.pending, .vobiz: carriers.vobiz.pending], logger: logger)
         services += [relay, dialer, sms, sender]
         wake = Wakers(dialer: { dialer.wake() }, messaging: { sms.wake() }, webhooks: { sender.wake() })
     }
@@ -98,7 +98,7 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
         .register(on: router.group())
     if config.role != .dialer {
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
-                                 maxUploadBytes: config.maxUploadBytes, providerNames: ["simulator", "twilio", "vobiz", "sip_trunk"],
+                                 maxUploadBytes: config.maxUploadBytes,
                                  allowCarrierBaseURL: config.allowCarrierBaseURL, allowPrivateWebhooks: config.allowPrivateWebhooks,
                                  wake: wake, agentMode: config.llm == nil ? .scripted : .ai(model: config.llm?.model ?? ""))
         let auth = AuthMiddleware(store: store)
@@ -155,7 +155,6 @@ struct APIEnvironment: Sendable {
     let poweredBy: String
     let maxBodyBytes: Int
     let maxUploadBytes: Int
-    let providerNames: Set<String>
     /// Operator settings (`SWITCHBOARD_ALLOW_CARRIER_BASE_URL`, `…_PRIVATE_WEBHOOKS`).
     let allowCarrierBaseURL: Bool
     let allowPrivateWebhooks: Bool

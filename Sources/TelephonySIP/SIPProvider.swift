@@ -8,7 +8,7 @@ import SwitchboardCore
 /// the process; it opens at the first dial and closes when the service stops, after the
 /// dialer (services stop in reverse order), so calls in flight can hang up.
 public final class SIPProvider: TelephonyProvider, Service {
-    public let name = "sip_trunk"
+    public let name = ProviderName.sipTrunk
     private let bindHost: String
     private let bindPort: Int
     private let clock: any WallClock

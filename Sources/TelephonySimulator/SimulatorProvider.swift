@@ -18,7 +18,7 @@ import SwitchboardCore
 /// Every dial is written to its dial log before it rings, so after a crash the engine can ask
 /// what became of an attempt, as it would ask a real carrier's call list.
 public struct SimulatorProvider: TelephonyProvider {
-    public let name = "simulator"
+    public let name = ProviderName.simulator
     /// 1 = realistic times, 0.01 = a hundred times faster, 0 = instant.
     public let timeScale: Double
     private let clock: any WallClock

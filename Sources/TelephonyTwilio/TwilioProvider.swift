@@ -9,7 +9,7 @@ import TelephonyHTTP
 /// for every event and answering-machine detection, then waits for the callbacks (posted here
 /// by the server's callback route through `pending`), polling the call when they are late.
 public final class TwilioProvider: TelephonyProvider, Service {
-    public let name = "twilio"
+    public let name = ProviderName.twilio
     /// Calls this process waits on; the callback route delivers to it.
     public let pending = PendingCarrierCalls()
     let publicURL: String

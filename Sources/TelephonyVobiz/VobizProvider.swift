@@ -10,7 +10,7 @@ import TelephonyHTTP
 /// post here through `pending`. A call it gives up on is hung up, never left running; one it
 /// lets go at the dialer's shutdown deadline goes on, for reconciliation.
 public final class VobizProvider: TelephonyProvider, Service {
-    public let name = "vobiz"
+    public let name = ProviderName.vobiz
     public let pending = PendingCarrierCalls()
     private let publicURL: String
     private let http: CarrierHTTPClient

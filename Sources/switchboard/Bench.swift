@@ -105,10 +105,10 @@ extension Bench {
             let now = Date()
             try await bench.store.insertPhoneNumber(PhoneNumberRecord(
                 id: "phnum_bench", phoneNumber: "+15175550100", organizationID: "bench", tenantID: "bench", userID: "bench",
-                provider: "simulator", capabilities: ["sms"], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: 1,
+                provider: .simulator, capabilities: [.sms], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: 1,
                 callsPerSecond: 0, createdAt: now))
             try await bench.store.insertAgent(AgentRecord(id: "agent_bench", organizationID: "bench", tenantID: "bench", userID: "bench",
-                                                          type: "sms", name: "Bench", body: [:], createdAt: now))
+                                                          type: .sms, name: "Bench", body: [:], createdAt: now))
             // The contacts live only for the create call: the measured engine holds none of them.
             let campaign = try await bench.store.createSMSCampaign(SMSCampaignRecord(
                 id: "bench", organizationID: "bench", tenantID: "bench", userID: "bench", createdByUserID: "bench", name: "bench",
@@ -185,8 +185,8 @@ struct BenchDatabase {
     func campaign(maxConcurrent: Int) async throws -> CampaignRecord {
         let now = Date()
         try await store.insertPhoneNumber(PhoneNumberRecord(
-            id: "phnum_bench", phoneNumber: "+15175550100", organizationID: "bench", tenantID: "bench", userID: "bench", provider: "simulator",
-            capabilities: ["voice"], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: maxConcurrent, callsPerSecond: 0,
+            id: "phnum_bench", phoneNumber: "+15175550100", organizationID: "bench", tenantID: "bench", userID: "bench", provider: .simulator,
+            capabilities: [.voice], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: maxConcurrent, callsPerSecond: 0,
             createdAt: now))
         let settings = CampaignSettings(agentID: "agent_bench", outboundNumber: "+15175550100", numbers: ["+15175550100"], redialEnabled: false,
                                         retry: .noRetries, callingHours: CallingHours(start: 0, end: 1440), maxConcurrentCalls: maxConcurrent)

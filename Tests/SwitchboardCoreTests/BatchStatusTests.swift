@@ -20,12 +20,12 @@ import Testing
 
     @Test func recipientStatuses() {
         let now = Date(timeIntervalSince1970: 1_000)
-        #expect(RecipientStatus(state: .queued, lastOutcome: "busy", dialAt: nil, now: now) == .pending)
+        #expect(RecipientStatus(state: .queued, lastOutcome: .busy, dialAt: nil, now: now) == .pending)
         #expect(RecipientStatus(state: .dialing, lastOutcome: nil, dialAt: now.addingTimeInterval(1), now: now) == .dispatched)
         #expect(RecipientStatus(state: .dialing, lastOutcome: nil, dialAt: now, now: now) == .initiated)
-        #expect(RecipientStatus(state: .done, lastOutcome: "completed", dialAt: nil, now: now) == .completed)
-        #expect(RecipientStatus(state: .done, lastOutcome: "voicemail", dialAt: nil, now: now) == .voicemail)
-        #expect(RecipientStatus(state: .done, lastOutcome: "no_answer", dialAt: nil, now: now) == .failed)
+        #expect(RecipientStatus(state: .done, lastOutcome: .completed, dialAt: nil, now: now) == .completed)
+        #expect(RecipientStatus(state: .done, lastOutcome: .voicemail, dialAt: nil, now: now) == .voicemail)
+        #expect(RecipientStatus(state: .done, lastOutcome: .noAnswer, dialAt: nil, now: now) == .failed)
         #expect(RecipientStatus(state: .notCalled, lastOutcome: nil, dialAt: nil, now: now) == .cancelled)
         #expect(!RecipientStatus.retriedOutcomes.contains(.completed))
         #expect(!RecipientStatus.retriedOutcomes.contains(.invalidNumber))

@@ -54,7 +54,7 @@ import SwitchboardAPI
     /// read the key.
     @Test func nullableFieldsAreWrittenAsNull() throws {
         let call = CallRecord(id: "c1", organizationID: "o", tenantID: "t", userID: "u", campaignID: "k", agentID: nil,
-                              fromNumber: "+15175550100", toNumber: "+15175550101", status: "ongoing", outcome: nil, attempts: 1,
+                              fromNumber: "+15175550100", toNumber: "+15175550101", status: .ongoing, outcome: nil, attempts: 1,
                               duration: 0, detail: nil, createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0))
         let json = try JSONDecoder().decode(JSONValue.self, from: JSONBody<Schemas.Call>.encoder.encode(Schemas.Call(call)))
         #expect(json["end_timestamp"] == .null)

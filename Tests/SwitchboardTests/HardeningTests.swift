@@ -112,7 +112,7 @@ import Testing
 
     /// A carrier whose calls last an hour unless the dialer lets go of them (cancels the dial).
     struct EndlessCarrier: TelephonyProvider {
-        let name = "simulator"
+        let name = ProviderName.simulator
         let endedByItself = Locked(false)
         func dial(_ request: DialRequest) async -> DialResult {
             try? await Task.sleep(for: .seconds(3_600))

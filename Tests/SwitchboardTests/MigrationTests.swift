@@ -71,7 +71,7 @@ import Testing
             #expect(companion == "o/s1_voice")
             // Agents are keyed per organization now: another may use the same id.
             #expect(try await store.agent(id: "a1", organizationID: "o") != nil)
-            try await store.insertAgent(AgentRecord(id: "a1", organizationID: "p", tenantID: "t", userID: "u", type: "voice", name: "B",
+            try await store.insertAgent(AgentRecord(id: "a1", organizationID: "p", tenantID: "t", userID: "u", type: .voice, name: "B",
                                                     body: [:], createdAt: Date()))
             #expect(try await store.agent(id: "a1", organizationID: "p")?.name == "B")
         } catch {

@@ -17,7 +17,7 @@ import Testing
         let reply = await session.handle(["type": "prompt", "voicePrompt": "Who is this?", "last": true], now: testStart)
         #expect(reply.first?["type"] == "end")
         #expect(session.ended)
-        #expect(session.transcript == [TranscriptTurn(role: "agent", content: "Hello from Acme."), TranscriptTurn(role: "user", content: "Who is this?")])
+        #expect(session.transcript == [TranscriptTurn(role: .agent, content: "Hello from Acme."), TranscriptTurn(role: .user, content: "Who is this?")])
         #expect(await session.extraction() == nil)
     }
 

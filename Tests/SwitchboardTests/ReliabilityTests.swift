@@ -25,8 +25,8 @@ import TelephonySimulator
             try await store.migrate()
             let clock = ManualClock(testStart)
             try await store.insertPhoneNumber(PhoneNumberRecord(
-                id: "phnum_1", phoneNumber: "+15175550001", organizationID: "o", tenantID: "t", userID: "u", provider: "simulator",
-                capabilities: ["voice"], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: 1000, callsPerSecond: 0,
+                id: "phnum_1", phoneNumber: "+15175550001", organizationID: "o", tenantID: "t", userID: "u", provider: .simulator,
+                capabilities: [.voice], nickname: nil, areaCode: "517", settings: [:], maxConcurrentCalls: 1000, callsPerSecond: 0,
                 createdAt: clock.now()))
             let settings = CampaignSettings(agentID: "agent_1", outboundNumber: "+15175550001", numbers: ["+15175550001"], redialEnabled: true,
                                             retry: RetryPolicy(maxAttempts: 3, interval: 60), callingHours: hours, maxConcurrentCalls: maxConcurrent)
@@ -90,7 +90,7 @@ import TelephonySimulator
         let later = fixture.clock.now().addingTimeInterval(120)
         try await survivor.reap(now: later)
         let reconciled = try await fixture.store.attempts(callID: placed.callID)
-        #expect(reconciled.map(\.outcome) == ["busy"])
+        #expect(reconciled.map(\.outcome) == [.busy])
         #expect(reconciled.first?.inDoubt == true)
         // The one that never reached the carrier is put back, its attempt voided and uncounted.
         #expect(try await fixture.store.attempts(callID: claims[1].callID).isEmpty)

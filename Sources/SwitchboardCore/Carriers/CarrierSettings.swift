@@ -106,12 +106,12 @@ public struct SIPTrunkSettings: Sendable, Equatable, Hashable {
 extension CarrierSettingsError {
     /// Checks that a number's settings are complete for its provider, so a number is refused
     /// when registered rather than failing every call later.
-    public static func check(provider: String, settings: [String: JSONValue]) throws(CarrierSettingsError) {
+    public static func check(provider: ProviderName, settings: [String: JSONValue]) throws(CarrierSettingsError) {
         switch provider {
-        case "twilio": _ = try TwilioAccount(settings: settings, allowBaseURL: true)
-        case "vobiz": _ = try VobizAccount(settings: settings, allowBaseURL: true)
-        case "sip_trunk": _ = try SIPTrunkSettings(settings: settings)
-        default: break
+        case .twilio: _ = try TwilioAccount(settings: settings, allowBaseURL: true)
+        case .vobiz: _ = try VobizAccount(settings: settings, allowBaseURL: true)
+        case .sipTrunk: _ = try SIPTrunkSettings(settings: settings)
+        case .simulator: break
         }
     }
 }

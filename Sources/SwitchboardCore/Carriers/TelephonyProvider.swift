@@ -76,7 +76,7 @@ public enum ProviderCallStatus: Sendable, Equatable {
 /// a carrier error is an outcome (`failed`, with the reason in `detail`). `status` answers for
 /// an attempt whose dialer died, from the same request the dial was given.
 public protocol TelephonyProvider: Sendable {
-    var name: String { get }
+    var name: ProviderName { get }
     func dial(_ request: DialRequest) async -> DialResult
     func status(of attempt: DialRequest) async -> ProviderCallStatus
 }

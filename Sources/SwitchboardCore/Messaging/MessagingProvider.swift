@@ -67,6 +67,6 @@ public struct SMSSendResult: Sendable, Equatable {
 
 /// A carrier that sends texts. Inbound texts and delivery reports reach the server's routes.
 public protocol MessagingProvider: Sendable {
-    var name: String { get }
+    var name: ProviderName { get }
     func send(_ message: OutboundSMS) async -> SMSSendResult
 }

@@ -14,11 +14,11 @@ public struct TextSchedule: Sendable, Equatable, Codable {
     }
 
     /// Kinds of text that wait for calling hours.
-    public static func isUnsolicited(_ kind: String) -> Bool { kind == "start" || kind == "drip" }
+    public static func isUnsolicited(_ kind: MessageKind) -> Bool { kind == .start || kind == .drip }
 
     /// The earliest time a text of `kind` may go to `contact`: `now` when it may go now; a
     /// day later (to look again) when the window opens nowhere within two weeks.
-    public func nextSendable(kind: String, to contact: String, now: Date) -> Date {
+    public func nextSendable(kind: MessageKind, to contact: String, now: Date) -> Date {
         guard Self.isUnsolicited(kind) else { return now }
         return callingHours.nextOpening(for: contact, fallback: timeZone, from: now) ?? now.addingTimeInterval(86_400)
     }

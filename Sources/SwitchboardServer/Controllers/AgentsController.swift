@@ -18,8 +18,9 @@ struct AgentsController {
     @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.Agent>> {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
-        let type = try body.string("agent_type") ?? "voice"
-        guard type == "voice" || type == "sms" else { throw APIError.badRequest("agent_type must be voice or sms", field: "agent_type") }
+        guard let type = AgentType(rawValue: try body.string("agent_type") ?? AgentType.voice.rawValue) else {
+            throw APIError.badRequest("agent_type must be voice or sms", field: "agent_type")
+        }
         let name = try body.requiredString("agent_name")
         try Self.validate(body)
         let owner = try principal.owner(body)
@@ -30,13 +31,13 @@ struct AgentsController {
                                 type: type, name: name, body: stored, createdAt: api.clock.now())
         try await api.store.insertAgent(agent)
         context.logger.info("agent created", metadata: ["agent_id": "\(id)", "agent_type": "\(type)"])
-        return api.teli(Schemas.agent(agent, message: type == "voice" ? "Voice agent created successfully" : "SMS agent created successfully"))
+        return api.teli(Schemas.agent(agent, message: type == .voice ? "Voice agent created successfully" : "SMS agent created successfully"))
     }
 
     @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.AgentList>> {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
-        let type = try request.query.choice("agent_type", ["voice", "sms"])
+        let type = try request.query.choice("agent_type", ["voice", "sms"]).flatMap(AgentType.init(rawValue:))
         let limit = try request.query.int("limit", in: 1...500) ?? 100
         let agents = try await api.store.agents(organizationID: principal.organizationID, userID: scope, type: type, limit: limit)
         return api.teli(Schemas.AgentList(count: agents.count, agents: agents.map { Schemas.agent($0) }))
@@ -51,7 +52,7 @@ struct AgentsController {
     @Sendable func update(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.Agent>> {
         var agent = try await load(context)
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
-        if let type = try body.string("agent_type"), type != agent.type {
+        if let type = try body.string("agent_type"), type != agent.type.rawValue {
             throw APIError.badRequest("agent_type cannot change (create another agent)", field: "agent_type")
         }
         try Self.validate(body)

@@ -59,7 +59,7 @@ struct BatchCallingController {
             guard let cursor = Self.cursor(text) else { throw APIError(.badRequest, "last_doc is not a cursor this API returned", location: ["query", "last_doc"]) }
             return cursor
         }
-        let page = try await api.store.campaigns(organizationID: principal.organizationID, userID: scope, kind: "voice",
+        let page = try await api.store.campaigns(organizationID: principal.organizationID, userID: scope, kind: .voice,
                                                  agentID: request.query.string("agent_id"), after: cursor, limit: limit + 1)
         let shown = Array(page.prefix(limit))
         let views = try await views(shown)
@@ -116,7 +116,7 @@ struct BatchCallingController {
 
     private func load(_ context: SwitchboardContext) async throws -> CampaignRecord {
         let id = try context.parameter("batch_id")
-        return try await context.owned("Batch") { try await api.store.campaign(id: id, organizationID: $0).flatMap { $0.kind == "voice" ? $0 : nil } }
+        return try await context.owned("Batch") { try await api.store.campaign(id: id, organizationID: $0).flatMap { $0.kind == .voice ? $0 : nil } }
     }
 
     private func current(_ id: String, _ context: SwitchboardContext) async throws -> JSONBody<Schemas.BatchCall> {

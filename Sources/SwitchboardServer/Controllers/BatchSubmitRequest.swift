@@ -31,13 +31,13 @@ struct BatchSubmitRequest {
             }
         }
 
-        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == "voice",
+        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == .voice,
               principal.mayAccess(userID: agent.userID) else {
             throw APIError.badRequest("agent_id \(agentID) is not a voice agent of this organization", field: "agent_id")
         }
         let number = try await store.phoneNumber(idOrNumber: (try? PhoneNumber(parsing: numberRef).e164) ?? numberRef,
                                                  organizationID: owner.organizationID)
-        guard let number, number.capabilities.contains("voice"), principal.mayAccess(userID: number.userID) else {
+        guard let number, number.capabilities.contains(.voice), principal.mayAccess(userID: number.userID) else {
             throw APIError.badRequest("agent_phone_number_id \(numberRef) is not a voice number of this organization", field: "agent_phone_number_id")
         }
 

@@ -16,12 +16,11 @@ struct CallsController {
     @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.CallList>> {
         let principal = try context.caller()
         let query = request.query
-        let status: String? = switch query.string("call_status") {
-        case "ongoing"?: "ongoing"
-        case "ended"?: "ended"
-        case "retry_scheduled"?: "retry_scheduled"
-        case nil: nil
-        case let other?: throw APIError.badRequest("call_status must be ongoing, ended or retry_scheduled (got \(other))", field: "call_status")
+        let status = try query.string("call_status").map { given in
+            guard let status = CallStatus(rawValue: given) else {
+                throw APIError.badRequest("call_status must be ongoing, ended or retry_scheduled (got \(given))", field: "call_status")
+            }
+            return status
         }
         let filter = CallFilter(userID: try principal.listScope(query), campaignID: query.string("campaign_id"),
                                 agentID: query.string("agent_id"), status: status,

@@ -36,7 +36,7 @@ struct CarrierCallbacksController {
         let form = try await Self.form(request)
         func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
         guard let to = field("To").flatMap({ try? PhoneNumber(parsing: $0) }), let number = try await store.phoneNumber(e164: to.e164),
-              number.provider == "twilio", isSignedByTwilio(request, form: form, settings: number.settings) else {
+              number.provider == .twilio, isSignedByTwilio(request, form: form, settings: number.settings) else {
             context.logger.warning("twilio inbound sms refused: bad signature or unknown number")
             throw Self.forged
         }
@@ -53,7 +53,7 @@ struct CarrierCallbacksController {
         let form = try await Self.form(request)
         func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
         guard let message = try await store.message(id: messageID), let number = try await store.phoneNumber(e164: message.ourNumber),
-              number.provider == "twilio", isSignedByTwilio(request, form: form, settings: number.settings) else {
+              number.provider == .twilio, isSignedByTwilio(request, form: form, settings: number.settings) else {
             context.logger.warning("twilio sms status refused: bad signature", metadata: ["message_id": "\(messageID)"])
             throw Self.forged
         }
@@ -82,14 +82,14 @@ struct CarrierCallbacksController {
     @Sendable func twilioStatus(_ request: Request, context: SwitchboardContext) async throws -> Response {
         guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
         let form = try await Self.form(request)
-        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == "twilio",
+        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
               isSignedByTwilio(request, form: form, settings: carrier.settings) else {
             context.logger.warning("twilio callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
             throw Self.forged
         }
         let token = request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
         if let event = TwilioCallStatus.event(callback: form, attemptID: attemptID, idempotencyToken: token, at: clock.now()) {
-            try await hand(event, to: twilio.pending, provider: "twilio", context: context)
+            try await hand(event, to: twilio.pending, provider: .twilio, context: context)
         }
         return Response(status: .noContent)
     }
@@ -99,7 +99,7 @@ struct CarrierCallbacksController {
               let attemptID = context.parameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
         let form = try await Self.form(request)
         func header(_ name: String) -> String? { request.headers[HTTPField.Name(name)!] }
-        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == "vobiz",
+        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .vobiz,
               let account = try? VobizAccount(settings: carrier.settings),
               let signature = header("X-Vobiz-Signature-V3") ?? header("X-Plivo-Signature-V3"),
               let nonce = header("X-Vobiz-Signature-V3-Nonce") ?? header("X-Plivo-Signature-V3-Nonce"),
@@ -109,7 +109,7 @@ struct CarrierCallbacksController {
             throw Self.forged
         }
         if let event = VobizCallStatus.event(kind, form: form, attemptID: attemptID, at: clock.now()) {
-            try await hand(event, to: vobiz.pending, provider: "vobiz", context: context)
+            try await hand(event, to: vobiz.pending, provider: .vobiz, context: context)
         }
         // The answer URL says what the call does: hold the line (the agent joins in a later step).
         // The other callbacks get an empty document, so every reply is the XML the contract says.
@@ -120,7 +120,7 @@ struct CarrierCallbacksController {
     }
 
     /// To the dial waiting here, or through the database to the process where it waits.
-    private func hand(_ event: CarrierCallEvent, to pending: PendingCarrierCalls, provider: String, context: SwitchboardContext) async throws {
+    private func hand(_ event: CarrierCallEvent, to pending: PendingCarrierCalls, provider: ProviderName, context: SwitchboardContext) async throws {
         let here = pending.deliver(event)
         if !here { try await store.recordCarrierEvent(event, provider: provider) }
         context.logger.debug("carrier callback", metadata: ["provider": "\(provider)", "attempt_id": "\(event.attemptID)",

@@ -22,7 +22,7 @@ struct ConversationRelayController {
     func register(on router: Router<BasicWebSocketRequestContext>) {
         router.ws("v1/telephony/twilio/relay", shouldUpgrade: { request, context in
             guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init),
-                  let carrier = try await store.attemptCarrier(attemptID), carrier.provider == "twilio",
+                  let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
                   let account = try? TwilioAccount(settings: carrier.settings),
                   let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!],
                   TwilioSignature.isValid(signature, url: TwilioProvider.webSocketURL(publicURL) + request.uri.description, parameters: [],
@@ -70,7 +70,7 @@ struct ConversationRelayController {
             let reason = conversation.escalationReason ?? "the lead asked for a call"
             lead["sms_campaign_id"] = nil
             let thread = try await store.conversationMessages(conversationID, organizationID: call.organizationID, limit: 40)
-                .map { ($0.direction == "inbound" ? "Lead: " : "Agent: ") + $0.body }.joined(separator: "\n")
+                .map { ($0.direction == .inbound ? "Lead: " : "Agent: ") + $0.body }.joined(separator: "\n")
             objective = [objective, "This call follows a text conversation (\(reason)):\n\(thread)"].compactMap { $0 }.joined(separator: "\n\n")
         }
         let profile = AgentProfile(name: record?.name ?? "Assistant", channel: .voice, prompt: record?.body["prompt"]?.stringValue ?? "",

@@ -12,7 +12,7 @@ struct PhoneNumbersController {
 
     /// Per-number pacing defaults: real carriers start at Twilio's 1 call per second; a
     /// simulated line has no carrier limit (0) unless one is set.
-    static let defaultCallsPerSecond = ["simulator": 0.0]
+    static let defaultCallsPerSecond: [ProviderName: Double] = [.simulator: 0]
     static let defaultMaxConcurrent = 10
 
     func register(on router: some RouterMethods<SwitchboardContext>) {
@@ -24,9 +24,8 @@ struct PhoneNumbersController {
         let principal = try context.caller()
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let owner = try principal.owner(body)
-        let provider = try body.string("provider") ?? "simulator"
-        guard api.providerNames.contains(provider) else {
-            throw APIError.badRequest("provider must be one of \(api.providerNames.sorted().joined(separator: ", "))", field: "provider")
+        guard let provider = ProviderName(rawValue: try body.string("provider") ?? ProviderName.simulator.rawValue) else {
+            throw APIError.badRequest("provider must be one of \(ProviderName.allCases.map(\.rawValue).sorted().joined(separator: ", "))", field: "provider")
         }
         let areaCode = try body.string("area_code")
         if let areaCode, areaCode.count != 3 || !areaCode.allSatisfy(\.isNumber) || areaCode.first == "0" || areaCode.first == "1" {
@@ -36,15 +35,15 @@ struct PhoneNumbersController {
         if let raw = try body.string("phone_number") {
             do { number = try PhoneNumber(parsing: raw) }
             catch { throw APIError.badRequest("phone_number is invalid: \(error)", field: "phone_number") }
-        } else if provider == "simulator" {
+        } else if provider == .simulator {
             number = try await provision(areaCode: areaCode ?? "555")
         } else {
-            throw APIError.badRequest("phone_number required to register a \(provider) number", field: "phone_number")
+            throw APIError.badRequest("phone_number required to register a \(provider.rawValue) number", field: "phone_number")
         }
-        var capabilities = ["voice", "sms"]
+        var capabilities = Capability.allCases
         if let given = try body.array("capabilities") {
-            capabilities = given.compactMap(\.stringValue)
-            guard capabilities.count == given.count, capabilities.allSatisfy({ $0 == "voice" || $0 == "sms" }) else {
+            capabilities = given.compactMap { $0.stringValue.flatMap(Capability.init(rawValue:)) }
+            guard capabilities.count == given.count else {
                 throw APIError.badRequest("capabilities must list voice and/or sms", field: "capabilities")
             }
         }
@@ -82,7 +81,7 @@ struct PhoneNumbersController {
         let principal = try context.caller()
         let scope = try principal.listScope(request.query)
         var numbers = try await api.store.phoneNumbers(organizationID: principal.organizationID, userID: scope)
-        if let type = try request.query.choice("phone_type", ["voice", "sms"]) { numbers = numbers.filter { $0.capabilities.contains(type) } }
+        if let type = try request.query.choice("phone_type", ["voice", "sms"]).flatMap(Capability.init(rawValue:)) { numbers = numbers.filter { $0.capabilities.contains(type) } }
         return api.teli(Schemas.PhoneNumberList(count: numbers.count, phone_numbers: numbers.map { Schemas.PhoneNumber($0) }))
     }
 

@@ -18,16 +18,16 @@ struct SMSCampaignRequest {
             throw APIError.badRequest("contacts array required", field: "contacts")
         }
         let agentID = try body.requiredString("sms_agent_id")
-        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == "sms",
+        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == .sms,
               principal.mayAccess(userID: agent.userID) else {
             throw APIError.badRequest("sms_agent_id does not name an SMS agent of this organization", field: "sms_agent_id")
         }
-        let from = try await number(body, "teli_sms_number", capability: "sms", principal: principal, store: store, required: true)!
+        let from = try await number(body, "teli_sms_number", capability: .sms, principal: principal, store: store, required: true)!
         var fields: [String: JSONValue] = [:]
         let voiceEnabled = try body.bool("enable_sms_to_voice") ?? false
         if voiceEnabled {
             let voiceAgentID = try body.requiredString("voice_agent_id", message: "voice_agent_id required when enable_sms_to_voice is true")
-            guard let voiceAgent = try await store.agent(id: voiceAgentID, organizationID: owner.organizationID), voiceAgent.type == "voice",
+            guard let voiceAgent = try await store.agent(id: voiceAgentID, organizationID: owner.organizationID), voiceAgent.type == .voice,
                   principal.mayAccess(userID: voiceAgent.userID) else {
                 throw APIError.badRequest("voice_agent_id does not name a voice agent of this organization", field: "voice_agent_id")
             }
@@ -35,7 +35,7 @@ struct SMSCampaignRequest {
                 throw APIError.badRequest("outbound_number required when enable_sms_to_voice is true", field: "outbound_number")
             }
             fields["voice_agent_id"] = .string(voiceAgentID)
-            fields["outbound_number"] = .string(try await number(body, "outbound_number", capability: "voice", principal: principal,
+            fields["outbound_number"] = .string(try await number(body, "outbound_number", capability: .voice, principal: principal,
                                                                    store: store, required: true)!)
         } else {
             fields["voice_agent_id"] = .null
@@ -110,7 +110,7 @@ struct SMSCampaignRequest {
 
     /// One of the organization's numbers, in any spelling, that can do `capability` and that
     /// the caller may use (a member: its own user's).
-    static func number(_ body: JSONObjectReader, _ key: String, capability: String, principal: Principal, store: Store,
+    static func number(_ body: JSONObjectReader, _ key: String, capability: Capability, principal: Principal, store: Store,
                        required: Bool) async throws -> String? {
         guard let raw = try body.string(key) else {
             if required { throw APIError.badRequest("\(key) required", field: key) }
@@ -122,7 +122,7 @@ struct SMSCampaignRequest {
             throw APIError.badRequest("\(key) \(number.e164) is not a number of this organization", field: key)
         }
         guard record.capabilities.contains(capability) else {
-            throw APIError.badRequest("\(key) \(number.e164) is not \(capability) capable", field: key)
+            throw APIError.badRequest("\(key) \(number.e164) is not \(capability.rawValue) capable", field: key)
         }
         return record.phoneNumber
     }

@@ -25,7 +25,7 @@ struct SMSController {
         let includeAssigned = try request.query.bool("include_assigned") ?? false
         let inUse = try await api.store.smsNumbersInUse(organizationID: principal.organizationID)
         let numbers = try await api.store.phoneNumbers(organizationID: principal.organizationID, userID: scope)
-            .filter { $0.capabilities.contains("sms") && (includeAssigned || inUse[$0.phoneNumber] == nil) }
+            .filter { $0.capabilities.contains(.sms) && (includeAssigned || inUse[$0.phoneNumber] == nil) }
         return JSONBody(body: numbers.map { Schemas.SMSPhoneNumber($0, assignedTo: inUse[$0.phoneNumber]) })
     }
 
@@ -57,7 +57,7 @@ struct SMSController {
         let text = try body.string("message") ?? body.string("body")
         guard let text, !text.isEmpty else { throw APIError.badRequest("message required", field: "message") }
         guard text.count <= 1_600 else { throw APIError.badRequest("message must be at most 1600 characters", field: "message") }
-        let from = try await SMSCampaignRequest.number(body, body.has("from") ? "from" : "teli_sms_number", capability: "sms",
+        let from = try await SMSCampaignRequest.number(body, body.has("from") ? "from" : "teli_sms_number", capability: .sms,
                                                        principal: principal, store: api.store, required: false)
         let campaignID = try body.string("campaign_id")
         if let campaignID {
@@ -103,7 +103,7 @@ struct SMSController {
         let from = try PhoneNumber(try body.requiredString("from"), field: "from")
         guard let toNumber = try? PhoneNumber(parsing: try body.requiredString("to")),
               let number = try await api.store.phoneNumbers([toNumber.e164], organizationID: principal.organizationID).first,
-              number.provider == "simulator", principal.mayAccess(userID: number.userID) else {
+              number.provider == .simulator, principal.mayAccess(userID: number.userID) else {
             throw APIError.badRequest("to must be one of your simulator numbers", field: "to")
         }
         let text = try body.string("body") ?? ""

@@ -38,7 +38,7 @@ struct VoiceCampaignRequest {
         }
 
         // The agent and every number must be the organization's own, and the caller's to use.
-        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == "voice",
+        guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == .voice,
               principal.mayAccess(userID: agent.userID) else {
             throw APIError.badRequest("voice_agent_id \(agentID) is not a voice agent of this organization", field: "voice_agent_id")
         }

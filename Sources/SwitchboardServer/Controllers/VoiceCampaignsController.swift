@@ -41,7 +41,7 @@ struct VoiceCampaignsController {
         let scope = try principal.listScope(request.query)
         let limit = try request.query.int("limit", in: 1...500) ?? 100
         let offset = try request.query.int("offset", in: 0...Int(Int32.max)) ?? 0
-        let campaigns = try await api.store.campaigns(organizationID: principal.organizationID, userID: scope, kind: "voice", limit: limit, offset: offset)
+        let campaigns = try await api.store.campaigns(organizationID: principal.organizationID, userID: scope, kind: .voice, limit: limit, offset: offset)
         return api.teli(Schemas.VoiceCampaignList(count: campaigns.count, campaigns: campaigns.map { Schemas.VoiceCampaign($0) }))
     }
 
@@ -115,7 +115,7 @@ struct VoiceCampaignsController {
     /// The campaign named in the path, if this key may see it (another organization's: 404).
     func load(_ request: Request, _ context: SwitchboardContext) async throws -> CampaignRecord {
         let id = try context.parameter("campaign_id")
-        return try await context.owned("Campaign") { try await api.store.campaign(id: id, organizationID: $0).flatMap { $0.kind == "voice" ? $0 : nil } }
+        return try await context.owned("Campaign") { try await api.store.campaign(id: id, organizationID: $0).flatMap { $0.kind == .voice ? $0 : nil } }
     }
 
     /// When nothing is dialing: why, and when the next dial is due.

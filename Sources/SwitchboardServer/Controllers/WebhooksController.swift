@@ -73,7 +73,7 @@ struct WebhooksController {
 
     @Sendable func replay(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.DeliveryEnvelope>> {
         let endpoint = try await load(context)
-        guard endpoint.status == "active" else { throw APIError.conflict("webhook \(endpoint.id) is disabled: \(endpoint.statusReason ?? "")") }
+        guard endpoint.status == .active else { throw APIError.conflict("webhook \(endpoint.id) is disabled: \(endpoint.statusReason ?? "")") }
         guard let id = Int64(try context.parameter("delivery_id")),
               let delivery = try await api.store.replayDelivery(id: id, endpointID: endpoint.id, now: api.clock.now()) else {
             throw APIError.notFound("Delivery")

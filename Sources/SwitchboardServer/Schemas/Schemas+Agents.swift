@@ -21,7 +21,7 @@ extension Schemas {
     struct AgentFields: Encodable, Sendable {
         var agent_id: String
         var unique_id: String
-        var agent_type: String
+        var agent_type: AgentType
         var agent_name: String
         var organization_id: String
         var tenant_id: String
@@ -41,7 +41,7 @@ extension Schemas {
         var fields = AgentFields(agent_id: agent.id, unique_id: agent.id, agent_type: agent.type, agent_name: agent.name,
                                  organization_id: agent.organizationID, tenant_id: agent.tenantID, user_id: agent.userID,
                                  created_by: agent.userID, created_at: Timestamps.teli(agent.createdAt), message: message)
-        if agent.type == "voice" {
+        if agent.type == .voice {
             fields.voice_agent_id = agent.id
         } else {
             let extraction = agent.body["extraction_fields"] ?? []
@@ -70,10 +70,10 @@ extension Schemas {
         var phone_number_pretty: String
         var pretty_phone_number: String
         @Nullable var area_code: String?
-        var provider: String
+        var provider: ProviderName
         var phone_number_type: String
         var phone_type: String
-        var capabilities: [String]
+        var capabilities: [Capability]
         @Nullable var nickname: String?
         var organization_id: String
         var tenant_id: String
@@ -92,8 +92,8 @@ extension Schemas {
             pretty_phone_number = phone_number_pretty
             area_code = number.areaCode
             provider = number.provider
-            phone_number_type = "switchboard-\(number.provider)"
-            phone_type = number.capabilities.contains("voice") ? "voice" : "sms"
+            phone_number_type = "switchboard-\(number.provider.rawValue)"
+            phone_type = number.capabilities.contains(.voice) ? "voice" : "sms"
             capabilities = number.capabilities
             nickname = number.nickname
             organization_id = number.organizationID

@@ -16,7 +16,7 @@ extension Schemas {
         var timezone: String
         var status: String
         @Nullable var phone_number_id: String?
-        @Nullable var phone_provider: String?
+        @Nullable var phone_provider: ProviderName?
         @Nullable var whatsapp_params: JSONValue?
         @Nullable var branch_id: JSONValue?
         @Nullable var environment: JSONValue?
@@ -91,7 +91,7 @@ extension Schemas {
         @Nullable var conversation_id: String?
         var conversation_initiation_client_data: JSONValue
         /// Extensions: the outcome behind `failed`, and how many dials so far.
-        @Nullable var outcome: String?
+        @Nullable var outcome: Outcome?
         var attempts: Int
 
         init(_ lead: RecipientRecord, batch: CampaignRecord, now: Date) {

@@ -15,10 +15,10 @@ extension Schemas {
         var from_number: String
         var to_number: String
         var direction = "outbound"
-        var call_status: String
-        var status: String
-        @Nullable var outcome: String?
-        @Nullable var disconnection_reason: String?
+        var call_status: CallStatus
+        var status: CallStatus
+        @Nullable var outcome: Outcome?
+        @Nullable var disconnection_reason: Outcome?
         var in_voicemail: Bool
         var call_successful: Bool
         var attempts_count: Int
@@ -35,7 +35,7 @@ extension Schemas {
         var extracted_fields: [String: JSONValue]?
 
         init(_ call: CallRecord) {
-            let ended = call.status == "ended"
+            let ended = call.status == .ended
             call_id = call.id
             campaign_id = call.campaignID
             voice_agent_id = call.agentID
@@ -49,8 +49,8 @@ extension Schemas {
             status = call.status
             outcome = call.outcome
             disconnection_reason = call.outcome
-            in_voicemail = call.outcome == Outcome.voicemail.rawValue
-            call_successful = call.outcome == Outcome.completed.rawValue
+            in_voicemail = call.outcome == .voicemail
+            call_successful = call.outcome == .completed
             attempts_count = call.attempts
             duration_ms = Int(call.duration * 1000)
             detail = call.detail
@@ -65,7 +65,7 @@ extension Schemas {
         init(_ call: CallRecord, attempts: [AttemptRecord]) {
             self.init(call)
             self.attempts = attempts.map(Attempt.init)
-            transcript = call.transcript.map { "\($0.role == "agent" ? "Agent" : "User"): \($0.content)" }.joined(separator: "\n")
+            transcript = call.transcript.map { "\($0.role == .agent ? "Agent" : "User"): \($0.content)" }.joined(separator: "\n")
             transcript_object = call.transcript
             extracted_fields = call.extracted ?? [:]
         }
@@ -77,7 +77,7 @@ extension Schemas {
         var status: String
         var from_number: String
         var to_number: String
-        var provider: String
+        var provider: ProviderName
         @Nullable var provider_call_id: String?
         @Nullable var detail: String?
         var called_at: String
@@ -88,7 +88,7 @@ extension Schemas {
 
         init(_ attempt: AttemptRecord) {
             self.attempt = attempt.attempt
-            status = attempt.outcome ?? "in_progress"
+            status = attempt.outcome?.rawValue ?? "in_progress"
             from_number = attempt.fromNumber
             to_number = attempt.toNumber
             provider = attempt.provider
@@ -126,7 +126,7 @@ extension Schemas {
         init(_ attempt: AttemptRecord) {
             let at = Timestamps.dialNexa(attempt.dialAt)
             self.attempt = attempt.attempt
-            status = attempt.outcome ?? "in_progress"
+            status = attempt.outcome?.rawValue ?? "in_progress"
             duration_sec = Int(attempt.duration.rounded())
             called_at = at
             timestamp = at

@@ -9,8 +9,8 @@ extension Schemas {
         var phone_number: String
         var pretty_phone_number: String
         @Nullable var nickname: String?
-        var provider: String
-        var capabilities: [String]
+        var provider: ProviderName
+        var capabilities: [Capability]
         var is_available: Bool
         @Nullable var assigned_to: Assignment?
         @Nullable var assigned_at: String?
@@ -42,12 +42,12 @@ extension Schemas {
         var message_id: String
         @Nullable var campaign_id: String?
         @Nullable var conversation_id: String?
-        var direction: String
+        var direction: MessageDirection
         var from: String
         var to: String
         var body: String
         @Nullable var media_url: String?
-        var kind: String
+        var kind: MessageKind
         var status: String
         @Nullable var error: String?
         @Nullable var provider_message_id: String?
@@ -102,7 +102,7 @@ extension Schemas {
             var conversation_id: String
             var extracted_fields: [String: JSONValue]
             var lead_outcome: String
-            var conversation_state: String
+            var conversation_state: ConversationState
             @Nullable var voice_campaign_id: String?
             @Nullable var voice_call_id: String?
             var updated_at: String

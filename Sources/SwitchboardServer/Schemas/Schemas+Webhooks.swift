@@ -12,7 +12,7 @@ extension Schemas {
         var url: String
         var events: [String]
         @Nullable var description: String?
-        var status: String
+        var status: WebhookEndpointStatus
         @Nullable var status_reason: String?
         var created_at: String
         var secret: String?
@@ -49,7 +49,7 @@ extension Schemas {
         var id: Int
         var webhook_id: String
         var event_type: String
-        var status: String
+        var status: DeliveryStatus
         var attempts: Int
         @Nullable var last_status_code: Int?
         @Nullable var last_error: String?
@@ -67,7 +67,7 @@ extension Schemas {
             attempts = delivery.attempts
             last_status_code = delivery.lastStatusCode
             last_error = delivery.lastError
-            next_attempt_at = delivery.status == "pending" ? Timestamps.teli(delivery.nextAttemptAt) : nil
+            next_attempt_at = delivery.status == .pending ? Timestamps.teli(delivery.nextAttemptAt) : nil
             created_at = Timestamps.teli(delivery.createdAt)
             delivered_at = delivery.deliveredAt.map(Timestamps.teli)
             payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.payload.utf8))) ?? .string(delivery.payload)

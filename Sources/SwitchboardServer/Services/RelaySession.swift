@@ -33,7 +33,7 @@ struct RelaySession {
         switch message["type"]?.stringValue {
         case "setup":
             guard let greeting, !greeting.isEmpty else { return [] }
-            transcript.append(TranscriptTurn(role: "agent", content: greeting))
+            transcript.append(TranscriptTurn(role: .agent, content: greeting))
             return [Self.text(greeting)]
         case "prompt":
             partial += message["voicePrompt"]?.stringValue ?? ""
@@ -46,7 +46,7 @@ struct RelaySession {
             guard let digit = message["digit"]?.text else { return [] }
             return await answer("(pressed \(digit) on the keypad)", now: now)
         case "interrupt":
-            if let heard = message["utteranceUntilInterrupt"]?.stringValue, let last = transcript.indices.last, transcript[last].role == "agent" {
+            if let heard = message["utteranceUntilInterrupt"]?.stringValue, let last = transcript.indices.last, transcript[last].role == .agent {
                 transcript[last].content = heard
             }
             return []
@@ -59,13 +59,13 @@ struct RelaySession {
     }
 
     private mutating func answer(_ said: String, now: Date) async -> [JSONValue] {
-        transcript.append(TranscriptTurn(role: "user", content: said))
+        transcript.append(TranscriptTurn(role: .user, content: said))
         guard let agent else { return end(reason: "no language model configured") }
         do {
             let turn = try await agent.respond(profile, lead: lead, history: history, now: now)
             var out: [JSONValue] = []
             if let reply = turn.reply {
-                transcript.append(TranscriptTurn(role: "agent", content: reply))
+                transcript.append(TranscriptTurn(role: .agent, content: reply))
                 out.append(Self.text(reply))
             }
             if turn.actions.contains(where: { if case .endConversation = $0 { true } else { false } }) {
@@ -84,12 +84,12 @@ struct RelaySession {
     }
 
     var history: [ChatMessage] {
-        transcript.map { ChatMessage($0.role == "agent" ? .assistant : .user, $0.content) }
+        transcript.map { ChatMessage($0.role == .agent ? .assistant : .user, $0.content) }
     }
 
     /// After the call: the agent's extraction of its fields (nil without a model or fields).
     func extraction() async -> [String: JSONValue]? {
-        guard let agent, !profile.extractionFields.isEmpty, transcript.contains(where: { $0.role == "user" }) else { return nil }
+        guard let agent, !profile.extractionFields.isEmpty, transcript.contains(where: { $0.role == .user }) else { return nil }
         do { return try await agent.extract(profile, lead: lead, history: history).values }
         catch {
             logger.notice("call extraction failed", metadata: ["error": "\(error)"])
