@@ -1,4 +1,4 @@
-import Store
+import SwitchboardCore
 
 extension KeywordAnswers {
     /// The one confirmation an opt-out gets, the re-subscription notice, and the HELP answer.

@@ -79,57 +79,34 @@ extension Store {
             let capacity = Pacer.assign(count: free, numbers: &probe, now: now, horizon: limits.horizon).count
             guard capacity > 0 else { return [] }
 
-            struct Due { var id: Int64; var phone: String; var fields: String?; var attempts: Int; var callID: String? }
-            var eligible: [Due] = []
+            var eligible: [DueLead] = []
             let caps = try await organizationSettings(db, campaign.organizationID).attemptCaps
-            // A few rounds: leads suppressed or deferred (hours, attempt caps) leave room for the next ones.
+            // A few rounds: leads set aside (suppressed, outside their hours, over a cap) leave
+            // room for the next ones.
             for _ in 0..<4 where eligible.count < capacity {
                 let rows = try await db.raw(dueLeads(campaignID: campaign.key, now: now, excluding: eligible.map(\.id),
                                                      limit: capacity - eligible.count)).all()
                 if rows.isEmpty { break }
                 let leads = try rows.map { row in
-                    Due(id: Int64(try row.int("id")), phone: try row.string("phone_number"), fields: try row.optionalString("fields"),
-                        attempts: try row.int("attempts"), callID: try row.optionalString("call_id"))
+                    DueLead(id: Int64(try row.int("id")), phone: try row.string("phone_number"), fields: try row.optionalString("fields"),
+                            attempts: try row.int("attempts"), callID: try row.optionalString("call_id"))
                 }
-                // Checked at every claim, not only at import: a number suppressed a second ago is not dialed.
-                let suppressed = try await suppressed(db, organizationID: campaign.organizationID, numbers: leads.map(\.phone))
-                let dials = try await recentDials(db, organizationID: campaign.organizationID, numbers: leads.map(\.phone),
-                                                  since: now.addingTimeInterval(-AttemptCaps.lookBack))
-                var deferred = false
-                for lead in leads {
-                    if suppressed.contains(lead.phone) {
-                        deferred = true
-                        try await db.raw("""
-                            UPDATE leads SET state = 'suppressed', last_outcome = 'suppressed', due_reason = NULL WHERE id = \(bind: lead.id)
-                            """).run()
-                        continue
-                    }
-                    let allowed = caps.nextAllowed(after: dials[lead.phone] ?? [], now: now)
-                    let opening = (try? PhoneNumber(parsing: lead.phone)).flatMap { number in
-                        settings.callingHours.nextOpening(from: allowed, zones: settings.callingHours.zones(for: number, fallback: settings.timeZone))
-                    }
-                    let reason = allowed > now ? DueReason.attemptCap : .callingHours
-                    if let opening, opening <= now {
-                        eligible.append(lead)
-                    } else if let opening, opening < campaign.endAt {
-                        deferred = true
-                        try await db.raw("""
-                            UPDATE leads SET due_at = \(bind: opening.epoch), due_reason = \(bind: reason.rawValue) WHERE id = \(bind: lead.id)
-                            """).run()
-                    } else {
-                        // No opening before the campaign ends: it will not be called.
-                        deferred = true
-                        try await db.raw("UPDATE leads SET state = 'not_called', due_reason = \(bind: reason.rawValue) WHERE id = \(bind: lead.id)").run()
-                    }
-                }
-                if !deferred { break }
+                let phones = leads.map(\.phone)
+                let plan = ClaimPlan(
+                    leads: leads, suppressed: try await suppressed(db, organizationID: campaign.organizationID, numbers: phones),
+                    recentDials: try await recentDials(db, organizationID: campaign.organizationID, numbers: phones,
+                                                       since: now.addingTimeInterval(-AttemptCaps.lookBack)),
+                    caps: caps, settings: settings, campaignEnds: campaign.endAt, now: now)
+                eligible += plan.dial
+                try await setAside(db, plan)
+                if !plan.setAside { break }
             }
 
             var claimed: [ClaimedAttempt] = []
             let assignments = Pacer.assign(count: eligible.count, numbers: &loads, now: now, horizon: limits.horizon)
             guard !eligible.isEmpty else { return [] }
             // Set-based writes: one statement per step for the whole batch.
-            struct Claim { var lead: Due; var from: String; var dialAt: Date; var callID: String }
+            struct Claim { var lead: DueLead; var from: String; var dialAt: Date; var callID: String }
             let claims = zip(eligible, assignments).map { lead, slot in
                 Claim(lead: lead, from: loads[slot.numberIndex].number, dialAt: slot.dialAt, callID: lead.callID ?? Identifier.make("call_"))
             }
@@ -183,6 +160,24 @@ extension Store {
                     """).run()
             }
             return claimed
+        }
+    }
+
+    /// Writes what a claim plan set aside: suppressed leads, leads due again later, leads that
+    /// will not be called.
+    private func setAside(_ db: any SQLDatabase, _ plan: ClaimPlan) async throws {
+        if !plan.suppress.isEmpty {
+            try await db.raw("""
+                UPDATE leads SET state = 'suppressed', last_outcome = 'suppressed', due_reason = NULL WHERE id IN (\(binds: plan.suppress))
+                """).run()
+        }
+        for lead in plan.deferred {
+            try await db.raw("""
+                UPDATE leads SET due_at = \(bind: lead.until.epoch), due_reason = \(bind: lead.reason.rawValue) WHERE id = \(bind: lead.id)
+                """).run()
+        }
+        for lead in plan.notCalled {
+            try await db.raw("UPDATE leads SET state = 'not_called', due_reason = \(bind: lead.reason.rawValue) WHERE id = \(bind: lead.id)").run()
         }
     }
 
@@ -279,26 +274,22 @@ extension Store {
                     let attempt = completion.attempt
                     let result = completion.result
                     touched.insert(attempt.campaignID)
-                    // A deleted campaign's leads are gone; its attempts and calls remain history.
                     let campaign = campaigns[attempt.campaignID]
-                    let policy = campaign?.settings.effectiveRetry ?? .noRetries
-                    var decision = policy.decide(outcome: result.outcome, attempt: attempt.attemptNumber, now: result.endedAt)
-                    if case .retry(let at) = decision, let campaign, at >= campaign.endAt || !campaign.status.isLive { decision = .final(result.outcome) }
-                    switch decision {
+                    let end = AttemptEnd(outcome: result.outcome, attempt: attempt.attemptNumber, endedAt: result.endedAt,
+                                         campaign: campaign.map { ($0.settings, $0.endAt, $0.status) })
+                    switch end.decision {
                     case .retry(let at): retries.append([attempt.leadID, attempt.attemptID, at.epoch, result.outcome.rawValue])
                     case .final(let outcome): finals.append([attempt.leadID, attempt.attemptID, outcome.rawValue])
                     }
-                    let retrying = if case .retry = decision { true } else { false }
                     if let organizationID = campaign?.organizationID {
                         var data = Self.callEventData(attempt)
                         data["outcome"] = .string(result.outcome.rawValue)
                         data["duration_sec"] = JSONValue(result.duration)
                         data["detail"] = JSONValue(result.detail)
-                        data["retry_scheduled"] = .bool(retrying)
-                        events.append(WebhookEvent(organizationID: organizationID, type: result.outcome == .completed ? .callCompleted : .callFailed,
-                                                   occurredAt: result.endedAt, data: data))
+                        data["retry_scheduled"] = .bool(end.retrying)
+                        events.append(WebhookEvent(organizationID: organizationID, type: end.event, occurredAt: result.endedAt, data: data))
                     }
-                    calls.append([attempt.callID, retrying ? "retry_scheduled" : "ended", result.outcome.rawValue, attempt.attemptNumber,
+                    calls.append([attempt.callID, end.callStatus.rawValue, result.outcome.rawValue, attempt.attemptNumber,
                                   result.duration, result.detail, result.endedAt.epoch])
                 }
                 // The fence: a lead moves only if this attempt still holds its claim.

@@ -38,30 +38,10 @@ public struct OutboxMessage: Sendable {
 
 /// What an inbound text did.
 public struct InboundResult: Sendable, Equatable {
-    public enum Effect: String, Sendable, Equatable {
-        /// The carrier sent the same message twice; nothing new.
-        case duplicate
-        case optedOut = "opted_out"
-        case optedIn = "opted_in"
-        case help
-        /// Stored; the agent answers it if the conversation is the agent's.
-        case message
-    }
+    public typealias Effect = InboundPlan.Effect
     public var effect: Effect
     public var messageID: Int64?
     public var conversationID: Int64?
-}
-
-/// The keyword answers, in the words the caller chose.
-public struct KeywordAnswers: Sendable {
-    public var optOut: String
-    public var optIn: String
-    public var help: @Sendable (_ campaignName: String?) -> String
-    public init(optOut: String, optIn: String, help: @escaping @Sendable (_ campaignName: String?) -> String) {
-        self.optOut = optOut
-        self.optIn = optIn
-        self.help = help
-    }
 }
 
 extension Store {
@@ -95,34 +75,28 @@ extension Store {
                 "from": .string(contact), "to": .string(ourNumber), "body": .string(body), "campaign_id": JSONValue(campaignID.map(ScopedID.publicID)),
                 "message_id": messageID.map { .string("\($0)") } ?? .null,
             ])])
-            func answer(_ text: String) async throws {
-                try await insertOutbound(db, organizationID: organizationID, campaignID: campaignID, conversationID: conversationID,
-                                         from: ourNumber, to: contact, bodies: [text], kind: .system, status: .queued, mediaURL: nil, now: now)
-            }
-            var effect = InboundResult.Effect.message
-            var keyword = keyword
-            // START from a number that never opted out by text is an ordinary reply.
-            if keyword == .optIn, !(try await liftOptOut(db, organizationID: organizationID, contact: contact)) { keyword = nil }
-            switch keyword {
-            case .optOut?:
-                effect = .optedOut
-                // One confirmation: a second STOP finds the number already suppressed.
-                if try await optOut(db, organizationID: organizationID, contact: contact, reason: "SMS opt-out: \(body)", now: now) {
-                    try await answer(answers.optOut)
-                }
-            case .optIn?:
-                effect = .optedIn
-                try await db.raw("""
-                    UPDATE conversations SET state = 'open', updated_at = \(bind: now.epoch)
-                    WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact) AND state = 'opted_out'
-                    """).run()
-                try await answer(answers.optIn)
-            case .help?:
-                effect = .help
-                try await answer(answers.help(try conversation?.optionalString("campaign_name") ?? nil))
-            default:
-                // A reply stops the drips: the agent answers it instead (a person, when they took over).
-                if let conversationID {
+            let entry = try await db.raw("""
+                SELECT source FROM suppressions WHERE organization_id = \(bind: organizationID) AND value = \(bind: contact)
+                """).first()
+            let plan = InboundPlan(keyword: keyword, body: body, suppressed: entry != nil,
+                                   optedOutByText: try entry?.string("source") == "sms",
+                                   campaignName: try conversation?.optionalString("campaign_name") ?? nil, answers: answers)
+            for step in plan.steps {
+                switch step {
+                case .optOut(let reason):
+                    _ = try await optOut(db, organizationID: organizationID, contact: contact, reason: reason, now: now)
+                case .optIn:
+                    _ = try await liftOptOut(db, organizationID: organizationID, contact: contact)
+                    try await db.raw("""
+                        UPDATE conversations SET state = 'open', updated_at = \(bind: now.epoch)
+                        WHERE organization_id = \(bind: organizationID) AND phone_number = \(bind: contact) AND state = 'opted_out'
+                        """).run()
+                case .answer(let text):
+                    try await insertOutbound(db, organizationID: organizationID, campaignID: campaignID, conversationID: conversationID,
+                                             from: ourNumber, to: contact, bodies: [text], kind: .system, status: .queued, mediaURL: nil, now: now)
+                case .dueForReply:
+                    // A reply stops the drips: the agent answers it instead (a person, when they took over).
+                    guard let conversationID else { continue }
                     try await db.raw("""
                         UPDATE conversations SET due_at = CASE WHEN state IN ('open', 'queued') THEN \(bind: now.epoch) ELSE NULL END,
                           due_kind = CASE WHEN state IN ('open', 'queued') THEN 'reply' ELSE NULL END,
@@ -131,7 +105,7 @@ extension Store {
                         """).run()
                 }
             }
-            return InboundResult(effect: effect, messageID: messageID, conversationID: conversationID)
+            return InboundResult(effect: plan.effect, messageID: messageID, conversationID: conversationID)
         }
     }
 

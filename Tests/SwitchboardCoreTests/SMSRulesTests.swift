@@ -48,3 +48,32 @@ import Testing
         #expect(SMSStatus.sending.rank > SMSStatus.queued.rank)
     }
 }
+
+/// What an inbound text does, from what is known of its sender.
+@Suite struct InboundPlanTests {
+    let answers = KeywordAnswers(optOut: "bye", optIn: "welcome back", help: { "help for \($0 ?? "-")" })
+
+    func plan(_ body: String, suppressed: Bool = false, byText: Bool = false) -> InboundPlan {
+        InboundPlan(keyword: SMSKeyword(message: body), body: body, suppressed: suppressed, optedOutByText: byText, campaignName: "Acme", answers: answers)
+    }
+
+    @Test func stopIsConfirmedOnce() {
+        #expect(plan("STOP") == InboundPlan(keyword: .optOut, body: "STOP", suppressed: false, optedOutByText: false, campaignName: nil, answers: answers))
+        #expect(plan("STOP").steps == [.optOut(reason: "SMS opt-out: STOP"), .answer("bye")])
+        #expect(plan("stop", suppressed: true, byText: true).steps == [.optOut(reason: "SMS opt-out: stop")])
+        #expect(plan("STOP").effect == .optedOut)
+    }
+
+    @Test func startLiftsOnlyAnOptOutMadeByText() {
+        #expect(plan("START", suppressed: true, byText: true).steps == [.optIn, .answer("welcome back")])
+        #expect(plan("START", suppressed: true, byText: true).effect == .optedIn)
+        // Suppressed by the operator (an import, the API), or never: an ordinary reply.
+        #expect(plan("START", suppressed: true, byText: false).effect == .message)
+        #expect(plan("START").steps == [.dueForReply])
+    }
+
+    @Test func helpIsAnsweredAndAnythingElseIsTheAgents() {
+        #expect(plan("HELP").steps == [.answer("help for Acme")])
+        #expect(plan("please stop texting me").steps == [.dueForReply])
+    }
+}
