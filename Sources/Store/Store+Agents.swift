@@ -2,30 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// An agent as stored: the fields Switchboard reads, and the client's whole body to echo.
-public struct AgentRecord: Sendable, Equatable {
-    public var id: String
-    public var organizationID: String
-    public var tenantID: String
-    public var userID: String
-    public var type: AgentType
-    public var name: String
-    public var body: [String: JSONValue]
-    public var createdAt: Date
-
-    public init(id: String, organizationID: String, tenantID: String, userID: String, type: AgentType, name: String,
-                body: [String: JSONValue], createdAt: Date) {
-        self.id = id
-        self.organizationID = organizationID
-        self.tenantID = tenantID
-        self.userID = userID
-        self.type = type
-        self.name = name
-        self.body = body
-        self.createdAt = createdAt
-    }
-}
-
 extension Store {
     public func insertAgent(_ agent: AgentRecord) async throws {
         let body = try Coding.json(agent.body)

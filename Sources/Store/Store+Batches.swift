@@ -2,35 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// A lead as the batch-calling API shows it: a recipient.
-public struct RecipientRecord: Sendable, Equatable {
-    public var leadID: Int64
-    public var phoneNumber: String
-    public var fields: [String: JSONValue]
-    public var state: LeadState
-    public var lastOutcome: Outcome?
-    public var attempts: Int
-    public var callID: String?
-    /// When the attempt in flight is placed; nil unless the lead is being dialed.
-    public var dialAt: Date?
-    public var callUpdatedAt: Date?
-}
-
-/// Where a page of a newest-first list ends: the next page starts after it.
-public struct CampaignCursor: Sendable, Equatable {
-    public var createdAt: Double
-    public var id: String
-    public init(createdAt: Double, id: String) {
-        self.createdAt = createdAt
-        self.id = id
-    }
-}
-
-public enum RetryResult: Sendable, Equatable {
-    case retried(Int)
-    case canceled
-}
-
 extension Store {
     /// Cancels a live campaign: leads not yet dialed will not be (`not_called`); calls in flight
     /// finish and, the campaign no longer being live, are not retried. False when it was not

@@ -2,74 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// A call: one lead of one campaign, the parent that its attempts (retries) hang on.
-public struct CallRecord: Sendable, Equatable {
-    public var id: String
-    public var organizationID: String
-    public var tenantID: String
-    public var userID: String
-    /// The id the organization knows its campaign by.
-    public var campaignID: String
-    public var agentID: String?
-    public var fromNumber: String
-    public var toNumber: String
-    public var status: CallStatus
-    public var outcome: Outcome?
-    public var attempts: Int
-    public var duration: Double
-    public var detail: String?
-    public var createdAt: Date
-    public var updatedAt: Date
-    /// What the voice agent and the callee said (`[{role, content}]`), and what was extracted.
-    public var transcript: [TranscriptTurn] = []
-    public var extracted: [String: JSONValue]?
-}
-
-/// One turn of a call's conversation: `agent` or `user`.
-public struct TranscriptTurn: Sendable, Equatable, Codable {
-    public var role: TranscriptRole
-    public var content: String
-    public init(role: TranscriptRole, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
-
-/// One dial of a call.
-public struct AttemptRecord: Sendable, Equatable {
-    public var id: Int64
-    public var attempt: Int
-    public var fromNumber: String
-    public var toNumber: String
-    public var provider: ProviderName
-    public var status: AttemptStatus
-    public var outcome: Outcome?
-    public var detail: String?
-    public var providerCallID: String?
-    public var dialAt: Date
-    public var answeredAt: Date?
-    public var endedAt: Date?
-    public var duration: Double
-    public var inDoubt: Bool
-}
-
-public struct CallFilter: Sendable {
-    public var userID: String?
-    public var campaignID: String?
-    public var agentID: String?
-    public var status: CallStatus?
-    public var limit: Int
-    public var offset: Int
-    public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: CallStatus? = nil, limit: Int = 100, offset: Int = 0) {
-        self.userID = userID
-        self.campaignID = campaignID
-        self.agentID = agentID
-        self.status = status
-        self.limit = limit
-        self.offset = offset
-    }
-}
-
 extension Store {
     public func calls(organizationID: String, filter: CallFilter) async throws -> [CallRecord] {
         try await database.read { db in
@@ -144,11 +76,3 @@ extension Store {
     }
 }
 
-/// What a call's voice agent is told: its call, the lead's fields and, for a call an SMS agent
-/// escalated, the conversation (of the call's organization) it came from.
-public struct CallConversation: Sendable {
-    public var call: CallRecord
-    public var fields: [String: JSONValue]
-    public var escalatedFrom: Int64?
-    public var escalationReason: String?
-}

@@ -2,14 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// A carrier's report that waits in the database for the dialer whose call it is.
-public struct StoredCarrierEvent: Sendable, Equatable {
-    public var id: Int64
-    public var provider: ProviderName
-    public var event: CarrierCallEvent
-    public var receivedAt: Date
-}
-
 extension Store {
     /// The channel dialers LISTEN on for new carrier reports (PostgreSQL).
     public static let carrierEventsChannel = "switchboard_carrier_events"

@@ -2,15 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// The number an attempt dials from, as a carrier callback needs it: whose token signs it.
-public struct AttemptCarrier: Sendable, Equatable {
-    public var attemptID: Int64
-    public var provider: ProviderName
-    public var settings: [String: JSONValue]
-    public var from: String
-    public var to: String
-}
-
 extension Store {
     /// The carrier and settings of the number an attempt was placed from; nil for an unknown
     /// attempt.

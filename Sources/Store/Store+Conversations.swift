@@ -2,59 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// One contact's thread in one SMS campaign.
-public struct ConversationRecord: Sendable, Equatable {
-    public var id: Int64
-    public var organizationID: String
-    /// The campaign's key (`ScopedID`: organization and id), as its rows are keyed.
-    public var campaignID: String
-    public var phoneNumber: String
-    public var fromNumber: String
-    public var fields: [String: JSONValue]
-    public var state: ConversationState
-    public var dueAt: Date?
-    public var dueKind: ConversationDue?
-    public var dripIndex: Int
-    public var startedAt: Date?
-    public var claimID: Int
-    public var extracted: [String: JSONValue]
-    public var leadOutcome: LeadOutcome
-    public var voiceCampaignID: String?
-    public var updatedAt: Date
-}
-
-/// What a worker decided for a conversation it claimed; written with the messages it queues.
-public struct ConversationTurn: Sendable {
-    public var messages: [String] = []
-    public var kind = MessageKind.agent
-    public var mediaURL: String?
-    public var state: ConversationState?
-    /// The next thing due, or nil for nothing.
-    public var next: (at: Date, kind: ConversationDue)?
-    public var dripIndex: Int?
-    public var startedAt: Date?
-    public var extracted: [String: JSONValue]?
-    public var outcome: LeadOutcome?
-    /// The agent heard an opt-out in other words: suppress the contact like a STOP.
-    public var optOut = false
-    public var voiceCall: VoiceEscalation?
-    public init() {}
-}
-
-/// An SMS conversation handing over to a voice call.
-public struct VoiceEscalation: Sendable, Equatable {
-    public var at: Date
-    public var agentID: String
-    public var outboundNumber: String
-    public var reason: String
-    public init(at: Date, agentID: String, outboundNumber: String, reason: String) {
-        self.at = at
-        self.agentID = agentID
-        self.outboundNumber = outboundNumber
-        self.reason = reason
-    }
-}
-
 extension Store {
     /// Claims due conversations of running campaigns (starts and drips of ACTIVE ones; replies
     /// of COMPLETED ones too) for `lease` seconds, bumping each one's fencing token.

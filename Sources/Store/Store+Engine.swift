@@ -3,59 +3,6 @@ import Logging
 import SQLKit
 import SwitchboardCore
 
-/// An attempt the engine claimed: committed as `dialing` before any carrier hears of it.
-public struct ClaimedAttempt: Sendable, Equatable {
-    public var attemptID: Int64
-    public var leadID: Int64
-    public var callID: String
-    /// The campaign's key (`ScopedID`: organization and id), as its rows are keyed.
-    public var campaignID: String
-    public var attemptNumber: Int
-    public var from: String
-    public var provider: ProviderName
-    /// The settings of the number dialed from (credentials, trunk address): secrets.
-    public var carrierSettings: [String: JSONValue]
-    public var to: String
-    public var dialAt: Date
-    public var ringTimeout: TimeInterval
-    public var maxDuration: TimeInterval
-    public var fields: [String: JSONValue]
-}
-
-/// A step of an attempt in progress (ringing, answered), announced to webhooks.
-public struct AttemptProgress: Sendable {
-    public var attempt: ClaimedAttempt
-    public var progress: CallProgress
-    public init(attempt: ClaimedAttempt, progress: CallProgress) {
-        self.attempt = attempt
-        self.progress = progress
-    }
-}
-
-/// An attempt's end, to be written with the retry decision in the same transaction.
-public struct AttemptCompletion: Sendable {
-    public var attempt: ClaimedAttempt
-    public var result: DialResult
-    public init(attempt: ClaimedAttempt, result: DialResult) {
-        self.attempt = attempt
-        self.result = result
-    }
-}
-
-public struct ClaimLimits: Sendable {
-    /// At most this many claims in one transaction.
-    public var batch: Int
-    /// Claims are paced to start within this many seconds.
-    public var horizon: TimeInterval
-    /// How long a claim stays ours without a heartbeat.
-    public var lease: TimeInterval
-    public init(batch: Int = 200, horizon: TimeInterval = 1, lease: TimeInterval = 90) {
-        self.batch = batch
-        self.horizon = horizon
-        self.lease = lease
-    }
-}
-
 extension Store {
     /// Claims the campaign's due leads that fit its concurrency cap, its numbers' caps and
     /// calls-per-second, and their calling hours, in one transaction. Due leads outside their
@@ -459,8 +406,6 @@ extension Store {
         }
     }
 }
-
-
 
 /// The carrier of a number, as the claim reads it.
 struct NumberCarrier {

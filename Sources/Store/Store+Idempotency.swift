@@ -2,17 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// Where an `Idempotency-Key` stands for an organization.
-public enum IdempotencyState: Sendable, Equatable {
-    /// New (or expired, or abandoned by a process that died): this request runs, and its
-    /// response is recorded by `finishIdempotentRequest`.
-    case started
-    /// Another request with the key is running.
-    case inFlight
-    /// The first request's fingerprint and response, to replay.
-    case done(fingerprint: String, status: Int, body: String)
-}
-
 extension Store {
     /// Keys are kept this long (Stripe's 24 hours).
     public static let idempotencyRetention: TimeInterval = 86_400

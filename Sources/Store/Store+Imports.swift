@@ -2,13 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// A streamed lead upload: staged in short transactions, made dialable in one.
-public struct LeadImport: Sendable {
-    public let id: Int64
-    public let campaignID: String
-    public static let lease: TimeInterval = 120
-}
-
 extension Store {
     public func beginImport(campaignID: String, now: Date) async throws -> LeadImport {
         try await write { db in

@@ -2,48 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// A text, in or out.
-public struct MessageRecord: Sendable, Equatable {
-    public var id: Int64
-    public var organizationID: String
-    /// The campaign's key (`ScopedID`), for a text of an SMS campaign.
-    public var campaignID: String?
-    public var conversationID: Int64?
-    public var direction: MessageDirection
-    public var ourNumber: String
-    public var contactNumber: String
-    public var body: String
-    public var mediaURL: String?
-    public var kind: MessageKind
-    public var status: SMSStatus
-    public var provider: ProviderName?
-    public var providerMessageID: String?
-    public var error: String?
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var sentAt: Date?
-    /// A queued text goes out no earlier than this (quiet hours); 1970 when at once.
-    public var dueAt: Date = Date(timeIntervalSince1970: 0)
-
-    public var from: String { direction == .inbound ? contactNumber : ourNumber }
-    public var to: String { direction == .inbound ? ourNumber : contactNumber }
-}
-
-/// An outbox message claimed for sending, with its number's carrier.
-public struct OutboxMessage: Sendable {
-    public var message: MessageRecord
-    public var provider: ProviderName
-    public var settings: [String: JSONValue]
-}
-
-/// What an inbound text did.
-public struct InboundResult: Sendable, Equatable {
-    public typealias Effect = InboundPlan.Effect
-    public var effect: Effect
-    public var messageID: Int64?
-    public var conversationID: Int64?
-}
-
 extension Store {
     /// Stores a contact's text and acts on it in one transaction: a duplicate delivery is
     /// dropped; STOP suppresses the number for the organization and queues one confirmation;

@@ -2,42 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// An outbound number and the carrier that dials it.
-public struct PhoneNumberRecord: Sendable, Equatable {
-    public var id: String
-    public var phoneNumber: String
-    public var organizationID: String
-    public var tenantID: String
-    public var userID: String
-    public var provider: ProviderName
-    public var capabilities: [Capability]
-    public var nickname: String?
-    public var areaCode: String?
-    /// Provider settings, secrets included: never returned by the API.
-    public var settings: [String: JSONValue]
-    public var maxConcurrentCalls: Int
-    public var callsPerSecond: Double
-    public var createdAt: Date
-
-    public init(id: String, phoneNumber: String, organizationID: String, tenantID: String, userID: String, provider: ProviderName,
-                capabilities: [Capability], nickname: String?, areaCode: String?, settings: [String: JSONValue],
-                maxConcurrentCalls: Int, callsPerSecond: Double, createdAt: Date) {
-        self.id = id
-        self.phoneNumber = phoneNumber
-        self.organizationID = organizationID
-        self.tenantID = tenantID
-        self.userID = userID
-        self.provider = provider
-        self.capabilities = capabilities
-        self.nickname = nickname
-        self.areaCode = areaCode
-        self.settings = settings
-        self.maxConcurrentCalls = maxConcurrentCalls
-        self.callsPerSecond = callsPerSecond
-        self.createdAt = createdAt
-    }
-}
-
 extension Store {
     public func insertPhoneNumber(_ number: PhoneNumberRecord) async throws {
         let capabilities = try Coding.json(number.capabilities)

@@ -2,59 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// An SMS campaign: Teli's statuses, and its fields as the client sent them (resolved with
-/// the agent's defaults) in `body`.
-public struct SMSCampaignRecord: Sendable, Equatable {
-    public enum Status: String, Sendable, CaseIterable {
-        case active = "ACTIVE", paused = "PAUSED", completed = "COMPLETED", ended = "ENDED"
-    }
-
-    /// What rows are keyed by: the organization's id and the campaign's (`ScopedID`).
-    public var key: String
-    /// The id its organization knows it by.
-    public var id: String { ScopedID.publicID(key) }
-    public var organizationID: String
-    public var tenantID: String
-    public var userID: String
-    public var createdByUserID: String
-    public var name: String
-    public var status: Status
-    public var statusReason: String?
-    public var agentID: String
-    public var fromNumber: String
-    public var body: [String: JSONValue]
-    /// When starting messages and drips may go out (replies go at once), and the zone for
-    /// numbers whose own is unknown; its SMS→voice calls keep the same hours.
-    public var schedule: TextSchedule
-    public var contactsCount: Int
-    public var invalidLeadsCount: Int
-    public var createdAt: Date
-    public var updatedAt: Date
-
-    public init(id: String, organizationID: String, tenantID: String, userID: String, createdByUserID: String, name: String,
-                status: Status = .active, statusReason: String? = nil, agentID: String, fromNumber: String, body: [String: JSONValue],
-                schedule: TextSchedule = TextSchedule(), contactsCount: Int = 0, invalidLeadsCount: Int = 0, createdAt: Date, updatedAt: Date) {
-        self.key = ScopedID.key(organizationID: organizationID, id: id)
-        self.organizationID = organizationID
-        self.tenantID = tenantID
-        self.userID = userID
-        self.createdByUserID = createdByUserID
-        self.name = name
-        self.status = status
-        self.statusReason = statusReason
-        self.agentID = agentID
-        self.fromNumber = fromNumber
-        self.body = body
-        self.schedule = schedule
-        self.contactsCount = contactsCount
-        self.invalidLeadsCount = invalidLeadsCount
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
-
-    public var dryRun: Bool { body["dry_run"] == .bool(true) }
-}
-
 extension Store {
     /// Creates the campaign and one conversation per distinct contact, each due for its
     /// starting message now (in one transaction). Returns the campaign with its counts.

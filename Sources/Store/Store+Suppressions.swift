@@ -2,25 +2,6 @@ import Foundation
 import SQLKit
 import SwitchboardCore
 
-/// A number, or a prefix of numbers, an organization must not call or text.
-public struct Suppression: Sendable, Equatable {
-    public enum Kind: String, Sendable { case number, prefix }
-    public var value: String
-    public var kind: Kind
-    public var reason: String?
-    /// `api`, `import`, or the channel an opt-out came through (`sms`, `call`).
-    public var source: String
-    public var createdAt: Date
-
-    public init(value: String, kind: Kind, reason: String?, source: String, createdAt: Date) {
-        self.value = value
-        self.kind = kind
-        self.reason = reason
-        self.source = source
-        self.createdAt = createdAt
-    }
-}
-
 extension Store {
     /// Adds entries (an existing one keeps its first reason); returns how many were new. With
     /// `announce`, each new number is announced as `contact.opted_out`, in the same transaction.

@@ -1,0 +1,130 @@
+import Foundation
+
+// Calls and their attempts: the history the calls API shows.
+
+/// A call: one lead of one campaign, the parent that its attempts (retries) hang on.
+public struct CallRecord: Sendable, Equatable {
+    public var id: String
+    public var organizationID: String
+    public var tenantID: String
+    public var userID: String
+    /// The id the organization knows its campaign by.
+    public var campaignID: String
+    public var agentID: String?
+    public var fromNumber: String
+    public var toNumber: String
+    public var status: CallStatus
+    public var outcome: Outcome?
+    public var attempts: Int
+    public var duration: Double
+    public var detail: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// What the voice agent and the callee said (`[{role, content}]`), and what was extracted.
+    public var transcript: [TranscriptTurn] = []
+    public var extracted: [String: JSONValue]?
+
+    public init(id: String, organizationID: String, tenantID: String, userID: String, campaignID: String, agentID: String? = nil,
+                fromNumber: String, toNumber: String, status: CallStatus, outcome: Outcome? = nil, attempts: Int, duration: Double,
+                detail: String? = nil, createdAt: Date, updatedAt: Date, transcript: [TranscriptTurn] = [],
+                extracted: [String: JSONValue]? = nil) {
+        self.id = id
+        self.organizationID = organizationID
+        self.tenantID = tenantID
+        self.userID = userID
+        self.campaignID = campaignID
+        self.agentID = agentID
+        self.fromNumber = fromNumber
+        self.toNumber = toNumber
+        self.status = status
+        self.outcome = outcome
+        self.attempts = attempts
+        self.duration = duration
+        self.detail = detail
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.transcript = transcript
+        self.extracted = extracted
+    }
+}
+
+/// One turn of a call's conversation: `agent` or `user`.
+public struct TranscriptTurn: Sendable, Equatable, Codable {
+    public var role: TranscriptRole
+    public var content: String
+    public init(role: TranscriptRole, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// One dial of a call.
+public struct AttemptRecord: Sendable, Equatable {
+    public var id: Int64
+    public var attempt: Int
+    public var fromNumber: String
+    public var toNumber: String
+    public var provider: ProviderName
+    public var status: AttemptStatus
+    public var outcome: Outcome?
+    public var detail: String?
+    public var providerCallID: String?
+    public var dialAt: Date
+    public var answeredAt: Date?
+    public var endedAt: Date?
+    public var duration: Double
+    public var inDoubt: Bool
+
+    public init(id: Int64, attempt: Int, fromNumber: String, toNumber: String, provider: ProviderName, status: AttemptStatus,
+                outcome: Outcome? = nil, detail: String? = nil, providerCallID: String? = nil, dialAt: Date, answeredAt: Date? = nil,
+                endedAt: Date? = nil, duration: Double, inDoubt: Bool) {
+        self.id = id
+        self.attempt = attempt
+        self.fromNumber = fromNumber
+        self.toNumber = toNumber
+        self.provider = provider
+        self.status = status
+        self.outcome = outcome
+        self.detail = detail
+        self.providerCallID = providerCallID
+        self.dialAt = dialAt
+        self.answeredAt = answeredAt
+        self.endedAt = endedAt
+        self.duration = duration
+        self.inDoubt = inDoubt
+    }
+}
+
+public struct CallFilter: Sendable {
+    public var userID: String?
+    public var campaignID: String?
+    public var agentID: String?
+    public var status: CallStatus?
+    public var limit: Int
+    public var offset: Int
+    public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: CallStatus? = nil, limit: Int = 100,
+                offset: Int = 0) {
+        self.userID = userID
+        self.campaignID = campaignID
+        self.agentID = agentID
+        self.status = status
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// What a call's voice agent is told: its call, the lead's fields and, for a call an SMS agent
+/// escalated, the conversation (of the call's organization) it came from.
+public struct CallConversation: Sendable {
+    public var call: CallRecord
+    public var fields: [String: JSONValue]
+    public var escalatedFrom: Int64?
+    public var escalationReason: String?
+
+    public init(call: CallRecord, fields: [String: JSONValue], escalatedFrom: Int64? = nil, escalationReason: String? = nil) {
+        self.call = call
+        self.fields = fields
+        self.escalatedFrom = escalatedFrom
+        self.escalationReason = escalationReason
+    }
+}
