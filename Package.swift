@@ -153,7 +153,7 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: [
-                "SwitchboardCore", "Store", "Agents", "Workers",
+                "SwitchboardCore", "Agents", "Workers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -164,7 +164,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "SwitchboardCore", "Store", "Workers",
+                "SwitchboardCore", "Workers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

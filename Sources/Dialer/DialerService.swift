@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Store
 import SwitchboardCore
 import Workers
 
@@ -30,7 +29,7 @@ public struct DialerConfiguration: Sendable {
 /// their number's carrier, and writes outcomes with the retry planner's decision. Any number
 /// of these may run against one database; claims, leases and fencing keep them apart.
 public final class Dialer: Service, Sendable {
-    let store: Store
+    let store: any DialQueue
     let providers: ProviderRegistry
     let clock: any WallClock
     let configuration: DialerConfiguration
@@ -49,7 +48,7 @@ public final class Dialer: Service, Sendable {
     /// written (the reaper reconciles them, as after a crash).
     private let abandoned = Locked(false)
 
-    public init(store: Store, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(),
+    public init(store: any DialQueue, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(),
                 passes: WorkerPasses? = nil, logger: Logger) {
         self.store = store
         self.providers = providers
@@ -226,7 +225,7 @@ public final class Dialer: Service, Sendable {
     /// Claims whose dialer stopped renewing them: ask the carrier what happened, then finish
     /// the attempt with that, or put the lead back if the carrier never saw the call.
     func reap(now: Date) async throws {
-        for claim in try await store.expiredClaims(now: now) {
+        for claim in try await store.expiredClaims(now: now, limit: 500) {
             if inFlight.withLock({ $0[claim.attemptID] != nil }) { continue }
             var logger = self.logger
             logger[metadataKey: "attempt_id"] = "\(claim.attemptID)"
@@ -237,7 +236,7 @@ public final class Dialer: Service, Sendable {
                 try await store.requeueNeverPlaced(claim, now: now)
             case .ended(let result):
                 logger.notice("in-doubt attempt reconciled from the carrier", metadata: ["outcome": "\(result.outcome.rawValue)"])
-                try await store.complete([AttemptCompletion(attempt: claim, result: result)])
+                try await store.complete([AttemptCompletion(attempt: claim, result: result)], progress: [])
             case .inProgress:
                 logger.notice("in-doubt attempt still in progress at the carrier; checking again later")
             }

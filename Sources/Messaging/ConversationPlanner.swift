@@ -1,14 +1,13 @@
 import Agents
 import Foundation
 import Logging
-import Store
 import SwitchboardCore
 
 /// Decides a claimed conversation's turn: the starting message, a drip, or the agent's reply
 /// (and what the agent did: call, callback, end, extraction). Without a language model only
 /// scripted texts go out; replies are kept for a person and never answered with made-up words.
 struct ConversationPlanner: Sendable {
-    let store: Store
+    let store: any TextQueue
     let agent: ConversationAgent?
     let logger: Logger
 
@@ -114,7 +113,7 @@ struct ConversationPlanner: Sendable {
 
     /// The thread as the model reads it: the contact speaks as `user`, we as `assistant`.
     func history(_ conversation: ConversationRecord) async throws -> [ChatMessage] {
-        try await store.conversationMessages(conversation.id, organizationID: conversation.organizationID).compactMap { message in
+        try await store.conversationMessages(conversation.id, organizationID: conversation.organizationID, limit: 200).compactMap { message in
             if message.direction == .inbound { return ChatMessage(.user, message.body) }
             guard message.status != .failed, message.kind != .system else { return nil }
             return ChatMessage(.assistant, message.body)

@@ -1,6 +1,5 @@
 import Agents
 import Foundation
-import Store
 import SwitchboardCore
 
 /// An SMS campaign's conversation settings, read once from its stored fields.

@@ -2,7 +2,6 @@ import Agents
 import Foundation
 import Logging
 import ServiceLifecycle
-import Store
 import SwitchboardCore
 import Workers
 
@@ -24,7 +23,7 @@ public struct SMSEngineConfiguration: Sendable {
 /// The SMS side of the engine: turns due conversations into queued texts (starting messages,
 /// drips, agent replies) and sends the outbox, paced per number, through each number's carrier.
 public final class SMSEngine: Service, Sendable {
-    let store: Store
+    let store: any TextQueue
     let providers: [ProviderName: any MessagingProvider]
     let planner: ConversationPlanner
     let clock: any WallClock
@@ -33,7 +32,7 @@ public final class SMSEngine: Service, Sendable {
     let logger: Logger
     let worker: LeasedWorker
 
-    public init(store: Store, providers: [any MessagingProvider], agent: ConversationAgent?, clock: any WallClock,
+    public init(store: any TextQueue, providers: [any MessagingProvider], agent: ConversationAgent?, clock: any WallClock,
                 configuration: SMSEngineConfiguration = .init(), passes: WorkerPasses? = nil,
                 wakeDialer: @escaping @Sendable () -> Void, logger: Logger) {
         self.store = store

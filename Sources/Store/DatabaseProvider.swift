@@ -30,12 +30,3 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
     public init(reason: String) { self.reason = reason }
     public var description: String { "database unavailable: \(reason)" }
 }
-
-/// How long one operation may hold a connection. Past it the connection is taken for lost (a
-/// server restart can leave a connection whose query never gets an answer), closed, and the
-/// operation fails with `DatabaseUnavailable`, to be tried again on a fresh one. The engine,
-/// whose statements are short, asks for a short deadline; API calls and imports keep the
-/// generous default.
-public enum DatabaseDeadline {
-    @TaskLocal public static var current: Duration = .seconds(120)
-}

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Store
 import SwitchboardCore
 import Workers
 
@@ -27,13 +26,13 @@ public struct WebhookSenderConfiguration: Sendable {
 /// the answer: delivered on 2xx, the endpoint disabled on 410, otherwise tried again on
 /// `WebhookSchedule` (a `Retry-After` pushes the next try later) until no try is left.
 public final class WebhookSender: Service, Sendable {
-    let store: Store
+    let store: any WebhookOutbox
     let clock: any WallClock
     let configuration: WebhookSenderConfiguration
     let logger: Logger
     let worker: LeasedWorker
 
-    public init(store: Store, clock: any WallClock, configuration: WebhookSenderConfiguration = .init(), passes: WorkerPasses? = nil,
+    public init(store: any WebhookOutbox, clock: any WallClock, configuration: WebhookSenderConfiguration = .init(), passes: WorkerPasses? = nil,
                 logger: Logger) {
         self.store = store
         self.clock = clock

@@ -121,30 +121,6 @@ import Testing
         }
         func status(of attempt: DialRequest) async -> ProviderCallStatus { .inProgress }
     }
-
-    @Test func shutdownLeavesLongCallsToReconciliationAtItsDeadline() async throws {
-        let fixture = try await ReliabilityTests.Fixture.make(.sqlite, leads: ["+15550000001"])
-        defer { Task { await fixture.close() } }
-        let carrier = EndlessCarrier()
-        let dialer = Dialer(store: fixture.store, providers: ProviderRegistry([carrier]), clock: fixture.clock,
-                            configuration: DialerConfiguration(pollInterval: 0.05, shutdownDeadline: 0.5), logger: Logger(label: "test"))
-        let group = ServiceGroup(configuration: .init(services: [.init(service: dialer)], logger: Logger(label: "test")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let store = fixture.store, key = fixture.campaign.key
-            try await until { (try? await store.progress(campaignID: key).inProgress) == 1 }
-            let asked = ContinuousClock.now
-            await group.triggerGracefulShutdown()
-            try await tasks.next()
-            // Within the deadline and a little more, not the hour the call would take.
-            #expect(ContinuousClock.now - asked < .seconds(5))
-        }
-        // Left as a crash leaves it: still dialing under its lease, for the reaper.
-        let progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
-        #expect(progress.inProgress == 1)
-        #expect(progress.completed == 0)
-        #expect(carrier.endedByItself.withLock { !$0 })
-    }
 }
 
 /// What the seeds' clients rely on: Teli's SMS campaign list, ElevenLabs' own paths and

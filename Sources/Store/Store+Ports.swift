@@ -1,0 +1,4 @@
+import SwitchboardCore
+
+/// The store is every engine's port, over SQLite and PostgreSQL.
+extension Store: DialQueue, TextQueue, WebhookOutbox {}
