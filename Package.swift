@@ -35,13 +35,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // Domain and ports: no NIO, no HTTP, no SQL, no I/O.
+        // Domain, decisions and ports: records, states, planners; no NIO, no HTTP, no SQL, no I/O.
         .target(
             name: "SwitchboardCore",
             dependencies: [.product(name: "CSV", package: "CSV.swift")],
             swiftSettings: strict
         ),
-        // The one place that writes SQL, over `any SQLDatabase`.
+        // The one place that writes SQL, over `any SQLDatabase`; implements the engines' ports.
         .target(
             name: "Store",
             dependencies: [
@@ -87,8 +87,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The engine: claimer, pacer, retry planner, lease reaper, and the relay that hands
-        // carrier reports received by other processes to this one's dials.
+        // The dialer: claims through the DialQueue port, dials, writes outcomes, reaps expired
+        // claims; and the relay that hands carrier reports received by other processes to this
+        // one's dials (through the store).
         .target(
             name: "Dialer",
             dependencies: [
@@ -176,7 +177,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // The contract: openapi.yaml, served at /openapi.yaml; the generator checks it and
-        // produces the types the tests decode responses with.
+        // produces the types the tests may decode responses with.
         .target(
             name: "SwitchboardAPI",
             dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],

@@ -131,7 +131,7 @@ public final class SMSEngine: Service, Sendable {
         let byID = Dictionary(claimed.map { ($0.message.id, $0.message) }, uniquingKeysWith: { first, _ in first })
         for (messageID, result) in answered where result.recipientOptedOut {
             guard let message = byID[messageID] else { continue }
-            try await store.suppress([Suppression(value: message.contactNumber, kind: .number, reason: result.error, source: "sms", createdAt: clock.now())],
+            try await store.suppress([Suppression(value: message.contactNumber, kind: .number, reason: result.error, source: .sms, createdAt: clock.now())],
                                      organizationID: message.organizationID, announce: true)
         }
         logger.debug("texts sent", metadata: ["count": "\(answered.count)"])

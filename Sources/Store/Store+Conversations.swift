@@ -124,7 +124,7 @@ extension Store {
     /// Returns whether the number was newly suppressed.
     @discardableResult
     func optOut(_ db: any SQLDatabase, organizationID: String, contact: String, reason: String, now: Date) async throws -> Bool {
-        let added = try await insertSuppressions(db, [Suppression(value: contact, kind: .number, reason: reason, source: "sms", createdAt: now)],
+        let added = try await insertSuppressions(db, [Suppression(value: contact, kind: .number, reason: reason, source: .sms, createdAt: now)],
                                                  organizationID: organizationID, announce: true)
         let campaigns = try await db.raw("""
             UPDATE conversations SET state = 'opted_out', lead_outcome = 'dnc', due_at = NULL, due_kind = NULL, updated_at = \(bind: now.epoch)

@@ -37,7 +37,7 @@ extension Store {
                 SELECT source FROM suppressions WHERE organization_id = \(bind: organizationID) AND value = \(bind: contact)
                 """).first()
             let plan = InboundPlan(keyword: keyword, body: body, suppressed: entry != nil,
-                                   optedOutByText: try entry?.string("source") == "sms",
+                                   optedOutByText: try entry?.optionalValue("source", as: Suppression.Source.self) == .sms,
                                    campaignName: try conversation?.optionalString("campaign_name") ?? nil, answers: answers)
             for step in plan.steps {
                 switch step {

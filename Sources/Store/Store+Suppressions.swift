@@ -18,7 +18,7 @@ extension Store {
         var added: [String] = []
         for chunk in entries.chunked(500) {
             let rows = try await db.raw("INSERT INTO suppressions (organization_id, value, kind, reason, source, created_at) VALUES "
-                + Self.rows(chunk.map { [organizationID, $0.value, $0.kind.rawValue, $0.reason, $0.source, $0.createdAt.epoch] })
+                + Self.rows(chunk.map { [organizationID, $0.value, $0.kind.rawValue, $0.reason, $0.source.rawValue, $0.createdAt.epoch] })
                 + " ON CONFLICT DO NOTHING RETURNING value").all()
             added += try rows.map { try $0.string("value") }
         }
@@ -28,7 +28,7 @@ extension Store {
                 WebhookEvent(organizationID: organizationID, type: .contactOptedOut, occurredAt: entry.createdAt, data: [
                     "phone_number": entry.kind == .number ? .string(entry.value) : .null,
                     "prefix": entry.kind == .prefix ? .string(entry.value) : .null,
-                    "reason": JSONValue(entry.reason), "source": .string(entry.source),
+                    "reason": JSONValue(entry.reason), "source": .string(entry.source.rawValue),
                 ])
             })
         }
@@ -51,7 +51,7 @@ extension Store {
             sql += " ORDER BY value LIMIT \(literal: limit)"
             return try await db.raw(sql).all().map { row in
                 Suppression(value: try row.string("value"), kind: Suppression.Kind(rawValue: try row.string("kind")) ?? .number,
-                            reason: try row.optionalString("reason"), source: try row.string("source"), createdAt: try row.date("created_at"))
+                            reason: try row.optionalString("reason"), source: try row.value("source"), createdAt: try row.date("created_at"))
             }
         }
     }

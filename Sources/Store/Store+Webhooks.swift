@@ -164,7 +164,7 @@ extension Store {
     static func delivery(_ row: any SQLRow) throws -> WebhookDelivery {
         WebhookDelivery(
             id: Int64(try row.int("id")), endpointID: try row.string("endpoint_id"), messageID: try row.string("message_id"),
-            eventType: try row.string("event_type"), payload: try row.string("payload"), status: try row.value("status"),
+            eventType: try row.value("event_type"), payload: try row.string("payload"), status: try row.value("status"),
             attempts: try row.int("attempts"), nextAttemptAt: try row.date("next_attempt_at"), lastStatusCode: try row.optionalInt("last_status_code"),
             lastError: try row.optionalString("last_error"), createdAt: try row.date("created_at"), deliveredAt: try row.optionalDate("delivered_at"))
     }

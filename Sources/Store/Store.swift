@@ -66,16 +66,19 @@ extension SQLRow {
     /// A state, kind or name stored as its raw value; one this build does not know is a row it
     /// cannot read, never a default.
     func value<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T where T.RawValue == String {
-        let raw = try string(column)
+        try Self.state(try string(column), column: column)
+    }
+
+    /// Each column is decoded once: a row decode costs more than the rest of the mapping.
+    func optionalValue<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T? where T.RawValue == String {
+        try optionalString(column).map { try Self.state($0, column: column) }
+    }
+
+    private static func state<T: RawRepresentable>(_ raw: String, column: String) throws -> T where T.RawValue == String {
         guard let value = T(rawValue: raw) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(column) '\(raw)' is not a \(T.self)"))
         }
         return value
-    }
-
-    func optionalValue<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T? where T.RawValue == String {
-        guard try optionalString(column) != nil else { return nil }
-        return try value(column, as: type)
     }
 }
 

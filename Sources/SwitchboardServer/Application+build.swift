@@ -31,6 +31,8 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
         OpenAIChatModel(baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, clock: config.clock, logger: logger)
     }
     if let model { services.append(model) }
+    // One agent runtime for texts and calls alike.
+    let agent = model.map(ConversationAgent.init)
     var wake = Wakers()
     // The workers: the dialer, the SMS engine and the webhook sender run where dialing runs.
     if config.role != .api {
@@ -40,7 +42,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
         webhooks.allowPrivateTargets = config.allowPrivateWebhooks
         let sender = WebhookSender(store: store, clock: config.clock, configuration: webhooks, passes: config.passes, logger: logger)
         store.observers.onWebhookDeliveries { sender.wake() }
-        let sms = SMSEngine(store: store, providers: [SimulatorMessaging(), carriers.twilio], agent: model.map(ConversationAgent.init),
+        let sms = SMSEngine(store: store, providers: [SimulatorMessaging(), carriers.twilio], agent: agent,
                             clock: config.clock,
                             configuration: config.messaging, passes: config.passes, wakeDialer: { dialer.wake() }, logger: logger)
         // Carrier reports received by another process reach this one's dials through the database.
@@ -51,7 +53,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }
 
     let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake)
-    let webSockets = buildWebSocketRouter(store: store, config: config, agent: model.map(ConversationAgent.init))
+    let webSockets = buildWebSocketRouter(store: store, config: config, agent: agent)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: webSockets),

@@ -19,7 +19,7 @@ import Testing
 
             // First pass: one completed, three waiting a day for their retry.
             let waiting = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) {
-                $0.count("completed") == 1 && $0.count("retry_scheduled") == 3
+                $0.count(\.completed) == 1 && $0.count(\.retryScheduled) == 3
             }
             #expect(waiting["dialing"]?["waiting_reason"] == "waiting_retries")
             #expect(waiting["dialing"]?["next_dial_at"] == "2026-01-16T15:00:00.000000")
@@ -28,9 +28,9 @@ import Testing
 
             harness.clock.advance(by: 86_400)
             let done = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
-            #expect(done.count("completed") == 2)
-            #expect(done.count("failed") == 2)
-            #expect(done.progress["outcomes"] == ["completed": 2, "voicemail": 1, "no_answer": 1])
+            #expect(done.count(\.completed) == 2)
+            #expect(done.count(\.failed) == 2)
+            #expect(done.outcomes == ["completed": 2, "voicemail": 1, "no_answer": 1])
 
             // Completed leads are absent; voicemail is present unless excluded.
             let simple = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers", key: key)

@@ -21,7 +21,7 @@ import Webhooks
                 ["phone_number": "+15559990003", "simulate": "completed"],
             ], ["max_concurrent_calls": 1])
             let path = "/v1/voice/campaigns/\(campaign)"
-            try await client.eventually(path, key: key) { $0.count("in_progress") == 1 }
+            try await client.eventually(path, key: key) { $0.count(\.inProgress) == 1 }
 
             // While the first call is on the line: one number, and a prefix covering the third.
             let byNumber = try await client.post("/v1/suppressions", key: key, ["phone_number": "(555) 000-0002", "reason": "asked not to be called"])
@@ -34,8 +34,8 @@ import Webhooks
 
             harness.clock.advance(by: 600)
             let done = try await client.eventually(path, key: key) { $0.status_ == "completed" }
-            #expect(done.count("completed") == 1)
-            #expect(done.count("suppressed") == 2)
+            #expect(done.count(\.completed) == 1)
+            #expect(done.count(\.suppressed) == 2)
             let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
             #expect(calls["count"] == 1)
             let failed = try await client.get("\(path)/failed-numbers?format=detailed", key: key)
@@ -106,7 +106,7 @@ import Webhooks
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: leads, ["max_concurrent_calls": 2])
             let paused = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "paused" }
             #expect(paused["status_reason"]?.stringValue?.hasPrefix("circuit breaker: ") == true)
-            #expect(paused.count("pending") > 0)
+            #expect(paused.count(\.pending) > 0)
             #expect(paused["circuit_breaker"] == ["enabled": true, "failure_threshold": 0.5, "window_seconds": 120, "min_calls_in_window": 5])
             let deliveries = try await client.get("/v1/webhooks/\(hook["webhook"]?["id"]?.stringValue ?? "")/deliveries", key: admin)
             let event = deliveries["deliveries"]?.arrayValue.first?["payload"]

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SwitchboardAPI
 import SwitchboardCore
 import Testing
 
@@ -13,13 +14,13 @@ import Testing
                 "voice_agent_id": .string(agent), "agent_outbound_number": .string(number), "timezone": "Asia/Tokyo",
                 "leads": [["phone_number": "+12125550100", "simulate": "completed"], ["phone_number": "+15550000001", "simulate": "completed"]],
             ])
-            let campaign = reply["campaign_id"]!.stringValue!
-            let waiting = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("completed") == 1 }
-            #expect(waiting.count("pending") == 1)
-            #expect(waiting["dialing"]?["waiting_reason"] == "calling_hours")
-            #expect(waiting["dialing"]?["next_dial_at"] == "2026-01-16T13:00:00.000000") // 08:00 in New York
-            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-            #expect(calls["calls"]?.arrayValue.map { $0["to_number"] } == ["+15550000001"])
+            let campaign = try reply.decode(Components.Schemas.VoiceCampaignCreateResponse.self).campaignId
+            let waiting = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count(\.completed) == 1 }
+            #expect(waiting.count(\.pending) == 1)
+            #expect(waiting.campaign?.value2.dialing.waitingReason == .callingHours)
+            #expect(waiting.campaign?.value2.dialing.nextDialAt == "2026-01-16T13:00:00.000000") // 08:00 in New York
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).decode(Components.Schemas.CallList.self)
+            #expect(calls.calls.map(\.toNumber) == ["+15550000001"])
 
             harness.clock.set(Date(timeIntervalSince1970: 1_768_568_400)) // 13:00 UTC
             try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
@@ -31,28 +32,32 @@ import Testing
         try await harness.runWithAgentAndNumber { client, key, agent, number in
             let later = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001", "simulate": "completed"]],
                                                   ["campaign_begin_time": "2026-01-15T16:00:00Z"])
-            let status = try await client.campaignStatus(later, key: key)
-            #expect(status["dialing"]?["waiting_reason"] == "window_not_open")
-            #expect(status["dialing"]?["next_dial_at"] == "2026-01-15T16:00:00.000000")
+            let status = try await client.campaignStatus(later, key: key).campaign?.value2.dialing
+            #expect(status?.waitingReason == .windowNotOpen)
+            #expect(status?.nextDialAt == "2026-01-15T16:00:00.000000")
 
             // A paused campaign that runs past its end: its leads are not called.
             let ending = try await client.campaign(key: key, agent: agent, number: number,
                                                    leads: [["phone_number": "+15550000002"], ["phone_number": "+15550000003"]],
                                                    ["campaign_begin_time": "2026-01-15T16:00:00Z", "campaign_end_time": "2026-01-15T16:30:00Z"])
-            #expect(try await client.post("/v1/voice/campaigns/\(ending)/pause", key: key, [:])["status"] == "paused")
-            #expect(try await client.campaignStatus(ending, key: key)["dialing"]?["waiting_reason"] == "paused")
+            #expect(try await client.post("/v1/voice/campaigns/\(ending)/pause", key: key, [:]).decode(Components.Schemas.CampaignAction.self).status == "paused")
+            #expect(try await client.campaignStatus(ending, key: key).campaign?.value2.dialing.waitingReason == .paused)
 
             harness.clock.set(Date(timeIntervalSince1970: 1_768_492_800)) // 16:00
             try await client.eventually("/v1/voice/campaigns/\(later)", key: key) { $0.status_ == "completed" }
-            #expect(try await client.campaignStatus(ending, key: key).count("in_progress") == 0)
+            #expect(try await client.campaignStatus(ending, key: key).count(\.inProgress) == 0)
 
             harness.clock.set(Date(timeIntervalSince1970: 1_768_494_600)) // 16:30, the end
             let ended = try await client.eventually("/v1/voice/campaigns/\(ending)", key: key) { $0.status_ == "ended" }
-            #expect(ended.count("not_called") == 2)
+            #expect(ended.count(\.notCalled) == 2)
             #expect(try await client.post("/v1/voice/campaigns/\(ending)/resume", key: key, [:]).status == .conflict)
             let failed = try await client.get("/v1/voice/campaigns/\(ending)/failed-numbers?include_not_called=true&format=detailed", key: key)
-            #expect(failed["failed_numbers"]?.arrayValue.map { $0["failure_reason"] } == ["not_called", "not_called"])
-            #expect(try await client.get("/v1/voice/campaigns/\(ending)/failed-numbers", key: key)["count"] == 0)
+                .decode(Components.Schemas.FailedNumbers.self)
+            let reasons = failed.failedNumbers.map { item -> Components.Schemas.FailedNumberDetail.FailureReasonPayload? in
+                if case .FailedNumberDetail(let detail) = item { detail.failureReason } else { nil }
+            }
+            #expect(reasons == [.notCalled, .notCalled])
+            #expect(try await client.get("/v1/voice/campaigns/\(ending)/failed-numbers", key: key).decode(Components.Schemas.FailedNumbers.self).count == 0)
         }
     }
 
@@ -66,8 +71,8 @@ import Testing
             // The dialer passes over a paused campaign: a whole pass after the clock moved on
             // calls no one.
             try await harness.pass("dialer")
-            #expect(try await client.campaignStatus(campaign, key: key).count("pending") == 1)
-            #expect(try await client.post("/v1/voice/campaigns/\(campaign)/resume", key: key, [:])["status"] == "active")
+            #expect(try await client.campaignStatus(campaign, key: key).count(\.pending) == 1)
+            #expect(try await client.post("/v1/voice/campaigns/\(campaign)/resume", key: key, [:]).decode(Components.Schemas.CampaignAction.self).status == "active")
             try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
         }
     }
@@ -85,10 +90,10 @@ import Testing
             let campaign = try await client.campaign(key: key, agent: agent, number: first, leads: leads, [
                 "number_pool": [["phone_number": .string(second)]], "max_concurrent_calls": 3,
             ])
-            let busy = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("in_progress") == 3 }
-            #expect(busy.count("pending") == 7)
-            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)&call_status=ongoing", key: key)
-            let from = calls["calls"]!.arrayValue.compactMap { $0["from_number"]?.stringValue }
+            let busy = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count(\.inProgress) == 3 }
+            #expect(busy.count(\.pending) == 7)
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)&call_status=ongoing", key: key).decode(Components.Schemas.CallList.self)
+            let from = calls.calls.map(\.fromNumber)
             #expect(from.count == 3)
             #expect(Set(from) == [first, second])
             #expect(from.filter { $0 == first }.count <= 2 && from.filter { $0 == second }.count <= 2)
@@ -102,7 +107,7 @@ import Testing
                 done = try await client.campaignStatus(campaign, key: key)
             }
             #expect(done.status_ == "completed")
-            #expect(done.count("completed") == 10)
+            #expect(done.count(\.completed) == 10)
         }
     }
 
@@ -116,18 +121,18 @@ import Testing
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: leads)
             // Two calls per second: each simulated second lets two more through.
             for second in 1...3 {
-                try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("completed") == 2 * second - 1 }
+                try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count(\.completed) == 2 * second - 1 }
                 harness.clock.advance(by: 0.5)
-                try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("completed") == 2 * second }
+                try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count(\.completed) == 2 * second }
                 harness.clock.advance(by: 0.5)
             }
-            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).decode(Components.Schemas.CallList.self)
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             var dials: [Date] = []
-            for call in calls["calls"]!.arrayValue {
-                let history = try await client.get("/v1/call-logs/\(call["call_id"]!.stringValue!)/retries", key: key)
-                dials += history["data"]!.arrayValue.compactMap { $0["called_at"]?.stringValue.flatMap(formatter.date(from:)) }
+            for call in calls.calls {
+                let history = try await client.get("/v1/call-logs/\(call.callId)/retries", key: key).decode(Components.Schemas.RetryHistory.self)
+                dials += history.data.compactMap { formatter.date(from: $0.calledAt) }
             }
             dials.sort()
             #expect(dials.count == 6)
@@ -145,25 +150,28 @@ import Testing
                                                 raw: #"[{"phone_number":"+15550000001","first_name":"Ana"}, "+15550000002", {"phone_number":"x"}, {"phone":"+15550000001"}]"#,
                                                 headers: [.contentType: "application/json"])
             #expect(json.status == .ok, "\(json.text)")
-            #expect(json["received"] == 4)
-            #expect(json["added_count"] == 2)
-            #expect(json["duplicate_leads_count"] == 1)
-            #expect(json["invalid_leads"] == [["index": 2, "phone_number": "x", "reason": "phone number contains characters other than digits and separators"]])
+            let added = try json.decode(Components.Schemas.LeadUploadResponse.self)
+            #expect(added.received == 4)
+            #expect(added.addedCount == 2)
+            #expect(added.duplicateLeadsCount == 1)
+            #expect(added.invalidLeads.map { "\($0.index) \($0.phoneNumber ?? "-") \($0.reason)" }
+                    == ["2 x phone number contains characters other than digits and separators"])
 
             let csv = try await client.request(.post, path, key: key, raw: "phone_number,first_name\n+15550000003,Bo\n+15550000002,dup\n,none\n",
                                                headers: [.contentType: "text/csv"])
-            #expect(csv["added_count"] == 1)
-            #expect(csv["duplicate_leads_count"] == 1)
-            #expect(csv["invalid_leads_count"] == 1)
+            let fromCSV = try csv.decode(Components.Schemas.LeadUploadResponse.self)
+            #expect(fromCSV.addedCount == 1)
+            #expect(fromCSV.duplicateLeadsCount == 1)
+            #expect(fromCSV.invalidLeadsCount == 1)
 
             // A body that breaks halfway adds nothing at all.
             let broken = try await client.request(.post, path, key: key, raw: #"[{"phone_number":"+15550000004"}, {"phone_number": "+15550000005""#,
                                                   headers: [.contentType: "application/json"])
             #expect(broken.status == .badRequest)
             let status = try await client.campaignStatus(campaign, key: key)
-            #expect(status.count("total") == 3)
-            #expect(status["contacts_count"] == 3)
-            #expect(status["invalid_leads_count"] == 2)
+            #expect(status.count(\.total) == 3)
+            #expect(status.campaign?.value1.contactsCount == 3)
+            #expect(status.campaign?.value1.invalidLeadsCount == 2)
         }
     }
 
@@ -173,12 +181,12 @@ import Testing
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15550000001", "simulate": "completed"]])
             try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
             let deleted = try await client.request(.delete, "/v1/voice/campaigns/\(campaign)", key: key)
-            #expect(deleted["message"] == .string("Campaign \(campaign) deleted"))
+            #expect(try deleted.decode(Components.Schemas.CampaignAction.self).message == "Campaign \(campaign) deleted")
             #expect(try await client.campaignStatus(campaign, key: key).status == .notFound)
-            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-            #expect(calls["count"] == 1)
-            let call = calls["calls"]!.arrayValue[0]["call_id"]!.stringValue!
-            #expect(try await client.get("/v1/call-logs/\(call)/retries", key: key)["data"]?.arrayValue.count == 1)
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).decode(Components.Schemas.CallList.self)
+            #expect(calls.count == 1)
+            let call = try #require(calls.calls.first).callId
+            #expect(try await client.get("/v1/call-logs/\(call)/retries", key: key).decode(Components.Schemas.RetryHistory.self).data.count == 1)
         }
     }
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Logging
 import ServiceLifecycle
 import Store
+import SwitchboardAPI
 import SwitchboardCore
 import SwitchboardServer
 import Testing
@@ -95,7 +96,7 @@ import Testing
                                                  headers: [.contentType: "text/csv"])
             #expect(reply.status == .badRequest)
             #expect(reply["error"]?.stringValue?.contains("quoted field is never closed") == true)
-            #expect(try await client.campaignStatus(campaign, key: key).count("total") == 0)
+            #expect(try await client.campaignStatus(campaign, key: key).count(\.total) == 0)
         }
     }
 
@@ -172,7 +173,7 @@ import Testing
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [
                 ["phone_number": "+15550000001", "simulate": "busy,completed"],
             ], ["redial_enabled": true, "redial_config": ["retry_limit": 1, "call_interval_days": 1]])
-            try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count("retry_scheduled") == 1 }
+            try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count(\.retryScheduled) == 1 }
             let plain = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers", key: key)
             #expect(plain["count"] == 0)
             let waiting = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers?include_retry_scheduled=true&format=detailed", key: key)

@@ -8,6 +8,7 @@ import Messaging
 import NIOCore
 import NIOFoundationEssentialsCompat
 import Store
+import SwitchboardAPI
 import SwitchboardCore
 import SwitchboardServer
 import Testing
@@ -67,6 +68,8 @@ struct Harness {
     /// Builds the app exactly as `serve` does and runs `body` against it, services included;
     /// `live` serves it on a loopback port (for WebSockets).
     func run(live: Bool = false, _ body: @Sendable (Client) async throws -> Void) async throws {
+        // The test's files go whether it passes, fails or throws.
+        defer { try? FileManager.default.removeItem(at: directory) }
         try await TestDatabase.prepare(config.databaseURL)
         let app = try await buildApplication(config)
         try await app.test(live ? .live : .router) { client in
@@ -74,7 +77,6 @@ struct Harness {
             defer { clock.advance(by: 86_400) }
             try await body(Client(client: client, clock: clock))
         }
-        try? FileManager.default.removeItem(at: directory)
     }
 }
 
@@ -175,7 +177,7 @@ struct Client: Sendable {
         if let id, case .object(var object) = body { object["agent_id"] = .string(id); body = .object(object) }
         let reply = try await post("/v1/agents", key: key, body)
         #expect(reply.status == .ok, "\(reply.text)")
-        return reply["agent_id"]?.stringValue ?? ""
+        return try reply.decode(Components.Schemas.AgentResponse.self).value1.agentId
     }
 
     func number(key: String, _ extra: [String: JSONValue] = [:]) async throws -> String {
@@ -183,7 +185,7 @@ struct Client: Sendable {
         body.merge(extra) { _, new in new }
         let reply = try await post("/v1/voice/phone-numbers/create", key: key, .object(body))
         #expect(reply.status == .ok, "\(reply.text)")
-        return reply["phone_number"]?.stringValue ?? ""
+        return try reply.decode(Components.Schemas.PhoneNumberResponse.self).value1.phoneNumber
     }
 
     /// Creates a campaign dialing around the clock unless the body says otherwise.
@@ -195,7 +197,7 @@ struct Client: Sendable {
         body.merge(extra) { _, new in new }
         let reply = try await post("/v1/voice/campaigns", key: key, .object(body))
         #expect(reply.status == .ok, "\(reply.text)")
-        return reply["campaign_id"]?.stringValue ?? ""
+        return try reply.decode(Components.Schemas.VoiceCampaignCreateResponse.self).campaignId
     }
 
     func campaignStatus(_ id: String, key: String) async throws -> Reply { try await get("/v1/voice/campaigns/\(id)", key: key) }
@@ -208,7 +210,12 @@ extension JSONValue {
 }
 
 extension Client.Reply {
-    var progress: JSONValue { json["progress"] ?? .null }
-    func count(_ key: String) -> Int { progress[key]?.intValue ?? -1 }
-    var status_: String { json["status"]?.stringValue ?? "" }
+    /// A voice campaign's detail, decoded whole into the contract's type (nil if it is not one).
+    var campaign: Components.Schemas.VoiceCampaignDetail? { try? decode(Components.Schemas.VoiceCampaignDetail.self) }
+    /// One of the campaign's progress counts; -1 when the reply is not a campaign.
+    func count(_ key: KeyPath<Components.Schemas.Progress, Int>) -> Int { campaign?.value2.progress[keyPath: key] ?? -1 }
+    /// The campaign's finished leads by outcome.
+    var outcomes: [String: Int] { campaign?.value2.progress.outcomes.additionalProperties ?? [:] }
+    /// The campaign's status; "" when the reply is not a campaign.
+    var status_: String { campaign?.value1.status.rawValue ?? "" }
 }

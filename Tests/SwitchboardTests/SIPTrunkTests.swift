@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SwitchboardAPI
 import SwitchboardCore
 import Testing
 
@@ -36,11 +37,11 @@ import Testing
 
                 // First pass: the two busy leads wait a minute for their retry; the rest are done.
                 try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 30) {
-                    $0.count("retry_scheduled") == 2 && $0.count("in_progress") == 0 && $0.count("pending") == 0
+                    $0.count(\.retryScheduled) == 2 && $0.count(\.inProgress) == 0 && $0.count(\.pending) == 0
                 }
                 harness.clock.advance(by: 61)
                 let done = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 30) { $0.status_ == "completed" }
-                #expect(done.progress["outcomes"] == ["completed": 3, "busy": 2, "call_declined": 1, "invalid_number": 1, "no_answer": 3])
+                #expect(done.outcomes == ["completed": 3, "busy": 2, "call_declined": 1, "invalid_number": 1, "no_answer": 3])
 
                 let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
                 #expect(calls["count"] == .number(Double(Self.scenarios.count)))

@@ -66,7 +66,7 @@ import Testing
                             let done = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 10) {
                                 $0.status_ == "completed"
                             }
-                            #expect(done.progress["outcomes"] == ["completed": 1, "busy": 1])
+                            #expect(done.outcomes == ["completed": 1, "busy": 1])
                         }
                         // Every callback was taken (none refused), all by the API process.
                         #expect(await fake.callbackAnswers.allSatisfy { $0.status == 204 || $0.status == 200 })

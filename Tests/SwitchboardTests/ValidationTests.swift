@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SwitchboardAPI
 import SwitchboardCore
 import SwitchboardServer
 import Testing
@@ -92,7 +93,7 @@ import Testing
                                                  headers: [.contentType: "text/csv"])
             #expect(reply.status == .contentTooLarge)
             #expect(reply["error"] == "upload is larger than 200 bytes")
-            #expect(try await client.campaignStatus(campaign, key: key).count("total") == 0)
+            #expect(try await client.campaignStatus(campaign, key: key).count(\.total) == 0)
         }
     }
 

@@ -34,7 +34,7 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var id: Int64
     public var endpointID: String
     public var messageID: String
-    public var eventType: String
+    public var eventType: WebhookEventType
     public var payload: String
     /// `pending` (waiting for its next try), `delivered`, or `failed` (no try left, or the
     /// endpoint was disabled or deleted).
@@ -46,7 +46,7 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var createdAt: Date
     public var deliveredAt: Date?
 
-    public init(id: Int64, endpointID: String, messageID: String, eventType: String, payload: String, status: DeliveryStatus,
+    public init(id: Int64, endpointID: String, messageID: String, eventType: WebhookEventType, payload: String, status: DeliveryStatus,
                 attempts: Int, nextAttemptAt: Date, lastStatusCode: Int? = nil, lastError: String? = nil, createdAt: Date,
                 deliveredAt: Date? = nil) {
         self.id = id

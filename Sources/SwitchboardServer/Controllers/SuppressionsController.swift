@@ -25,9 +25,9 @@ struct SuppressionsController {
         let reason = try body.string("reason")
         if let raw = try body.string("phone_number") {
             let number = try PhoneNumber(raw, field: "phone_number")
-            entry = Suppression(value: number.e164, kind: .number, reason: reason, source: "api", createdAt: now)
+            entry = Suppression(value: number.e164, kind: .number, reason: reason, source: .api, createdAt: now)
         } else if let prefix = try body.string("prefix") {
-            entry = Suppression(value: try Self.prefix(prefix), kind: .prefix, reason: reason, source: "api", createdAt: now)
+            entry = Suppression(value: try Self.prefix(prefix), kind: .prefix, reason: reason, source: .api, createdAt: now)
         } else {
             throw APIError.badRequest("phone_number or prefix required", field: "phone_number")
         }
@@ -67,7 +67,7 @@ struct SuppressionsController {
                 switch input.validated(index: received) {
                 case .success(let lead):
                     pending.append(Suppression(value: lead.phone.e164, kind: .number, reason: lead.fields["reason"]?.text,
-                                               source: "import", createdAt: api.clock.now()))
+                                               source: .import, createdAt: api.clock.now()))
                 case .failure(let problem):
                     invalidCount += 1
                     if invalid.count < 1_000 { invalid.append(problem) }

@@ -11,7 +11,7 @@ extension Schemas {
         @Nullable var phone_number: String?
         @Nullable var prefix: String?
         @Nullable var reason: String?
-        var source: String
+        var source: SuppressionEntry.Source
         var created_at: String
 
         init(_ entry: SuppressionEntry) {

@@ -48,7 +48,7 @@ extension Schemas {
     struct WebhookDelivery: Encodable, Sendable {
         var id: Int
         var webhook_id: String
-        var event_type: String
+        var event_type: WebhookEventType
         var status: DeliveryStatus
         var attempts: Int
         @Nullable var last_status_code: Int?
