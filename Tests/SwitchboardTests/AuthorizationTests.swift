@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SwitchboardAPI
 import SwitchboardCore
 import Testing
 
@@ -32,8 +33,8 @@ import Testing
             let agent = try await client.agent(key: owner)
             let number = try await client.number(key: owner)
             let campaign = try await client.campaign(key: owner, agent: agent, number: number, leads: [["phone_number": "+15550000001", "simulate": "busy"]])
-            let done = try await client.eventually("/v1/voice/calls?campaign_id=\(campaign)", key: owner) { $0["count"] == 1 }
-            let call = done["calls"]!.arrayValue[0]["call_id"]!.stringValue!
+            let done = try await client.eventually("/v1/voice/calls?campaign_id=\(campaign)", key: owner) { $0.calls.count == 1 }
+            let call = try #require(done.calls.first).callId
 
             let probes: [(HTTPRequest.Method, String)] = [
                 (.get, "/v1/voice/campaigns/\(campaign)"), (.get, "/v1/voice/campaigns/\(campaign)/failed-numbers"),
@@ -46,13 +47,13 @@ import Testing
                 #expect(reply.status == .notFound, "\(method) \(path)")
             }
             // Their lists do not show it; using its agent or number is refused by name.
-            #expect(try await client.get("/v1/voice/campaigns?is_admin=true", key: stranger)["count"] == 0)
-            #expect(try await client.get("/v1/voice/calls?is_admin=true", key: stranger)["count"] == 0)
+            #expect(try await client.get("/v1/voice/campaigns?is_admin=true", key: stranger).decode(Components.Schemas.VoiceCampaignList.self).count == 0)
+            #expect(try await client.get("/v1/voice/calls?is_admin=true", key: stranger).calls.count == 0)
             let borrowed = try await client.post("/v1/voice/campaigns", key: stranger, [
                 "leads": [], "voice_agent_id": .string(agent), "agent_outbound_number": .string(number),
             ])
             #expect(borrowed.status == .badRequest)
-            #expect(borrowed["error"]?.stringValue?.hasPrefix("voice_agent_id") == true)
+            #expect(borrowed.error?.hasPrefix("voice_agent_id") == true)
             // And the owner still has it.
             #expect(try await client.get("/v1/voice/campaigns/\(campaign)", key: owner).status == .ok)
         }
@@ -72,17 +73,17 @@ import Testing
                 "leads": [], "voice_agent_id": .string(agent), "agent_outbound_number": .string(number), "organization_id": "org_z",
             ])
             #expect(otherOrg.status == .forbidden)
-            #expect(otherOrg["error"] == "organization_id does not match your API key")
+            #expect(otherOrg.error == "organization_id does not match your API key")
             let actingForOther = try await client.post("/v1/agents", key: member, ["agent_name": "x", "user_id": "user_c"])
             #expect(actingForOther.status == .forbidden)
 
             #expect(try await client.get("/v1/voice/campaigns?is_admin=true", key: member).status == .forbidden)
             #expect(try await client.get("/v1/voice/campaigns?organization_id=org_z", key: member).status == .forbidden)
             // A member sees its own; an admin sees the organization's with is_admin=true.
-            #expect(try await client.get("/v1/voice/campaigns", key: colleague)["count"] == 0)
+            #expect(try await client.get("/v1/voice/campaigns", key: colleague).decode(Components.Schemas.VoiceCampaignList.self).count == 0)
             #expect(try await client.get("/v1/voice/campaigns/\(campaign)", key: colleague).status == .forbidden)
-            #expect(try await client.get("/v1/voice/campaigns", key: admin)["count"] == 0)
-            #expect(try await client.get("/v1/voice/campaigns?is_admin=true", key: admin)["count"] == 1)
+            #expect(try await client.get("/v1/voice/campaigns", key: admin).decode(Components.Schemas.VoiceCampaignList.self).count == 0)
+            #expect(try await client.get("/v1/voice/campaigns?is_admin=true", key: admin).decode(Components.Schemas.VoiceCampaignList.self).count == 1)
             #expect(try await client.get("/v1/voice/campaigns/\(campaign)", key: admin).status == .ok)
             // An admin may create for another user of its organization.
             let forUser = try await client.post("/v1/agents", key: admin, ["agent_name": "x", "user_id": "user_a"])

@@ -54,10 +54,10 @@ import Testing
             // At the schedule the four are dialed at once, and stay on the line until time passes.
             harness.clock.advance(by: 3_600)
             try await client.eventually(path, key: key) { reply in
-                reply["status"] == "in_progress" && reply["recipients"]?.arrayValue.allSatisfy { $0["status"] == "initiated" } == true
+                reply.batch?.value1.status == .inProgress && reply.batch?.value2.recipients.allSatisfy { $0.status == .initiated } == true
             }
             harness.clock.advance(by: 600)
-            let done = try await client.eventually(path, key: key) { $0["status"] == "completed" }
+            let done = try await client.eventually(path, key: key) { $0.batch?.value1.status == .completed }
             let finished = try done.decode(Components.Schemas.BatchCallDetail.self)
             #expect(finished.value1.totalCallsScheduled == 4)
             #expect(finished.value1.totalCallsDispatched == 4)
@@ -74,10 +74,10 @@ import Testing
             #expect(afterRetry.status == .inProgress)
             harness.clock.advance(by: 1)
             try await client.eventually(path, key: key) { reply in
-                reply["recipients"]?.arrayValue.filter { $0["status"] == "initiated" }.count == 3
+                reply.batch?.value2.recipients.filter { $0.status == .initiated }.count == 3
             }
             harness.clock.advance(by: 600)
-            let again = try await client.eventually(path, key: key) { $0["status"] == "completed" }
+            let again = try await client.eventually(path, key: key) { $0.batch?.value1.status == .completed }
                 .decode(Components.Schemas.BatchCallDetail.self)
             #expect(again.value1.retryCount == 1)
             #expect(again.value1.totalCallsFinished == 4)
@@ -106,20 +106,20 @@ import Testing
                 ],
             ])
             #expect(submitted.status == .ok, "\(submitted.text)")
-            let path = "\(Self.base)/\(submitted["id"]?.stringValue ?? "")"
-            try await client.eventually(path, key: key) { $0["recipients"]?.arrayValue.first?["status"] == "initiated" }
+            let path = "\(Self.base)/\(try submitted.decode(Components.Schemas.BatchCallSubmitResponse.self).value1.id)"
+            try await client.eventually(path, key: key) { $0.batch?.value2.recipients.first?.status == .initiated }
 
             let cancelled = try await client.post("\(path)/cancel", key: key, [:])
             #expect(cancelled.status == .ok)
-            #expect(cancelled["status"] == "cancelled")
-            #expect(try await client.post("\(path)/cancel", key: key, [:])["status"] == "cancelled")
+            #expect(try cancelled.decode(Components.Schemas.BatchCallResponse.self).status == .cancelled)
+            #expect(try await client.post("\(path)/cancel", key: key, [:]).decode(Components.Schemas.BatchCallResponse.self).status == .cancelled)
 
             // The call in flight ends as it would have; the two queued are never dialed.
             harness.clock.advance(by: 600)
-            let after = try await client.eventually(path, key: key) { $0["recipients"]?.arrayValue.first?["status"] == "completed" }
-            #expect(after["recipients"]?.arrayValue.map { $0["status"]?.stringValue ?? "" } == ["completed", "cancelled", "cancelled"])
-            #expect(after["status"] == "cancelled")
-            #expect(after["total_calls_dispatched"] == 1)
+            let after = try await client.eventually(path, key: key) { $0.batch?.value2.recipients.first?.status == .completed }.batch
+            #expect(after?.value2.recipients.map(\.status) == [.completed, .cancelled, .cancelled])
+            #expect(after?.value1.status == .cancelled)
+            #expect(after?.value1.totalCallsDispatched == 1)
 
             let retry = try await client.post("\(path)/retry", key: key, [:])
             #expect(retry.status == .conflict)
@@ -157,9 +157,10 @@ import Testing
                 "call_name": "Typos", "agent_id": .string(agent), "agent_phone_number_id": .string(number),
                 "recipients": [["phone_number": "12"], ["phone_number": "not a number"]],
             ])
-            #expect(invalid["invalid_recipients_count"] == 2)
-            let failedPath = "\(Self.base)/\(invalid["id"]?.stringValue ?? "")"
-            try await client.eventually(failedPath, key: key) { $0["status"] == "failed" }
+            let typos = try invalid.decode(Components.Schemas.BatchCallSubmitResponse.self)
+            #expect(typos.value2.invalidRecipientsCount == 2)
+            let failedPath = "\(Self.base)/\(typos.value1.id)"
+            try await client.eventually(failedPath, key: key) { $0.batch?.value1.status == .failed }
             #expect(try await client.get(failedPath, key: other).status == .notFound)
 
             // A CSV upload, streamed: other columns become each recipient's variables.
@@ -170,14 +171,16 @@ import Testing
                 ("file", "leads.csv", csv),
             ]), headers: [.contentType: "multipart/form-data; boundary=\(Self.boundary)"])
             #expect(upload.status == .ok, "\(upload.text)")
-            #expect(upload["total_calls_scheduled"] == 2)
-            #expect(upload["invalid_recipients_count"] == 1)
-            #expect(upload["telephony_call_config"]?["ringing_timeout_secs"] == 25)
-            let csvPath = "\(Self.base)/\(upload["id"]?.stringValue ?? "")"
-            let csvDone = try await client.eventually(csvPath, key: key) { $0["status"] == "completed" }
-            let recipients = csvDone["recipients"]?.arrayValue ?? []
-            #expect(recipients.map { $0["status"]?.stringValue ?? "" } == ["completed", "failed"])
-            #expect(recipients.first?["conversation_initiation_client_data"]?["dynamic_variables"]?["first_name"] == "Ana")
+            let uploaded = try upload.decode(Components.Schemas.BatchCallSubmitResponse.self)
+            #expect(uploaded.value1.totalCallsScheduled == 2)
+            #expect(uploaded.value2.invalidRecipientsCount == 1)
+            #expect(uploaded.value1.telephonyCallConfig?.ringingTimeoutSecs == 25)
+            let csvPath = "\(Self.base)/\(uploaded.value1.id)"
+            let csvDone = try await client.eventually(csvPath, key: key) { $0.batch?.value1.status == .completed }
+            let recipients = csvDone.batch?.value2.recipients ?? []
+            #expect(recipients.map(\.status) == [.completed, .failed])
+            // The variables are the client's own: free-form JSON.
+            #expect(csvDone["recipients"]?[0]?["conversation_initiation_client_data"]?["dynamic_variables"]?["first_name"] == "Ana")
             let noFile = try await client.request(.post, "\(Self.base)/submit", key: key, raw: Self.multipart([("call_name", nil, "x")]),
                                                   headers: [.contentType: "multipart/form-data; boundary=\(Self.boundary)"])
             #expect(noFile.status == .unprocessableContent)
@@ -192,13 +195,13 @@ import Testing
             #expect(!rest.hasMore)
             #expect(rest.nextDoc == nil)
             #expect(Set((first.batchCalls + rest.batchCalls).map(\.name)) == ["From CSV", "Typos"])
-            #expect(try await client.get("\(Self.base)/workspace", key: other)["batch_calls"] == [])
+            #expect(try await client.get("\(Self.base)/workspace", key: other).decode(Components.Schemas.BatchCallList.self).batchCalls.isEmpty)
 
             // Delete: gone from the API; its calls stay in the history.
             let deleted = try await client.request(.delete, csvPath, key: key)
             #expect(deleted.status == .ok)
             #expect(try await client.get(csvPath, key: key).status == .notFound)
-            let callID = recipients.first?["conversation_id"]?.stringValue ?? ""
+            let callID = recipients.first?.conversationId ?? ""
             #expect(try await client.get("/v1/call-logs/\(callID)/retries", key: key).status == .ok)
         }
     }

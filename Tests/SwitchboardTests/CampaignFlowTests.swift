@@ -21,9 +21,9 @@ import Testing
             let waiting = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) {
                 $0.count(\.completed) == 1 && $0.count(\.retryScheduled) == 3
             }
-            #expect(waiting["dialing"]?["waiting_reason"] == "waiting_retries")
-            #expect(waiting["dialing"]?["next_dial_at"] == "2026-01-16T15:00:00.000000")
             let contract = try waiting.decode(Components.Schemas.VoiceCampaignDetail.self)
+            #expect(contract.value2.dialing.waitingReason == .waitingRetries)
+            #expect(contract.value2.dialing.nextDialAt == "2026-01-16T15:00:00.000000")
             #expect(contract.value1.status == .active)
 
             harness.clock.advance(by: 86_400)
@@ -33,22 +33,27 @@ import Testing
             #expect(done.outcomes == ["completed": 2, "voicemail": 1, "no_answer": 1])
 
             // Completed leads are absent; voicemail is present unless excluded.
-            let simple = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers", key: key)
-            #expect(simple["failed_numbers"] == ["+15550000003", "+15550000004"])
-            #expect(simple["count"] == 2)
-            _ = try simple.decode(Components.Schemas.FailedNumbers.self)
-            let noVoicemail = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers?include_voicemail=false", key: key)
-            #expect(noVoicemail["failed_numbers"] == ["+15550000004"])
-            let detailed = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers?format=detailed", key: key)
-            let reasons = detailed["failed_numbers"]?.arrayValue.map { $0["failure_reason"]?.stringValue ?? "" }
-            #expect(reasons == ["voicemail", "no_answer"])
-            #expect(detailed["failed_numbers"]?.arrayValue.first?["call_id"]?.stringValue?.hasPrefix("call_") == true)
+            func failed(_ query: String) async throws -> Components.Schemas.FailedNumbers {
+                try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers\(query)", key: key).decode(Components.Schemas.FailedNumbers.self)
+            }
+            func numbers(_ list: Components.Schemas.FailedNumbers) -> [String] {
+                list.failedNumbers.compactMap { if case .case1(let number) = $0 { number } else { nil } }
+            }
+            func details(_ list: Components.Schemas.FailedNumbers) -> [Components.Schemas.FailedNumberDetail] {
+                list.failedNumbers.compactMap { if case .FailedNumberDetail(let detail) = $0 { detail } else { nil } }
+            }
+            let simple = try await failed("")
+            #expect(numbers(simple) == ["+15550000003", "+15550000004"])
+            #expect(simple.count == 2)
+            #expect(numbers(try await failed("?include_voicemail=false")) == ["+15550000004"])
+            let detailed = details(try await failed("?format=detailed"))
+            #expect(detailed.map(\.failureReason) == [.voicemail, .noAnswer])
+            #expect(detailed.first?.callId?.hasPrefix("call_") == true)
 
             // The busy-then-answered lead: two attempts, a day apart, in DialNexa's shape.
-            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-            #expect(calls["count"] == 4)
-            let busyCall = calls["calls"]!.arrayValue.first { $0["to_number"] == "+15550000002" }!
-            let callID = busyCall["call_id"]!.stringValue!
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).decode(Components.Schemas.CallList.self)
+            #expect(calls.count == 4)
+            let callID = try #require(calls.calls.first { $0.toNumber == "+15550000002" }).callId
             let retries = try await client.request(.get, "/v1/call-logs/\(callID)/retries", key: key, keyHeader: "Bearer")
             #expect(retries.status == .ok)
             let history = try retries.decode(Components.Schemas.RetryHistory.self)
@@ -112,9 +117,7 @@ import Testing
             #expect(failed.json == [
                 "success": true, "campaign_id": .string(campaign), "failed_numbers": ["+15551234567"], "count": 1, "powered_by": "Teli",
             ])
-            let list = try await client.get("/v1/voice/campaigns", key: key)
-            _ = try list.decode(Components.Schemas.VoiceCampaignList.self)
-            #expect(list["count"] == 1)
+            #expect(try await client.get("/v1/voice/campaigns", key: key).decode(Components.Schemas.VoiceCampaignList.self).count == 1)
         }
     }
 
@@ -134,15 +137,14 @@ import Testing
                 ],
             ])
             #expect(reply.status == .ok)
-            #expect(reply["contacts_count"] == 2)
-            #expect(reply["duplicate_leads_count"] == 1)
-            #expect(reply["invalid_leads_count"] == 3)
-            #expect(reply["invalid_leads"]?.arrayValue.map { $0["index"]?.intValue ?? -1 } == [2, 3, 5])
-            #expect(reply["invalid_leads"]?.arrayValue[1]["reason"] == "missing phone number")
-            let campaign = reply["campaign_id"]!.stringValue!
-            try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
-            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-            #expect(calls["count"] == 2)
+            let created = try reply.decode(Components.Schemas.VoiceCampaignCreateResponse.self)
+            #expect(created.contactsCount == 2)
+            #expect(created.duplicateLeadsCount == 1)
+            #expect(created.invalidLeadsCount == 3)
+            #expect(created.invalidLeads?.map(\.index) == [2, 3, 5])
+            #expect(created.invalidLeads?[1].reason == "missing phone number")
+            try await client.eventually("/v1/voice/campaigns/\(created.campaignId)", key: key) { $0.status_ == "completed" }
+            #expect(try await client.get("/v1/voice/calls?campaign_id=\(created.campaignId)", key: key).calls.count == 2)
         }
     }
 }

@@ -26,24 +26,27 @@ import Webhooks
             // While the first call is on the line: one number, and a prefix covering the third.
             let byNumber = try await client.post("/v1/suppressions", key: key, ["phone_number": "(555) 000-0002", "reason": "asked not to be called"])
             #expect(byNumber.status == .ok, "\(byNumber.text)")
-            #expect(byNumber["suppression"]?["phone_number"] == "+15550000002")
-            #expect(byNumber["created"] == true)
+            let added = try byNumber.decode(Components.Schemas.SuppressionCreated.self)
+            #expect(added.suppression.phoneNumber == "+15550000002")
+            #expect(added.created)
             #expect(try await client.post("/v1/suppressions", key: key, ["prefix": "+1555999"]).status == .ok)
-            #expect(try await client.post("/v1/suppressions", key: key, ["phone_number": "+15550000002"])["created"] == false)
+            #expect(try await client.post("/v1/suppressions", key: key, ["phone_number": "+15550000002"]).decode(Components.Schemas.SuppressionCreated.self).created == false)
             #expect(try await client.post("/v1/suppressions", key: key, ["prefix": "1-555"]).status == .badRequest)
 
             harness.clock.advance(by: 600)
             let done = try await client.eventually(path, key: key) { $0.status_ == "completed" }
             #expect(done.count(\.completed) == 1)
             #expect(done.count(\.suppressed) == 2)
-            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-            #expect(calls["count"] == 1)
-            let failed = try await client.get("\(path)/failed-numbers?format=detailed", key: key)
-            #expect(failed["failed_numbers"]?.arrayValue.map { $0["failure_reason"]?.stringValue ?? "" } == ["suppressed", "suppressed"])
-            _ = try failed.decode(Components.Schemas.FailedNumbers.self)
+            let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).decode(Components.Schemas.CallList.self)
+            #expect(calls.count == 1)
+            let failed = try await client.get("\(path)/failed-numbers?format=detailed", key: key).decode(Components.Schemas.FailedNumbers.self)
+            let reasons = failed.failedNumbers.map { item -> Components.Schemas.FailedNumberDetail.FailureReasonPayload? in
+                if case .FailedNumberDetail(let detail) = item { detail.failureReason } else { nil }
+            }
+            #expect(reasons == [.suppressed, .suppressed])
 
-            let list = try await client.get("/v1/suppressions", key: key)
-            #expect(list["count"] == 2)
+            let list = try await client.get("/v1/suppressions", key: key).decode(Components.Schemas.SuppressionList.self)
+            #expect(list.count == 2)
             // Removing re-allows calls: an admin's decision.
             #expect(try await client.request(.delete, "/v1/suppressions/+15550000002", key: key).status == .forbidden)
             #expect(try await client.request(.delete, "/v1/suppressions/%2B15550000002", key: admin).status == .ok)
@@ -52,9 +55,10 @@ import Webhooks
             // A CSV import adds in bulk and reports what it could not read.
             let csv = "phone_number,reason\n+15550000010,dnc scrub\n+15550000011,\nnope,\n"
             let imported = try await client.request(.post, "/v1/suppressions/import", key: key, raw: csv, headers: [.contentType: "text/csv"])
-            #expect(imported["added_count"] == 2)
-            #expect(imported["invalid_count"] == 1)
-            #expect(try await client.get("/v1/suppressions?limit=10", key: key)["count"] == 3)
+            let report = try imported.decode(Components.Schemas.SuppressionImport.self)
+            #expect(report.addedCount == 2)
+            #expect(report.invalidCount == 1)
+            #expect(try await client.get("/v1/suppressions?limit=10", key: key).decode(Components.Schemas.SuppressionList.self).count == 3)
         }
     }
 
@@ -75,24 +79,27 @@ import Webhooks
             try await waitForAttempts(client, key: key, campaign: second, 1)
             harness.clock.advance(by: 60)
             let waiting = try await client.eventually("/v1/voice/campaigns/\(first)", key: key) {
-                $0["dialing"]?["waiting_reason"] == "attempt_cap"
+                $0.campaign?.value2.dialing.waitingReason == .attemptCap
             }
             // Due again when the first dial is 24 hours old.
-            #expect(waiting["dialing"]?["next_dial_at"] == "2026-01-16T15:00:00.000000")
+            #expect(waiting.campaign?.value2.dialing.nextDialAt == "2026-01-16T15:00:00.000000")
 
             // The organization may allow more; only an admin key may say so.
             let settings = "/v1/organizations/org_a/settings"
-            #expect(try await client.get(settings, key: key)["attempt_caps"] == ["per_24_hours": 3, "per_7_days": 7])
+            let caps = try await client.get(settings, key: key).decode(Components.Schemas.OrganizationSettings.self).attemptCaps
+            #expect(caps?.per24Hours == 3 && caps?.per7Days == 7)
             #expect(try await client.request(.put, settings, key: key, json: ["attempt_caps": ["per_24_hours": 10]]).status == .forbidden)
             #expect(try await client.request(.put, "/v1/organizations/org_b/settings", key: admin, json: [:]).status == .notFound)
             let changed = try await client.request(.put, settings, key: admin, json: ["attempt_caps": ["per_24_hours": 10]])
-            #expect(changed["attempt_caps"] == ["per_24_hours": 10, "per_7_days": 7])
+            let raised = try changed.decode(Components.Schemas.OrganizationSettings.self).attemptCaps
+            #expect(raised?.per24Hours == 10 && raised?.per7Days == 7)
         }
     }
 
     func waitForAttempts(_ client: Client, key: String, campaign: String, _ n: Int) async throws {
         try await client.eventually("/v1/voice/calls?campaign_id=\(campaign)", key: key) { reply in
-            reply["calls"]?.arrayValue.first?["attempts_count"]?.intValue == n && reply["calls"]?.arrayValue.first?["call_status"] != "ongoing"
+            let call = (try? reply.decode(Components.Schemas.CallList.self))?.calls.first
+            return call?.attemptsCount == n && call?.callStatus != .ongoing
         }
     }
 
@@ -105,10 +112,13 @@ import Webhooks
             let leads: [JSONValue] = (10..<30).map { ["phone_number": .string("+155500000\($0)"), "simulate": "failed"] }
             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: leads, ["max_concurrent_calls": 2])
             let paused = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "paused" }
-            #expect(paused["status_reason"]?.stringValue?.hasPrefix("circuit breaker: ") == true)
+            #expect(paused.campaign?.value2.statusReason?.hasPrefix("circuit breaker: ") == true)
             #expect(paused.count(\.pending) > 0)
             #expect(paused["circuit_breaker"] == ["enabled": true, "failure_threshold": 0.5, "window_seconds": 120, "min_calls_in_window": 5])
-            let deliveries = try await client.get("/v1/webhooks/\(hook["webhook"]?["id"]?.stringValue ?? "")/deliveries", key: admin)
+            let hookID = try hook.decode(Components.Schemas.WebhookCreated.self).webhook.id
+            let deliveries = try await client.get("/v1/webhooks/\(hookID)/deliveries", key: admin)
+            _ = try deliveries.decode(Components.Schemas.WebhookDeliveryList.self)
+            // The payload is the event as sent: free-form JSON.
             let event = deliveries["deliveries"]?.arrayValue.first?["payload"]
             #expect(event?["type"] == "campaign.paused")
             #expect(event?["data"]?["by"] == "circuit_breaker")
@@ -134,11 +144,12 @@ import Webhooks
                 #expect(try await client.post("/v1/webhooks", key: admin, ["url": "http://127.0.0.1:1/", "events": ["call.done"]]).status == .badRequest)
                 let created = try await client.post("/v1/webhooks", key: admin, ["url": .string("http://127.0.0.1:\(port)/hook"), "events": events])
                 #expect(created.status == .ok, "\(created.text)")
-                let secret = created["webhook"]?["secret"]?.stringValue ?? ""
-                let hook = created["webhook"]?["id"]?.stringValue ?? ""
+                let endpoint = try created.decode(Components.Schemas.WebhookCreated.self).webhook
+                let secret = endpoint.secret ?? ""
+                let hook = endpoint.id
                 #expect(secret.hasPrefix("whsec_"))
                 let gone = try await client.post("/v1/webhooks", key: admin, ["url": .string("http://127.0.0.1:\(port)/gone"), "events": ["call.initiated"]])
-                #expect(try await client.get("/v1/webhooks", key: admin)["webhooks"]?.arrayValue.allSatisfy { $0["secret"] == nil } == true)
+                #expect(try await client.get("/v1/webhooks", key: admin).decode(Components.Schemas.WebhookList.self).webhooks.allSatisfy { $0.secret == nil })
 
                 let agent = try await client.agent(key: member)
                 let number = try await client.number(key: member)
@@ -156,7 +167,7 @@ import Webhooks
                 let deliveriesPath = "/v1/webhooks/\(hook)/deliveries"
                 func triedCompleted(_ n: Int) async throws {
                     try await client.eventually(deliveriesPath, key: admin) { reply in
-                        reply["deliveries"]?.arrayValue.first { $0["event_type"] == "call.completed" }?["attempts"]?.intValue == n
+                        (try? reply.decode(Components.Schemas.WebhookDeliveryList.self))?.deliveries.first { $0.eventType == "call.completed" }?.attempts == n
                     }
                 }
                 try await triedCompleted(1)
@@ -176,25 +187,25 @@ import Webhooks
                 #expect(payload["data"]?["campaign_id"] == .string(campaign))
                 #expect(payload["data"]?["outcome"] == "completed")
 
-                let deliveries = try await client.get("/v1/webhooks/\(hook)/deliveries", key: admin)
-                let completed = deliveries["deliveries"]?.arrayValue.first { $0["event_type"] == "call.completed" }
-                #expect(completed?["status"] == "delivered")
-                #expect(completed?["attempts"] == 3)
-                #expect(completed?["last_status_code"] == 204)
+                let deliveries = try await client.get("/v1/webhooks/\(hook)/deliveries", key: admin).decode(Components.Schemas.WebhookDeliveryList.self)
+                let completed = deliveries.deliveries.first { $0.eventType == "call.completed" }
+                #expect(completed?.status == .delivered)
+                #expect(completed?.attempts == 3)
+                #expect(completed?.lastStatusCode == 204)
 
                 // Replay sends the same event again, under the same webhook-id.
-                let finished = deliveries["deliveries"]?.arrayValue.first { $0["event_type"] == "campaign.completed" }
-                let replay = try await client.post("/v1/webhooks/\(hook)/deliveries/\(finished?["id"]?.intValue ?? 0)/replay", key: admin, [:])
+                let finished = deliveries.deliveries.first { $0.eventType == "campaign.completed" }
+                let replay = try await client.post("/v1/webhooks/\(hook)/deliveries/\(finished?.id ?? 0)/replay", key: admin, [:])
                 #expect(replay.status == .ok, "\(replay.text)")
                 try await until { await inbox.of("campaign.completed").count == 2 }
                 #expect(Set(await inbox.of("campaign.completed").map(\.id)).count == 1)
 
                 // The endpoint that answered 410 is disabled.
-                let goneID = gone["webhook"]?["id"]?.stringValue ?? ""
-                let listed = try await client.get("/v1/webhooks", key: admin)["webhooks"]?.arrayValue.first { $0["id"] == .string(goneID) }
-                #expect(listed?["status"] == "disabled")
+                let goneID = try gone.decode(Components.Schemas.WebhookCreated.self).webhook.id
+                let listed = try await client.get("/v1/webhooks", key: admin).decode(Components.Schemas.WebhookList.self).webhooks.first { $0.id == goneID }
+                #expect(listed?.status == .disabled)
                 #expect(try await client.request(.delete, "/v1/webhooks/\(goneID)", key: admin).status == .ok)
-                #expect(try await client.get("/v1/webhooks", key: admin)["count"] == 1)
+                #expect(try await client.get("/v1/webhooks", key: admin).decode(Components.Schemas.WebhookList.self).count == 1)
             }
         }
     }
@@ -213,20 +224,20 @@ import Webhooks
             #expect(again.status == .ok)
             #expect(again.json == first.json)
             #expect(again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
-            #expect(try await client.get("/v1/voice/campaigns", key: key)["count"] == 1)
+            #expect(try await client.get("/v1/voice/campaigns", key: key).decode(Components.Schemas.VoiceCampaignList.self).count == 1)
 
             // The same key for another request: refused, nothing created.
             var other = body
             if case .object(var object) = other { object["campaign_name"] = "other"; other = .object(object) }
             let mismatch = try await client.request(.post, "/v1/voice/campaigns", key: key, json: other, headers: headers)
             #expect(mismatch.status == .unprocessableContent)
-            #expect(try await client.get("/v1/voice/campaigns", key: key)["count"] == 1)
+            #expect(try await client.get("/v1/voice/campaigns", key: key).decode(Components.Schemas.VoiceCampaignList.self).count == 1)
 
             // A request refused for bad input did not act: the key may be used again, corrected.
             let fixed: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "create-2"]
             #expect(try await client.request(.post, "/v1/voice/campaigns", key: key, json: ["leads": []], headers: fixed).status == .badRequest)
             #expect(try await client.request(.post, "/v1/voice/campaigns", key: key, json: other, headers: fixed).status == .ok)
-            #expect(try await client.get("/v1/voice/campaigns", key: key)["count"] == 2)
+            #expect(try await client.get("/v1/voice/campaigns", key: key).decode(Components.Schemas.VoiceCampaignList.self).count == 2)
 
             // The batch-calling API too, in its own error style.
             let submit: JSONValue = ["call_name": "x", "agent_id": .string(agent), "agent_phone_number_id": .string(number),

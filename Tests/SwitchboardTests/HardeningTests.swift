@@ -47,13 +47,13 @@ import Testing
             }
             let interval = try await create(["redial_enabled": true, "redial_config": ["call_interval_days": 1e308]])
             #expect(interval.status == .badRequest)
-            #expect(interval["error"] == "redial_config.call_interval_days must be from 0 to 365")
+            #expect(interval.error == "redial_config.call_interval_days must be from 0 to 365")
             let sum = try await create(["redial_config": ["call_interval_days": 365, "call_interval_minutes": 525_600]])
             #expect(sum.status == .badRequest)
             for end: JSONValue in [1e300, "10000-01-01T00:00:00Z", -5] {
                 let reply = try await create(["campaign_end_time": end])
                 #expect(reply.status == .badRequest, "\(end)")
-                #expect(reply["error"]?.stringValue?.hasPrefix("campaign_end_time must be") == true)
+                #expect(reply.error?.hasPrefix("campaign_end_time must be") == true)
             }
             let badAgent = try await client.post("/v1/agents", key: key, ["agent_type": "sms", "agent_name": "T", "starting_message": "Hi",
                                                                           "drip_schedule": [["day": 1e308]]])
@@ -64,7 +64,7 @@ import Testing
                 "drip_schedule": [["delay_hours": 1e308]],
             ])
             #expect(campaign.status == .badRequest)
-            #expect(campaign["error"] == "drip_schedule[0] needs delay_hours (0 to 8760) or day (0 to 365)")
+            #expect(campaign.error == "drip_schedule[0] needs delay_hours (0 to 8760) or day (0 to 365)")
         }
     }
 
@@ -95,7 +95,7 @@ import Testing
             let reply = try await client.request(.post, "/v1/voice/campaigns/\(campaign)/leads", key: key, raw: csv,
                                                  headers: [.contentType: "text/csv"])
             #expect(reply.status == .badRequest)
-            #expect(reply["error"]?.stringValue?.contains("quoted field is never closed") == true)
+            #expect(reply.error?.contains("quoted field is never closed") == true)
             #expect(try await client.campaignStatus(campaign, key: key).count(\.total) == 0)
         }
     }
@@ -134,32 +134,35 @@ import Testing
             let number = try await client.number(key: key)
             for _ in 0..<3 { _ = try await client.smsCampaign(key: key, number: number, contacts: []) }
             let page = try await client.get("/v1/organizations/org_a/campaigns?user_id=user_a&limit=2", key: key)
-            #expect(page["count"] == 3)
-            #expect(page["has_more"] == true)
-            #expect(page["campaigns"]?.arrayValue.count == 2)
-            let created = page["campaigns"]?[0]?["campaign_create_time"]?.stringValue ?? ""
+                .decode(Components.Schemas.SMSCampaignList.self)
+            #expect(page.count == 3)
+            #expect(page.hasMore == true)
+            #expect(page.campaigns.count == 2)
+            let created = page.campaigns.first?.campaignCreateTime ?? ""
             #expect(created.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00/) != nil, "\(created)")
             let last = try await client.get("/v1/organizations/org_a/campaigns?user_id=user_a&limit=2&offset=2", key: key)
-            #expect(last["count"] == 3)
-            #expect(last["has_more"] == false)
-            #expect(last["campaigns"]?.arrayValue.count == 1)
+                .decode(Components.Schemas.SMSCampaignList.self)
+            #expect(last.count == 3)
+            #expect(last.hasMore == false)
+            #expect(last.campaigns.count == 1)
         }
     }
 
     @Test func elevenLabsPathsAndHeaderWork() async throws {
         let harness = Harness(.sqlite)
         try await harness.runWithAgentAndNumber { client, key, agent, number in
-            let numberID = try await client.get("/v1/voice/phone-numbers", key: key)["phone_numbers"]?[0]?["id"] ?? .null
+            let numberID = JSONValue.string(try await client.get("/v1/voice/phone-numbers", key: key)
+                .decode(Components.Schemas.PhoneNumberList.self).phoneNumbers.first?.id ?? "")
             let submitted = try await client.request(.post, "/v1/convai/batch-calling/submit", key: key, json: [
                 "call_name": "EL", "agent_id": .string(agent), "agent_phone_number_id": numberID,
                 "recipients": [["phone_number": "+15550000001"]],
             ], keyHeader: "xi-api-key")
             #expect(submitted.status == .ok, "\(submitted.text)")
-            let id = submitted["id"]?.stringValue ?? ""
+            let id = try submitted.decode(Components.Schemas.BatchCallSubmitResponse.self).value1.id
             let fetched = try await client.request(.get, "/v1/convai/batch-calling/\(id)", key: key, keyHeader: "xi-api-key")
-            #expect(fetched["id"] == .string(id))
+            #expect(fetched.batch?.value1.id == id)
             let listed = try await client.request(.get, "/v1/convai/batch-calling/workspace", key: key, keyHeader: "xi-api-key")
-            #expect(listed["batch_calls"]?[0]?["id"] == .string(id))
+            #expect(try listed.decode(Components.Schemas.BatchCallList.self).batchCalls.first?.id == id)
             let missing = try await client.request(.get, "/v1/convai/batch-calling/btcal_nope", key: key, keyHeader: "xi-api-key")
             #expect(missing.status == .notFound)
             #expect(missing["detail"] == "Batch not found")
@@ -174,31 +177,33 @@ import Testing
                 ["phone_number": "+15550000001", "simulate": "busy,completed"],
             ], ["redial_enabled": true, "redial_config": ["retry_limit": 1, "call_interval_days": 1]])
             try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.count(\.retryScheduled) == 1 }
-            let plain = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers", key: key)
-            #expect(plain["count"] == 0)
+            let plain = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers", key: key).decode(Components.Schemas.FailedNumbers.self)
+            #expect(plain.count == 0)
             let waiting = try await client.get("/v1/voice/campaigns/\(campaign)/failed-numbers?include_retry_scheduled=true&format=detailed", key: key)
-            #expect(waiting["count"] == 1)
-            let item = waiting["failed_numbers"]?[0]
-            #expect(item?["phone_number"] == "+15550000001")
-            #expect(item?["failure_reason"] == "busy")
-            #expect(item?["retry_scheduled"] == true)
-            #expect(item?["next_attempt_at"] == "2026-01-16T15:00:00.000000")
+                .decode(Components.Schemas.FailedNumbers.self)
+            #expect(waiting.count == 1)
+            guard case .FailedNumberDetail(let item)? = waiting.failedNumbers.first else { Issue.record("no detail"); return }
+            #expect(item.phoneNumber == "+15550000001")
+            #expect(item.failureReason == .busy)
+            #expect(item.retryScheduled == true)
+            #expect(item.nextAttemptAt == "2026-01-16T15:00:00.000000")
         }
     }
 
     @Test func aWaitingBatchSaysWhy() async throws {
         let harness = Harness(.sqlite)
         try await harness.runWithAgentAndNumber { client, key, agent, number in
-            let numberID = try await client.get("/v1/voice/phone-numbers", key: key)["phone_numbers"]?[0]?["id"] ?? .null
+            let numberID = JSONValue.string(try await client.get("/v1/voice/phone-numbers", key: key)
+                .decode(Components.Schemas.PhoneNumberList.self).phoneNumbers.first?.id ?? "")
             let submitted = try await client.post("/v1/voiceai/batch-calling/submit", key: key, [
                 "call_name": "Later", "agent_id": .string(agent), "agent_phone_number_id": numberID,
                 "calling_hours": ["start": "16:00", "end": "17:00", "timezone": "UTC"],
                 "recipients": [["phone_number": "+15550000001"]],
             ])
-            let id = submitted["id"]?.stringValue ?? ""
-            let waiting = try await client.eventually("/v1/voiceai/batch-calling/\(id)", key: key) { $0["status_reason"] == "calling_hours" }
-            #expect(waiting["next_dial_at_unix"]?.intValue == Int(testStart.timeIntervalSince1970) + 3_600)
-            #expect(waiting["status"] == "pending")
+            let id = try submitted.decode(Components.Schemas.BatchCallSubmitResponse.self).value1.id
+            let waiting = try await client.eventually("/v1/voiceai/batch-calling/\(id)", key: key) { $0.batch?.value1.statusReason == "calling_hours" }.batch
+            #expect(waiting?.value1.nextDialAtUnix == Int(testStart.timeIntervalSince1970) + 3_600)
+            #expect(waiting?.value1.status == .pending)
         }
     }
 }
@@ -221,15 +226,15 @@ import Testing
                 try await until { (try? await store.conversations(organizationID: "org_a", userID: nil, phoneNumber: Self.ann).first?.dueAt) == eightAMDetroit }
             }
             let thread = "/v1/sms/messages?campaign_id=\(campaign)&phone_number=\(Self.ann)"
-            #expect(try await client.get(thread, key: key)["count"] == 0)
+            #expect(try await client.get(thread, key: key).thread.isEmpty)
             // She writes at 2 a.m.: the keyword's answer is not held back.
             _ = try await client.post("/v1/simulator/inbound-sms", key: key, ["from": .string(Self.ann), "to": .string(number), "body": "HELP"])
-            let answered = try await client.eventually(thread, key: key) { $0["messages"]?[1]?["status"] == "delivered" }
-            #expect(answered["messages"]?[1]?["kind"] == "system")
+            let answered = try await client.eventually(thread, key: key) { $0.message(1)?.status == .delivered }
+            #expect(answered.message(1)?.kind == .system)
             // At 08:00 her time the starting message goes.
             harness.clock.set(eightAMDetroit)
-            let started = try await client.eventually(thread, key: key) { $0["messages"]?.arrayValue.contains { $0["kind"] == "start" } == true }
-            #expect(started["messages"]?.arrayValue.first { $0["kind"] == "start" }?["body"] == "Hi Ann!")
+            let started = try await client.eventually(thread, key: key) { $0.thread.contains { $0.kind == .start } }
+            #expect(started.thread.first { $0.kind == .start }?.body == "Hi Ann!")
         }
     }
 
@@ -242,9 +247,9 @@ import Testing
             let number = try await client.number(key: key, ["calls_per_second": 0.001])
             let campaign = try await client.smsCampaign(key: key, number: number, contacts: [Self.ann, Self.bob])
             let texts = "/v1/sms/messages?campaign_id=\(campaign)"
-            let first = try await client.eventually(texts, key: key) { $0["messages"]?.arrayValue.contains { $0["status"] == "delivered" } == true }
-            let held = first["messages"]?.arrayValue.first { $0["status"] == "queued" }
-            #expect(held?["kind"] == "start")
+            let first = try await client.eventually(texts, key: key) { $0.thread.contains { $0.status == .delivered } }
+            let held = first.thread.first { $0.status == .queued }
+            #expect(held?.kind == .start)
             harness.clock.advance(by: 1_020)  // 21:16: its slot, but past calling hours
             let nextMorning = Date(timeIntervalSince1970: 1_768_568_400)  // 2026-01-16 13:00 UTC: 08:00 in Detroit
             try await harness.withStore { store in
@@ -254,7 +259,7 @@ import Testing
                 }
             }
             harness.clock.set(nextMorning)
-            try await client.eventually(texts, key: key) { $0["messages"]?.arrayValue.allSatisfy { $0["status"] == "delivered" } == true }
+            try await client.eventually(texts, key: key) { !$0.thread.isEmpty && $0.thread.allSatisfy { $0.status == .delivered } }
         }
     }
 }

@@ -216,6 +216,21 @@ extension Client.Reply {
     func count(_ key: KeyPath<Components.Schemas.Progress, Int>) -> Int { campaign?.value2.progress[keyPath: key] ?? -1 }
     /// The campaign's finished leads by outcome.
     var outcomes: [String: Int] { campaign?.value2.progress.outcomes.additionalProperties ?? [:] }
+    /// A call list (`CallList`), decoded whole.
+    var calls: [Components.Schemas.Call] { (try? decode(Components.Schemas.CallList.self))?.calls ?? [] }
+    /// A webhook's deliveries (`WebhookDeliveryList`), decoded whole.
+    var deliveries: [Components.Schemas.WebhookDelivery] { (try? decode(Components.Schemas.WebhookDeliveryList.self))?.deliveries ?? [] }
+    /// An SMS campaign (`SMSCampaignDetail`), decoded whole.
+    var smsCampaign: Components.Schemas.SMSCampaignDetail? { try? decode(Components.Schemas.SMSCampaignDetail.self) }
+    /// A batch with its recipients (`BatchCallDetail`), decoded whole.
+    var batch: Components.Schemas.BatchCallDetail? { try? decode(Components.Schemas.BatchCallDetail.self) }
+    /// Teli's error envelope (`Error`), decoded whole: its message, or nil if it is not one.
+    var error: String? { (try? decode(Components.Schemas._Error.self))?.error }
+    /// An SMS thread (`SMSMessageList`), decoded whole; empty when the reply is not one.
+    var thread: [Components.Schemas.SMSMessage] { (try? decode(Components.Schemas.SMSMessageList.self))?.messages ?? [] }
+    func message(_ index: Int) -> Components.Schemas.SMSMessage? { thread.indices.contains(index) ? thread[index] : nil }
+    /// What the agents extracted from a number's conversations (`SMSExtractions`), decoded whole.
+    var extractions: Components.Schemas.SMSExtractions? { try? decode(Components.Schemas.SMSExtractions.self) }
     /// The campaign's status; "" when the reply is not a campaign.
     var status_: String { campaign?.value1.status.rawValue ?? "" }
 }

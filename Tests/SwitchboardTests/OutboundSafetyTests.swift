@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SwitchboardAPI
 import SwitchboardCore
 import SwitchboardServer
 import Testing
@@ -42,7 +43,7 @@ import Webhooks
                 for key in [member, admin] {
                     let refused = try await client.post("/v1/voice/phone-numbers/create", key: key, Self.twilioNumber(baseURL))
                     #expect(refused.status == .badRequest)
-                    #expect(refused["error"]?.stringValue?.hasPrefix("api_base_url is not allowed on this server") == true)
+                    #expect(refused.error?.hasPrefix("api_base_url is not allowed on this server") == true)
                 }
                 // Without one, the number is registered and dials Twilio's own endpoint.
                 let plain: JSONValue = ["phone_number": "+15175550198", "provider": "twilio",
@@ -80,22 +81,22 @@ import Webhooks
                             "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://0.0.0.0:\(port)/"] {
                     let refused = try await client.post("/v1/webhooks", key: admin, ["url": .string(url), "events": events])
                     #expect(refused.status == .badRequest, "\(url)")
-                    #expect(refused["error"]?.stringValue?.contains("SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") == true)
+                    #expect(refused.error?.contains("SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") == true)
                 }
                 // A name that resolves to loopback passes registration and is refused when
                 // connecting, on the address it resolved to.
                 let host = ProcessInfo.processInfo.hostName
                 let created = try await client.post("/v1/webhooks", key: admin, ["url": .string("http://\(host):\(port)/hook"), "events": events])
                 #expect(created.status == .ok, "\(created.text)")
-                let hook = created["webhook"]?["id"]?.stringValue ?? ""
+                let hook = try created.decode(Components.Schemas.WebhookCreated.self).webhook.id
                 _ = try await client.campaign(key: member, agent: try await client.agent(key: member), number: try await client.number(key: member),
                                               leads: [["phone_number": "+15550000001", "simulate": "completed"]])
                 let deliveries = try await client.eventually("/v1/webhooks/\(hook)/deliveries", key: admin) { reply in
-                    (reply["deliveries"]?.arrayValue ?? []).contains { $0["attempts"]?.intValue ?? 0 >= 1 }
+                    reply.deliveries.contains { $0.attempts >= 1 }
                 }
-                let tried = deliveries["deliveries"]?.arrayValue.first { $0["attempts"]?.intValue ?? 0 >= 1 }
-                #expect(tried?["last_error"] == "the address is not allowed (private, loopback or link-local)")
-                #expect(tried?["last_status_code"] == .null)
+                let tried = deliveries.deliveries.first { $0.attempts >= 1 }
+                #expect(tried?.lastError == "the address is not allowed (private, loopback or link-local)")
+                #expect(tried?.lastStatusCode == nil)
             }
             #expect(await listener.hits == 0)
         }
@@ -109,13 +110,13 @@ import Webhooks
         let member = try await harness.key()
         try await harness.run { client in
             let hook = try await client.post("/v1/webhooks", key: admin, ["url": "http://127.0.0.1:1/hook", "events": ["call.initiated"]])
-            let id = hook["webhook"]?["id"]?.stringValue ?? ""
+            let id = try hook.decode(Components.Schemas.WebhookCreated.self).webhook.id
             _ = try await client.campaign(key: member, agent: try await client.agent(key: member), number: try await client.number(key: member),
                                           leads: [["phone_number": "+15550000001", "simulate": "completed"]])
             let deliveries = try await client.eventually("/v1/webhooks/\(id)/deliveries", key: admin) {
-                $0["deliveries"]?[0]?["attempts"]?.intValue == 1
+                $0.deliveries.first?.attempts == 1
             }
-            #expect(deliveries["deliveries"]?[0]?["last_error"] == "could not connect")
+            #expect(deliveries.deliveries.first?.lastError == "could not connect")
         }
     }
 }

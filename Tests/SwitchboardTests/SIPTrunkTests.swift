@@ -43,22 +43,21 @@ import Testing
                 let done = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 30) { $0.status_ == "completed" }
                 #expect(done.outcomes == ["completed": 3, "busy": 2, "call_declined": 1, "invalid_number": 1, "no_answer": 3])
 
-                let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-                #expect(calls["count"] == .number(Double(Self.scenarios.count)))
-                for call in calls["calls"]?.arrayValue ?? [] {
-                    let to = call["to_number"]?.stringValue ?? ""
+                let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).decode(Components.Schemas.CallList.self)
+                #expect(calls.count == Self.scenarios.count)
+                for call in calls.calls {
+                    let to = call.toNumber
                     guard let scenario = Self.scenarios.first(where: { to.hasSuffix($0.digits) }) else { continue }
-                    #expect(call["outcome"]?.stringValue == scenario.outcome, "\(to)")
-                    let id = call["call_id"]?.stringValue ?? ""
-                    let history = try await client.request(.get, "/v1/call-logs/\(id)/retries", key: key, keyHeader: "Bearer")
-                    let attempts = history["data"]?.arrayValue ?? []
+                    #expect(call.outcome == scenario.outcome, "\(to)")
+                    let history = try await client.request(.get, "/v1/call-logs/\(call.callId)/retries", key: key, keyHeader: "Bearer")
+                    let attempts = try history.decode(Components.Schemas.RetryHistory.self).data
                     #expect(attempts.count == (scenario.outcome == "busy" ? 2 : 1), "\(to): \(history.text)")
                     for attempt in attempts {
-                        #expect(attempt["status"]?.stringValue == scenario.outcome, "\(to)")
-                        #expect(attempt["detail"]?.stringValue == scenario.detail, "\(to)")
+                        #expect(attempt.status == scenario.outcome, "\(to)")
+                        #expect(attempt.detail == scenario.detail, "\(to)")
                     }
                     if scenario.outcome == "completed" {
-                        #expect((attempts.first?["duration_sec"]?.intValue ?? 0) >= 1, "\(to): the call is held until its limit")
+                        #expect((attempts.first?.durationSec ?? 0) >= 1, "\(to): the call is held until its limit")
                     }
                 }
             }

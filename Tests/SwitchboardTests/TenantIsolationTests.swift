@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import Store
+import SwitchboardAPI
 import SwitchboardCore
 import SwitchboardServer
 import Testing
@@ -27,17 +28,17 @@ import Testing
                                                    leads: [["phone_number": "+15550000002"], ["phone_number": "+15550000003"]], ["campaign_id": "same"])
             #expect(first == "same" && second == "same")
             // Each sees its own; a second use within one organization is still a conflict.
-            #expect(try await client.campaignStatus("same", key: a)["contacts_count"] == 1)
-            #expect(try await client.campaignStatus("same", key: b)["contacts_count"] == 2)
+            #expect(try await client.campaignStatus("same", key: a).campaign?.value1.contactsCount == 1)
+            #expect(try await client.campaignStatus("same", key: b).campaign?.value1.contactsCount == 2)
             let again = try await client.post("/v1/voice/campaigns", key: a, [
                 "campaign_id": "same", "leads": [], "voice_agent_id": "agent_same", "agent_outbound_number": .string(numberA),
             ])
             #expect(again.status == .conflict)
-            #expect(again["error"] == "campaign_id same already exists")
-            try await client.eventually("/v1/voice/calls?campaign_id=same", key: b) { $0["count"] == 2 }
-            let callsA = try await client.eventually("/v1/voice/calls?campaign_id=same", key: a) { $0["count"] == 1 }
-            #expect(callsA["calls"]?[0]?["to_number"] == "+15550000001")
-            #expect(callsA["calls"]?[0]?["campaign_id"] == "same")
+            #expect(again.error == "campaign_id same already exists")
+            try await client.eventually("/v1/voice/calls?campaign_id=same", key: b) { $0.calls.count == 2 }
+            let callsA = try await client.eventually("/v1/voice/calls?campaign_id=same", key: a) { $0.calls.count == 1 }.calls
+            #expect(callsA.first?.toNumber == "+15550000001")
+            #expect(callsA.first?.campaignId == "same")
 
             for key in [a, b] {
                 let texts = try await client.post("/v1/agents", key: key, ["agent_id": "texter", "agent_type": "sms", "agent_name": "T",
@@ -85,30 +86,30 @@ import Testing
                 ])
                 #expect(created.status == .ok, "\(created.text)")
                 let thread = "/v1/sms/messages?campaign_id=solar&phone_number=\(Self.ann)"
-                try await client.eventually(thread, key: a) { $0["count"] == 1 }
+                try await client.eventually(thread, key: a) { $0.thread.count == 1 }
                 _ = try await client.post("/v1/simulator/inbound-sms", key: a, ["from": .string(Self.ann), "to": .string(number), "body": "please call me"])
                 let escalated = try await client.eventually("/v1/sms/extractions/phone/\(Self.ann)", key: a) {
-                    $0["extractions"]?[0]?["voice_call_id"]?.stringValue != nil
+                    $0.extractions?.extractions.first?.voiceCallId != nil
                 }
-                let extraction = escalated["extractions"]?[0]
-                let companion = extraction?["voice_campaign_id"]?.stringValue ?? ""
+                let extraction = escalated.extractions?.extractions.first
+                let companion = extraction?.voiceCampaignId ?? ""
                 #expect(companion.hasPrefix("solar_voice_"))  // not A's own campaign of that name, nor B's
-                let callID = extraction?["voice_call_id"]?.stringValue ?? ""
-                let conversationID = Int64(extraction?["conversation_id"]?.stringValue ?? "") ?? -1
+                let callID = extraction?.voiceCallId ?? ""
+                let conversationID = Int64(extraction?.conversationId ?? "") ?? -1
 
-                #expect(try await client.campaignStatus("solar_voice", key: b)["contacts_count"] == 0)
-                #expect(try await client.get("/v1/voice/calls?campaign_id=solar_voice", key: b)["count"] == 0)
-                #expect(try await client.campaignStatus("solar_voice", key: a)["contacts_count"] == 0)
+                #expect(try await client.campaignStatus("solar_voice", key: b).campaign?.value1.contactsCount == 0)
+                #expect(try await client.get("/v1/voice/calls?campaign_id=solar_voice", key: b).calls.isEmpty)
+                #expect(try await client.campaignStatus("solar_voice", key: a).campaign?.value1.contactsCount == 0)
                 let voice = try await client.campaignStatus(companion, key: a)
-                #expect(voice["contacts_count"] == 1)
-                #expect(voice["calling_hours"]?["start"] == "07:00")  // the SMS campaign's hours
+                #expect(voice.campaign?.value1.contactsCount == 1)
+                #expect(voice.campaign?.value2.callingHours.start == "07:00")  // the SMS campaign's hours
 
                 // B's lead names A's conversation in a field: its call's agent is told nothing of it.
                 let leaked = try await client.campaign(key: b, agent: agentB, number: numberB, leads: [
                     ["phone_number": "+15550000009", "sms_conversation_id": .string("\(conversationID)")],
                 ])
-                let leakedCalls = try await client.eventually("/v1/voice/calls?campaign_id=\(leaked)", key: b) { $0["count"] == 1 }
-                let leakedCall = leakedCalls["calls"]?[0]?["call_id"]?.stringValue ?? ""
+                let leakedCalls = try await client.eventually("/v1/voice/calls?campaign_id=\(leaked)", key: b) { $0.calls.count == 1 }
+                let leakedCall = leakedCalls.calls.first?.callId ?? ""
 
                 try await harness.withStore { store in
                     let escalatedAttempt = try #require(try await store.attempts(callID: callID).first)
@@ -132,10 +133,10 @@ import Testing
             let number = try await client.number(key: owner)
             let campaign = try await client.smsCampaign(key: owner, number: number, contacts: [Self.ann])
             let thread = "/v1/sms/messages?phone_number=\(Self.ann)"
-            try await client.eventually(thread, key: owner) { $0["count"] == 1 }
+            try await client.eventually(thread, key: owner) { $0.thread.count == 1 }
 
             // Another member of the organization reads nothing of it and cannot take it over.
-            #expect(try await client.get(thread, key: other)["count"] == 0)
+            #expect(try await client.get(thread, key: other).thread.isEmpty)
             #expect(try await client.get("/v1/sms/messages?campaign_id=\(campaign)", key: other).status == .forbidden)
             #expect(try await client.get("/v1/sms/extractions/phone/\(Self.ann)", key: other).status == .notFound)
             let borrowed = try await client.post("/v1/sms/send", key: other, ["to": .string(Self.ann), "from": .string(number), "message": "mine now"])
@@ -143,9 +144,9 @@ import Testing
             let ownNumber = try await client.number(key: other)
             let sent = try await client.post("/v1/sms/send", key: other, ["to": .string(Self.ann), "from": .string(ownNumber), "message": "hello"])
             #expect(sent.status == .ok, "\(sent.text)")
-            #expect(sent["sms"]?["conversation_id"] == .null)
-            let state = try await client.get("/v1/sms/extractions/phone/\(Self.ann)", key: owner)["extractions"]?[0]?["conversation_state"]
-            #expect(state != "human")
+            #expect(try sent.decode(Components.Schemas.SMSSendResponse.self).sms?.conversationId == nil)
+            let state = try await client.get("/v1/sms/extractions/phone/\(Self.ann)", key: owner).extractions?.extractions.first?.conversationState
+            #expect(state != .human)
 
             // Nor build campaigns on the owner's agent or number.
             let voiceAgent = try await client.agent(key: owner)
@@ -154,7 +155,7 @@ import Testing
                 "leads": [], "voice_agent_id": .string(voiceAgent), "agent_outbound_number": .string(ownNumber),
             ])
             #expect(voice.status == .badRequest)
-            #expect(voice["error"]?.stringValue?.hasPrefix("voice_agent_id") == true)
+            #expect(voice.error?.hasPrefix("voice_agent_id") == true)
             let pool = try await client.post("/v1/voice/campaigns", key: other, [
                 "leads": [], "voice_agent_id": .string(try await client.agent(key: other)), "agent_outbound_number": .string(number),
             ])
@@ -171,7 +172,7 @@ import Testing
             #expect(batch.status == .unprocessableContent)
 
             // An admin sees the whole organization's threads.
-            #expect(try await client.get(thread, key: admin)["count"] == 2)
+            #expect(try await client.get(thread, key: admin).thread.count == 2)
         }
     }
 
@@ -208,11 +209,11 @@ import Testing
                     "campaign_id": .string(id), "leads": [], "voice_agent_id": .string(agent), "agent_outbound_number": .string(number),
                 ])
                 #expect(reply.status == .badRequest, "\(id.debugDescription)")
-                #expect(reply["error"]?.stringValue?.hasPrefix("campaign_id must not contain") == true)
+                #expect(reply.error?.hasPrefix("campaign_id must not contain") == true)
             }
             let named = try await client.post("/v1/agents", key: key, ["agent_name": "Sales\nINFO forged line", "prompt": "x"])
             #expect(named.status == .badRequest)
-            #expect(named["error"] == "agent_name must not contain control characters")
+            #expect(named.error == "agent_name must not contain control characters")
             #expect(try await client.post("/v1/agents", key: key, ["agent_id": "a/b", "agent_name": "A"]).status == .badRequest)
             // Free text keeps its newlines.
             #expect(try await client.post("/v1/agents", key: key, ["agent_name": "A", "prompt": "Line one.\nLine two."]).status == .ok)

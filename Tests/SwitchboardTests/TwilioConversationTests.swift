@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdWSClient
 import HummingbirdWSTesting
+import SwitchboardAPI
 import SwitchboardCore
 import SwitchboardServer
 import Testing
@@ -38,15 +39,14 @@ import Testing
                 let number = try await Self.twilioNumber(client, key: key, baseURL: baseURL)
                 let campaign = try await client.smsCampaign(key: key, number: number, contacts: [Self.ann, "+15175550666"])
                 let thread = "/v1/sms/messages?campaign_id=\(campaign)&phone_number=\(Self.ann)"
-                let sent = try await client.eventually(thread, key: key) { $0["messages"]?[0]?["status"] == "delivered" }
+                let sent = try await client.eventually(thread, key: key) { $0.message(0)?.status == .delivered }
                 // Twilio's 21610 (unsubscribed at Twilio): failed, and suppressed here too.
                 let refused = try await client.eventually("/v1/sms/messages?phone_number=%2B15175550666", key: key) {
-                    $0["messages"]?[0]?["status"] == "failed"
+                    $0.message(0)?.status == .failed
                 }
-                #expect(refused["messages"]?[0]?["error"]?.stringValue?.hasPrefix("Twilio refused the request (error 21610)") == true)
+                #expect(refused.message(0)?.error?.hasPrefix("Twilio refused the request (error 21610)") == true)
                 try await client.eventually("/v1/suppressions", key: key) { $0.text.contains("+15175550666") }
-                let message = sent["messages"]?[0]
-                #expect(message?["provider_message_id"]?.stringValue?.hasPrefix("SM") == true)
+                #expect(sent.message(0)?.providerMessageId?.hasPrefix("SM") == true)
                 let created = await fake.created.first
                 #expect(created?.fields.first { $0.0 == "Body" }?.1 == "Hi Ann!")
                 #expect(created?.fields.first { $0.0 == "From" }?.1 == Self.ours)
@@ -64,9 +64,9 @@ import Testing
                 #expect(signed.text == "<Response/>")
                 // Twilio retries a webhook: the same MessageSid is taken once.
                 _ = try await client.request(.post, "/v1/telephony/twilio/sms", key: nil, raw: FormURLEncoded.encode(form), headers: headers)
-                let confirmed = try await client.eventually(thread, key: key) { $0["messages"]?[2]?["status"] == "delivered" }
-                #expect(confirmed["count"] == 3)
-                #expect(confirmed["messages"]?[1]?["body"] == "STOP")
+                let confirmed = try await client.eventually(thread, key: key) { $0.message(2)?.status == .delivered }
+                #expect(confirmed.thread.count == 3)
+                #expect(confirmed.message(1)?.body == "STOP")
                 #expect(await fake.created.filter { $0.to == Self.ann }.count == 2)
                 #expect(try await client.get("/v1/suppressions", key: key).text.contains(Self.ann))
             }
@@ -140,14 +140,14 @@ import Testing
                     #expect(said[1]["token"] == "Sure. What is your budget?")
                     #expect(said[2]["token"] == "Thanks, goodbye!")
 
-                    let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-                    let callID = calls["calls"]?[0]?["call_id"]?.stringValue ?? ""
-                    let call = try await client.eventually("/v1/voice/calls/\(callID)", key: key) {
-                        $0["call"]?["extracted_fields"]?["budget"] == "5000"
+                    let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                    let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key) {
+                        $0["call"]?["extracted_fields"]?["budget"] == "5000"  // extracted fields are free-form
                     }
-                    #expect(call["call"]?["transcript_object"]?.arrayItems?.map { $0["content"]?.stringValue ?? "" }
+                    let call = try reply.decode(Components.Schemas.CallEnvelope.self).call
+                    #expect(call.transcriptObject?.map(\.content)
                         == ["Hello Ann, this is Acme.", "I want a quote", "Sure.", "About 5000 dollars.", "Thanks, goodbye!"])
-                    #expect(call["call"]?["transcript"]?.stringValue?.hasPrefix("Agent: Hello Ann") == true)
+                    #expect(call.transcript?.hasPrefix("Agent: Hello Ann") == true)
                 }
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import SwitchboardAPI
 import SwitchboardCore
 import SwitchboardServer
 import TelephonyTwilio
@@ -57,22 +58,21 @@ import Testing
                 let done = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 30) { $0.status_ == "completed" }
                 #expect(done.outcomes == ["completed": 3, "voicemail": 1, "busy": 1, "no_answer": 1, "invalid_number": 1, "failed": 1])
 
-                let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key)
-                for call in calls["calls"]?.arrayValue ?? [] {
-                    let to = call["to_number"]?.stringValue ?? ""
-                    #expect(call["outcome"]?.stringValue == Self.expected[String(to.suffix(4))], "\(to)")
+                let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls
+                for call in calls {
+                    #expect(call.outcome == Self.expected[String(call.toNumber.suffix(4))], "\(call.toNumber)")
                 }
-                func attempt(_ suffix: String) async throws -> JSONValue? {
-                    let id = (calls["calls"]?.arrayValue ?? []).first { $0["to_number"]?.stringValue?.hasSuffix(suffix) == true }?["call_id"]?.stringValue
-                    return try await client.get("/v1/voice/calls/\(id ?? "")", key: key)["call"]?["attempts"]?.arrayValue.first
+                func attempt(_ suffix: String) async throws -> Components.Schemas.Attempt? {
+                    let id = calls.first { $0.toNumber.hasSuffix(suffix) }?.callId ?? ""
+                    return try await client.get("/v1/voice/calls/\(id)", key: key).decode(Components.Schemas.CallEnvelope.self).call.attempts?.first
                 }
                 let answered = try await attempt("0001")
-                #expect(answered?["detail"] == "Twilio completed (AnsweredBy human)")
-                #expect(answered?["duration_sec"] == 42)
-                #expect(answered?["provider_call_id"]?.stringValue?.hasPrefix("CA") == true)
-                #expect(try await attempt("0007")?["detail"] == "Twilio refused the request (error 21211)")
-                #expect(try await attempt("0008")?["detail"] == "Twilio refused the request (error 20500)")
-                #expect(try await attempt("0005")?["duration_sec"] == 30)
+                #expect(answered?.detail == "Twilio completed (AnsweredBy human)")
+                #expect(answered?.durationSec == 42)
+                #expect(answered?.providerCallId?.hasPrefix("CA") == true)
+                #expect(try await attempt("0007")?.detail == "Twilio refused the request (error 21211)")
+                #expect(try await attempt("0008")?.detail == "Twilio refused the request (error 20500)")
+                #expect(try await attempt("0005")?.durationSec == 30)
 
                 // Forged callbacks were refused; the real ones, duplicates included, taken.
                 let answers = await fake.callbackAnswers

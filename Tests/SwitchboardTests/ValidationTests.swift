@@ -52,12 +52,10 @@ import Testing
             for raw in ["{", "[1,2]", "", "{\"leads\": [}"] {
                 let reply = try await client.request(.post, "/v1/voice/campaigns", key: key, raw: raw, headers: [.contentType: "application/json"])
                 #expect(reply.status == .badRequest, "\(raw)")
-                #expect(reply["success"] == false)
+                #expect(try reply.decode(Components.Schemas._Error.self).success == false)
             }
-            let list = try await client.get("/v1/voice/campaigns", key: key)
-            #expect(list["count"] == 0)
-            let calls = try await client.get("/v1/voice/calls", key: key)
-            #expect(calls["count"] == 0)
+            #expect(try await client.get("/v1/voice/campaigns", key: key).decode(Components.Schemas.VoiceCampaignList.self).count == 0)
+            #expect(try await client.get("/v1/voice/calls", key: key).decode(Components.Schemas.CallList.self).count == 0)
         }
     }
 
@@ -68,8 +66,9 @@ import Testing
                 $0["campaign_begin_time"] = "2026-01-20T09:00:00-05:00"
                 $0["campaign_end_time"] = "2026-01-21T14:00:00.5"
             })
-            #expect(reply["campaign_begin_time"] == "2026-01-20T14:00:00.000000")
-            #expect(reply["campaign_end_time"] == "2026-01-21T14:00:00.500000")
+            let created = try reply.decode(Components.Schemas.VoiceCampaignCreateResponse.self)
+            #expect(created.campaignBeginTime == "2026-01-20T14:00:00.000000")
+            #expect(created.campaignEndTime == "2026-01-21T14:00:00.500000")
         }
     }
 
@@ -80,7 +79,7 @@ import Testing
             let leads = JSONValue.array((0..<200).map { _ in ["phone_number": "+15550000001"] })
             let reply = try await client.post("/v1/voice/campaigns", key: key, ["leads": leads])
             #expect(reply.status == .contentTooLarge)
-            #expect(reply["error"] == "request body is too large")
+            #expect(reply.error == "request body is too large")
         }
     }
 
@@ -92,7 +91,7 @@ import Testing
             let reply = try await client.request(.post, "/v1/voice/campaigns/\(campaign)/leads", key: key, raw: csv,
                                                  headers: [.contentType: "text/csv"])
             #expect(reply.status == .contentTooLarge)
-            #expect(reply["error"] == "upload is larger than 200 bytes")
+            #expect(reply.error == "upload is larger than 200 bytes")
             #expect(try await client.campaignStatus(campaign, key: key).count(\.total) == 0)
         }
     }
@@ -101,12 +100,12 @@ import Testing
         let harness = Harness(backend)
         let key = try await harness.key()
         try await harness.run { client in
-            #expect(try await client.post("/v1/agents", key: key, ["prompt": "x"])["error"] == "agent_name required")
-            #expect(try await client.post("/v1/agents", key: key, ["agent_name": "a", "agent_type": "fax"])["error"] == "agent_type must be voice or sms")
+            #expect(try await client.post("/v1/agents", key: key, ["prompt": "x"]).error == "agent_name required")
+            #expect(try await client.post("/v1/agents", key: key, ["agent_name": "a", "agent_type": "fax"]).error == "agent_type must be voice or sms")
             let badProvider = try await client.post("/v1/voice/phone-numbers/create", key: key, ["provider": "carrier-pigeon"])
-            #expect(badProvider["error"] == "provider must be one of simulator, sip_trunk, twilio, vobiz")
+            #expect(badProvider.error == "provider must be one of simulator, sip_trunk, twilio, vobiz")
             let noNumber = try await client.post("/v1/voice/phone-numbers/create", key: key, ["provider": "twilio"])
-            #expect(noNumber["error"] == "phone_number required to register a twilio number")
+            #expect(noNumber.error == "phone_number required to register a twilio number")
             let number = try await client.number(key: key)
             let again = try await client.post("/v1/voice/phone-numbers/create", key: key, ["phone_number": .string(number)])
             #expect(again.status == .conflict)
@@ -116,10 +115,10 @@ import Testing
             ])
             #expect(twilio.status == .ok)
             #expect(!twilio.text.contains("s3cret"))
-            #expect(twilio["configured_settings"] == ["account_sid", "auth_token"])
+            #expect(try twilio.decode(Components.Schemas.PhoneNumberResponse.self).value1.configuredSettings == ["account_sid", "auth_token"])
             let listed = try await client.get("/v1/voice/phone-numbers", key: key)
             #expect(!listed.text.contains("s3cret"))
-            #expect(listed["count"] == 2)
+            #expect(try listed.decode(Components.Schemas.PhoneNumberList.self).count == 2)
         }
     }
 }
