@@ -66,3 +66,20 @@ extension LeadInput {
         }
     }
 }
+
+extension Sequence where Element == LeadInput {
+    /// The leads that validate, and the others with their 0-based position and why: one
+    /// split for every request that carries leads (voice campaigns, SMS contacts, batch
+    /// recipients).
+    public func validated() -> (valid: [ValidLead], invalid: [InvalidLead]) {
+        var valid: [ValidLead] = []
+        var invalid: [InvalidLead] = []
+        for (index, input) in enumerated() {
+            switch input.validated(index: index) {
+            case .success(let lead): valid.append(lead)
+            case .failure(let problem): invalid.append(problem)
+            }
+        }
+        return (valid, invalid)
+    }
+}

@@ -23,12 +23,7 @@ struct BatchSubmitRequest {
         var invalid: [InvalidLead] = []
         if let recipients = try body.array("recipients") {
             guard !recipients.isEmpty else { throw APIError.badRequest("recipients must not be empty", field: "recipients") }
-            for (index, recipient) in recipients.enumerated() {
-                switch try Self.lead(recipient, index: index).validated(index: index) {
-                case .success(let lead): leads.append(lead)
-                case .failure(let problem): invalid.append(problem)
-                }
-            }
+            (leads, invalid) = try recipients.enumerated().map { try Self.lead($1, index: $0) }.validated()
         }
 
         guard let agent = try await store.agent(id: agentID, organizationID: owner.organizationID), agent.type == .voice,

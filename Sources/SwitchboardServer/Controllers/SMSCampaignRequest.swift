@@ -88,14 +88,7 @@ struct SMSCampaignRequest {
         fields["use_jit_queue"] = .bool(try body.bool("use_jit_queue") ?? true)
         fields["tenant_id"] = .string(owner.tenantID)
 
-        var contacts: [ValidLead] = []
-        var invalid: [InvalidLead] = []
-        for (index, value) in rawContacts.enumerated() {
-            switch LeadInput(json: value).validated(index: index) {
-            case .success(let lead): contacts.append(lead)
-            case .failure(let problem): invalid.append(problem)
-            }
-        }
+        let (contacts, invalid) = rawContacts.map(LeadInput.init(json:)).validated()
         // Quiet hours, as for calls: starting messages and drips go out only inside them.
         let timeZone = try body.string("timezone") ?? "UTC"
         guard TimeZoneCache.isKnown(timeZone) else { throw APIError.badRequest("timezone must be an IANA time zone such as America/New_York", field: "timezone") }

@@ -16,14 +16,7 @@ struct VoiceCampaignRequest {
         let outboundRaw = try body.requiredString("agent_outbound_number")
         let owner = try principal.owner(body)
 
-        var leads: [ValidLead] = []
-        var invalid: [InvalidLead] = []
-        for (index, value) in rawLeads.enumerated() {
-            switch LeadInput(json: value).validated(index: index) {
-            case .success(let lead): leads.append(lead)
-            case .failure(let problem): invalid.append(problem)
-            }
-        }
+        let (leads, invalid) = rawLeads.map(LeadInput.init(json:)).validated()
 
         let outbound: PhoneNumber
         do { outbound = try PhoneNumber(parsing: outboundRaw) }
