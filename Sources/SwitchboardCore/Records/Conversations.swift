@@ -5,7 +5,7 @@ import Foundation
 /// An SMS campaign: Teli's statuses, and its fields as the client sent them (resolved with
 /// the agent's defaults) in `body`.
 public struct SMSCampaignRecord: Sendable, Equatable {
-    public enum Status: String, Sendable, CaseIterable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
         case active = "ACTIVE", paused = "PAUSED", completed = "COMPLETED", ended = "ENDED"
     }
 

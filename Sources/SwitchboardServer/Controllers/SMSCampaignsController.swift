@@ -57,19 +57,17 @@ struct SMSCampaignsController {
         // `count` is every campaign that matches (the seed: "Total number of campaigns"), not the page.
         let total = try await api.store.smsCampaignCount(organizationID: principal.organizationID, userID: scope)
         return api.teli(Schemas.SMSCampaignList(count: total, has_more: offset + campaigns.count < total,
-                                                campaigns: campaigns.map(Schemas.SMSCampaign.init)))
+                                                campaigns: campaigns.map(Schemas.smsCampaign)))
     }
 
     /// One campaign (an extension): its fields, what its conversations and texts are doing, and
     /// whether its agent answers with a language model or sends scripted texts only.
-    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SMSCampaign>> {
+    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SMSCampaignDetail>> {
         let campaign = try await load(request, context)
         let counts = try await api.store.smsCampaignCounts(id: campaign.key)
-        var view = Schemas.SMSCampaign(campaign)
-        view.detail = .init(status_reason: campaign.statusReason, contacts_count: campaign.contactsCount,
-                            invalid_leads_count: campaign.invalidLeadsCount, progress: counts,
-                            agent_mode: Schemas.AgentModeBody(api.agentMode))
-        return api.teli(view)
+        return api.teli(Merged(Schemas.smsCampaign(campaign), .init(
+            status_reason: campaign.statusReason, contacts_count: campaign.contactsCount, invalid_leads_count: campaign.invalidLeadsCount,
+            progress: counts, agent_mode: Schemas.AgentModeBody(api.agentMode))))
     }
 
     @Sendable func pause(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SMSCampaignAction>> {

@@ -45,10 +45,10 @@ struct VoiceCampaignsController {
         return api.teli(Schemas.VoiceCampaignList(count: campaigns.count, campaigns: campaigns.map { Schemas.VoiceCampaign($0) }))
     }
 
-    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.VoiceCampaign>> {
+    @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.VoiceCampaignDetail>> {
         let campaign = try await load(request, context)
         let progress = try await api.store.progress(campaignID: campaign.key)
-        return api.teli(Schemas.VoiceCampaign(campaign, progress: progress, now: api.clock.now()))
+        return api.teli(Schemas.VoiceCampaign.detail(campaign, progress: progress, now: api.clock.now()))
     }
 
     @Sendable func pause(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.CampaignAction>> {

@@ -2,21 +2,9 @@ import Foundation
 import Store
 import SwitchboardCore
 
-/// Fields a client gave, echoed back beside a schema's own; where both name a field, the
-/// schema's is written last and wins.
-struct Echoed<Fields: Encodable & Sendable>: Encodable, Sendable {
-    var given: [String: JSONValue]
-    var fields: Fields
-
-    func encode(to encoder: any Encoder) throws {
-        try given.encode(to: encoder)
-        try fields.encode(to: encoder)
-    }
-}
-
 extension Schemas {
     /// `Agent`: the agent's own fields over everything it was created with.
-    typealias Agent = Echoed<AgentFields>
+    typealias Agent = Merged<[String: JSONValue], AgentFields>
 
     struct AgentFields: Encodable, Sendable {
         var agent_id: String
@@ -49,7 +37,7 @@ extension Schemas {
             fields.has_extraction_fields = extraction != []
             fields.has_drip_schedule = (agent.body["drip_schedule"] ?? []) != []
         }
-        return Echoed(given: agent.body, fields: fields)
+        return Merged(agent.body, fields)
     }
 
     /// `AgentList`'s payload.

@@ -29,11 +29,14 @@ extension Schemas {
         var message = "Campaign started successfully"
     }
 
-    /// `VoiceCampaignSummary`, and with `detail` set, `VoiceCampaignDetail`.
+    /// `VoiceCampaignDetail`: the summary and what one campaign adds.
+    typealias VoiceCampaignDetail = Merged<VoiceCampaign, VoiceCampaign.Detail>
+
+    /// `VoiceCampaignSummary`.
     struct VoiceCampaign: Encodable, Sendable {
         var campaign_id: String
         @Nullable var campaign_name: String?
-        var status: String
+        var status: CampaignStatus
         var voice_agent_id: String
         var agent_id: String
         var contacts_count: Int
@@ -45,12 +48,11 @@ extension Schemas {
         var campaign_begin_time: String
         var campaign_end_time: String
         var created_at: String
-        var detail: Detail?
 
         init(_ campaign: CampaignRecord) {
             campaign_id = campaign.id
             campaign_name = campaign.settings.name
-            status = campaign.status.rawValue
+            status = campaign.status
             voice_agent_id = campaign.settings.agentID
             agent_id = campaign.settings.agentID
             contacts_count = campaign.contactsCount
@@ -64,17 +66,16 @@ extension Schemas {
             created_at = Timestamps.teli(campaign.createdAt)
         }
 
-        init(_ campaign: CampaignRecord, progress: CampaignProgress, now: Date) {
-            self.init(campaign)
+        static func detail(_ campaign: CampaignRecord, progress: CampaignProgress, now: Date) -> VoiceCampaignDetail {
             let settings = campaign.settings
-            detail = Detail(status_reason: campaign.statusReason, progress: Progress(progress),
+            return Merged(VoiceCampaign(campaign), Detail(status_reason: campaign.statusReason, progress: Progress(progress),
                             dialing: DialingState(VoiceCampaignsController.dialingState(campaign, progress, now: now)),
                             agent_outbound_number: settings.outboundNumber,
                             number_pool: settings.numbers.map { ["phone_number": $0] },
                             redial_enabled: settings.redialEnabled, redial_config: settings.redialConfigJSON,
                             calling_hours: settings.callingHoursJSON, circuit_breaker: settings.circuitBreakerJSON,
                             timezone: settings.timeZone, max_concurrent_calls: settings.maxConcurrentCalls,
-                            ring_timeout_seconds: settings.ringTimeout, max_call_duration_seconds: settings.maxCallDuration)
+                            ring_timeout_seconds: settings.ringTimeout, max_call_duration_seconds: settings.maxCallDuration))
         }
 
         /// What `VoiceCampaignDetail` adds to the summary, written beside its fields.
@@ -92,30 +93,6 @@ extension Schemas {
             var max_concurrent_calls: Int
             var ring_timeout_seconds: Double
             var max_call_duration_seconds: Double
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case campaign_id, campaign_name, status, voice_agent_id, agent_id, contacts_count, invalid_leads_count,
-                 duplicate_leads_count, organization_id, tenant_id, user_id, campaign_begin_time, campaign_end_time, created_at
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(campaign_id, forKey: .campaign_id)
-            try container.encode(_campaign_name, forKey: .campaign_name)
-            try container.encode(status, forKey: .status)
-            try container.encode(voice_agent_id, forKey: .voice_agent_id)
-            try container.encode(agent_id, forKey: .agent_id)
-            try container.encode(contacts_count, forKey: .contacts_count)
-            try container.encode(invalid_leads_count, forKey: .invalid_leads_count)
-            try container.encode(duplicate_leads_count, forKey: .duplicate_leads_count)
-            try container.encode(organization_id, forKey: .organization_id)
-            try container.encode(tenant_id, forKey: .tenant_id)
-            try container.encode(user_id, forKey: .user_id)
-            try container.encode(campaign_begin_time, forKey: .campaign_begin_time)
-            try container.encode(campaign_end_time, forKey: .campaign_end_time)
-            try container.encode(created_at, forKey: .created_at)
-            try detail?.encode(to: encoder)
         }
     }
 

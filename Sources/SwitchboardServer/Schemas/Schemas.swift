@@ -27,6 +27,24 @@ struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
     }
 }
 
+/// Two bodies written as one object: `first`'s fields, then `second`'s, which win where both
+/// name a field. A schema that extends another (`allOf`), or a client's echoed fields beside a
+/// schema's own.
+struct Merged<First: Encodable & Sendable, Second: Encodable & Sendable>: Encodable, Sendable {
+    var first: First
+    var second: Second
+
+    init(_ first: First, _ second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try first.encode(to: encoder)
+        try second.encode(to: encoder)
+    }
+}
+
 /// A JSON response: `body`, encoded as every Switchboard response is.
 struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
     var body: Body
