@@ -149,6 +149,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The voice pipeline: 20 ms frames in and out over any transport, endpointing, barge-in,
+        // speech services (OpenAI-compatible, or espeak-ng), the turn loop and the recording.
+        .target(
+            name: "Voice",
+            dependencies: [
+                "SwitchboardCore", "Agents",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The SMS engine: conversations (starting messages, drips, agent replies) and the paced
         // outbox that sends them.
         .target(
@@ -190,7 +204,7 @@ let package = Package(
             name: "SwitchboardServer",
             dependencies: [
                 "SwitchboardCore", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "TelephonyTwilio", "TelephonyVobiz", "SwitchboardAPI", "Webhooks",
-                "Agents", "Messaging",
+                "Agents", "Messaging", "Voice",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -199,6 +213,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
@@ -223,7 +238,7 @@ let package = Package(
             name: "SwitchboardTests",
             dependencies: [
                 "SwitchboardServer", "Store", "Dialer", "TelephonySimulator", "TelephonySIP", "TelephonyTwilio", "TelephonyVobiz", "SwitchboardCore", "SwitchboardAPI", "Webhooks",
-                "Agents", "Messaging", "Workers",
+                "Agents", "Messaging", "Workers", "Voice",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

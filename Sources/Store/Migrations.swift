@@ -17,6 +17,7 @@ public enum Migrations {
         Migration(version: 4, name: "sms campaigns, conversations, messages, call transcripts", statements: Schema.v4),
         Migration(version: 5, name: "ids per organization, escalations linked by the engine, quiet hours for texts", statements: Schema.v5),
         Migration(version: 6, name: "carrier events", statements: Schema.v6),
+        Migration(version: 7, name: "call recordings and turn latency", statements: Schema.v7),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -283,6 +284,17 @@ enum Schema {
         [
             "CREATE TABLE carrier_events (id {id}, provider TEXT NOT NULL, attempt_id {int} NOT NULL, event TEXT NOT NULL, created_at {real} NOT NULL)",
             "CREATE INDEX carrier_events_age ON carrier_events (created_at)",
+        ].map { render($0, flavor) }
+    }
+
+    /// What our voice pipeline leaves on a call besides its transcript: the recording (a path
+    /// under the recordings directory) and how fast the agent answered.
+    static func v7(_ flavor: SQLFlavor) -> [String] {
+        [
+            "ALTER TABLE calls ADD COLUMN recording_path TEXT",
+            "ALTER TABLE calls ADD COLUMN recording_sec {real}",
+            "ALTER TABLE calls ADD COLUMN turn_latency_p50_ms {real}",
+            "ALTER TABLE calls ADD COLUMN turn_latency_p95_ms {real}",
         ].map { render($0, flavor) }
     }
 }

@@ -44,7 +44,11 @@ extension Store {
             outcome: try row.optionalValue("outcome"), attempts: try row.int("attempts"), duration: try row.double("duration_sec"),
             detail: try row.optionalString("detail"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             transcript: try row.optionalString("transcript").map { try Coding.decode([TranscriptTurn].self, $0) } ?? [],
-            extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) })
+            extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) },
+            recording: try row.optionalString("recording_path").map { CallMedia.Recording(path: $0, seconds: try row.optionalDouble("recording_sec") ?? 0) },
+            turnLatency: try row.optionalDouble("turn_latency_p50_ms").map {
+                CallMedia.Latency(p50: $0, p95: try row.optionalDouble("turn_latency_p95_ms") ?? $0)
+            })
     }
 
     /// The call an attempt belongs to, with what its voice agent needs: the agent, the lead's
@@ -74,5 +78,17 @@ extension Store {
                 """).run()
         }
     }
-}
 
+    /// Stores the recording and the turn latency of a call our pipeline held.
+    public func saveCallMedia(callID: String, _ media: CallMedia) async throws {
+        try await write { db in
+            try await db.raw("""
+                UPDATE calls SET recording_path = COALESCE(\(bind: media.recording?.path), recording_path),
+                  recording_sec = COALESCE(\(bind: media.recording?.seconds), recording_sec),
+                  turn_latency_p50_ms = COALESCE(\(bind: media.latency?.p50), turn_latency_p50_ms),
+                  turn_latency_p95_ms = COALESCE(\(bind: media.latency?.p95), turn_latency_p95_ms)
+                WHERE id = \(bind: callID)
+                """).run()
+        }
+    }
+}

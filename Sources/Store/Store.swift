@@ -60,6 +60,7 @@ extension SQLRow {
     func int(_ column: String) throws -> Int { try decode(column: column, as: Int.self) }
     func optionalInt(_ column: String) throws -> Int? { try decode(column: column, as: Int?.self) }
     func double(_ column: String) throws -> Double { try decode(column: column, as: Double.self) }
+    func optionalDouble(_ column: String) throws -> Double? { try decode(column: column, as: Double?.self) }
     func date(_ column: String) throws -> Date { Date(epoch: try double(column)) }
     func optionalDate(_ column: String) throws -> Date? { try decode(column: column, as: Double?.self).map(Date.init(epoch:)) }
 

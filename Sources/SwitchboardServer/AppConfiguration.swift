@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import Store
 import SwitchboardCore
+import Voice
 import Webhooks
 
 /// Everything that differs between production and a test. Tests pass another configuration
@@ -61,6 +62,18 @@ public struct AppConfiguration: Sendable {
     /// (`https://api.openai.com/v1`, vLLM, Ollama's `http://localhost:11434/v1`, llama.cpp).
     /// Without one, agents send their scripted messages only.
     public var llm: LLMConfiguration?
+    /// Speech services for our voice pipeline (SIP trunks, Twilio Media Streams, Vobiz
+    /// streams): any OpenAI-compatible `/audio/transcriptions` and `/audio/speech`. Unless set
+    /// (`SWITCHBOARD_SPEECH_BASE_URL`), the language model's endpoint and key.
+    public var speech: OpenAISpeech.Configuration?
+    /// Speak with espeak-ng, when installed, where no speech service is configured.
+    public var localSpeech = true
+    /// Endpointing and barge-in of the voice pipeline.
+    public var voice = VoicePipelineSettings()
+    /// Where call recordings are written (`SWITCHBOARD_RECORDINGS_DIR`).
+    public var recordingsDirectory = "recordings"
+    /// The UDP ports SIP calls take their RTP on, one per call (`SWITCHBOARD_RTP_PORTS`).
+    public var rtpPorts = 10_000...20_000
     /// Seconds `serve` waits for a database that is down at start before giving up.
     public var databaseStartupWait: Double = 60
     public var logLevel = Logger.Level.info
@@ -101,6 +114,24 @@ public struct AppConfiguration: Sendable {
         if let base = env["SWITCHBOARD_LLM_BASE_URL"] {
             config.llm = LLMConfiguration(baseURL: base, apiKey: env["SWITCHBOARD_LLM_API_KEY"],
                                           model: env["SWITCHBOARD_LLM_MODEL"] ?? LLMConfiguration.defaultModel)
+        }
+        if let base = env["SWITCHBOARD_SPEECH_BASE_URL"] ?? config.llm?.baseURL {
+            var speech = OpenAISpeech.Configuration(baseURL: base, apiKey: env["SWITCHBOARD_SPEECH_API_KEY"] ?? config.llm?.apiKey)
+            if let value = env["SWITCHBOARD_STT_MODEL"] { speech.sttModel = value }
+            if let value = env["SWITCHBOARD_TTS_MODEL"] { speech.ttsModel = value }
+            if let value = env["SWITCHBOARD_TTS_VOICE"] { speech.voice = value }
+            config.speech = speech
+        }
+        if let value = try env.bool("SWITCHBOARD_LOCAL_SPEECH") { config.localSpeech = value }
+        if let value = try env.int("SWITCHBOARD_ENDPOINT_SILENCE_MS", in: 100...5_000) { config.voice.endSilenceMilliseconds = value }
+        if let value = try env.bool("SWITCHBOARD_BARGE_IN") { config.voice.bargeIn = value }
+        if let value = env["SWITCHBOARD_RECORDINGS_DIR"] { config.recordingsDirectory = value }
+        if let text = env["SWITCHBOARD_RTP_PORTS"] {
+            let bounds = text.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard bounds.count == 2, 1_024 <= bounds[0], bounds[0] < bounds[1], bounds[1] <= 65_535 else {
+                throw ConfigurationError(variable: "SWITCHBOARD_RTP_PORTS", "must be a range such as 10000-20000, within 1024-65535 (got \"\(text)\")")
+            }
+            config.rtpPorts = bounds[0]...bounds[1]
         }
         return config
     }

@@ -12,6 +12,7 @@ import TelephonySIP
 import TelephonyTwilio
 import TelephonyVobiz
 import TelephonySimulator
+import Voice
 import Webhooks
 
 /// The composition root, used by `switchboard serve` and by every HTTP test: opens and
@@ -21,18 +22,21 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     logger.logLevel = config.logLevel
     let (database, store) = try await openStore(config, logger: logger)
 
-    let dialLog = try config.simulatorDialLog.map { try SimulatorDialLog(path: $0) } ?? SimulatorDialLog()
-    let carriers = Carriers(config, logger: logger)
-    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog),
-                                      carriers.sip, carriers.twilio, carriers.vobiz])
-    // Services stop in reverse order: the carriers outlive the dialer's last calls.
-    var services: [any Service] = [DatabaseService(database: database), carriers.sip, carriers.twilio, carriers.vobiz]
+    var services: [any Service] = [DatabaseService(database: database)]
     let model = config.llm.map { llm in
         OpenAIChatModel(baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, clock: config.clock, logger: logger)
     }
     if let model { services.append(model) }
     // One agent runtime for texts and calls alike.
     let agent = model.map(ConversationAgent.init)
+    let voice = buildVoice(store: store, config: config, agent: agent, logger: logger, services: &services)
+
+    let dialLog = try config.simulatorDialLog.map { try SimulatorDialLog(path: $0) } ?? SimulatorDialLog()
+    let carriers = Carriers(config, voice: voice, logger: logger)
+    let providers = ProviderRegistry([SimulatorProvider(timeScale: config.simulatorTimeScale, clock: config.clock, log: dialLog),
+                                      carriers.sip, carriers.twilio, carriers.vobiz])
+    // Services stop in reverse order: the carriers outlive the dialer's last calls.
+    services += [carriers.sip, carriers.twilio, carriers.vobiz]
     var wake = Wakers()
     // The workers: the dialer, the SMS engine and the webhook sender run where dialing runs.
     if config.role != .api {
@@ -53,7 +57,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }
 
     let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake)
-    let webSockets = buildWebSocketRouter(store: store, config: config, agent: agent)
+    let webSockets = buildWebSocketRouter(store: store, config: config, voice: voice)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: webSockets),
@@ -102,7 +106,8 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,
                                  maxUploadBytes: config.maxUploadBytes,
                                  allowCarrierBaseURL: config.allowCarrierBaseURL, allowPrivateWebhooks: config.allowPrivateWebhooks,
-                                 wake: wake, agentMode: config.llm == nil ? .scripted : .ai(model: config.llm?.model ?? ""))
+                                 wake: wake, agentMode: config.llm == nil ? .scripted : .ai(model: config.llm?.model ?? ""),
+                                 recordings: RecordingsDirectory(root: config.recordingsDirectory))
         let auth = AuthMiddleware(store: store)
         let keyed = router.group()
             .add(middleware: auth)
@@ -129,10 +134,27 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
 
 /// The WebSocket routes, in every role (Twilio connects to whichever process the public URL
 /// reaches): ConversationRelay for voice agents.
-func buildWebSocketRouter(store: Store, config: AppConfiguration, agent: ConversationAgent?) -> Router<BasicWebSocketRequestContext> {
+func buildWebSocketRouter(store: Store, config: AppConfiguration, voice: VoiceConversations) -> Router<BasicWebSocketRequestContext> {
     let router = Router(context: BasicWebSocketRequestContext.self)
-    ConversationRelayController(store: store, clock: config.clock, publicURL: config.publicURL, agent: agent).register(on: router)
+    ConversationRelayController(store: store, clock: config.clock, publicURL: config.publicURL, dialogues: voice.dialogues).register(on: router)
+    MediaStreamsController(store: store, publicURL: config.publicURL, voice: voice).register(on: router)
     return router
+}
+
+/// Our voice pipeline: the speech services configured (or espeak-ng), and where recordings go.
+func buildVoice(store: Store, config: AppConfiguration, agent: ConversationAgent?, logger: Logger,
+                services: inout [any Service]) -> VoiceConversations {
+    let service = config.speech.map { OpenAISpeech($0, logger: logger) }
+    if let service { services.append(service) }
+    let local = config.localSpeech ? EspeakSpeech.installed() : nil
+    if service == nil {
+        // Said once, at start: each call would otherwise say it again.
+        logger.notice("no speech-to-text configured (SWITCHBOARD_SPEECH_BASE_URL): calls on our voice pipeline end after the greeting",
+                      metadata: ["local_tts": "\(local == nil ? "none (install espeak-ng)" : "espeak-ng")"])
+    }
+    return VoiceConversations(store: store, dialogues: CallDialogues(store: store, agent: agent),
+                              speech: SpeechServices(stt: service, tts: service ?? local), settings: config.voice,
+                              recordings: RecordingsDirectory(root: config.recordingsDirectory), clock: config.clock, logger: logger)
 }
 
 /// The real carriers of this process: the dialer dials through them, the callback routes
@@ -142,8 +164,10 @@ struct Carriers {
     let twilio: TwilioProvider
     let vobiz: VobizProvider
 
-    init(_ config: AppConfiguration, logger: Logger) {
-        sip = SIPProvider(bindPort: config.sipPort, clock: config.clock, logger: logger)
+    init(_ config: AppConfiguration, voice: VoiceConversations, logger: Logger) {
+        sip = SIPProvider(bindPort: config.sipPort, rtpPorts: RTPPorts(config.rtpPorts), clock: config.clock, logger: logger) { request, transport in
+            await voice.converse(attemptID: request.attemptID, maxDuration: request.maxDuration, transport: transport)
+        }
         twilio = TwilioProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, pollEvery: .seconds(config.carrierPollSeconds),
                                 allowBaseURL: config.allowCarrierBaseURL)
         vobiz = VobizProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, allowBaseURL: config.allowCarrierBaseURL)
@@ -163,6 +187,8 @@ struct APIEnvironment: Sendable {
     let wake: Wakers
     /// Whether agents answer with a language model, for the SMS campaigns' status.
     let agentMode: AgentMode
+    /// Where the voice pipeline's recordings are.
+    let recordings: RecordingsDirectory
 
     var wakeDialer: @Sendable () -> Void { wake.dialer }
 }

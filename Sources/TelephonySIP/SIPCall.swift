@@ -6,7 +6,8 @@ import SwitchboardCore
 /// What a call's transaction reads: the trunk's messages, or its agent hanging up.
 enum SIPEvent: Sendable {
     case message(SIPMessage)
-    case agentEnded
+    /// The conversation ended the call, and why.
+    case agentEnded(String?)
 }
 
 /// One outbound call as a SIP user agent client (RFC 3261): the INVITE client transaction
@@ -22,13 +23,13 @@ struct SIPCall {
     let localHost: String
     let request: DialRequest
     let clock: any WallClock
-    let media: any SIPMediaSession
+    let media: SIPMedia
     let logger: Logger
     let callID: String
     let fromTag = SIPCall.token(8)
 
     init(transport: SIPTransport, trunk: SIPTrunkSettings, remote: SocketAddress, localHost: String, request: DialRequest,
-         clock: any WallClock, media: any SIPMediaSession, logger: Logger) {
+         clock: any WallClock, media: SIPMedia, logger: Logger) {
         self.transport = transport
         self.trunk = trunk
         self.remote = remote
@@ -48,11 +49,19 @@ struct SIPCall {
     var via: (String) -> String { { branch in "SIP/2.0/UDP \(localHost):\(transport.localPort);branch=\(branch);rport" } }
 
     func run() async -> DialResult {
+        let offer: String
+        do { offer = try await media.open(host: localHost) }
+        catch { return ended(.failed, detail: "no RTP port for the call's media: \(error)") }
+        let result = await invite(offer: offer)
+        await media.close()
+        return result
+    }
+
+    private func invite(offer: String) async -> DialResult {
         let mailbox = transport.open(callID: callID)
         defer { transport.close(callID: callID) }
         let started = ContinuousClock.now
         let ringDeadline = started + .seconds(request.ringTimeout)
-        let offer = media.offer(host: localHost)
         var cseq = 1
         var authorization: (name: String, value: String)?
         var ringing = false

@@ -36,28 +36,32 @@ struct Dialog {
         let answeredInstant = ContinuousClock.now
         call.request.progress(.answered(at: answeredAt))
         let ack = ack(cseq: inviteCSeq)
-        let limit = answeredInstant + .seconds(call.request.maxDuration)
-        let agent = Task { [media = call.media, body = answer.body] in
-            await media.run(answer: body)
-            if !Task.isCancelled { mailbox.post(.agentEnded) }
+        // The conversation keeps the call's limit itself; this one is the backstop should it not.
+        let limit = answeredInstant + .seconds(call.request.maxDuration + 5)
+        let conversation = Task { [media = call.media, body = answer.body] in
+            let why = await media.run(answer: body)
+            mailbox.post(.agentEnded(why))
         }
-        defer { agent.cancel() }
         var detail = ""
         talking: while true {
             guard !Task.isCancelled, let event = await mailbox.receive(until: limit) else {
+                conversation.cancel()
                 detail = "hung up with BYE at the \(Int(call.request.maxDuration)) s call limit"
                 _ = await hangUp(cseq: inviteCSeq + 1, mailbox: mailbox)
                 break talking
             }
             switch event {
-            case .agentEnded:
-                detail = "the agent hung up"
+            case .agentEnded(let why):
+                detail = "hung up with BYE: " + (why ?? "the agent ended the call")
                 _ = await hangUp(cseq: inviteCSeq + 1, mailbox: mailbox)
                 break talking
             case .message(let message):
                 if message.method == "BYE" {
                     call.transport.send(.response(200, "OK", to: message), to: call.remote)
                     detail = "the callee hung up"
+                    // The conversation sees the line close and stores what was said.
+                    call.media.calleeHungUp()
+                    await conversation.value
                     break talking
                 } else if message.method != nil {
                     call.answerInDialog(message)

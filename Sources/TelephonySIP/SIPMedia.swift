@@ -1,29 +1,58 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SwitchboardCore
 
-/// The seam for a call's audio and its agent. RTP with the agent's voice is a later step;
-/// today's session offers audio in SDP and holds the line until the call's limit.
-public protocol SIPMediaSession: Sendable {
-    /// The SDP offer for the INVITE, from the address our media would use.
-    func offer(host: String) -> String
-    /// The call was answered with this SDP answer. Returns when the agent ends the call; the
-    /// call then hangs up with BYE. Cancelled when the callee hangs up or the limit passes.
-    func run(answer: String) async
-}
+/// A call's conversation once its audio flows: run by whoever composes the SIP provider (the
+/// server hands it the voice pipeline); returns why it ended, for the call's history.
+public typealias SIPConversation = @Sendable (DialRequest, any VoiceTransport) async -> String?
 
-/// Offers G.711 and DTMF events, and waits: until the media step, nobody speaks.
-public struct HeldLine: SIPMediaSession {
-    public init() {}
+/// A SIP call's media: a UDP port of its own for RTP, offered in the INVITE's SDP; the
+/// conversation runs over it once the callee answers.
+final class SIPMedia: Sendable {
+    let ports: RTPPorts
+    let bindHost: String
+    let request: DialRequest
+    let conversation: SIPConversation
+    let logger: Logger
+    private let session = NIOLockedValueBox<RTPSession?>(nil)
 
-    public func offer(host: String) -> String {
-        let session = UInt32.random(in: 1...UInt32.max)
-        return [
-            "v=0", "o=switchboard \(session) \(session) IN IP4 \(host)", "s=switchboard", "c=IN IP4 \(host)", "t=0 0",
-            "m=audio 40000 RTP/AVP 0 8 101", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
-            "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16", "a=sendrecv", "",
-        ].joined(separator: "\r\n")
+    init(ports: RTPPorts, bindHost: String, request: DialRequest, conversation: @escaping SIPConversation, logger: Logger) {
+        self.ports = ports
+        self.bindHost = bindHost
+        self.request = request
+        self.conversation = conversation
+        self.logger = logger
     }
 
-    public func run(answer: String) async {
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    /// Binds the call's RTP port; the SDP offer for the INVITE, from the address our packets
+    /// leave from.
+    func open(host: String) async throws -> String {
+        let receiving = NIOLockedValueBox(RTPSession.Receiving())
+        let (channel, port) = try await ports.bind(host: bindHost) { RTPInbound(receiving) }
+        session.withLockedValue { $0 = RTPSession(channel: channel, port: port, receiving: receiving) }
+        return SDP.offer(host: host, port: port, session: UInt32.random(in: 1...UInt32.max))
+    }
+
+    /// The callee answered with `answer`: talks until the agent ends the call (or the callee
+    /// hangs up, told through `calleeHungUp`); why it ended.
+    func run(answer: String) async -> String? {
+        guard let session = session.withLockedValue({ $0 }) else { return "no media session" }
+        do {
+            try session.start(try SDP.parseAnswer(answer))
+        } catch {
+            logger.warning("unusable SDP answer; hanging up", metadata: ["error": "\(error)"])
+            return "\(error)"
+        }
+        return await conversation(request, session)
+    }
+
+    func calleeHungUp() { session.withLockedValue { $0 }?.calleeHungUp() }
+
+    func close() async {
+        guard let session = session.withLockedValue({ state in defer { state = nil }; return state }) else { return }
+        try? await session.channel.close()
+        ports.release(session.port)
     }
 }

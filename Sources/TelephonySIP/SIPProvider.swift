@@ -12,17 +12,20 @@ public final class SIPProvider: TelephonyProvider, Service {
     private let bindHost: String
     private let bindPort: Int
     private let clock: any WallClock
-    private let media: @Sendable (DialRequest) -> any SIPMediaSession
+    private let rtpPorts: RTPPorts
+    private let conversation: SIPConversation
     private let logger: Logger
     private let transport: TransportSlot
 
     /// `bindPort` 0 takes any free port; a trunk that wants requests from a known port needs it set.
-    public init(bindHost: String = "0.0.0.0", bindPort: Int = 0, clock: any WallClock, logger: Logger,
-                media: @escaping @Sendable (DialRequest) -> any SIPMediaSession = { _ in HeldLine() }) {
+    /// Each call's RTP takes a port of `rtpPorts`; `conversation` talks over it once answered.
+    public init(bindHost: String = "0.0.0.0", bindPort: Int = 0, rtpPorts: RTPPorts, clock: any WallClock, logger: Logger,
+                conversation: @escaping SIPConversation) {
         self.bindHost = bindHost
         self.bindPort = bindPort
         self.clock = clock
-        self.media = media
+        self.rtpPorts = rtpPorts
+        self.conversation = conversation
         self.logger = logger
         self.transport = TransportSlot()
     }
@@ -40,7 +43,9 @@ public final class SIPProvider: TelephonyProvider, Service {
         var logger = self.logger
         logger[metadataKey: "attempt_id"] = "\(request.attemptID)"
         let call = SIPCall(transport: transport, trunk: trunk, remote: remote, localHost: await transport.localHost(toward: remote),
-                           request: request, clock: clock, media: media(request), logger: logger)
+                           request: request, clock: clock,
+                           media: SIPMedia(ports: rtpPorts, bindHost: bindHost, request: request, conversation: conversation, logger: logger),
+                           logger: logger)
         let result = await call.run()
         logger.debug("sip call ended", metadata: ["outcome": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
         return result

@@ -33,6 +33,8 @@ public final class TwilioProvider: TelephonyProvider, Service {
 
     public static func statusCallbackPath(attemptID: Int64) -> String { "/v1/telephony/twilio/status?attempt_id=\(attemptID)" }
     public static func relayPath(attemptID: Int64) -> String { "/v1/telephony/twilio/relay?attempt_id=\(attemptID)" }
+    /// Media Streams' URL takes no query string: the attempt is in the path.
+    public static func streamPath(attemptID: Int64) -> String { "/v1/telephony/twilio/stream/\(attemptID)" }
 
     /// The public URL as a WebSocket URL (`https://` → `wss://`).
     public static func webSocketURL(_ publicURL: String) -> String {
@@ -41,12 +43,14 @@ public final class TwilioProvider: TelephonyProvider, Service {
         return publicURL
     }
 
-    /// The answered call joins its voice agent through ConversationRelay, which speaks and
-    /// listens for it and talks to our WebSocket route.
-    static func twiml(attemptID: Int64, publicURL: String) -> String {
-        let url = webSocketURL(publicURL) + relayPath(attemptID: attemptID)
-        let escaped = url.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
-        return "<Response><Connect><ConversationRelay url=\"\(escaped)\"/></Connect></Response>"
+    /// The answered call joins its voice agent: through ConversationRelay (Twilio listens and
+    /// speaks, our route exchanges text), or through a bidirectional Media Stream (the audio
+    /// comes to our voice pipeline), as the number's `voice_transport` says.
+    static func twiml(attemptID: Int64, publicURL: String, transport: TwilioAccount.VoiceTransport) -> String {
+        let path = transport == .mediaStreams ? streamPath(attemptID: attemptID) : relayPath(attemptID: attemptID)
+        let escaped = (webSocketURL(publicURL) + path).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+        let verb = transport == .mediaStreams ? "Stream" : "ConversationRelay"
+        return "<Response><Connect><\(verb) url=\"\(escaped)\"/></Connect></Response>"
     }
 
     public func dial(_ request: DialRequest) async -> DialResult {
@@ -59,7 +63,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
         defer { pending.close(request.attemptID) }
         let form: [(String, String)] = [
             ("To", request.to), ("From", request.from),
-            ("Twiml", Self.twiml(attemptID: request.attemptID, publicURL: publicURL)),
+            ("Twiml", Self.twiml(attemptID: request.attemptID, publicURL: publicURL, transport: account.voiceTransport)),
             ("StatusCallback", publicURL + Self.statusCallbackPath(attemptID: request.attemptID)), ("StatusCallbackMethod", "POST"),
         ] + ["initiated", "ringing", "answered", "completed"].map { ("StatusCallbackEvent", $0) } + [
             ("Timeout", "\(Int(request.ringTimeout))"), ("TimeLimit", "\(Int(request.maxDuration))"), ("MachineDetection", "Enable"),

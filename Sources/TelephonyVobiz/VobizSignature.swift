@@ -19,3 +19,19 @@ public enum VobizSignature {
         return header.split(separator: ",").contains { constantTimeEquals($0.trimmingCharacters(in: .whitespaces), expected) }
     }
 }
+
+extension VobizSignature {
+    /// The token in a call's stream URL: Vobiz does not sign its WebSocket, so the URL our
+    /// answer XML gives it carries an HMAC of the attempt keyed with the number's auth token.
+    public static func streamToken(attemptID: Int64, authToken: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("stream:\(attemptID)".utf8), using: SymmetricKey(data: Data(authToken.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The answer XML of a call our voice pipeline holds: a bidirectional μ-law stream to us,
+    /// alone on the call (`keepCallAlive`): when the socket closes, the call ends.
+    public static func streamXML(attemptID: Int64, authToken: String, webSocketBase: String) -> String {
+        let url = "\(webSocketBase)/v1/telephony/vobiz/stream/\(attemptID)/\(streamToken(attemptID: attemptID, authToken: authToken))"
+        return "<Response><Stream bidirectional=\"true\" keepCallAlive=\"true\" contentType=\"audio/x-mulaw;rate=8000\">\(url)</Stream></Response>"
+    }
+}

@@ -5,6 +5,7 @@ import Logging
 import Testing
 @testable import Store
 import SwitchboardCore
+import ServiceLifecycle
 import SwitchboardAPI
 @testable import SwitchboardServer
 
@@ -13,9 +14,11 @@ import SwitchboardAPI
     @Test func everyRouteIsInTheSpecAndEverySpecPathIsRouted() async throws {
         let harness = Harness(.sqlite)
         let database = try await DatabaseURL.open(harness.config.databaseURL, logger: Logger(label: "test"))
-        let router = buildRouter(store: Store(database: database, logger: Logger(label: "test")), config: harness.config,
-                                 carriers: Carriers(harness.config, logger: Logger(label: "test")))
-        let webSockets = buildWebSocketRouter(store: Store(database: database, logger: Logger(label: "test")), config: harness.config, agent: nil)
+        let store = Store(database: database, logger: Logger(label: "test"))
+        var services: [any Service] = []
+        let voice = buildVoice(store: store, config: harness.config, agent: nil, logger: Logger(label: "test"), services: &services)
+        let router = buildRouter(store: store, config: harness.config, carriers: Carriers(harness.config, voice: voice, logger: Logger(label: "test")))
+        let webSockets = buildWebSocketRouter(store: store, config: harness.config, voice: voice)
         let routed = Set((router.routes.map { ($0.path, $0.method) } + webSockets.routes.map { ($0.path, $0.method) }).map { path, method in
             let path = path.components.map { "\($0)".hasPrefix(":") ? "{\("\($0)".dropFirst())}" : "\($0)" }.joined(separator: "/")
             return "\(method.rawValue.lowercased()) /\(path)"

@@ -38,6 +38,9 @@ struct Harness {
         // The tests' fake carriers and webhook receivers listen on loopback.
         config.allowCarrierBaseURL = true
         config.allowPrivateWebhooks = true
+        config.recordingsDirectory = directory.appendingPathComponent("recordings").path
+        // The voice tests bring their own speech services; the rest stay silent and quick.
+        config.localSpeech = false
         configure(&config)
     }
 

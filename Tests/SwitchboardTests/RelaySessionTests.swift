@@ -12,7 +12,7 @@ import Testing
 
     /// Without a model the agent says its scripted greeting and hangs up at the first words.
     @Test func withoutAModelTheGreetingIsAllThatIsSaid() async {
-        var session = RelaySession(agent: nil, profile: Self.profile, lead: [:], greeting: "Hello from Acme.", logger: Logger(label: "test"))
+        var session = RelaySession(dialogue: CallDialogue(agent: nil, profile: Self.profile, lead: [:], greeting: "Hello from Acme."), logger: Logger(label: "test"))
         #expect(await session.handle(["type": "setup", "callSid": "CA1"], now: testStart) == [["type": "text", "token": "Hello from Acme.", "last": true]])
         let reply = await session.handle(["type": "prompt", "voicePrompt": "Who is this?", "last": true], now: testStart)
         #expect(reply.first?["type"] == "end")
@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func digitsAreWordsAndPartialPromptsWait() async {
-        var session = RelaySession(agent: ConversationAgent(model: Scripted()), profile: Self.profile, lead: [:], greeting: nil,
+        var session = RelaySession(dialogue: CallDialogue(agent: ConversationAgent(model: Scripted()), profile: Self.profile, lead: [:], greeting: nil),
                                    logger: Logger(label: "test"))
         #expect(await session.handle(["type": "setup"], now: testStart) == [])
         #expect(await session.handle(["type": "prompt", "voicePrompt": "half", "last": false], now: testStart) == [])

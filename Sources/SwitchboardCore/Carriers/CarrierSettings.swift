@@ -46,12 +46,26 @@ public struct TwilioAccount: Sendable, Equatable {
     /// replaces Twilio's only where the operator allows it (`allowBaseURL`): otherwise the
     /// account's credentials could be sent anywhere a tenant names.
     public var apiBaseURL: String
+    /// How an answered call reaches its agent (`voice_transport`).
+    public var voiceTransport: VoiceTransport
+
+    public enum VoiceTransport: String, Sendable, Equatable {
+        /// Twilio's ConversationRelay: Twilio transcribes and speaks; the default.
+        case conversationRelay = "conversation_relay"
+        /// A bidirectional Media Stream to our voice pipeline: our speech services, our recording.
+        case mediaStreams = "media_streams"
+    }
 
     public init(settings: [String: JSONValue], allowBaseURL: Bool = false) throws(CarrierSettingsError) {
         let reader = SettingsReader(settings: settings, provider: "twilio")
         accountSID = try reader.required("account_sid")
         authToken = try reader.required("auth_token")
         apiBaseURL = allowBaseURL ? try reader.url("api_base_url", default: Self.defaultBaseURL) : Self.defaultBaseURL
+        let transport = reader.optional("voice_transport") ?? VoiceTransport.conversationRelay.rawValue
+        guard let voiceTransport = VoiceTransport(rawValue: transport) else {
+            throw CarrierSettingsError(field: "voice_transport", "voice_transport must be conversation_relay or media_streams")
+        }
+        self.voiceTransport = voiceTransport
     }
 }
 

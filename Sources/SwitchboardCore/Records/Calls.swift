@@ -23,11 +23,14 @@ public struct CallRecord: Sendable, Equatable {
     /// What the voice agent and the callee said (`[{role, content}]`), and what was extracted.
     public var transcript: [TranscriptTurn] = []
     public var extracted: [String: JSONValue]?
+    /// The answered call's recording, from our voice pipeline.
+    public var recording: CallMedia.Recording?
+    public var turnLatency: CallMedia.Latency?
 
     public init(id: String, organizationID: String, tenantID: String, userID: String, campaignID: String, agentID: String? = nil,
                 fromNumber: String, toNumber: String, status: CallStatus, outcome: Outcome? = nil, attempts: Int, duration: Double,
                 detail: String? = nil, createdAt: Date, updatedAt: Date, transcript: [TranscriptTurn] = [],
-                extracted: [String: JSONValue]? = nil) {
+                extracted: [String: JSONValue]? = nil, recording: CallMedia.Recording? = nil, turnLatency: CallMedia.Latency? = nil) {
         self.id = id
         self.organizationID = organizationID
         self.tenantID = tenantID
@@ -45,6 +48,8 @@ public struct CallRecord: Sendable, Equatable {
         self.updatedAt = updatedAt
         self.transcript = transcript
         self.extracted = extracted
+        self.recording = recording
+        self.turnLatency = turnLatency
     }
 }
 
@@ -52,9 +57,15 @@ public struct CallRecord: Sendable, Equatable {
 public struct TranscriptTurn: Sendable, Equatable, Codable {
     public var role: TranscriptRole
     public var content: String
-    public init(role: TranscriptRole, content: String) {
+    /// Seconds from the answer to the turn's first word, where our pipeline heard or spoke it.
+    public var at: Double?
+    /// The callee spoke over the agent: `content` is what was played before it stopped.
+    public var interrupted: Bool?
+    public init(role: TranscriptRole, content: String, at: Double? = nil, interrupted: Bool? = nil) {
         self.role = role
         self.content = content
+        self.at = at
+        self.interrupted = interrupted
     }
 }
 
@@ -126,5 +137,43 @@ public struct CallConversation: Sendable {
         self.fields = fields
         self.escalatedFrom = escalatedFrom
         self.escalationReason = escalationReason
+    }
+}
+
+/// What our voice pipeline measured and kept of an answered call.
+public struct CallMedia: Sendable, Equatable {
+    public struct Recording: Sendable, Equatable {
+        /// Relative to the recordings directory.
+        public var path: String
+        public var seconds: Double
+        public init(path: String, seconds: Double) {
+            self.path = path
+            self.seconds = seconds
+        }
+    }
+
+    /// End of the caller's speech to the agent's first audio, per turn, in milliseconds.
+    public struct Latency: Sendable, Equatable {
+        public var p50: Double
+        public var p95: Double
+        public init(p50: Double, p95: Double) {
+            self.p50 = p50
+            self.p95 = p95
+        }
+
+        /// Nearest-rank percentiles; nil without any turn.
+        public init?(_ samples: [Double]) {
+            guard !samples.isEmpty else { return nil }
+            let sorted = samples.sorted()
+            func rank(_ p: Double) -> Double { sorted[min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))] }
+            self.init(p50: rank(0.5), p95: rank(0.95))
+        }
+    }
+
+    public var recording: Recording?
+    public var latency: Latency?
+    public init(recording: Recording?, latency: Latency?) {
+        self.recording = recording
+        self.latency = latency
     }
 }

@@ -10,6 +10,7 @@ struct CallsController {
     func register(on router: some RouterMethods<SwitchboardContext>) {
         router.get("v1/voice/calls", use: list)
         router.get("v1/voice/calls/:call_id", use: get)
+        router.get("v1/voice/calls/:call_id/recording", use: recording)
         router.get("v1/call-logs/:call_id/retries", use: retries)
     }
 
@@ -33,6 +34,28 @@ struct CallsController {
         let call = try await load(context)
         let attempts = try await api.store.attempts(callID: call.id)
         return api.teli(Schemas.CallEnvelope(call: Schemas.Call(call, attempts: attempts)))
+    }
+
+    /// The call's recording (stereo WAV: the callee left, the agent right), streamed from the
+    /// recordings directory with the caller's authorization.
+    @Sendable func recording(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let call = try await load(context)
+        guard let recording = call.recording else { throw APIError.notFound("Recording") }
+        let path = api.recordings.absolute(recording.path)
+        guard let handle = FileHandle(forReadingAtPath: path), let size = try? handle.seekToEnd() else { throw APIError.notFound("Recording") }
+        try handle.seek(toOffset: 0)
+        var headers = HTTPFields()
+        headers[.contentType] = "audio/wav"
+        headers[.contentLength] = "\(size)"
+        headers[.contentDisposition] = "attachment; filename=\"\(RecordingsDirectory.safe(call.id)).wav\""
+        let body = ResponseBody { writer in
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     /// DialNexa's retry history: every attempt of the parent call, in order.

@@ -111,11 +111,13 @@ struct CarrierCallbacksController {
         if let event = VobizCallStatus.event(kind, form: form, attemptID: attemptID, at: clock.now()) {
             try await hand(event, to: vobiz.pending, provider: .vobiz, context: context)
         }
-        // The answer URL says what the call does: hold the line (the agent joins in a later step).
-        // The other callbacks get an empty document, so every reply is the XML the contract says.
+        // The answer URL says what the call does: stream its audio to our voice pipeline. The
+        // other callbacks get an empty document, so every reply is the XML the contract says.
         var headers = HTTPFields()
         headers[.contentType] = "application/xml"
-        let xml = kind == .answer ? "<Response><Wait length=\"3600\"/></Response>" : "<Response/>"
+        let xml = kind == .answer
+            ? VobizSignature.streamXML(attemptID: attemptID, authToken: account.authToken, webSocketBase: TwilioProvider.webSocketURL(publicURL))
+            : "<Response/>"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 

@@ -17,7 +17,7 @@ struct ConversationRelayController {
     let store: Store
     let clock: any WallClock
     let publicURL: String
-    let agent: ConversationAgent?
+    let dialogues: CallDialogues
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
         router.ws("v1/telephony/twilio/relay", shouldUpgrade: { request, context in
@@ -37,7 +37,7 @@ struct ConversationRelayController {
             let call = conversation.call
             var logger = context.logger
             logger[metadataKey: "call_id"] = "\(call.id)"
-            var session = try await session(conversation, logger: logger)
+            var session = RelaySession(dialogue: try await dialogues.dialogue(conversation), logger: logger)
             do {
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message,
@@ -55,28 +55,5 @@ struct ConversationRelayController {
             try await store.saveCallConversation(callID: call.id, transcript: session.transcript, extracted: extracted)
             logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)", "extracted": "\(extracted != nil)"])
         })
-    }
-
-    /// The call's voice agent, told who it is talking to.
-    private func session(_ conversation: CallConversation, logger: Logger) async throws -> RelaySession {
-        let call = conversation.call
-        var lead = conversation.fields
-        lead["phone_number"] = .string(call.toNumber)
-        let record = try await call.agentID.asyncMap { try await store.agent(id: $0, organizationID: call.organizationID) } ?? nil
-        var objective = record?.body["objective_prompt"]?.stringValue
-        // A call the SMS agent escalated: the voice agent knows what was texted (the thread the
-        // engine linked to the lead, read within the call's organization).
-        if let conversationID = conversation.escalatedFrom {
-            let reason = conversation.escalationReason ?? "the lead asked for a call"
-            lead["sms_campaign_id"] = nil
-            let thread = try await store.conversationMessages(conversationID, organizationID: call.organizationID, limit: 40)
-                .map { ($0.direction == .inbound ? "Lead: " : "Agent: ") + $0.body }.joined(separator: "\n")
-            objective = [objective, "This call follows a text conversation (\(reason)):\n\(thread)"].compactMap { $0 }.joined(separator: "\n\n")
-        }
-        let profile = AgentProfile(name: record?.name ?? "Assistant", channel: .voice, prompt: record?.body["prompt"]?.stringValue ?? "",
-                                   objective: objective,
-                                   extractionFields: AgentProfile.fields(record?.body["extraction_fields"]))
-        let greeting = (record?.body["starting_message"]?.stringValue).map { Template.render($0, fields: lead) }
-        return RelaySession(agent: agent, profile: profile, lead: lead, greeting: greeting, logger: logger)
     }
 }

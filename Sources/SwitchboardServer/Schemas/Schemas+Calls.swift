@@ -33,6 +33,14 @@ extension Schemas {
         var transcript: String?
         var transcript_object: [TranscriptTurn]?
         var extracted_fields: [String: JSONValue]?
+        @Nullable var recording_url: String?
+        @Nullable var recording_duration_sec: Double?
+        var turn_latency_ms: TurnLatency?
+
+        struct TurnLatency: Encodable, Sendable {
+            var p50: Double
+            var p95: Double
+        }
 
         init(_ call: CallRecord) {
             let ended = call.status == .ended
@@ -58,6 +66,9 @@ extension Schemas {
             end_timestamp = ended ? Int(call.updatedAt.timeIntervalSince1970 * 1000) : nil
             call_started_at = Timestamps.teli(call.createdAt)
             call_ended_at = ended ? Timestamps.teli(call.updatedAt) : nil
+            recording_url = call.recording.map { _ in "/v1/voice/calls/\(call.id)/recording" }
+            recording_duration_sec = call.recording?.seconds
+            turn_latency_ms = call.turnLatency.map { TurnLatency(p50: $0.p50.rounded(), p95: $0.p95.rounded()) }
         }
 
         /// The call with its attempts and Teli's conversation fields: the transcript as text

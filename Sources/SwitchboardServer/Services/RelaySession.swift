@@ -1,30 +1,21 @@
 import Agents
 import Foundation
 import Logging
-import Store
 import SwitchboardCore
 
 /// One call's conversation over Twilio ConversationRelay: Twilio does speech-to-text and
 /// text-to-speech and sends JSON messages (`setup`, `prompt`, `interrupt`, `dtmf`, `error`);
 /// the agent answers with `text` and hangs up with `end`. The transcript is what was said —
-/// an interrupted answer is cut where the callee cut it. Without a language model the agent
-/// speaks its scripted greeting and ends the call at the callee's first words rather than
-/// improvise.
+/// an interrupted answer is cut where the callee cut it.
 struct RelaySession {
-    let agent: ConversationAgent?
-    let profile: AgentProfile
-    let lead: [String: JSONValue]
-    let greeting: String?
+    let dialogue: CallDialogue
     let logger: Logger
     private(set) var transcript: [TranscriptTurn] = []
     private(set) var ended = false
     private var partial = ""
 
-    init(agent: ConversationAgent?, profile: AgentProfile, lead: [String: JSONValue], greeting: String?, logger: Logger) {
-        self.agent = agent
-        self.profile = profile
-        self.lead = lead
-        self.greeting = greeting
+    init(dialogue: CallDialogue, logger: Logger) {
+        self.dialogue = dialogue
         self.logger = logger
     }
 
@@ -32,7 +23,7 @@ struct RelaySession {
     mutating func handle(_ message: JSONValue, now: Date) async -> [JSONValue] {
         switch message["type"]?.stringValue {
         case "setup":
-            guard let greeting, !greeting.isEmpty else { return [] }
+            guard let greeting = dialogue.greeting, !greeting.isEmpty else { return [] }
             transcript.append(TranscriptTurn(role: .agent, content: greeting))
             return [Self.text(greeting)]
         case "prompt":
@@ -48,6 +39,7 @@ struct RelaySession {
         case "interrupt":
             if let heard = message["utteranceUntilInterrupt"]?.stringValue, let last = transcript.indices.last, transcript[last].role == .agent {
                 transcript[last].content = heard
+                transcript[last].interrupted = true
             }
             return []
         case "error":
@@ -60,42 +52,21 @@ struct RelaySession {
 
     private mutating func answer(_ said: String, now: Date) async -> [JSONValue] {
         transcript.append(TranscriptTurn(role: .user, content: said))
-        guard let agent else { return end(reason: "no language model configured") }
-        do {
-            let turn = try await agent.respond(profile, lead: lead, history: history, now: now)
-            var out: [JSONValue] = []
-            if let reply = turn.reply {
-                transcript.append(TranscriptTurn(role: .agent, content: reply))
-                out.append(Self.text(reply))
-            }
-            if turn.actions.contains(where: { if case .endConversation = $0 { true } else { false } }) {
-                out += end(reason: "conversation ended by the agent")
-            }
-            return out
-        } catch {
-            logger.warning("voice agent failed", metadata: ["error": "\(error)"])
-            return end(reason: "agent unavailable")
+        let reply = await dialogue.reply(to: transcript, now: now, logger: logger)
+        var out: [JSONValue] = []
+        if let text = reply.text {
+            transcript.append(TranscriptTurn(role: .agent, content: text))
+            out.append(Self.text(text))
         }
-    }
-
-    private mutating func end(reason: String) -> [JSONValue] {
-        ended = true
-        return [["type": "end", "handoffData": .string((["reason": .string(reason)] as JSONValue).jsonText)]]
-    }
-
-    var history: [ChatMessage] {
-        transcript.map { ChatMessage($0.role == .agent ? .assistant : .user, $0.content) }
-    }
-
-    /// After the call: the agent's extraction of its fields (nil without a model or fields).
-    func extraction() async -> [String: JSONValue]? {
-        guard let agent, !profile.extractionFields.isEmpty, transcript.contains(where: { $0.role == .user }) else { return nil }
-        do { return try await agent.extract(profile, lead: lead, history: history).values }
-        catch {
-            logger.notice("call extraction failed", metadata: ["error": "\(error)"])
-            return nil
+        if let reason = reply.end {
+            ended = true
+            out.append(["type": "end", "handoffData": .string((["reason": .string(reason)] as JSONValue).jsonText)])
         }
+        return out
     }
+
+    /// After the call: the agent's extraction of its fields.
+    func extraction() async -> [String: JSONValue]? { await dialogue.extraction(transcript, logger: logger) }
 
     static func text(_ text: String) -> JSONValue { ["type": "text", "token": .string(text), "last": true] }
 }

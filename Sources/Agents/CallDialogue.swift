@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import SwitchboardCore
+
+/// A voice call's agent, whatever carries the audio (ConversationRelay, our pipeline over SIP,
+/// Twilio Media Streams or Vobiz streams): who it is, who it talks to, what it says first,
+/// and its next words given what was said. Without a language model it speaks its greeting
+/// and ends the call at the callee's first words rather than improvise.
+public struct CallDialogue: Sendable {
+    public let agent: ConversationAgent?
+    public let profile: AgentProfile
+    public let lead: [String: JSONValue]
+    public let greeting: String?
+    /// Per-agent speech settings (`stt_model`, `tts_model`, `voice`), nil for the defaults.
+    public var speech: SpeechOptions
+
+    public init(agent: ConversationAgent?, profile: AgentProfile, lead: [String: JSONValue], greeting: String?,
+                speech: SpeechOptions = SpeechOptions()) {
+        self.agent = agent
+        self.profile = profile
+        self.lead = lead
+        self.greeting = greeting
+        self.speech = speech
+    }
+
+    /// The agent's words after the callee's, and the reason to hang up when it ends the call.
+    public struct Reply: Sendable, Equatable {
+        public var text: String?
+        public var end: String?
+        public init(text: String?, end: String?) {
+            self.text = text
+            self.end = end
+        }
+    }
+
+    public func reply(to transcript: [TranscriptTurn], now: Date, logger: Logger) async -> Reply {
+        guard let agent else { return Reply(text: nil, end: "no language model configured") }
+        do {
+            let turn = try await agent.respond(profile, lead: lead, history: Self.history(transcript), now: now)
+            let ends = turn.actions.contains { if case .endConversation = $0 { true } else { false } }
+            return Reply(text: turn.reply, end: ends ? "conversation ended by the agent" : nil)
+        } catch {
+            logger.warning("voice agent failed", metadata: ["error": "\(error)"])
+            return Reply(text: nil, end: "agent unavailable")
+        }
+    }
+
+    /// After the call: the agent's extraction of its fields (nil without a model, fields, or
+    /// anything the callee said).
+    public func extraction(_ transcript: [TranscriptTurn], logger: Logger) async -> [String: JSONValue]? {
+        guard let agent, !profile.extractionFields.isEmpty, transcript.contains(where: { $0.role == .user }) else { return nil }
+        do { return try await agent.extract(profile, lead: lead, history: Self.history(transcript)).values }
+        catch {
+            logger.notice("call extraction failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    static func history(_ transcript: [TranscriptTurn]) -> [ChatMessage] {
+        transcript.map { ChatMessage($0.role == .agent ? .assistant : .user, $0.content) }
+    }
+}

@@ -1,0 +1,36 @@
+import Agents
+import Foundation
+import Logging
+import Store
+import SwitchboardCore
+
+/// Builds a call's agent from the database, one way for every voice transport: the agent's
+/// prompt and greeting, the lead's fields, and the text thread when the SMS agent escalated
+/// the lead to this call. Read within the call's organization.
+struct CallDialogues: Sendable {
+    let store: Store
+    let agent: ConversationAgent?
+
+    func dialogue(_ conversation: CallConversation) async throws -> CallDialogue {
+        let call = conversation.call
+        var lead = conversation.fields
+        lead["phone_number"] = .string(call.toNumber)
+        let record = try await call.agentID.asyncMap { try await store.agent(id: $0, organizationID: call.organizationID) } ?? nil
+        var objective = record?.body["objective_prompt"]?.stringValue
+        if let conversationID = conversation.escalatedFrom {
+            let reason = conversation.escalationReason ?? "the lead asked for a call"
+            lead["sms_campaign_id"] = nil
+            let thread = try await store.conversationMessages(conversationID, organizationID: call.organizationID, limit: 40)
+                .map { ($0.direction == .inbound ? "Lead: " : "Agent: ") + $0.body }.joined(separator: "\n")
+            objective = [objective, "This call follows a text conversation (\(reason)):\n\(thread)"].compactMap { $0 }.joined(separator: "\n\n")
+        }
+        let profile = AgentProfile(name: record?.name ?? "Assistant", channel: .voice, prompt: record?.body["prompt"]?.stringValue ?? "",
+                                   objective: objective,
+                                   extractionFields: AgentProfile.fields(record?.body["extraction_fields"]))
+        let greeting = (record?.body["starting_message"]?.stringValue).map { Template.render($0, fields: lead) }
+        // Per-agent speech settings, over the server's.
+        let speech = SpeechOptions(sttModel: record?.body["stt_model"]?.stringValue, ttsModel: record?.body["tts_model"]?.stringValue,
+                                   voice: record?.body["voice"]?.stringValue)
+        return CallDialogue(agent: agent, profile: profile, lead: lead, greeting: greeting, speech: speech)
+    }
+}

@@ -1,0 +1,70 @@
+import Agents
+import Foundation
+import Logging
+import Store
+import SwitchboardCore
+import Voice
+
+/// Holds a call's conversation through our voice pipeline, whatever carries its audio (RTP on
+/// a SIP trunk in the dialer that placed it; Twilio's or Vobiz's media socket on the API
+/// process it reached), and stores what it left: the transcript, the extracted fields, the
+/// recording and the turn latency.
+struct VoiceConversations: Sendable {
+    let store: Store
+    let dialogues: CallDialogues
+    let speech: SpeechServices
+    let settings: VoicePipelineSettings
+    let recordings: RecordingsDirectory
+    let clock: any WallClock
+    let logger: Logger
+
+    /// Talks on `transport` until the call ends; why it ended.
+    func converse(attemptID: Int64, maxDuration: TimeInterval, transport: any VoiceTransport) async -> String? {
+        var logger = logger
+        logger[metadataKey: "attempt_id"] = "\(attemptID)"
+        do {
+            guard let conversation = try await store.callConversation(attemptID: attemptID) else {
+                logger.warning("media for an attempt we do not know; hanging up")
+                return "unknown attempt"
+            }
+            let call = conversation.call
+            logger[metadataKey: "call_id"] = "\(call.id)"
+            let dialogue = try await dialogues.dialogue(conversation)
+            let recording = recordings.path(organizationID: call.organizationID, callID: call.id, attemptID: attemptID)
+            let voice = VoiceCall(dialogue: dialogue, speech: speech, settings: settings, maxDuration: maxDuration,
+                                  recordingPath: recordings.absolute(recording), clock: clock, logger: logger)
+            let result = await voice.run(transport)
+            let extracted = await dialogue.extraction(result.transcript, logger: logger)
+            try await store.saveCallConversation(callID: call.id, transcript: result.transcript, extracted: extracted)
+            let latency = CallMedia.Latency(result.turnLatencies)
+            try await store.saveCallMedia(callID: call.id, CallMedia(
+                recording: result.recordingPath.map { _ in CallMedia.Recording(path: recording, seconds: result.recordingSeconds) },
+                latency: latency))
+            logger.info("call conversation stored", metadata: [
+                "turns": "\(result.transcript.count)", "ended": "\(result.ended)", "late_frames": "\(result.lateFrames)",
+                "turn_latency_p50_ms": "\(latency.map { Int($0.p50) } ?? 0)", "recording_sec": "\(result.recordingSeconds)",
+            ])
+            return result.ended
+        } catch {
+            logger.error("voice conversation failed", metadata: ["error": "\(error)"])
+            return "the conversation failed: \(error)"
+        }
+    }
+}
+
+/// Where recordings are written (`SWITCHBOARD_RECORDINGS_DIR`): one WAV per answered attempt,
+/// under its organization. Paths stored on calls are relative, so the directory can move.
+struct RecordingsDirectory: Sendable {
+    let root: String
+
+    func path(organizationID: String, callID: String, attemptID: Int64) -> String {
+        "\(Self.safe(organizationID))/\(Self.safe(callID))-\(attemptID).wav"
+    }
+
+    func absolute(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
+
+    /// Ids are ours, but a path is built from them: nothing but letters, digits, `-` and `_`.
+    static func safe(_ id: String) -> String {
+        String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+}

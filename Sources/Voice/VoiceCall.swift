@@ -1,0 +1,383 @@
+import Agents
+import Foundation
+import Logging
+import SwitchboardCore
+
+/// How the pipeline listens: the endpointing silence that ends a caller's turn, and barge-in.
+public struct VoicePipelineSettings: Sendable, Equatable {
+    /// Silence after speech that ends the caller's turn.
+    public var endSilenceMilliseconds = 600
+    /// Caller speech over the agent stops its playback.
+    public var bargeIn = true
+    /// How long the caller must speak before it counts as speech (and as barge-in).
+    public var speechStartMilliseconds = 100
+    public init() {}
+}
+
+/// The speech services a call uses. Without speech-to-text the agent says its greeting and
+/// the call ends; without text-to-speech nothing can be said.
+public struct SpeechServices: Sendable {
+    public var stt: (any SpeechToText)?
+    public var tts: (any TextToSpeech)?
+    public init(stt: (any SpeechToText)?, tts: (any TextToSpeech)?) {
+        self.stt = stt
+        self.tts = tts
+    }
+}
+
+/// What a call's conversation left behind.
+public struct VoiceCallResult: Sendable {
+    public var transcript: [TranscriptTurn] = []
+    /// Why the conversation ended, in words for the call's history.
+    public var ended = ""
+    /// The agent ended it (it hung up), rather than the callee or the carrier.
+    public var endedByAgent = false
+    /// Per answered turn: end of the caller's speech to the first agent frame sent, in ms.
+    public var turnLatencies: [Double] = []
+    /// The same, less the time the speech services and the agent took: the pipeline's own.
+    public var pipelineLatencies: [Double] = []
+    public var frames = 0
+    /// Ticks that ran more than a frame behind their schedule.
+    public var lateFrames = 0
+    public var recordingPath: String?
+    public var recordingSeconds: Double = 0
+}
+
+/// One call's voice pipeline, on any transport: every 20 ms it takes the callee's frame, finds
+/// speech in it (endpointing), and plays the next frame of the agent's voice. A caller's turn
+/// goes to speech-to-text, then the agent, then text-to-speech sentence by sentence, played as
+/// it arrives. Caller speech over the agent stops playback at once (barge-in) and the
+/// transcript keeps only what was played. Keys pressed are turns too.
+public struct VoiceCall: Sendable {
+    let dialogue: CallDialogue
+    let speech: SpeechServices
+    let settings: VoicePipelineSettings
+    let maxDuration: TimeInterval
+    let recordingPath: String?
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(dialogue: CallDialogue, speech: SpeechServices, settings: VoicePipelineSettings = VoicePipelineSettings(),
+                maxDuration: TimeInterval, recordingPath: String?, clock: any WallClock, logger: Logger) {
+        self.dialogue = dialogue
+        self.speech = speech
+        self.settings = settings
+        self.maxDuration = maxDuration
+        self.recordingPath = recordingPath
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run(_ transport: any VoiceTransport) async -> VoiceCallResult {
+        var loop = TurnLoop(call: self, transport: transport)
+        return await loop.run()
+    }
+}
+
+/// What a turn's task tells the loop, which alone owns the call's state.
+enum TurnEvent: Sendable {
+    /// The caller's words, transcribed.
+    case heard(turn: Int, text: String)
+    /// A sentence the agent will say, and the frames of it made so far.
+    case audio(turn: Int, sentence: Int, text: String, frames: [[Int16]], serviceMilliseconds: Double)
+    case done(turn: Int, end: String?)
+}
+
+/// The loop's state and its tick; runs on the call's task.
+struct TurnLoop {
+    let call: VoiceCall
+    let transport: any VoiceTransport
+    private let events = Locked<[TurnEvent]>([])
+    private var vad: VoiceActivityDetector
+    private var result = VoiceCallResult()
+    private var recording: CallRecording?
+    private var started = ContinuousClock.now
+
+    /// The turn whose audio plays; events of older turns are stale.
+    private var turn = 0
+    private var task: Task<Void, Never>?
+    private var turnDone = true
+    /// When the caller's speech ended for the current turn, and what the services took.
+    private var turnEndOfSpeech: ContinuousClock.Instant?
+    private var serviceMilliseconds: Double = 0
+    private var playout: [(sentence: Int, frame: [Int16])] = []
+    private var playoutHead = 0
+    /// The agent's turn being played: its transcript index and each sentence's text and frames.
+    private var agentTurn: Int?
+    private var sentences: [Int: (text: String, queued: Int, played: Int)] = [:]
+    private var ending: String?
+    private var endedByAgent = false
+
+    init(call: VoiceCall, transport: any VoiceTransport) {
+        self.call = call
+        self.transport = transport
+        vad = VoiceActivityDetector(endSilenceMilliseconds: call.settings.endSilenceMilliseconds,
+                                    startMilliseconds: call.settings.speechStartMilliseconds)
+    }
+
+    private var elapsed: Double {
+        let parts = (ContinuousClock.now - started).components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+
+    private var playing: Bool { playoutHead < playout.count }
+
+    mutating func run() async -> VoiceCallResult {
+        if let path = call.recordingPath {
+            do { recording = try CallRecording(path: path) }
+            catch { call.logger.error("call not recorded", metadata: ["error": "\(error)"]) }
+        }
+        started = ContinuousClock.now
+        if call.speech.tts != nil, let greeting = call.dialogue.greeting, !greeting.isEmpty {
+            startTurn(greeting: greeting)
+        } else if call.speech.stt == nil {
+            ending = "no speech-to-text configured"
+        } else if call.speech.tts == nil {
+            ending = "no text-to-speech available"
+        }
+        let limit = started + .seconds(call.maxDuration)
+        var next = started
+        var why: String?
+        while why == nil {
+            next += Telephony.frameDuration
+            let now = ContinuousClock.now
+            if now < next {
+                try? await Task.sleep(until: next, tolerance: .milliseconds(2))
+            } else if now - next > Telephony.frameDuration {
+                result.lateFrames += 1
+                // Far behind (a stalled process): start the schedule again rather than burst.
+                if now - next > .milliseconds(200) { next = now }
+            }
+            if Task.isCancelled { why = "the call ended"; break }
+            why = tick(now: ContinuousClock.now, limit: limit)
+        }
+        task?.cancel()
+        if endedByAgent { await transport.hangUp() }
+        result.ended = why ?? ""
+        result.endedByAgent = endedByAgent
+        if var recording {
+            recording.close()
+            result.recordingPath = recording.path
+            result.recordingSeconds = recording.seconds
+        }
+        return result
+    }
+
+    /// One 20 ms step; the reason the call ends, when it does.
+    private mutating func tick(now: ContinuousClock.Instant, limit: ContinuousClock.Instant) -> String? {
+        result.frames += 1
+        let input = transport.receive()
+        if input.closed { return "the callee hung up" }
+        if now >= limit {
+            endedByAgent = true
+            return "hung up at the \(Int(call.maxDuration)) s call limit"
+        }
+        let callerFrame = input.frame ?? Telephony.silence
+        switch vad.process(callerFrame) {
+        case .speechStarted?:
+            if playing, call.settings.bargeIn { interrupt() }
+            else if !turnDone, !playing { cancelTurn() } // the caller goes on: answer all of it
+        case .utterance(let samples)?:
+            if ending == nil { startTurn(utterance: samples, at: now) }
+        case nil: break
+        }
+        for digit in input.digits where ending == nil {
+            if playing { interrupt() }
+            startTurn(said: "(pressed \(digit) on the keypad)", at: now)
+        }
+        for event in events.withLock({ events in defer { events = [] }; return events }) { apply(event) }
+
+        var agentFrame: [Int16]?
+        if playing {
+            let (sentence, frame) = playout[playoutHead]
+            playoutHead += 1
+            agentFrame = frame
+            played(sentence: sentence, now: now)
+            if playoutHead == playout.count { playout = []; playoutHead = 0 }
+        }
+        transport.send(agentFrame)
+        recording?.append(caller: callerFrame, agent: agentFrame ?? Telephony.silence)
+
+        if let ending, turnDone, !playing {
+            endedByAgent = true
+            return ending
+        }
+        return nil
+    }
+
+    private mutating func apply(_ event: TurnEvent) {
+        switch event {
+        case .heard(let id, let text):
+            guard id == turn else { return }
+            result.transcript.append(TranscriptTurn(role: .user, content: text, at: elapsed))
+        case .audio(let id, let sentence, let text, let frames, let service):
+            guard id == turn else { return }
+            if sentences[sentence] == nil {
+                sentences[sentence] = (text, 0, 0)
+                if sentence == 0 { serviceMilliseconds = service }
+            }
+            sentences[sentence]!.queued += frames.count
+            playout += frames.map { (sentence, $0) }
+        case .done(let id, let end):
+            guard id == turn else { return }
+            turnDone = true
+            task = nil
+            if let end, ending == nil { ending = end }
+        }
+    }
+
+    /// A frame of `sentence` went out: the agent's turn enters the transcript with its first
+    /// frame, and each sentence with its own first frame.
+    private mutating func played(sentence: Int, now: ContinuousClock.Instant) {
+        guard var entry = sentences[sentence] else { return }
+        if agentTurn == nil {
+            agentTurn = result.transcript.count
+            result.transcript.append(TranscriptTurn(role: .agent, content: "", at: elapsed))
+            if let endOfSpeech = turnEndOfSpeech {
+                let parts = (now - endOfSpeech).components
+                let total = Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+                result.turnLatencies.append(total)
+                result.pipelineLatencies.append(max(0, total - serviceMilliseconds))
+                turnEndOfSpeech = nil
+            }
+        }
+        if entry.played == 0, let index = agentTurn {
+            let content = result.transcript[index].content
+            result.transcript[index].content = content.isEmpty ? entry.text : content + " " + entry.text
+        }
+        entry.played += 1
+        sentences[sentence] = entry
+    }
+
+    /// Barge-in: playback stops now, the far end drops what it holds, and the agent's turn
+    /// keeps the words that were played.
+    private mutating func interrupt() {
+        if let index = agentTurn {
+            let heard = sentences.keys.sorted().compactMap { key -> String? in
+                let entry = sentences[key]!
+                guard entry.played > 0 else { return nil }
+                return entry.played >= entry.queued && turnDone ? entry.text
+                    : Sentences.prefix(entry.text, fraction: Double(entry.played) / Double(max(1, entry.queued)))
+            }.filter { !$0.isEmpty }.joined(separator: " ")
+            result.transcript[index].content = heard
+            result.transcript[index].interrupted = true
+        }
+        transport.clear()
+        cancelTurn()
+    }
+
+    private mutating func cancelTurn() {
+        task?.cancel()
+        task = nil
+        turnDone = true
+        playout = []
+        playoutHead = 0
+        agentTurn = nil
+        sentences = [:]
+        turn += 1
+    }
+
+    private mutating func beginTurn() -> Int {
+        cancelTurn()
+        turnDone = false
+        return turn
+    }
+
+    private mutating func startTurn(greeting: String) {
+        let id = beginTurn()
+        let (tts, events, options) = (call.speech.tts, events, call.dialogue.speech)
+        let logger = call.logger
+        let noSTT = call.speech.stt == nil
+        task = Task {
+            let began = ContinuousClock.now
+            await Self.speak(greeting, turn: id, tts: tts, options: options, began: began, events: events, logger: logger)
+            events.withLock { $0.append(.done(turn: id, end: noSTT ? "no speech-to-text configured" : nil)) }
+        }
+    }
+
+    private mutating func startTurn(utterance: [Int16], at now: ContinuousClock.Instant) {
+        guard let stt = call.speech.stt else { return }
+        let id = beginTurn()
+        turnEndOfSpeech = now
+        let context = turnContext()
+        task = Task {
+            let began = ContinuousClock.now
+            let text: String
+            do { text = try await stt.transcribe(utterance, sampleRate: Telephony.sampleRate, options: context.dialogue.speech) }
+            catch {
+                context.logger.warning("speech-to-text failed", metadata: ["error": "\(error)"])
+                context.events.withLock { $0.append(.done(turn: id, end: nil)) }
+                return
+            }
+            await Self.answer(text, turn: id, context: context, began: began)
+        }
+    }
+
+    private mutating func startTurn(said text: String, at now: ContinuousClock.Instant) {
+        let id = beginTurn()
+        turnEndOfSpeech = now
+        let context = turnContext()
+        task = Task { await Self.answer(text, turn: id, context: context, began: ContinuousClock.now) }
+    }
+
+    struct TurnContext: Sendable {
+        let dialogue: CallDialogue
+        let tts: (any TextToSpeech)?
+        let events: Locked<[TurnEvent]>
+        let transcript: [TranscriptTurn]
+        let clock: any WallClock
+        let logger: Logger
+    }
+
+    private func turnContext() -> TurnContext {
+        TurnContext(dialogue: call.dialogue, tts: call.speech.tts, events: events, transcript: result.transcript, clock: call.clock,
+                    logger: call.logger)
+    }
+
+    /// The caller said `text`: the agent answers and its answer is spoken.
+    private static func answer(_ text: String, turn id: Int, context: TurnContext, began: ContinuousClock.Instant) async {
+        let said = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !said.isEmpty, !Task.isCancelled else {
+            context.events.withLock { $0.append(.done(turn: id, end: nil)) }
+            return
+        }
+        context.events.withLock { $0.append(.heard(turn: id, text: said)) }
+        let reply = await context.dialogue.reply(to: context.transcript + [TranscriptTurn(role: .user, content: said)],
+                                                 now: context.clock.now(), logger: context.logger)
+        if let words = reply.text, !Task.isCancelled {
+            await speak(words, turn: id, tts: context.tts, options: context.dialogue.speech, began: began, events: context.events,
+                        logger: context.logger)
+        }
+        context.events.withLock { $0.append(.done(turn: id, end: reply.end)) }
+    }
+
+    /// Synthesizes `text` sentence by sentence and hands each frame group to the loop as it comes.
+    private static func speak(_ text: String, turn id: Int, tts: (any TextToSpeech)?, options: SpeechOptions,
+                              began: ContinuousClock.Instant, events: Locked<[TurnEvent]>, logger: Logger) async {
+        guard let tts else { return }
+        for (index, sentence) in Sentences.split(text).enumerated() {
+            var carry: [Int16] = []
+            var sentAny = false
+            func post(_ frames: [[Int16]]) {
+                let parts = (ContinuousClock.now - began).components
+                let service = Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+                events.withLock { $0.append(.audio(turn: id, sentence: index, text: sentence, frames: frames, serviceMilliseconds: service)) }
+                sentAny = true
+            }
+            do {
+                for try await chunk in tts.synthesize(sentence, options: options) {
+                    if Task.isCancelled { return }
+                    carry += chunk
+                    let whole = carry.count / Telephony.samplesPerFrame * Telephony.samplesPerFrame
+                    guard whole > 0 else { continue }
+                    post(Telephony.frames(Array(carry[..<whole])))
+                    carry.removeFirst(whole)
+                }
+                if !carry.isEmpty || !sentAny { post(Telephony.frames(carry)) }
+            } catch {
+                logger.warning("text-to-speech failed", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import SwitchboardAPI
+import SwitchboardCore
+import Testing
+@testable import SwitchboardServer
+import Voice
+
+/// Our voice pipeline against real peers: baresip answering a SIP trunk call with espeak-ng's
+/// speech, the speech services and the language model faked at their wire formats.
+@Suite struct VoicePipelineTests {
+    static let reply = "Sure. Our panels come in three sizes, and every one of them carries a warranty of twenty five years."
+
+    static func model(_ call: FakeLLM.Call) -> JSONValue {
+        if call.wantsJSON { return FakeLLM.text(#"{"budget": "5000", "lead_outcome": "qualified"}"#) }
+        if call.lastLead.contains("5000") { return FakeLLM.tool("end_conversation", ["outcome": "qualified"], content: "Thanks, goodbye!") }
+        return FakeLLM.text(reply)
+    }
+
+    /// The agent's words are 1 kHz tones, 40 ms a character: the greeting lasts about a second,
+    /// the long reply four. The callee asks for a quote after the greeting, and names a budget
+    /// two seconds into the long reply, over it.
+    @Test func aSIPCallTalksListensIsCutOffAndIsRecorded() async throws {
+        let lead = "+15175550101"
+        let callee = BaresipPeer.silence(2.5) + (try BaresipPeer.speech("I want a quote.")) + BaresipPeer.silence(2)
+            + (try BaresipPeer.speech("About five thousand dollars.")) + BaresipPeer.silence(25)
+        let speech = FakeSpeech(answers: ["I want a quote.", "About 5000 dollars."])
+        let llm = FakeLLM(Self.model)
+        try await FakeCarrier.serve(FakeSpeech.router(speech)) { speechURL in
+            try await FakeCarrier.serve(FakeLLM.router(llm)) { llmURL in
+                try await BaresipPeer.serve(user: lead, audio: callee) { peer in
+                    let harness = Harness(.sqlite) {
+                        $0.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
+                        $0.speech = OpenAISpeech.Configuration(baseURL: speechURL + "/v1", apiKey: FakeSpeech.apiKey)
+                        $0.voice.endSilenceMilliseconds = 500
+                        $0.rtpPorts = 41_000...41_100
+                    }
+                    let key = try await harness.key(admin: true)
+                    try await harness.run(live: true) { client in
+                        let number = try await client.number(key: key, [
+                            "phone_number": "+15175550100", "provider": "sip_trunk",
+                            "settings": ["host": "127.0.0.1", "port": .number(Double(peer.port))],
+                        ])
+                        let agent = try await client.post("/v1/agents", key: key, [
+                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.",
+                            "starting_message": "Hello {{first_name}}, this is Acme.", "extraction_fields": ["budget"],
+                        ])["agent_id"]?.stringValue ?? ""
+                        let campaign = try await client.campaign(key: key, agent: agent, number: number,
+                                                                 leads: [["phone_number": .string(lead), "first_name": "Ann"]],
+                                                                 ["max_call_duration_seconds": 60])
+                        let done = try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 60) { $0.status_ == "completed" }
+                        #expect(done.outcomes == ["completed": 1])
+
+                        let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                        let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) {
+                            $0["call"]?["recording_url"]?.stringValue != nil
+                        }
+                        let call = try reply.decode(Components.Schemas.CallEnvelope.self).call
+                        let turns = call.transcriptObject ?? []
+                        #expect(turns.map(\.role.rawValue) == ["agent", "user", "agent", "user", "agent"], "\(turns)")
+                        if turns.count == 5 {
+                            #expect(turns[0].content == "Hello Ann, this is Acme.")
+                            #expect(turns[1].content == "I want a quote.")
+                            // Cut off: only what was played before the callee spoke stays.
+                            #expect(turns[2].interrupted == true)
+                            #expect(turns[2].content.hasPrefix("Sure.") && turns[2].content.count < Self.reply.count, "\(turns[2].content)")
+                            #expect(turns[3].content == "About 5000 dollars.")
+                            #expect(turns[4].content == "Thanks, goodbye!")
+                            #expect(turns.map { $0.at ?? -1 } == turns.map { $0.at ?? -1 }.sorted())
+                        }
+                        #expect(reply["call"]?["extracted_fields"]?["budget"] == "5000")
+                        #expect(call.attempts?.first?.detail?.hasSuffix("hung up with BYE: conversation ended by the agent") == true,
+                                "\(call.attempts?.first?.detail ?? "")")
+                        #expect((call.turnLatencyMs?.p50 ?? 0) > 0)
+
+                        // The speech-to-text service got each utterance as audio: about as long as spoken, and loud.
+                        let heard = await speech.heard
+                        #expect(heard.count == 2)
+                        for utterance in heard {
+                            #expect((0.7...4).contains(utterance.seconds), "\(utterance.seconds) s")
+                            #expect(utterance.rms > 300)
+                            #expect(utterance.model == "whisper-1")
+                        }
+
+                        // The recording: stereo 8 kHz, the callee left and the agent right.
+                        #expect(call.recordingUrl == "/v1/voice/calls/\(callID)/recording")
+                        let recording = try await client.get("/v1/voice/calls/\(callID)/recording", key: key)
+                        #expect(recording.status == .ok)
+                        #expect(recording.headers[.contentType] == "audio/wav")
+                        let wav = try WAV.parse(Array(recording.body.readableBytesView))
+                        #expect(wav.channels == 2 && wav.sampleRate == 8_000)
+                        #expect(Telephony.rms(wav.channel(0)) > 200)
+                        #expect(Telephony.rms(wav.channel(1)) > 200)
+                        #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: wav.channel(1)) > 0.5)
+                        #expect(abs(Double(wav.samples.count / 2) / 8_000 - (call.recordingDurationSec ?? 0)) < 0.1)
+                        // Another organization's key cannot fetch it.
+                        let other = try await harness.key(organization: "org_b", tenant: "tenant_b", user: "user_b", admin: true)
+                        #expect(try await client.get("/v1/voice/calls/\(callID)/recording", key: other).status == .notFound)
+                    }
+                    // What baresip heard: the agent's tone.
+                    let heard = try #require(try peer.heard(), "baresip wrote no recording of what it heard")
+                    #expect(Telephony.rms(heard.samples) > 200)
+                    #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: heard.samples) > 0.3)
+                }
+            }
+        }
+    }
+}
