@@ -55,6 +55,9 @@ actor FakeCarrier {
 
     func record(_ call: Created) { created.append(call) }
     func answered(_ status: Int, forged: Bool) { callbackAnswers.append((status, forged)) }
+    /// The documents our answer URL returned (Vobiz), in order.
+    private(set) var answerDocuments: [String] = []
+    func answerDocument(_ text: String) { answerDocuments.append(text) }
     func hungUp(_ id: String) { hangups.append(id) }
     func call(_ id: String) -> Created? { created.first { $0.id == id } }
     func setStatus(_ id: String, _ status: String) {
@@ -232,6 +235,7 @@ enum FakeVobiz {
                     let (status, text) = try await deliver(path, FormURLEncoded.encode(form), signed)
                     await fake.answered(status, forged: false)
                     if kind == "answer", !text.contains("<Response>") { await fake.answered(-1, forged: false) }
+                    if kind == "answer" { await fake.answerDocument(text) }
                 }
             }
             return FakeCarrier.reply(.created, json: #"{"api_id": "\#(UUID().uuidString)", "message": "call fired", "request_uuid": "\#(uuid)"}"#)
