@@ -100,7 +100,7 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
     SystemController(store: store).register(on: router)
     // Every role: a carrier's callback may reach any process behind the public URL.
     CarrierCallbacksController(store: store, clock: config.clock, publicURL: config.publicURL, twilio: carriers.twilio, vobiz: carriers.vobiz,
-                               wakeMessaging: wake.messaging)
+                               wakeMessaging: wake.messaging, recordings: RecordingsDirectory(root: config.recordingsDirectory))
         .register(on: router.group())
     if config.role != .dialer {
         let api = APIEnvironment(store: store, clock: config.clock, poweredBy: config.poweredBy, maxBodyBytes: config.maxBodyBytes,

@@ -13,7 +13,9 @@ public final class CarrierHTTPClient: Sendable {
     public struct Reply: Sendable {
         public var status: Int
         public var headers: [(String, String)]
-        public var body: String
+        /// The body as it came (a recording is binary).
+        public var bytes: [UInt8]
+        public var body: String { String(decoding: bytes, as: UTF8.self) }
         public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
         public var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)) }
     }
@@ -53,7 +55,8 @@ public final class CarrierHTTPClient: Sendable {
     /// Sends the request; a 429 is waited out (its `Retry-After`, or jittered exponential
     /// back-off) and sent again, at most `tries` times in all. Throws when the carrier cannot
     /// be reached.
-    public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)], body: String? = nil, logger: Logger) async throws -> Reply {
+    public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)], body: String? = nil, maxBytes: Int = 4 << 20,
+                     logger: Logger) async throws -> Reply {
         var retry = 0
         while true {
             var request = HTTPClientRequest(url: url)
@@ -61,8 +64,8 @@ public final class CarrierHTTPClient: Sendable {
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body { request.body = .bytes(ByteBuffer(string: body)) }
             let response = try await client.execute(request, timeout: .seconds(timeout + 5))
-            let text = String(buffer: try await response.body.collect(upTo: 4 << 20))
-            let reply = Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: text)
+            let bytes = Array(try await response.body.collect(upTo: maxBytes).readableBytesView)
+            let reply = Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, bytes: bytes)
             retry += 1
             guard reply.status == 429, retry < tries else { return reply }
             let wait = backoff.delay(retry: retry, retryAfter: Backoff.retryAfter(reply.header("Retry-After"), now: clock.now()))

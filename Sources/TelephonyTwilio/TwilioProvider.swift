@@ -33,6 +33,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
 
     public static func statusCallbackPath(attemptID: Int64) -> String { "/v1/telephony/twilio/status?attempt_id=\(attemptID)" }
     public static func relayPath(attemptID: Int64) -> String { "/v1/telephony/twilio/relay?attempt_id=\(attemptID)" }
+    public static func recordingCallbackPath(attemptID: Int64) -> String { "/v1/telephony/twilio/recording?attempt_id=\(attemptID)" }
     /// Media Streams' URL takes no query string: the attempt is in the path.
     public static func streamPath(attemptID: Int64) -> String { "/v1/telephony/twilio/stream/\(attemptID)" }
 
@@ -67,7 +68,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
             ("StatusCallback", publicURL + Self.statusCallbackPath(attemptID: request.attemptID)), ("StatusCallbackMethod", "POST"),
         ] + ["initiated", "ringing", "answered", "completed"].map { ("StatusCallbackEvent", $0) } + [
             ("Timeout", "\(Int(request.ringTimeout))"), ("TimeLimit", "\(Int(request.maxDuration))"), ("MachineDetection", "Enable"),
-        ]
+        ] + recording(request, transport: account.voiceTransport)
         let reply: CarrierHTTPClient.Reply
         do {
             reply = try await rest(.POST, "Calls.json", account: account, form: form, logger: logger)
@@ -123,12 +124,32 @@ public final class TwilioProvider: TelephonyProvider, Service {
 
     /// A request to the account's REST resource `path` (under `/2010-04-01/Accounts/{Sid}/`),
     /// with Basic auth, and the form as the body when there is one.
-    func rest(_ method: HTTPMethod, _ path: String, account: TwilioAccount, form: [(String, String)]? = nil,
+    /// A call through ConversationRelay is recorded by Twilio, both sides on their own channel,
+    /// and fetched when Twilio reports it ready; Media Streams calls are recorded by our pipeline.
+    func recording(_ request: DialRequest, transport: TwilioAccount.VoiceTransport) -> [(String, String)] {
+        guard transport == .conversationRelay else { return [] }
+        return [("Record", "true"), ("RecordingChannels", "dual"),
+                ("RecordingStatusCallback", publicURL + Self.recordingCallbackPath(attemptID: request.attemptID)),
+                ("RecordingStatusCallbackEvent", "completed")]
+    }
+
+    /// A recording's WAV, from the account's own API (never from a URL a request named).
+    public func downloadRecording(sid: String, settings: [String: JSONValue], logger: Logger) async throws -> [UInt8] {
+        guard sid.hasPrefix("RE"), sid.count <= 64, sid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw CarrierSettingsError(field: "RecordingSid", "not a recording sid: \(sid)")
+        }
+        let account = try TwilioAccount(settings: settings, allowBaseURL: allowBaseURL)
+        let reply = try await rest(.GET, "Recordings/\(sid).wav", account: account, maxBytes: 512 << 20, logger: logger)
+        guard reply.status == 200 else { throw CarrierSettingsError(field: "RecordingSid", "Twilio answered \(reply.status) for recording \(sid)") }
+        return reply.bytes
+    }
+
+    func rest(_ method: HTTPMethod, _ path: String, account: TwilioAccount, form: [(String, String)]? = nil, maxBytes: Int = 4 << 20,
                  logger: Logger) async throws -> CarrierHTTPClient.Reply {
         var headers = [("Authorization", CarrierHTTPClient.basicAuth(account.accountSID, account.authToken)), ("Accept", "application/json")]
         if form != nil { headers.append(("Content-Type", "application/x-www-form-urlencoded")) }
         return try await http.send(method, "\(account.apiBaseURL)/2010-04-01/Accounts/\(account.accountSID)/\(path)", headers: headers,
-                                   body: form.map(FormURLEncoded.encode), logger: logger)
+                                   body: form.map(FormURLEncoded.encode), maxBytes: maxBytes, logger: logger)
     }
 
     public func run() async throws {

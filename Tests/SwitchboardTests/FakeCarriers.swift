@@ -88,6 +88,7 @@ actor FakeCarrier {
 enum FakeTwilio {
     static let accountSID = "AC0123456789abcdef0123456789abcdef"
     static let authToken = "twilio-auth-token"
+    static let recordingSID = "RE0123456789abcdef0123456789abcdef"
 
     static func signature(url: String, form: [(String, String)], token: String = authToken) -> String {
         let message = url + form.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { $0.0 + $0.1 }.joined()
@@ -131,8 +132,28 @@ enum FakeTwilio {
                     for _ in 0..<(script.duplicate ? 2 : 1) { await fake.answered(try await deliver(path, body, signed), forged: false) }
                     if let status = fields.first(where: { $0.0 == "CallStatus" })?.1 { await fake.setStatus(sid, status) }
                 }
+                // A recorded call: its recording is ready after the call.
+                let recordingCallback = field("RecordingStatusCallback")
+                guard !recordingCallback.isEmpty else { return }
+                let recording = [("AccountSid", accountSID), ("CallSid", sid), ("RecordingSid", recordingSID), ("RecordingStatus", "completed"),
+                                 ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/\(accountSID)/Recordings/\(recordingSID)"),
+                                 ("RecordingDuration", "2"), ("RecordingChannels", "2")]
+                let signed: HTTPFields = [HTTPField.Name("X-Twilio-Signature")!: signature(url: recordingCallback, form: recording)]
+                await fake.answered(try await deliver(String(recordingCallback.dropFirst(fake.publicURL.count)), FormURLEncoded.encode(recording), signed),
+                                    forged: false)
             }
             return FakeCarrier.reply(.created, json: #"{"sid": "\#(sid)", "status": "queued", "to": "\#(to)"}"#)
+        }
+        // A recording as Twilio serves it: a dual-channel 8 kHz WAV, two seconds long.
+        router.get("2010-04-01/Accounts/\(accountSID)/Recordings/:file") { request, context -> Response in
+            guard request.headers[.authorization] == expectedAuth, context.parameters.get("file") == "\(recordingSID).wav" else {
+                return FakeCarrier.reply(.notFound, json: #"{"code": 20404, "status": 404}"#)
+            }
+            let samples = (0..<16_000).flatMap { [Int16(4_000 * sin(Double($0) / 3)), Int16(4_000 * sin(Double($0) / 5))] }
+            var headers = HTTPFields()
+            headers[.contentType] = "audio/x-wav"
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(bytes: WAV.encode(WAV.Audio(sampleRate: 8_000, channels: 2, samples: samples)))))
         }
         // The Calls list, for reconciliation: filtered by To and From as Twilio filters.
         router.get("\(base).json") { request, _ -> Response in

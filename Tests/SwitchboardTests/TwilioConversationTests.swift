@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import HTTPTypes
 import HummingbirdWSClient
 import HummingbirdWSTesting
@@ -148,6 +149,14 @@ import Testing
                     #expect(call.transcriptObject?.map(\.content)
                         == ["Hello Ann, this is Acme.", "I want a quote", "Sure.", "About 5000 dollars.", "Thanks, goodbye!"])
                     #expect(call.transcript?.hasPrefix("Agent: Hello Ann") == true)
+
+                    // Twilio recorded the call (both sides); its recording is fetched and served as ours.
+                    let recorded = try await client.eventually("/v1/voice/calls/\(callID)", key: key) { $0["call"]?["recording_url"]?.stringValue != nil }
+                    #expect(recorded["call"]?["recording_duration_sec"] == 2)
+                    let created = await fake.created.first?.fields ?? []
+                    #expect(created.contains { $0 == ("Record", "true") } && created.contains { $0 == ("RecordingChannels", "dual") })
+                    let wav = try await client.get("/v1/voice/calls/\(callID)/recording", key: key)
+                    #expect(wav.status == .ok && (try? WAV.parse(Array(wav.body.readableBytesView)))?.channels == 2)
                 }
             }
         }

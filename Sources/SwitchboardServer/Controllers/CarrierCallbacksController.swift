@@ -20,11 +20,13 @@ struct CarrierCallbacksController {
     let twilio: TwilioProvider
     let vobiz: VobizProvider
     let wakeMessaging: @Sendable () -> Void
+    let recordings: RecordingsDirectory
 
     static let maxBody = 64 * 1024
 
     func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/telephony/twilio/status", use: twilioStatus)
+        router.post("v1/telephony/twilio/recording", use: twilioRecording)
         router.post("v1/telephony/vobiz/:callback/:attempt_id", use: vobizCallback)
         router.post("v1/telephony/twilio/sms", use: twilioInboundSMS)
         router.post("v1/telephony/twilio/sms-status", use: twilioSMSStatus)
@@ -90,6 +92,38 @@ struct CarrierCallbacksController {
         let token = request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
         if let event = TwilioCallStatus.event(callback: form, attemptID: attemptID, idempotencyToken: token, at: clock.now()) {
             try await hand(event, to: twilio.pending, provider: .twilio, context: context)
+        }
+        return Response(status: .noContent)
+    }
+
+    /// Twilio's recording of a ConversationRelay call is ready: fetched from the account's API
+    /// (by its sid, never by the URL the request names) into the recordings directory, after
+    /// the callback is answered (Twilio waits 15 s at most).
+    @Sendable func twilioRecording(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
+        let form = try await Self.form(request)
+        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
+              isSignedByTwilio(request, form: form, settings: carrier.settings) else {
+            context.logger.warning("twilio recording callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
+            throw Self.forged
+        }
+        let field = { (name: String) in form.first { $0.0 == name }?.1 }
+        guard field("RecordingStatus") == "completed", let sid = field("RecordingSid"),
+              let call = try await store.callConversation(attemptID: attemptID)?.call else { return Response(status: .noContent) }
+        var logger = context.logger
+        logger[metadataKey: "call_id"] = "\(call.id)"
+        Task { [store, twilio, recordings] in
+            do {
+                let bytes = try await twilio.downloadRecording(sid: sid, settings: carrier.settings, logger: logger)
+                let audio = try WAV.parse(bytes)
+                let path = recordings.path(organizationID: call.organizationID, callID: call.id, attemptID: attemptID)
+                try recordings.write(bytes, to: path)
+                let seconds = Double(audio.samples.count / max(1, audio.channels)) / Double(max(1, audio.sampleRate))
+                try await store.saveCallMedia(callID: call.id, CallMedia(recording: CallMedia.Recording(path: path, seconds: seconds), latency: nil))
+                logger.info("twilio recording stored", metadata: ["recording_sec": "\(seconds)"])
+            } catch {
+                logger.warning("twilio recording not stored", metadata: ["error": "\(error)"])
+            }
         }
         return Response(status: .noContent)
     }

@@ -63,6 +63,12 @@ struct RecordingsDirectory: Sendable {
 
     func absolute(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
 
+    func write(_ bytes: [UInt8], to relative: String) throws {
+        let url = URL(fileURLWithPath: absolute(relative))
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url, options: .atomic)
+    }
+
     /// Ids are ours, but a path is built from them: nothing but letters, digits, `-` and `_`.
     static func safe(_ id: String) -> String {
         String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
