@@ -221,7 +221,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardServer", "Store", "SwitchboardCore", "Dialer", "TelephonySimulator", "Messaging",
+                "SwitchboardServer", "Store", "SwitchboardCore", "Dialer", "TelephonySimulator", "Messaging", "TelephonySIP", "Voice", "Agents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

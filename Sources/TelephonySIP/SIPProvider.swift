@@ -60,6 +60,11 @@ public final class SIPProvider: TelephonyProvider, Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Closes the SIP socket (outside a service group: the bench).
+    public func shutdown() async {
         await transport.close()
     }
 }

@@ -12,11 +12,16 @@ import Voice
 @Suite struct VoiceCallTests {
     final class ScriptedLine: VoiceTransport {
         private let state: Locked<(script: [[Int16]], tick: Int, sent: [[Int16]?], cleared: Int, hungUp: Bool)>
-        init(_ callee: [Int16]) { state = Locked((Telephony.frames(callee), 0, [], 0, false)) }
+        let digits: [Int: Character]
+        init(_ callee: [Int16], digits: [Int: Character] = [:]) {
+            state = Locked((Telephony.frames(callee), 0, [], 0, false))
+            self.digits = digits
+        }
         func receive() -> TransportInput {
             state.withLock { state in
                 defer { state.tick += 1 }
-                return TransportInput(frame: state.tick < state.script.count ? state.script[state.tick] : Telephony.silence)
+                return TransportInput(frame: state.tick < state.script.count ? state.script[state.tick] : Telephony.silence,
+                                      digits: digits[state.tick].map { [$0] } ?? [])
             }
         }
         func send(_ frame: [Int16]?) { state.withLock { $0.sent.append(frame) } }
@@ -47,7 +52,7 @@ import Voice
     struct Model: LanguageModel {
         func complete(_ messages: [ChatMessage], tools: [ToolSpec], jsonObject: Bool) async throws -> ChatReply {
             let last = messages.last?.content ?? ""
-            if last.contains("5000") {
+            if last.contains("5000") || last.contains("pressed 5") {
                 return ChatReply(content: "Thanks, goodbye!", toolCalls: [ToolCall(id: "1", name: "end_conversation", arguments: "{}")])
             }
             return ChatReply(content: "Sure. Our panels come in three sizes and every one of them has a warranty of twenty five years.")
@@ -60,14 +65,15 @@ import Voice
         (0..<Int(seconds * 8_000)).map { Int16(6_000 * sin(2 * .pi * frequency * Double($0) / 8_000)) }
     }
 
-    func call(_ callee: [Int16], answers: [String], recording: String? = nil) async -> (VoiceCallResult, ScriptedLine, [String]) {
+    func call(_ callee: [Int16], answers: [String], digits: [Int: Character] = [:], recording: String? = nil)
+        async -> (VoiceCallResult, ScriptedLine, [String]) {
         let speech = ToneSpeech(heard: Locked([]), answers: answers)
         let dialogue = CallDialogue(agent: ConversationAgent(model: Model()),
                                     profile: AgentProfile(name: "Ada", channel: .voice, prompt: "Sell solar."), lead: [:],
                                     greeting: "Hello, this is Ada.")
         var settings = VoicePipelineSettings()
         settings.endSilenceMilliseconds = 400
-        let line = ScriptedLine(callee)
+        let line = ScriptedLine(callee, digits: digits)
         let voice = VoiceCall(dialogue: dialogue, speech: SpeechServices(stt: speech, tts: speech), settings: settings, maxDuration: 20,
                               recordingPath: recording, clock: SystemClock(), logger: Logger(label: "test"))
         let result = await voice.run(line)
@@ -110,5 +116,12 @@ import Voice
         #expect(cut.content.count < "Sure. Our panels come in three sizes and every one of them has a warranty of twenty five years.".count)
         #expect(line.cleared >= 1)
         #expect(result.transcript.last?.content == "Thanks, goodbye!")
+    }
+
+    @Test func aKeyPressedIsATurn() async {
+        // The key at 1.5 s, after the greeting: the agent answers it and ends the call.
+        let (result, _, heard) = await call(Self.silence(6), answers: [], digits: [75: "5"])
+        #expect(result.transcript.map(\.content) == ["Hello, this is Ada.", "(pressed 5 on the keypad)", "Thanks, goodbye!"])
+        #expect(heard.isEmpty)
     }
 }
