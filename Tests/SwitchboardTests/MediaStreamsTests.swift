@@ -141,12 +141,7 @@ import Voice
                     "0001": CarrierScript(callbacks: [[("_callback", "answer"), ("CallStatus", "in-progress")],
                                                       [("_callback", "hangup"), ("CallStatus", "completed"), ("HangupCause", "NORMAL_CLEARING"), ("Duration", "9")]]),
                 ])
-                let router = FakeVobiz.router(fake) { path, body, headers in
-                    var headers = headers
-                    headers[.contentType] = "application/x-www-form-urlencoded"
-                    let reply = try await client.request(.post, path, key: nil, raw: body, headers: headers)
-                    return (Int(reply.status.code), reply.text)
-                }
+                let router = FakeVobiz.router(fake, deliver: VobizTests.deliver(client))
                 try await FakeCarrier.serve(router) { baseURL in
                     let number = try await client.number(key: key, [
                         "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,

@@ -22,16 +22,21 @@ import Testing
     ]
     static let expected = ["0001": "completed", "0002": "busy", "0003": "invalid_number", "0004": "no_answer", "0005": "failed"]
 
+    /// Vobiz's callbacks, delivered through the app's test client; their status and body back.
+    static func deliver(_ client: Client) -> @Sendable (String, String, HTTPFields) async throws -> (Int, String) {
+        { path, body, headers in
+            var headers = headers
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let reply = try await client.request(.post, path, key: nil, raw: body, headers: headers)
+            return (Int(reply.status.code), reply.text)
+        }
+    }
+
     @Test func aCampaignDialsThroughVobiz() async throws {
         let harness = Harness(.sqlite) { $0.publicURL = Self.publicURL }
         try await harness.runWithAgentAndNumber(admin: true) { client, key, agent, _ in
             let fake = FakeCarrier(publicURL: Self.publicURL, scripts: Self.scripts)
-            let router = FakeVobiz.router(fake) { path, body, headers in
-                var headers = headers
-                headers[.contentType] = "application/x-www-form-urlencoded"
-                let reply = try await client.request(.post, path, key: nil, raw: body, headers: headers)
-                return (Int(reply.status.code), reply.text)
-            }
+            let router = FakeVobiz.router(fake, deliver: Self.deliver(client))
             try await FakeCarrier.serve(router) { baseURL in
                 let number = try await client.number(key: key, [
                     "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,

@@ -81,14 +81,22 @@ struct CarrierCallbacksController {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "<Response/>")))
     }
 
-    @Sendable func twilioStatus(_ request: Request, context: SwitchboardContext) async throws -> Response {
+    /// A callback about one of our Twilio calls (`?attempt_id=`), its signature checked with
+    /// the calling number's auth token: the attempt, its form and its number's settings.
+    private func signedTwilioCallback(_ request: Request, context: SwitchboardContext) async throws
+        -> (attemptID: Int64, form: [(String, String)], settings: [String: JSONValue]) {
         guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
         let form = try await Self.form(request)
         guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
               isSignedByTwilio(request, form: form, settings: carrier.settings) else {
-            context.logger.warning("twilio callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
+            context.logger.warning("twilio callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)", "path": "\(request.uri.path)"])
             throw Self.forged
         }
+        return (attemptID, form, carrier.settings)
+    }
+
+    @Sendable func twilioStatus(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let (attemptID, form, _) = try await signedTwilioCallback(request, context: context)
         let token = request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
         if let event = TwilioCallStatus.event(callback: form, attemptID: attemptID, idempotencyToken: token, at: clock.now()) {
             try await hand(event, to: twilio.pending, provider: .twilio, context: context)
@@ -100,13 +108,7 @@ struct CarrierCallbacksController {
     /// (by its sid, never by the URL the request names) into the recordings directory, after
     /// the callback is answered (Twilio waits 15 s at most).
     @Sendable func twilioRecording(_ request: Request, context: SwitchboardContext) async throws -> Response {
-        guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
-        let form = try await Self.form(request)
-        guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
-              isSignedByTwilio(request, form: form, settings: carrier.settings) else {
-            context.logger.warning("twilio recording callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
-            throw Self.forged
-        }
+        let (attemptID, form, settings) = try await signedTwilioCallback(request, context: context)
         let field = { (name: String) in form.first { $0.0 == name }?.1 }
         guard field("RecordingStatus") == "completed", let sid = field("RecordingSid"),
               let call = try await store.callConversation(attemptID: attemptID)?.call else { return Response(status: .noContent) }
@@ -114,7 +116,7 @@ struct CarrierCallbacksController {
         logger[metadataKey: "call_id"] = "\(call.id)"
         Task { [store, twilio, recordings] in
             do {
-                let bytes = try await twilio.downloadRecording(sid: sid, settings: carrier.settings, logger: logger)
+                let bytes = try await twilio.downloadRecording(sid: sid, settings: settings, logger: logger)
                 let audio = try WAV.parse(bytes)
                 let path = recordings.path(organizationID: call.organizationID, callID: call.id, attemptID: attemptID)
                 try recordings.write(bytes, to: path)

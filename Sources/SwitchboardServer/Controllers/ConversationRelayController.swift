@@ -22,11 +22,7 @@ struct ConversationRelayController {
     func register(on router: Router<BasicWebSocketRequestContext>) {
         router.ws("v1/telephony/twilio/relay", shouldUpgrade: { request, context in
             guard let attemptID = request.uri.queryParameters.get("attempt_id").flatMap(Int64.init),
-                  let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
-                  let account = try? TwilioAccount(settings: carrier.settings),
-                  let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!],
-                  TwilioSignature.isValid(signature, url: TwilioProvider.webSocketURL(publicURL) + request.uri.description, parameters: [],
-                                          authToken: account.authToken) else {
+                  try await isSignedByTwilio(request, attemptID: attemptID, store: store, publicURL: publicURL) else {
                 context.logger.warning("conversation relay refused: bad signature or unknown attempt")
                 return .dontUpgrade
             }
@@ -56,4 +52,14 @@ struct ConversationRelayController {
             logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)", "extracted": "\(extracted != nil)"])
         })
     }
+}
+
+/// A WebSocket upgrade for one of our Twilio calls, signed by Twilio (`X-Twilio-Signature`
+/// over the `wss://` URL, keyed with the calling number's auth token).
+func isSignedByTwilio(_ request: Request, attemptID: Int64, store: Store, publicURL: String) async throws -> Bool {
+    guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
+          let account = try? TwilioAccount(settings: carrier.settings),
+          let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!] else { return false }
+    return TwilioSignature.isValid(signature, url: TwilioProvider.webSocketURL(publicURL) + request.uri.description, parameters: [],
+                                   authToken: account.authToken)
 }

@@ -27,11 +27,7 @@ struct MediaStreamsController {
     func register(on router: Router<BasicWebSocketRequestContext>) {
         router.ws("v1/telephony/twilio/stream/:attempt_id", shouldUpgrade: { request, context in
             guard let attemptID = context.parameters.get("attempt_id").flatMap(Int64.init),
-                  let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .twilio,
-                  let account = try? TwilioAccount(settings: carrier.settings),
-                  let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!],
-                  TwilioSignature.isValid(signature, url: TwilioProvider.webSocketURL(publicURL) + request.uri.path, parameters: [],
-                                          authToken: account.authToken) else {
+                  try await isSignedByTwilio(request, attemptID: attemptID, store: store, publicURL: publicURL) else {
                 context.logger.warning("twilio media stream refused: bad signature or unknown attempt")
                 return .dontUpgrade
             }
