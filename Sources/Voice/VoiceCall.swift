@@ -145,8 +145,9 @@ struct TurnLoop {
                 try? await Task.sleep(until: next, tolerance: .milliseconds(2))
             } else if now - next > Telephony.frameDuration {
                 result.lateFrames += 1
-                // Far behind (a stalled process): start the schedule again rather than burst.
-                if now - next > .milliseconds(200) { next = now }
+                // Behind, the ticks run back to back until they catch up, so no frame the callee
+                // sent is lost; a stall of over a second starts the schedule again instead.
+                if now - next > .seconds(1) { next = now }
             }
             if Task.isCancelled { why = "the call ended"; break }
             why = tick(now: ContinuousClock.now, limit: limit)

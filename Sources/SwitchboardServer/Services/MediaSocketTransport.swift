@@ -25,13 +25,13 @@ final class MediaSocketTransport: VoiceTransport {
         (outgoing, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
-    /// Audio from the carrier, in chunks of any size; at most half a second is held, so a
-    /// stalled pipeline hears the present rather than the past.
+    /// Audio from the carrier, in chunks of any size; at most a second is held (the pipeline
+    /// catches up on a backlog), so a stalled pipeline hears the present rather than the past.
     func received(muLaw payload: [UInt8]) {
         let samples = G711Law.muLaw.decode(payload)
         incoming.withLock { state in
             state.samples += samples
-            let limit = 25 * Telephony.samplesPerFrame
+            let limit = 50 * Telephony.samplesPerFrame
             if state.samples.count > limit { state.samples.removeFirst(state.samples.count - limit) }
         }
     }
