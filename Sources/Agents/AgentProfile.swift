@@ -22,14 +22,18 @@ public struct AgentProfile: Sendable, Equatable {
     public var extractionFields: [Field]
     /// The campaign escalates to voice: `start_voice_call` and `schedule_callback` are offered.
     public var canCall: Bool
+    /// What makes a call a success (`success_criteria`), judged after it.
+    public var successCriteria: String?
 
-    public init(name: String, channel: Channel, prompt: String, objective: String? = nil, extractionFields: [Field] = [], canCall: Bool = false) {
+    public init(name: String, channel: Channel, prompt: String, objective: String? = nil, extractionFields: [Field] = [], canCall: Bool = false,
+                successCriteria: String? = nil) {
         self.name = name
         self.channel = channel
         self.prompt = prompt
         self.objective = objective
         self.extractionFields = extractionFields
         self.canCall = canCall
+        self.successCriteria = successCriteria
     }
 
     /// `extraction_fields` as Teli takes them: names, or objects with a `name` (and a

@@ -45,15 +45,12 @@ public struct CallDialogue: Sendable {
         }
     }
 
-    /// After the call: the agent's extraction of its fields (nil without a model, fields, or
-    /// anything the callee said).
-    public func extraction(_ transcript: [TranscriptTurn], logger: Logger) async -> [String: JSONValue]? {
-        guard let agent, !profile.extractionFields.isEmpty, transcript.contains(where: { $0.role == .user }) else { return nil }
-        do { return try await agent.extract(profile, lead: lead, history: Self.history(transcript)).values }
-        catch {
-            logger.notice("call extraction failed", metadata: ["error": "\(error)"])
-            return nil
-        }
+    /// After the call: its analysis and extracted fields, in one request; nil without a model.
+    /// Throws when the model fails, for the analyst to try again later.
+    public func analysis(_ transcript: [TranscriptTurn]) async throws -> (CallAnalysis, [String: JSONValue]?)? {
+        guard let agent else { return nil }
+        let (analysis, extraction) = try await agent.analyze(profile, lead: lead, history: Self.history(transcript))
+        return (analysis, profile.extractionFields.isEmpty ? nil : extraction.values)
     }
 
     static func history(_ transcript: [TranscriptTurn]) -> [ChatMessage] {

@@ -58,6 +58,39 @@ public struct ConversationAgent: Sendable {
         return Extraction(values: values, outcome: object["lead_outcome"]?.stringValue.flatMap(LeadOutcome.init(rawValue:)))
     }
 
+    /// After a call, in one request: a summary, the callee's sentiment, a verdict against the
+    /// agent's success criteria, and the extraction's fields and outcome.
+    public func analyze(_ profile: AgentProfile, lead: [String: JSONValue], history: [ChatMessage]) async throws -> (CallAnalysis, Extraction) {
+        let names = profile.extractionFields.map(\.name)
+        let wanted = profile.extractionFields.map { field in "- \(field.name)" + (field.description.map { ": \($0)" } ?? "") }.joined(separator: "\n")
+        let transcript = history.compactMap { message -> String? in
+            guard let content = message.content, message.role == .user || message.role == .assistant else { return nil }
+            return (message.role == .user ? "Lead: " : "Agent: ") + content
+        }.joined(separator: "\n")
+        let criteria = profile.successCriteria.map { "The call is a success when: \($0)" } ?? "There are no success criteria: successful is null."
+        let system = """
+            You analyse a sales phone call. Answer with one JSON object and nothing else, with the keys:
+            "summary" (two sentences at most), "sentiment" ("positive", "neutral" or "negative", the lead's),
+            "successful" (true, false or null), "reason" (why, one sentence), "lead_outcome" (one of
+            "qualified", "not_interested", "dnc", "transferred", "pending"), and the fields below (null when
+            the call does not say).
+            \(criteria)
+            Fields:
+            \(wanted.isEmpty ? "(none)" : wanted)
+            """
+        let reply = try await model.complete([ChatMessage(.system, system), ChatMessage(.user, transcript)], tools: [], jsonObject: true)
+        guard let content = reply.content, case .object(let object)? = Self.firstJSONObject(in: content) else {
+            throw LanguageModelError("the analysis was not a JSON object")
+        }
+        var values: [String: JSONValue] = [:]
+        for name in names { values[name] = object[name] ?? .null }
+        let successful: Bool? = profile.successCriteria == nil ? nil : { if case .bool(let value)? = object["successful"] { value } else { nil } }()
+        let analysis = CallAnalysis(summary: object["summary"]?.stringValue ?? "",
+                                    sentiment: object["sentiment"]?.stringValue.flatMap(CallAnalysis.Sentiment.init(rawValue:)) ?? .neutral,
+                                    successful: successful, reason: object["reason"]?.stringValue)
+        return (analysis, Extraction(values: values, outcome: object["lead_outcome"]?.stringValue.flatMap(LeadOutcome.init(rawValue:))))
+    }
+
     // MARK: prompt and tools
 
     static func instructions(_ profile: AgentProfile, lead: [String: JSONValue], now: Date) -> String {

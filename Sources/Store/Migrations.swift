@@ -18,6 +18,7 @@ public enum Migrations {
         Migration(version: 5, name: "ids per organization, escalations linked by the engine, quiet hours for texts", statements: Schema.v5),
         Migration(version: 6, name: "carrier events", statements: Schema.v6),
         Migration(version: 7, name: "call recordings and turn latency", statements: Schema.v7),
+        Migration(version: 8, name: "post-call analysis", statements: Schema.v8),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -295,6 +296,22 @@ enum Schema {
             "ALTER TABLE calls ADD COLUMN recording_sec {real}",
             "ALTER TABLE calls ADD COLUMN turn_latency_p50_ms {real}",
             "ALTER TABLE calls ADD COLUMN turn_latency_p95_ms {real}",
+        ].map { render($0, flavor) }
+    }
+
+    /// Each answered call's analysis, made after the call by the analyst from a queue of its
+    /// own (`analysis_status` pending → done or failed), and its verdict for filtering.
+    static func v8(_ flavor: SQLFlavor) -> [String] {
+        [
+            "ALTER TABLE calls ADD COLUMN analysis TEXT",
+            "ALTER TABLE calls ADD COLUMN analysis_successful INTEGER",
+            "ALTER TABLE calls ADD COLUMN analysis_status TEXT",
+            "ALTER TABLE calls ADD COLUMN analysis_due_at {real}",
+            "ALTER TABLE calls ADD COLUMN analysis_tries INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE calls ADD COLUMN analysis_attempt_id {int}",
+            "ALTER TABLE calls ADD COLUMN analysis_error TEXT",
+            "CREATE INDEX calls_analysis_due ON calls (analysis_due_at) WHERE analysis_status = 'pending'",
+            "CREATE INDEX calls_analysis_successful ON calls (organization_id, analysis_successful) WHERE analysis_successful IS NOT NULL",
         ].map { render($0, flavor) }
     }
 }

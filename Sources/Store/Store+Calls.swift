@@ -10,6 +10,7 @@ extension Store {
             if let campaignID = filter.campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
             if let agentID = filter.agentID { sql += " AND agent_id = \(bind: agentID)" }
             if let status = filter.status { sql += " AND status = \(bind: status.rawValue)" }
+            if let successful = filter.successful { sql += " AND analysis_successful = \(bind: successful ? 1 : 0)" }
             sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: filter.limit) OFFSET \(literal: filter.offset)"
             return try await db.raw(sql).all().map(Self.call)
         }
@@ -48,7 +49,8 @@ extension Store {
             recording: try row.optionalString("recording_path").map { CallMedia.Recording(path: $0, seconds: try row.optionalDouble("recording_sec") ?? 0) },
             turnLatency: try row.optionalDouble("turn_latency_p50_ms").map {
                 CallMedia.Latency(p50: $0, p95: try row.optionalDouble("turn_latency_p95_ms") ?? $0)
-            })
+            },
+            analysis: try row.optionalString("analysis").map { try Coding.decode(CallAnalysis.self, $0) })
     }
 
     /// The call an attempt belongs to, with what its voice agent needs: the agent, the lead's
@@ -69,13 +71,24 @@ extension Store {
 
     /// Stores what was said on a call, and what its agent extracted.
     public func saveCallConversation(callID: String, transcript: [TranscriptTurn], extracted: [String: JSONValue]?) async throws {
+        try await saveCallConversation(callID: callID, transcript: transcript, extracted: extracted, analyzeAttempt: nil, now: Date())
+    }
+
+    /// Stores what was said on a call and what was extracted; with `analyzeAttempt`, queues the
+    /// call's analysis of that attempt's conversation, due now.
+    public func saveCallConversation(callID: String, transcript: [TranscriptTurn], extracted: [String: JSONValue]?,
+                                     analyzeAttempt attemptID: Int64?, now: Date) async throws {
         let transcriptJSON = try Coding.json(transcript)
         let extractedJSON = try extracted.map { try Coding.json($0) }
         try await write { db in
-            try await db.raw("""
-                UPDATE calls SET transcript = \(bind: transcriptJSON), extracted = COALESCE(\(bind: extractedJSON), extracted)
-                WHERE id = \(bind: callID)
-                """).run()
+            var sql: SQLQueryString = "UPDATE calls SET transcript = \(bind: transcriptJSON), extracted = COALESCE(\(bind: extractedJSON), extracted)"
+            if let attemptID {
+                sql += """
+                    , analysis_status = 'pending', analysis_due_at = \(bind: now.epoch), analysis_tries = 0,
+                      analysis_attempt_id = \(bind: attemptID), analysis_error = NULL
+                    """
+            }
+            try await db.raw(sql + " WHERE id = \(bind: callID)").run()
         }
     }
 
@@ -88,6 +101,60 @@ extension Store {
                   turn_latency_p50_ms = COALESCE(\(bind: media.latency?.p50), turn_latency_p50_ms),
                   turn_latency_p95_ms = COALESCE(\(bind: media.latency?.p95), turn_latency_p95_ms)
                 WHERE id = \(bind: callID)
+                """).run()
+        }
+    }
+
+    // MARK: the analysis queue
+
+    public func claimAnalyses(now: Date, lease: TimeInterval, limit: Int) async throws -> [PendingAnalysis] {
+        try await write { db in
+            var select: SQLQueryString = """
+                SELECT id, organization_id, analysis_attempt_id, transcript, analysis_tries FROM calls
+                WHERE analysis_status = 'pending' AND analysis_due_at <= \(bind: now.epoch)
+                ORDER BY analysis_due_at LIMIT \(literal: limit)
+                """
+            if database.flavor == .postgres { select += " FOR UPDATE SKIP LOCKED" }
+            let jobs = try await db.raw(select).all().map { row in
+                PendingAnalysis(callID: try row.string("id"), attemptID: Int64(try row.optionalInt("analysis_attempt_id") ?? 0),
+                                organizationID: try row.string("organization_id"),
+                                transcript: try row.optionalString("transcript").map { try Coding.decode([TranscriptTurn].self, $0) } ?? [],
+                                tries: try row.int("analysis_tries"))
+            }
+            guard !jobs.isEmpty else { return [] }
+            try await db.raw("UPDATE calls SET analysis_due_at = \(bind: now.epoch + lease) WHERE id IN (\(binds: jobs.map(\.callID)))").run()
+            return jobs
+        }
+    }
+
+    public func saveAnalysis(_ analysis: CallAnalysis, extracted: [String: JSONValue]?, for job: PendingAnalysis, now: Date) async throws {
+        let analysisJSON = try Coding.json(analysis)
+        let extractedJSON = try extracted.map { try Coding.json($0) }
+        try await write { db in
+            // Only the analysis still pending for this attempt: a newer conversation queued its own.
+            let updated = try await db.raw("""
+                UPDATE calls SET analysis = \(bind: analysisJSON), analysis_successful = \(bind: analysis.successful.map { $0 ? 1 : 0 }),
+                  extracted = COALESCE(\(bind: extractedJSON), extracted), analysis_status = 'done', analysis_error = NULL
+                WHERE id = \(bind: job.callID) AND analysis_status = 'pending' AND analysis_attempt_id = \(bind: job.attemptID)
+                RETURNING campaign_id
+                """).all()
+            guard let row = updated.first else { return }
+            var data: [String: JSONValue] = [
+                "call_id": .string(job.callID), "campaign_id": .string(ScopedID.publicID(try row.string("campaign_id"))),
+                "summary": .string(analysis.summary), "sentiment": .string(analysis.sentiment.rawValue),
+                "successful": analysis.successful.map(JSONValue.bool) ?? .null, "reason": analysis.reason.map(JSONValue.string) ?? .null,
+            ]
+            if let extracted { data["extracted_fields"] = .object(extracted) }
+            try await emit(db, [WebhookEvent(organizationID: job.organizationID, type: .callAnalyzed, occurredAt: now, data: data)])
+        }
+    }
+
+    public func retryAnalysis(_ job: PendingAnalysis, at retryAt: Date?, error: String) async throws {
+        try await write { db in
+            try await db.raw("""
+                UPDATE calls SET analysis_tries = analysis_tries + 1, analysis_error = \(bind: String(error.prefix(500))),
+                  analysis_status = \(bind: retryAt == nil ? "failed" : "pending"), analysis_due_at = \(bind: retryAt?.epoch)
+                WHERE id = \(bind: job.callID) AND analysis_status = 'pending' AND analysis_attempt_id = \(bind: job.attemptID)
                 """).run()
         }
     }

@@ -1,4 +1,4 @@
 import SwitchboardCore
 
 /// The store is every engine's port, over SQLite and PostgreSQL.
-extension Store: DialQueue, TextQueue, WebhookOutbox {}
+extension Store: DialQueue, TextQueue, WebhookOutbox, CallAnalysisQueue {}

@@ -61,3 +61,14 @@ public protocol WebhookOutbox: Sendable {
 public enum DatabaseDeadline {
     @TaskLocal public static var current: Duration = .seconds(120)
 }
+
+/// Calls waiting for their post-call analysis, worked through by the analyst, away from the
+/// dialer: a slow or failing language model never holds a line.
+public protocol CallAnalysisQueue: Sendable {
+    /// Due analyses, each leased for `lease` seconds.
+    func claimAnalyses(now: Date, lease: TimeInterval, limit: Int) async throws -> [PendingAnalysis]
+    /// Stores the analysis and extracted fields, and emits `call.analyzed`, in one transaction.
+    func saveAnalysis(_ analysis: CallAnalysis, extracted: [String: JSONValue]?, for job: PendingAnalysis, now: Date) async throws
+    /// A failed try: again at `retryAt`, or given up (nil).
+    func retryAnalysis(_ job: PendingAnalysis, at retryAt: Date?, error: String) async throws
+}

@@ -7,6 +7,7 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case callAnswered = "call.answered"
     case callCompleted = "call.completed"
     case callFailed = "call.failed"
+    case callAnalyzed = "call.analyzed"
     case campaignCompleted = "campaign.completed"
     case campaignPaused = "campaign.paused"
     case smsReceived = "sms.received"

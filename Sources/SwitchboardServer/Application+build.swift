@@ -29,7 +29,14 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     if let model { services.append(model) }
     // One agent runtime for texts and calls alike.
     let agent = model.map(ConversationAgent.init)
-    let voice = buildVoice(store: store, config: config, agent: agent, logger: logger, services: &services)
+    var voice = buildVoice(store: store, config: config, agent: agent, logger: logger, services: &services)
+    // Answered calls are analysed after they end, where the workers run (any process may queue one).
+    if config.role != .api, agent != nil {
+        let analyst = CallAnalyst(queue: store, dialogue: { [dialogues = voice.dialogues] job in try await dialogues.dialogue(for: job) },
+                                  clock: config.clock, passes: config.passes, logger: logger)
+        services.append(analyst)
+        voice.wakeAnalyst = { analyst.wake() }
+    }
 
     let dialLog = try config.simulatorDialLog.map { try SimulatorDialLog(path: $0) } ?? SimulatorDialLog()
     let carriers = Carriers(config, voice: voice, logger: logger)
@@ -136,7 +143,8 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
 /// reaches): ConversationRelay for voice agents.
 func buildWebSocketRouter(store: Store, config: AppConfiguration, voice: VoiceConversations) -> Router<BasicWebSocketRequestContext> {
     let router = Router(context: BasicWebSocketRequestContext.self)
-    ConversationRelayController(store: store, clock: config.clock, publicURL: config.publicURL, dialogues: voice.dialogues).register(on: router)
+    ConversationRelayController(store: store, clock: config.clock, publicURL: config.publicURL, dialogues: voice.dialogues,
+                                wakeAnalyst: voice.wakeAnalyst).register(on: router)
     MediaStreamsController(store: store, publicURL: config.publicURL, voice: voice).register(on: router)
     return router
 }

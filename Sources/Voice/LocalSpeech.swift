@@ -5,7 +5,7 @@ import SwitchboardCore
 /// sentence. Robotic, but a SIP call speaks its greeting and replies with nothing configured.
 public struct EspeakSpeech: TextToSpeech {
     public let executable: String
-    /// espeak-ng's voice (`en`, `en-us`, `fr`…); a per-agent `voice` replaces it.
+    /// espeak-ng's voice (`en`, `en-us`, `fr`…).
     public let voice: String
 
     /// Finds espeak-ng on the PATH; nil when it is not installed.
@@ -27,8 +27,8 @@ public struct EspeakSpeech: TextToSpeech {
         let (stream, continuation) = AsyncThrowingStream<[Int16], any Error>.makeStream()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        // A voice name from an agent is passed as one argument, never through a shell.
-        let voice = options.voice.flatMap { $0.allSatisfy { $0.isLetter || $0.isNumber || "-_+".contains($0) } ? $0 : nil } ?? self.voice
+        // An agent's `voice` names a speech service's voice (`alloy`), not one of espeak-ng's:
+        // espeak-ng speaks with its own, and the text is one argument, never through a shell.
         process.arguments = ["--stdout", "-v", voice, "--", text]
         let output = Pipe()
         process.standardOutput = output

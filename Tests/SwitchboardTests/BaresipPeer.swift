@@ -53,9 +53,10 @@ struct BaresipPeer {
             process.arguments = ["-f", directory.path, "-t", "120"]
             process.currentDirectoryURL = directory
             process.standardInput = FileHandle.nullDevice
-            let log = FileHandle(forWritingAtPath: directory.appendingPathComponent("baresip.log").path)
-                ?? { FileManager.default.createFile(atPath: directory.appendingPathComponent("baresip.log").path, contents: nil)
-                     return FileHandle(forWritingAtPath: directory.appendingPathComponent("baresip.log").path)! }()
+            // Its log stays beside its recordings while the test runs, for a failure to be read.
+            let logPath = directory.appendingPathComponent("baresip.log").path
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            let log = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
             process.standardOutput = log
             process.standardError = log
             try process.run()

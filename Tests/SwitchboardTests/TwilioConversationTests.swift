@@ -76,13 +76,17 @@ import Testing
 
     /// The model on the phone: asks for a budget, hears it, says goodbye and hangs up.
     static func model(_ call: FakeLLM.Call) -> JSONValue {
-        if call.wantsJSON { return FakeLLM.text(#"{"budget": "5000", "lead_outcome": "qualified"}"#) }
+        if call.wantsJSON {
+            return FakeLLM.text(#"{"summary": "Ann wants a quote; her budget is 5000 dollars.", "sentiment": "positive", "successful": true, "reason": "She gave a budget.", "budget": "5000", "lead_outcome": "qualified"}"#)
+        }
         if call.lastLead.contains("5000") { return FakeLLM.tool("end_conversation", ["outcome": "qualified"], content: "Thanks, goodbye!") }
         return FakeLLM.text("Sure. What is your budget?")
     }
 
     @Test func aTwilioCallTalksToItsVoiceAgent() async throws {
         let llm = FakeLLM(Self.model)
+        let inbox = WebhookInbox()
+        try await inbox.serve { inboxPort in
         try await FakeCarrier.serve(FakeLLM.router(llm)) { llmURL in
             let harness = Harness(.sqlite) {
                 $0.publicURL = Self.publicURL
@@ -99,7 +103,10 @@ import Testing
                     let agent = try await client.post("/v1/agents", key: key, [
                         "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.",
                         "starting_message": "Hello {{first_name}}, this is Acme.", "extraction_fields": ["budget"],
+                        "success_criteria": "The lead gives a budget.",
                     ])
+                    let hook = try await client.post("/v1/webhooks", key: key, ["url": .string("http://127.0.0.1:\(inboxPort)/hook"), "events": ["call.analyzed"]])
+                    #expect(hook.status == .ok, "\(hook.text)")
                     let campaign = try await client.campaign(key: key, agent: agent["agent_id"]?.stringValue ?? "", number: number,
                                                              leads: [["phone_number": .string(Self.ann), "first_name": "Ann"]])
                     try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
@@ -150,6 +157,19 @@ import Testing
                         == ["Hello Ann, this is Acme.", "I want a quote", "Sure.", "About 5000 dollars.", "Thanks, goodbye!"])
                     #expect(call.transcript?.hasPrefix("Agent: Hello Ann") == true)
 
+                    // The analysis: one request after the call, its verdict filterable, its event sent.
+                    let analysis = try #require(call.callAnalysis)
+                    #expect(analysis.summary.contains("5000") && analysis.sentiment == .positive && analysis.successful == true)
+                    #expect(try await client.get("/v1/voice/calls?success=true", key: key).calls.map(\.callId) == [callID])
+                    #expect(try await client.get("/v1/voice/calls?success=false", key: key).calls.isEmpty)
+                    #expect(try await client.get("/v1/voice/calls?success=maybe", key: key).status == .badRequest)
+                    let analysisRequests = await llm.calls.filter(\.wantsJSON)
+                    #expect(analysisRequests.count == 1)
+                    #expect(analysisRequests.first?.system.contains("The lead gives a budget.") == true)
+                    try await until { await !inbox.of("call.analyzed").isEmpty }
+                    let event = await inbox.of("call.analyzed").first
+                    #expect(event?.body.contains(#""successful":true"#) == true && event?.body.contains(callID) == true, "\(event?.body ?? "")")
+
                     // Twilio recorded the call (both sides); its recording is fetched and served as ours.
                     let recorded = try await client.eventually("/v1/voice/calls/\(callID)", key: key) { $0["call"]?["recording_url"]?.stringValue != nil }
                     #expect(recorded["call"]?["recording_duration_sec"] == 2)
@@ -159,6 +179,7 @@ import Testing
                     #expect(wav.status == .ok && (try? WAV.parse(Array(wav.body.readableBytesView)))?.channels == 2)
                 }
             }
+        }
         }
     }
 }

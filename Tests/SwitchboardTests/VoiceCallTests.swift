@@ -124,4 +124,20 @@ import Voice
         #expect(result.transcript.map(\.content) == ["Hello, this is Ada.", "(pressed 5 on the keypad)", "Thanks, goodbye!"])
         #expect(heard.isEmpty)
     }
+
+    @Test func espeakSpeaksWithoutAnyService() async throws {
+        guard let espeak = EspeakSpeech.installed() else {
+            Issue.record("espeak-ng is not installed: run the tests with scripts/test, which installs it")
+            return
+        }
+        var samples: [Int16] = []
+        for try await chunk in espeak.synthesize("Hello, this is Acme.", options: SpeechOptions()) { samples += chunk }
+        // About a second of speech at 8 kHz, and loud.
+        #expect((4_000...24_000).contains(samples.count), "\(samples.count) samples")
+        #expect(Telephony.rms(samples) > 500)
+        // An agent's voice is a speech service's (`alloy`): espeak-ng keeps its own.
+        var other: [Int16] = []
+        for try await chunk in espeak.synthesize("Hello.", options: SpeechOptions(voice: "alloy")) { other += chunk }
+        #expect(!other.isEmpty)
+    }
 }

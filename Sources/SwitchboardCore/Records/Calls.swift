@@ -26,11 +26,14 @@ public struct CallRecord: Sendable, Equatable {
     /// The answered call's recording, from our voice pipeline.
     public var recording: CallMedia.Recording?
     public var turnLatency: CallMedia.Latency?
+    /// The language model's reading of the answered call, once made.
+    public var analysis: CallAnalysis?
 
     public init(id: String, organizationID: String, tenantID: String, userID: String, campaignID: String, agentID: String? = nil,
                 fromNumber: String, toNumber: String, status: CallStatus, outcome: Outcome? = nil, attempts: Int, duration: Double,
                 detail: String? = nil, createdAt: Date, updatedAt: Date, transcript: [TranscriptTurn] = [],
-                extracted: [String: JSONValue]? = nil, recording: CallMedia.Recording? = nil, turnLatency: CallMedia.Latency? = nil) {
+                extracted: [String: JSONValue]? = nil, recording: CallMedia.Recording? = nil, turnLatency: CallMedia.Latency? = nil,
+                analysis: CallAnalysis? = nil) {
         self.id = id
         self.organizationID = organizationID
         self.tenantID = tenantID
@@ -50,6 +53,43 @@ public struct CallRecord: Sendable, Equatable {
         self.extracted = extracted
         self.recording = recording
         self.turnLatency = turnLatency
+        self.analysis = analysis
+    }
+}
+
+/// After an answered call: what happened, how the callee felt, and whether the call met the
+/// agent's `success_criteria` (nil when it has none).
+public struct CallAnalysis: Sendable, Equatable, Codable {
+    public enum Sentiment: String, Sendable, Codable, CaseIterable {
+        case positive, neutral, negative
+    }
+    public var summary: String
+    public var sentiment: Sentiment
+    public var successful: Bool?
+    public var reason: String?
+
+    public init(summary: String, sentiment: Sentiment, successful: Bool?, reason: String?) {
+        self.summary = summary
+        self.sentiment = sentiment
+        self.successful = successful
+        self.reason = reason
+    }
+}
+
+/// An answered call waiting for its analysis: which attempt's conversation, and how many
+/// tries failed so far.
+public struct PendingAnalysis: Sendable, Equatable {
+    public var callID: String
+    public var attemptID: Int64
+    public var organizationID: String
+    public var transcript: [TranscriptTurn]
+    public var tries: Int
+    public init(callID: String, attemptID: Int64, organizationID: String, transcript: [TranscriptTurn], tries: Int) {
+        self.callID = callID
+        self.attemptID = attemptID
+        self.organizationID = organizationID
+        self.transcript = transcript
+        self.tries = tries
     }
 }
 
@@ -111,10 +151,13 @@ public struct CallFilter: Sendable {
     public var campaignID: String?
     public var agentID: String?
     public var status: CallStatus?
+    /// The analysis's verdict against the agent's success criteria.
+    public var successful: Bool?
     public var limit: Int
     public var offset: Int
-    public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: CallStatus? = nil, limit: Int = 100,
-                offset: Int = 0) {
+    public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: CallStatus? = nil, successful: Bool? = nil,
+                limit: Int = 100, offset: Int = 0) {
+        self.successful = successful
         self.userID = userID
         self.campaignID = campaignID
         self.agentID = agentID

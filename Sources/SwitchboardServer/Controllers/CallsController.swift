@@ -23,8 +23,14 @@ struct CallsController {
             }
             return status
         }
+        let successful = try query.string("success").map { given in
+            guard let value = ["true": true, "false": false][given] else {
+                throw APIError.badRequest("success must be true or false (got \(given))", field: "success")
+            }
+            return value
+        }
         let filter = CallFilter(userID: try principal.listScope(query), campaignID: query.string("campaign_id"),
-                                agentID: query.string("agent_id"), status: status,
+                                agentID: query.string("agent_id"), status: status, successful: successful,
                                 limit: try query.int("limit", in: 1...100) ?? 100, offset: try query.int("offset", in: 0...Int(Int32.max)) ?? 0)
         let calls = try await api.store.calls(organizationID: principal.organizationID, filter: filter)
         return api.teli(Schemas.CallList(count: calls.count, calls: calls.map(Schemas.Call.init)))

@@ -18,6 +18,7 @@ struct ConversationRelayController {
     let clock: any WallClock
     let publicURL: String
     let dialogues: CallDialogues
+    let wakeAnalyst: @Sendable () -> Void
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
         router.ws("v1/telephony/twilio/relay", shouldUpgrade: { request, context in
@@ -47,9 +48,8 @@ struct ConversationRelayController {
                 logger.notice("conversation relay closed", metadata: ["error": "\(error)"])
             }
             // Written even when the socket broke: what was said stays on the call.
-            let extracted = await session.extraction()
-            try await store.saveCallConversation(callID: call.id, transcript: session.transcript, extracted: extracted)
-            logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)", "extracted": "\(extracted != nil)"])
+            try await dialogues.store(session.transcript, callID: call.id, attemptID: attemptID, now: clock.now(), wake: wakeAnalyst)
+            logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)"])
         })
     }
 }

@@ -36,6 +36,15 @@ extension Schemas {
         @Nullable var recording_url: String?
         @Nullable var recording_duration_sec: Double?
         var turn_latency_ms: TurnLatency?
+        /// After the call: summary, sentiment, and the verdict against the agent's success criteria.
+        @Nullable var call_analysis: Analysis?
+
+        struct Analysis: Encodable, Sendable {
+            var summary: String
+            var sentiment: CallAnalysis.Sentiment
+            @Nullable var successful: Bool?
+            @Nullable var reason: String?
+        }
 
         struct TurnLatency: Encodable, Sendable {
             var p50: Double
@@ -69,6 +78,7 @@ extension Schemas {
             recording_url = call.recording.map { _ in "/v1/voice/calls/\(call.id)/recording" }
             recording_duration_sec = call.recording?.seconds
             turn_latency_ms = call.turnLatency.map { TurnLatency(p50: $0.p50.rounded(), p95: $0.p95.rounded()) }
+            call_analysis = call.analysis.map { Analysis(summary: $0.summary, sentiment: $0.sentiment, successful: $0.successful, reason: $0.reason) }
         }
 
         /// The call with its attempts and Teli's conversation fields: the transcript as text

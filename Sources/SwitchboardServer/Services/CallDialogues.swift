@@ -11,6 +11,19 @@ struct CallDialogues: Sendable {
     let store: Store
     let agent: ConversationAgent?
 
+    /// The agent of the call an analysis is for.
+    func dialogue(for job: PendingAnalysis) async throws -> CallDialogue? {
+        try await store.callConversation(attemptID: job.attemptID).asyncMap { try await dialogue($0) } ?? nil
+    }
+
+    /// Stores a call's conversation and, when an agent can analyse it (a model, and the callee
+    /// said something), queues its analysis; `wake` tells this process's analyst.
+    func store(_ transcript: [TranscriptTurn], callID: String, attemptID: Int64, now: Date, wake: @Sendable () -> Void) async throws {
+        let analyze = agent != nil && transcript.contains { $0.role == .user }
+        try await store.saveCallConversation(callID: callID, transcript: transcript, extracted: nil, analyzeAttempt: analyze ? attemptID : nil, now: now)
+        if analyze { wake() }
+    }
+
     func dialogue(_ conversation: CallConversation) async throws -> CallDialogue {
         let call = conversation.call
         var lead = conversation.fields
@@ -26,11 +39,12 @@ struct CallDialogues: Sendable {
         }
         let profile = AgentProfile(name: record?.name ?? "Assistant", channel: .voice, prompt: record?.body["prompt"]?.stringValue ?? "",
                                    objective: objective,
-                                   extractionFields: AgentProfile.fields(record?.body["extraction_fields"]))
+                                   extractionFields: AgentProfile.fields(record?.body["extraction_fields"]),
+                                   successCriteria: record?.body["success_criteria"]?.stringValue)
         let greeting = (record?.body["starting_message"]?.stringValue).map { Template.render($0, fields: lead) }
         // Per-agent speech settings, over the server's.
         let speech = SpeechOptions(sttModel: record?.body["stt_model"]?.stringValue, ttsModel: record?.body["tts_model"]?.stringValue,
-                                   voice: record?.body["voice"]?.stringValue)
+                                   voice: record?.body["voice"]?.stringValue ?? record?.body["voice_id"]?.stringValue)
         return CallDialogue(agent: agent, profile: profile, lead: lead, greeting: greeting, speech: speech)
     }
 }

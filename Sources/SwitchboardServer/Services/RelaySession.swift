@@ -65,8 +65,5 @@ struct RelaySession {
         return out
     }
 
-    /// After the call: the agent's extraction of its fields.
-    func extraction() async -> [String: JSONValue]? { await dialogue.extraction(transcript, logger: logger) }
-
     static func text(_ text: String) -> JSONValue { ["type": "text", "token": .string(text), "last": true] }
 }

@@ -17,6 +17,8 @@ struct VoiceConversations: Sendable {
     let recordings: RecordingsDirectory
     let clock: any WallClock
     let logger: Logger
+    /// Tells this process's analyst a call is waiting (a no-op where none runs).
+    var wakeAnalyst: @Sendable () -> Void = {}
 
     /// Talks on `transport` until the call ends; why it ended.
     func converse(attemptID: Int64, maxDuration: TimeInterval, transport: any VoiceTransport) async -> String? {
@@ -34,8 +36,7 @@ struct VoiceConversations: Sendable {
             let voice = VoiceCall(dialogue: dialogue, speech: speech, settings: settings, maxDuration: maxDuration,
                                   recordingPath: recordings.absolute(recording), clock: clock, logger: logger)
             let result = await voice.run(transport)
-            let extracted = await dialogue.extraction(result.transcript, logger: logger)
-            try await store.saveCallConversation(callID: call.id, transcript: result.transcript, extracted: extracted)
+            try await dialogues.store(result.transcript, callID: call.id, attemptID: attemptID, now: clock.now(), wake: wakeAnalyst)
             let latency = CallMedia.Latency(result.turnLatencies)
             try await store.saveCallMedia(callID: call.id, CallMedia(
                 recording: result.recordingPath.map { _ in CallMedia.Recording(path: recording, seconds: result.recordingSeconds) },
