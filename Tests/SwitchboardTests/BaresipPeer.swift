@@ -83,12 +83,12 @@ struct BaresipPeer {
     }
 
     /// `text` as espeak-ng says it, at 8 kHz (sox converts it, as a telephone would hear it).
-    static func speech(_ text: String) throws -> [Int16] {
+    static func speech(_ text: String, voice: String = "en-us", wordsPerMinute: Int = 175) throws -> [Int16] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("espeak-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let raw = directory.appendingPathComponent("speech.wav").path, narrow = directory.appendingPathComponent("speech-8k.wav").path
-        try run("/usr/bin/espeak-ng", ["-w", raw, text])
+        try run("/usr/bin/espeak-ng", ["-v", voice, "-s", "\(wordsPerMinute)", "-w", raw, "--", text])
         try run("/usr/bin/sox", [raw, "-r", "8000", "-c", "1", "-b", "16", narrow])
         return try WAV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: narrow)))).samples
     }
