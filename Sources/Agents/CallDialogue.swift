@@ -11,11 +11,14 @@ public struct CallDialogue: Sendable {
     public let profile: AgentProfile
     public let lead: [String: JSONValue]
     public let greeting: String?
+    /// Said to an answering machine after its greeting; with it, the call listens for one.
+    public var voicemailMessage: String?
     /// Per-agent speech settings (`stt_model`, `tts_model`, `voice`), nil for the defaults.
     public var speech: SpeechOptions
 
     public init(agent: ConversationAgent?, profile: AgentProfile, lead: [String: JSONValue], greeting: String?,
-                speech: SpeechOptions = SpeechOptions()) {
+                voicemailMessage: String? = nil, speech: SpeechOptions = SpeechOptions()) {
+        self.voicemailMessage = voicemailMessage
         self.agent = agent
         self.profile = profile
         self.lead = lead

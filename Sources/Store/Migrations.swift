@@ -18,7 +18,7 @@ public enum Migrations {
         Migration(version: 5, name: "ids per organization, escalations linked by the engine, quiet hours for texts", statements: Schema.v5),
         Migration(version: 6, name: "carrier events", statements: Schema.v6),
         Migration(version: 7, name: "call recordings and turn latency", statements: Schema.v7),
-        Migration(version: 8, name: "post-call analysis", statements: Schema.v8),
+        Migration(version: 8, name: "post-call analysis, voicemail left", statements: Schema.v8),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -310,6 +310,8 @@ enum Schema {
             "ALTER TABLE calls ADD COLUMN analysis_tries INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE calls ADD COLUMN analysis_attempt_id {int}",
             "ALTER TABLE calls ADD COLUMN analysis_error TEXT",
+            // Answering-machine detection on our pipeline: a message left on the machine.
+            "ALTER TABLE attempts ADD COLUMN voicemail_left INTEGER NOT NULL DEFAULT 0",
             "CREATE INDEX calls_analysis_due ON calls (analysis_due_at) WHERE analysis_status = 'pending'",
             "CREATE INDEX calls_analysis_successful ON calls (organization_id, analysis_successful) WHERE analysis_successful IS NOT NULL",
         ].map { render($0, flavor) }

@@ -32,7 +32,8 @@ extension Store {
                     outcome: try row.optionalValue("outcome"), detail: try row.optionalString("detail"),
                     providerCallID: try row.optionalString("provider_call_id"), dialAt: try row.date("dial_at"),
                     answeredAt: try row.optionalDate("answered_at"), endedAt: try row.optionalDate("ended_at"),
-                    duration: try row.double("duration_sec"), inDoubt: try row.int("in_doubt") != 0)
+                    duration: try row.double("duration_sec"), inDoubt: try row.int("in_doubt") != 0,
+                    voicemailLeft: try row.int("voicemail_left") != 0)
             }
         }
     }

@@ -205,12 +205,14 @@ extension Store {
             }
             for chunk in completions.chunked(400) {
                 // Only attempts still `dialing` end here; one already settled (by a reaper) is left.
-                let ended = try await db.raw(Self.values("v", ["id", "outcome", "detail", "provider_call_id", "answered_at", "ended_at", "duration_sec"], chunk.map {
+                let ended = try await db.raw(Self.values("v", ["id", "outcome", "detail", "provider_call_id", "answered_at", "ended_at", "duration_sec",
+                                                                "voicemail_left"], chunk.map {
                     [$0.attempt.attemptID, $0.result.outcome.rawValue, $0.result.detail, $0.result.providerCallID, $0.result.answeredAt?.epoch,
-                     $0.result.endedAt.epoch, $0.result.duration]
+                     $0.result.endedAt.epoch, $0.result.duration, $0.result.voicemailLeft ? 1 : 0]
                 }) + """
                      UPDATE attempts SET status = 'ended', outcome = v.outcome, detail = v.detail, provider_call_id = v.provider_call_id,
-                      answered_at = CAST(v.answered_at AS DOUBLE PRECISION), ended_at = v.ended_at, duration_sec = v.duration_sec
+                      answered_at = CAST(v.answered_at AS DOUBLE PRECISION), ended_at = v.ended_at, duration_sec = v.duration_sec,
+                      voicemail_left = v.voicemail_left
                     FROM v WHERE attempts.id = v.id AND attempts.status = 'dialing' RETURNING attempts.id
                     """).all()
                 let live = Set(try ended.map { Int64(try $0.int("id")) })

@@ -7,7 +7,7 @@ import SwitchboardCore
 enum SIPEvent: Sendable {
     case message(SIPMessage)
     /// The conversation ended the call, and why.
-    case agentEnded(String?)
+    case agentEnded(ConversationEnd)
 }
 
 /// One outbound call as a SIP user agent client (RFC 3261): the INVITE client transaction

@@ -43,6 +43,7 @@ struct Dialog {
             mailbox.post(.agentEnded(why))
         }
         var detail = ""
+        var end: ConversationEnd?
         talking: while true {
             guard !Task.isCancelled, let event = await mailbox.receive(until: limit) else {
                 conversation.cancel()
@@ -51,8 +52,9 @@ struct Dialog {
                 break talking
             }
             switch event {
-            case .agentEnded(let why):
-                detail = "hung up with BYE: " + (why ?? "the agent ended the call")
+            case .agentEnded(let ended):
+                end = ended
+                detail = "hung up with BYE: " + (ended.reason ?? "the agent ended the call")
                 _ = await hangUp(cseq: inviteCSeq + 1, mailbox: mailbox)
                 break talking
             case .message(let message):
@@ -62,6 +64,7 @@ struct Dialog {
                     // The conversation sees the line close and stores what was said.
                     call.media.calleeHungUp()
                     await conversation.value
+                    if case .agentEnded(let ended)? = await mailbox.receive(until: ContinuousClock.now) { end = ended }
                     break talking
                 } else if message.method != nil {
                     call.answerInDialog(message)
@@ -72,9 +75,10 @@ struct Dialog {
         }
         let elapsed = (ContinuousClock.now - answeredInstant).components
         let duration = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-        return DialResult(outcome: .completed, providerCallID: call.callID, answeredAt: answeredAt,
+        // A machine answered: the outcome is voicemail, whether or not a message was left.
+        return DialResult(outcome: end?.answeredByMachine == true ? .voicemail : .completed, providerCallID: call.callID, answeredAt: answeredAt,
                           endedAt: answeredAt.addingTimeInterval(duration), duration: duration,
-                          detail: "\(SIPOutcome.detail(answer)); \(detail)")
+                          detail: "\(SIPOutcome.detail(answer)); \(detail)", voicemailLeft: end?.voicemailLeft ?? false)
     }
 
     /// BYE, resent until the callee answers it or 64·T1 pass. True when answered.

@@ -5,8 +5,8 @@ import NIOCore
 import SwitchboardCore
 
 /// A call's conversation once its audio flows: run by whoever composes the SIP provider (the
-/// server hands it the voice pipeline); returns why it ended, for the call's history.
-public typealias SIPConversation = @Sendable (DialRequest, any VoiceTransport) async -> String?
+/// server hands it the voice pipeline); returns how it ended, for the call's outcome.
+public typealias SIPConversation = @Sendable (DialRequest, any VoiceTransport) async -> ConversationEnd
 
 /// A SIP call's media: a UDP port of its own for RTP, offered in the INVITE's SDP; the
 /// conversation runs over it once the callee answers.
@@ -37,13 +37,13 @@ final class SIPMedia: Sendable {
 
     /// The callee answered with `answer`: talks until the agent ends the call (or the callee
     /// hangs up, told through `calleeHungUp`); why it ended.
-    func run(answer: String) async -> String? {
-        guard let session = session.withLockedValue({ $0 }) else { return "no media session" }
+    func run(answer: String) async -> ConversationEnd {
+        guard let session = session.withLockedValue({ $0 }) else { return ConversationEnd(reason: "no media session") }
         do {
             try session.start(try SDP.parseAnswer(answer))
         } catch {
             logger.warning("unusable SDP answer; hanging up", metadata: ["error": "\(error)"])
-            return "\(error)"
+            return ConversationEnd(reason: "\(error)")
         }
         return await conversation(request, session)
     }

@@ -41,6 +41,11 @@ public struct VoiceCallResult: Sendable {
     public var lateFrames = 0
     public var recordingPath: String?
     public var recordingSeconds: Double = 0
+    /// Answering-machine detection heard a machine.
+    public var answeredByMachine = false
+    public var voicemailLeft = false
+
+    public var end: ConversationEnd { ConversationEnd(reason: ended, answeredByMachine: answeredByMachine, voicemailLeft: voicemailLeft) }
 }
 
 /// One call's voice pipeline, on any transport: every 20 ms it takes the callee's frame, finds
@@ -107,6 +112,14 @@ struct TurnLoop {
     private var sentences: [Int: (text: String, queued: Int, played: Int)] = [:]
     private var ending: String?
     private var endedByAgent = false
+    /// Before the conversation, with a voicemail message to leave: who answered, then (for a
+    /// machine) the end of its greeting.
+    private enum Phase {
+        case detecting(AnsweringMachineDetector)
+        case awaitingBeep(BeepDetector, quiet: Int, waited: Int, beeped: Bool)
+        case talking
+    }
+    private var phase = Phase.talking
 
     init(call: VoiceCall, transport: any VoiceTransport) {
         self.call = call
@@ -128,7 +141,9 @@ struct TurnLoop {
             catch { call.logger.error("call not recorded", metadata: ["error": "\(error)"]) }
         }
         started = ContinuousClock.now
-        if call.speech.tts != nil, let greeting = call.dialogue.greeting, !greeting.isEmpty {
+        if call.speech.tts != nil, call.dialogue.voicemailMessage?.isEmpty == false {
+            phase = .detecting(AnsweringMachineDetector())
+        } else if call.speech.tts != nil, let greeting = call.dialogue.greeting, !greeting.isEmpty {
             startTurn(greeting: greeting)
         } else if call.speech.stt == nil {
             ending = "no speech-to-text configured"
@@ -174,6 +189,7 @@ struct TurnLoop {
             return "hung up at the \(Int(call.maxDuration)) s call limit"
         }
         let callerFrame = input.frame ?? Telephony.silence
+        if listenForMachine(callerFrame) { return finish(callerFrame: callerFrame, now: now) }
         switch vad.process(callerFrame) {
         case .speechStarted?:
             if playing, call.settings.bargeIn { interrupt() }
@@ -186,9 +202,14 @@ struct TurnLoop {
             if playing { interrupt() }
             startTurn(said: "(pressed \(digit) on the keypad)", at: now)
         }
-        for event in events.withLock({ events in defer { events = [] }; return events }) { apply(event) }
+        return finish(callerFrame: callerFrame, now: now)
+    }
 
+    /// The tick's second half: the agent's next frame out, both into the recording, and the
+    /// end once the agent's last words have played.
+    private mutating func finish(callerFrame: [Int16], now: ContinuousClock.Instant) -> String? {
         var agentFrame: [Int16]?
+        for event in events.withLock({ events in defer { events = [] }; return events }) { apply(event) }
         if playing {
             let (sentence, frame) = playout[playoutHead]
             playoutHead += 1
@@ -201,9 +222,49 @@ struct TurnLoop {
 
         if let ending, turnDone, !playing {
             endedByAgent = true
+            if ending == Self.voicemailLeft { result.voicemailLeft = true }
             return ending
         }
         return nil
+    }
+
+    static let voicemailLeft = "voicemail message left"
+
+    /// While a voicemail message waits to be left, the first seconds decide who answered: a
+    /// person hears the greeting once they have said their first words; a machine hears the
+    /// message once its greeting is over (its beep, or a second and a half of quiet). True
+    /// while the tick belongs to that (the callee's frame is no turn).
+    private mutating func listenForMachine(_ frame: [Int16]) -> Bool {
+        switch phase {
+        case .talking:
+            return false
+        case .detecting(var detector):
+            switch detector.process(frame) {
+            case .human?:
+                phase = .talking
+                if let greeting = call.dialogue.greeting, !greeting.isEmpty { startTurn(greeting: greeting) }
+                else if call.speech.stt == nil { ending = "no speech-to-text configured" }
+            case .machine?:
+                result.answeredByMachine = true
+                phase = .awaitingBeep(BeepDetector(), quiet: 0, waited: 0, beeped: false)
+                call.logger.info("answering machine detected; waiting for the end of its greeting")
+            case nil:
+                phase = .detecting(detector)
+            }
+            return true
+        case .awaitingBeep(var beep, let quiet, let waited, let beeped):
+            let heardBeep = beeped || beep.process(frame)
+            let quiet = Telephony.rms(frame) > 300 ? 0 : quiet + 1
+            // After the beep, as soon as it stops; without one, after 1.5 s of quiet; a greeting
+            // that never stops gets the message after 30 s.
+            if (heardBeep && quiet >= 3) || quiet >= 75 || waited >= 1_500 {
+                phase = .talking
+                startTurn(greeting: call.dialogue.voicemailMessage ?? "", then: Self.voicemailLeft)
+            } else {
+                phase = .awaitingBeep(beep, quiet: quiet, waited: waited + 1, beeped: heardBeep)
+            }
+            return true
+        }
     }
 
     private mutating func apply(_ event: TurnEvent) {
@@ -284,15 +345,17 @@ struct TurnLoop {
         return turn
     }
 
-    private mutating func startTurn(greeting: String) {
+    /// The agent speaks first: its greeting (the call ends after it without speech-to-text), or
+    /// a voicemail message (`then` ends the call).
+    private mutating func startTurn(greeting: String, then end: String? = nil) {
         let id = beginTurn()
         let (tts, events, options) = (call.speech.tts, events, call.dialogue.speech)
         let logger = call.logger
-        let noSTT = call.speech.stt == nil
+        let end = end ?? (call.speech.stt == nil ? "no speech-to-text configured" : nil)
         task = Task {
             let began = ContinuousClock.now
             await Self.speak(greeting, turn: id, tts: tts, options: options, began: began, events: events, logger: logger)
-            events.withLock { $0.append(.done(turn: id, end: noSTT ? "no speech-to-text configured" : nil)) }
+            events.withLock { $0.append(.done(turn: id, end: end)) }
         }
     }
 

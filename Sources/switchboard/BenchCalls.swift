@@ -38,7 +38,7 @@ extension Bench {
                                      maxDuration: request.maxDuration, recordingPath: nil, clock: SystemClock(), logger: logger)
                 let result = await call.run(transport)
                 results.withLock { $0.append(result) }
-                return result.ended
+                return result.end
             }
             let before = cpuSeconds()
             let started = Date()

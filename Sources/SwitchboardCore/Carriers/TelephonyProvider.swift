@@ -52,9 +52,12 @@ public struct DialResult: Sendable, Equatable {
     public var duration: TimeInterval
     /// The carrier's own words for it (`SIP 486 Busy Here`, `Twilio 21211`), kept for history.
     public var detail: String?
+    /// A machine answered and the agent's voicemail message was played to it.
+    public var voicemailLeft: Bool
 
     public init(outcome: Outcome, providerCallID: String? = nil, answeredAt: Date? = nil, endedAt: Date,
-                duration: TimeInterval = 0, detail: String? = nil) {
+                duration: TimeInterval = 0, detail: String? = nil, voicemailLeft: Bool = false) {
+        self.voicemailLeft = voicemailLeft
         self.outcome = outcome
         self.providerCallID = providerCallID
         self.answeredAt = answeredAt
@@ -79,4 +82,19 @@ public protocol TelephonyProvider: Sendable {
     var name: ProviderName { get }
     func dial(_ request: DialRequest) async -> DialResult
     func status(of attempt: DialRequest) async -> ProviderCallStatus
+}
+
+/// How a conversation on our voice pipeline ended, for the call's outcome.
+public struct ConversationEnd: Sendable, Equatable {
+    /// Why, in words for the call's history.
+    public var reason: String?
+    /// Answering-machine detection heard a machine: the attempt's outcome is `voicemail`.
+    public var answeredByMachine: Bool
+    public var voicemailLeft: Bool
+
+    public init(reason: String?, answeredByMachine: Bool = false, voicemailLeft: Bool = false) {
+        self.reason = reason
+        self.answeredByMachine = answeredByMachine
+        self.voicemailLeft = voicemailLeft
+    }
 }

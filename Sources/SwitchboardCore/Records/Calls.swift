@@ -125,10 +125,13 @@ public struct AttemptRecord: Sendable, Equatable {
     public var endedAt: Date?
     public var duration: Double
     public var inDoubt: Bool
+    /// The agent's voicemail message was left on a machine.
+    public var voicemailLeft: Bool = false
 
     public init(id: Int64, attempt: Int, fromNumber: String, toNumber: String, provider: ProviderName, status: AttemptStatus,
                 outcome: Outcome? = nil, detail: String? = nil, providerCallID: String? = nil, dialAt: Date, answeredAt: Date? = nil,
-                endedAt: Date? = nil, duration: Double, inDoubt: Bool) {
+                endedAt: Date? = nil, duration: Double, inDoubt: Bool, voicemailLeft: Bool = false) {
+        self.voicemailLeft = voicemailLeft
         self.id = id
         self.attempt = attempt
         self.fromNumber = fromNumber

@@ -106,8 +106,10 @@ extension Schemas {
         @Nullable var ended_at: String?
         var duration_sec: Double
         var reconciled: Bool
+        var voicemail_left: Bool
 
         init(_ attempt: AttemptRecord) {
+            voicemail_left = attempt.voicemailLeft
             self.attempt = attempt.attempt
             status = attempt.outcome?.rawValue ?? "in_progress"
             from_number = attempt.fromNumber

@@ -45,6 +45,7 @@ struct CallDialogues: Sendable {
         // Per-agent speech settings, over the server's.
         let speech = SpeechOptions(sttModel: record?.body["stt_model"]?.stringValue, ttsModel: record?.body["tts_model"]?.stringValue,
                                    voice: record?.body["voice"]?.stringValue ?? record?.body["voice_id"]?.stringValue)
-        return CallDialogue(agent: agent, profile: profile, lead: lead, greeting: greeting, speech: speech)
+        let voicemail = (record?.body["voicemail_message"]?.stringValue).map { Template.render($0, fields: lead) }
+        return CallDialogue(agent: agent, profile: profile, lead: lead, greeting: greeting, voicemailMessage: voicemail, speech: speech)
     }
 }

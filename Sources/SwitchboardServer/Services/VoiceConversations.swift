@@ -20,14 +20,14 @@ struct VoiceConversations: Sendable {
     /// Tells this process's analyst a call is waiting (a no-op where none runs).
     var wakeAnalyst: @Sendable () -> Void = {}
 
-    /// Talks on `transport` until the call ends; why it ended.
-    func converse(attemptID: Int64, maxDuration: TimeInterval, transport: any VoiceTransport) async -> String? {
+    /// Talks on `transport` until the call ends; how it ended.
+    func converse(attemptID: Int64, maxDuration: TimeInterval, transport: any VoiceTransport) async -> ConversationEnd {
         var logger = logger
         logger[metadataKey: "attempt_id"] = "\(attemptID)"
         do {
             guard let conversation = try await store.callConversation(attemptID: attemptID) else {
                 logger.warning("media for an attempt we do not know; hanging up")
-                return "unknown attempt"
+                return ConversationEnd(reason: "unknown attempt")
             }
             let call = conversation.call
             logger[metadataKey: "call_id"] = "\(call.id)"
@@ -45,10 +45,10 @@ struct VoiceConversations: Sendable {
                 "turns": "\(result.transcript.count)", "ended": "\(result.ended)", "late_frames": "\(result.lateFrames)",
                 "turn_latency_p50_ms": "\(latency.map { Int($0.p50) } ?? 0)", "recording_sec": "\(result.recordingSeconds)",
             ])
-            return result.ended
+            return result.end
         } catch {
             logger.error("voice conversation failed", metadata: ["error": "\(error)"])
-            return "the conversation failed: \(error)"
+            return ConversationEnd(reason: "the conversation failed: \(error)")
         }
     }
 }
