@@ -106,3 +106,75 @@ import Voice
         }
     }
 }
+
+/// Answering-machine detection and voicemail drop against baresip: playing a voicemail
+/// greeting with a beep, and a person saying hello.
+@Suite struct VoicemailDropTests {
+    static let message = "Hi Ann, this is Acme about your solar quote. Please call us back."
+
+    /// One call to baresip saying `callee`, by an agent with a voicemail message; the call as
+    /// stored, and what baresip heard.
+    func call(_ callee: [Int16], maxSeconds: Int) async throws -> (Components.Schemas.Call, WAV.Audio?, FakeSpeech) {
+        let lead = "+15175550102"
+        let speech = FakeSpeech(answers: [])
+        let stored = Locked<Components.Schemas.Call?>(nil)
+        let heard = Locked<WAV.Audio?>(nil)
+        try await FakeCarrier.serve(FakeSpeech.router(speech)) { speechURL in
+            try await BaresipPeer.serve(user: lead, audio: callee) { peer in
+                let harness = Harness(.sqlite) {
+                    $0.speech = OpenAISpeech.Configuration(baseURL: speechURL + "/v1", apiKey: FakeSpeech.apiKey)
+                    $0.rtpPorts = 41_200...41_400
+                }
+                let key = try await harness.key(admin: true)
+                try await harness.run(live: true) { client in
+                    let number = try await client.number(key: key, [
+                        "phone_number": "+15175550100", "provider": "sip_trunk", "settings": ["host": "127.0.0.1", "port": .number(Double(peer.port))],
+                    ])
+                    let agent = try await client.post("/v1/agents", key: key, [
+                        "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello {{first_name}}, this is Acme.",
+                        "voicemail_message": "Hi {{first_name}}, this is Acme about your solar quote. Please call us back.",
+                    ])["agent_id"]?.stringValue ?? ""
+                    let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": .string(lead), "first_name": "Ann"]],
+                                                             ["max_call_duration_seconds": .number(Double(maxSeconds))])
+                    try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 60) { $0.status_ == "completed" }
+                    let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                    let call = try await client.get("/v1/voice/calls/\(callID)", key: key).decode(Components.Schemas.CallEnvelope.self).call
+                    stored.withLock { $0 = call }
+                }
+                let audio = try peer.heard()
+                heard.withLock { $0 = audio }
+            }
+        }
+        return (try #require(stored.withLock { $0 }), heard.withLock { $0 }, speech)
+    }
+
+    @Test func aMachineGetsTheMessageAfterItsBeep() async throws {
+        let greeting = try BaresipPeer.speech("Hi, you have reached Ann. I cannot take your call right now. Please leave a message after the tone.")
+        let beepEnds = 0.3 + Double(greeting.count) / 8_000 + 0.4
+        let (call, heard, speech) = try await call(BaresipPeer.silence(0.3) + greeting + AnsweringMachineTests.beep() + BaresipPeer.silence(20),
+                                                  maxSeconds: 30)
+        #expect(call.outcome == "voicemail")
+        let attempt = try #require(call.attempts?.first)
+        #expect(attempt.voicemailLeft == true)
+        #expect(attempt.detail?.hasSuffix("hung up with BYE: voicemail message left") == true, "\(attempt.detail ?? "")")
+        #expect(call.transcriptObject?.map(\.content) == [Self.message])
+        #expect(await speech.heard.isEmpty) // a machine's greeting is not a turn
+        // What baresip heard: nothing over its greeting, the message after its beep.
+        let audio = try #require(heard).samples
+        let before = Array(audio.prefix(Int((beepEnds - 0.3) * 8_000)))
+        let after = Array(audio.dropFirst(Int(beepEnds * 8_000)).prefix(16_000))
+        #expect(Telephony.rms(before) < 100, "\(Telephony.rms(before))")
+        #expect(Telephony.rms(after) > 1_000, "\(Telephony.rms(after))")
+        #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: after) > 0.3)
+    }
+
+    @Test func aPersonGetsTheConversation() async throws {
+        let hello = try BaresipPeer.speech("Hello?")
+        let (call, _, speech) = try await call(BaresipPeer.silence(0.5) + hello + BaresipPeer.silence(20), maxSeconds: 6)
+        #expect(call.outcome == "completed")
+        #expect(call.attempts?.first?.voicemailLeft == false)
+        #expect(call.transcriptObject?.first?.content == "Hello Ann, this is Acme.")
+        #expect(call.transcriptObject?.contains { $0.content == Self.message } == false)
+        _ = speech
+    }
+}
