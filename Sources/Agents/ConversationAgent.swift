@@ -35,13 +35,8 @@ public struct ConversationAgent: Sendable {
     /// Fields of `profile.extractionFields` found in the conversation, and the lead's outcome.
     public func extract(_ profile: AgentProfile, lead: [String: JSONValue], history: [ChatMessage]) async throws -> Extraction {
         let names = profile.extractionFields.map(\.name)
-        let wanted = profile.extractionFields.map { field in
-            "- \(field.name)" + (field.description.map { ": \($0)" } ?? "")
-        }.joined(separator: "\n")
-        let transcript = history.compactMap { message -> String? in
-            guard let content = message.content, message.role == .user || message.role == .assistant else { return nil }
-            return (message.role == .user ? "Lead: " : "Agent: ") + content
-        }.joined(separator: "\n")
+        let wanted = Self.fieldList(profile)
+        let transcript = Self.transcript(history)
         let system = """
             You extract facts from a sales conversation. Answer with one JSON object and nothing else. \
             Keys: the fields below (null when the conversation does not say), and "lead_outcome": one of \
@@ -53,20 +48,15 @@ public struct ConversationAgent: Sendable {
         guard let content = reply.content, case .object(let object)? = Self.firstJSONObject(in: content) else {
             throw LanguageModelError("the extraction was not a JSON object")
         }
-        var values: [String: JSONValue] = [:]
-        for name in names { values[name] = object[name] ?? .null }
-        return Extraction(values: values, outcome: object["lead_outcome"]?.stringValue.flatMap(LeadOutcome.init(rawValue:)))
+        return Self.extraction(object, names: names)
     }
 
     /// After a call, in one request: a summary, the callee's sentiment, a verdict against the
     /// agent's success criteria, and the extraction's fields and outcome.
     public func analyze(_ profile: AgentProfile, lead: [String: JSONValue], history: [ChatMessage]) async throws -> (CallAnalysis, Extraction) {
         let names = profile.extractionFields.map(\.name)
-        let wanted = profile.extractionFields.map { field in "- \(field.name)" + (field.description.map { ": \($0)" } ?? "") }.joined(separator: "\n")
-        let transcript = history.compactMap { message -> String? in
-            guard let content = message.content, message.role == .user || message.role == .assistant else { return nil }
-            return (message.role == .user ? "Lead: " : "Agent: ") + content
-        }.joined(separator: "\n")
+        let wanted = Self.fieldList(profile)
+        let transcript = Self.transcript(history)
         let criteria = profile.successCriteria.map { "The call is a success when: \($0)" } ?? "There are no success criteria: successful is null."
         let system = """
             You analyse a sales phone call. Answer with one JSON object and nothing else, with the keys:
@@ -82,13 +72,31 @@ public struct ConversationAgent: Sendable {
         guard let content = reply.content, case .object(let object)? = Self.firstJSONObject(in: content) else {
             throw LanguageModelError("the analysis was not a JSON object")
         }
-        var values: [String: JSONValue] = [:]
-        for name in names { values[name] = object[name] ?? .null }
         let successful: Bool? = profile.successCriteria == nil ? nil : { if case .bool(let value)? = object["successful"] { value } else { nil } }()
         let analysis = CallAnalysis(summary: object["summary"]?.stringValue ?? "",
                                     sentiment: object["sentiment"]?.stringValue.flatMap(CallAnalysis.Sentiment.init(rawValue:)) ?? .neutral,
                                     successful: successful, reason: object["reason"]?.stringValue)
-        return (analysis, Extraction(values: values, outcome: object["lead_outcome"]?.stringValue.flatMap(LeadOutcome.init(rawValue:))))
+        return (analysis, Self.extraction(object, names: names))
+    }
+
+    /// The wanted fields of the model's answer (null when it left one out), and the outcome.
+    static func extraction(_ object: [String: JSONValue], names: [String]) -> Extraction {
+        var values: [String: JSONValue] = [:]
+        for name in names { values[name] = object[name] ?? .null }
+        return Extraction(values: values, outcome: object["lead_outcome"]?.stringValue.flatMap(LeadOutcome.init(rawValue:)))
+    }
+
+    /// The fields to extract, a line each, for the model.
+    static func fieldList(_ profile: AgentProfile) -> String {
+        profile.extractionFields.map { field in "- \(field.name)" + (field.description.map { ": \($0)" } ?? "") }.joined(separator: "\n")
+    }
+
+    /// The conversation as lines (`Lead: …`, `Agent: …`), tool messages left out.
+    static func transcript(_ history: [ChatMessage]) -> String {
+        history.compactMap { message -> String? in
+            guard let content = message.content, message.role == .user || message.role == .assistant else { return nil }
+            return (message.role == .user ? "Lead: " : "Agent: ") + content
+        }.joined(separator: "\n")
     }
 
     // MARK: prompt and tools
