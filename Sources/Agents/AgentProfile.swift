@@ -24,9 +24,12 @@ public struct AgentProfile: Sendable, Equatable {
     public var canCall: Bool
     /// What makes a call a success (`success_criteria`), judged after it.
     public var successCriteria: String?
+    /// Where `transfer_call` hands a call (`transfer_number`); without it the tool is not offered.
+    public var transferNumber: String?
 
     public init(name: String, channel: Channel, prompt: String, objective: String? = nil, extractionFields: [Field] = [], canCall: Bool = false,
-                successCriteria: String? = nil) {
+                successCriteria: String? = nil, transferNumber: String? = nil) {
+        self.transferNumber = transferNumber
         self.name = name
         self.channel = channel
         self.prompt = prompt
@@ -53,6 +56,7 @@ public enum AgentAction: Sendable, Equatable {
     case startVoiceCall(reason: String?)
     case scheduleCallback(at: Date, note: String?)
     case endConversation(outcome: LeadOutcome?, reason: String?)
+    case transferCall(reason: String?)
 }
 
 public struct AgentTurn: Sendable, Equatable {

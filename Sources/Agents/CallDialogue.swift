@@ -30,9 +30,12 @@ public struct CallDialogue: Sendable {
     public struct Reply: Sendable, Equatable {
         public var text: String?
         public var end: String?
-        public init(text: String?, end: String?) {
+        /// The agent asked to transfer the call, to the agent's number.
+        public var transferTo: String?
+        public init(text: String?, end: String?, transferTo: String? = nil) {
             self.text = text
             self.end = end
+            self.transferTo = transferTo
         }
     }
 
@@ -41,7 +44,8 @@ public struct CallDialogue: Sendable {
         do {
             let turn = try await agent.respond(profile, lead: lead, history: Self.history(transcript), now: now)
             let ends = turn.actions.contains { if case .endConversation = $0 { true } else { false } }
-            return Reply(text: turn.reply, end: ends ? "conversation ended by the agent" : nil)
+            let transfers = turn.actions.contains { if case .transferCall = $0 { true } else { false } }
+            return Reply(text: turn.reply, end: ends ? "conversation ended by the agent" : nil, transferTo: transfers ? profile.transferNumber : nil)
         } catch {
             logger.warning("voice agent failed", metadata: ["error": "\(error)"])
             return Reply(text: nil, end: "agent unavailable")

@@ -125,6 +125,12 @@ public struct ConversationAgent: Sendable {
                 "outcome": ["type": "string", "enum": .array(LeadOutcome.allCases.map { .string($0.rawValue) })],
                 "reason": ["type": "string"],
             ]])]
+        if profile.channel == .voice, profile.transferNumber != nil {
+            tools.append(ToolSpec(
+                name: "transfer_call",
+                description: "Transfer the call to a person on our team now. Say a short sentence first; if it fails you are told.",
+                parameters: ["type": "object", "properties": ["reason": ["type": "string"]]]))
+        }
         if profile.canCall {
             tools.append(ToolSpec(
                 name: "start_voice_call",
@@ -146,6 +152,7 @@ public struct ConversationAgent: Sendable {
         let arguments = call.parsedArguments
         switch call.name {
         case "start_voice_call": return .startVoiceCall(reason: arguments["reason"]?.stringValue)
+        case "transfer_call": return .transferCall(reason: arguments["reason"]?.stringValue)
         case "schedule_callback":
             guard let time = arguments["time"]?.stringValue.flatMap(Self.date) else { return nil }
             return .scheduleCallback(at: time, note: arguments["note"]?.stringValue)
@@ -161,6 +168,7 @@ public struct ConversationAgent: Sendable {
         case .startVoiceCall?: "The call is being placed now. Tell the lead to expect it."
         case .scheduleCallback(let time, _)?: "The callback is scheduled for \(ISO8601DateFormatter().string(from: time)) UTC. Confirm it to the lead."
         case .endConversation?: "The conversation is ended."
+        case .transferCall?: "The transfer starts after your next words. Tell the lead you are connecting them to a colleague."
         case nil: "Unknown tool \(call.name); nothing was done."
         }
     }

@@ -102,6 +102,8 @@ struct ConversationPlanner: Sendable {
                                                  reason: note ?? "callback the lead asked for")
                 turn.extracted = (turn.extracted ?? [:]).merging(["callback_at": .string(ISO8601DateFormatter().string(from: at))]) { _, new in new }
                 turn.outcome = .transferred
+            case .transferCall:
+                continue // a voice tool; texts are not offered it
             case .endConversation(let outcome, _):
                 turn.state = .ended
                 turn.next = nil

@@ -41,7 +41,7 @@ public enum RecipientStatus: String, Sendable, CaseIterable {
         case .dialing: self = (dialAt.map { $0 > now } ?? false) ? .dispatched : .initiated
         case .done:
             switch lastOutcome {
-            case .completed?: self = .completed
+            case .completed?, .transferred?: self = .completed
             case .voicemail?: self = .voicemail
             case .canceled?: self = .cancelled
             default: self = .failed

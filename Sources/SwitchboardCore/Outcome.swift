@@ -10,13 +10,15 @@ public enum Outcome: String, Sendable, Codable, CaseIterable, Hashable {
     case invalidNumber = "invalid_number"
     case failed
     case canceled
+    /// The agent handed the call to a person (`transfer_call`).
+    case transferred
 
     /// Outcomes that a retry policy may retry. `invalid_number` never is: dialing it again
     /// cannot succeed. `canceled` is ours, not the callee's.
     public var isRetryable: Bool {
         switch self {
         case .noAnswer, .busy, .voicemail, .failed, .callDeclined: true
-        case .completed, .invalidNumber, .canceled: false
+        case .completed, .invalidNumber, .canceled, .transferred: false
         }
     }
 

@@ -122,6 +122,14 @@ final class RTPSession: VoiceTransport {
     /// The dialog sends BYE when the conversation returns.
     func hangUp() async {}
 
+    /// Set by the dialog once the call is answered: it sends the REFER.
+    let transferHandler = NIOLockedValueBox<(@Sendable (String) async -> String?)?>(nil)
+
+    func transfer(to destination: String) async -> String? {
+        guard let handler = transferHandler.withLockedValue({ $0 }) else { return "the call is not answered" }
+        return await handler(destination)
+    }
+
     var packetsReceived: Int { receiving.withLockedValue { $0.packets } }
 }
 

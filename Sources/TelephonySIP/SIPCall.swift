@@ -8,6 +8,8 @@ enum SIPEvent: Sendable {
     case message(SIPMessage)
     /// The conversation ended the call, and why.
     case agentEnded(ConversationEnd)
+    /// The agent transfers the call: REFER, and the answer (nil: the trunk took it) when known.
+    case transfer(String, CheckedContinuation<String?, Never>)
 }
 
 /// One outbound call as a SIP user agent client (RFC 3261): the INVITE client transaction

@@ -44,19 +44,48 @@ struct Dialog {
         }
         var detail = ""
         var end: ConversationEnd?
+        var nextCSeq = inviteCSeq + 1
+        var referring: Referring?
+        call.media.onTransfer { destination in
+            await withCheckedContinuation { mailbox.post(.transfer(destination, $0)) }
+        }
         talking: while true {
-            guard !Task.isCancelled, let event = await mailbox.receive(until: limit) else {
+            let deadline = referring.map { min(limit, $0.accepted ? $0.request.giveUpAt : min($0.request.nextAt, $0.request.giveUpAt)) } ?? limit
+            guard !Task.isCancelled, let event = await mailbox.receive(until: deadline) else {
+                let now = ContinuousClock.now
+                if !Task.isCancelled, now < limit, var pending = referring {
+                    // The REFER's timers (§17.1.2): resent until answered; the transfer given up at 64·T1.
+                    if now >= pending.request.giveUpAt {
+                        pending.finish((pending.accepted ? "no NOTIFY of the transfer's result" : "no answer to REFER"))
+                        referring = nil
+                    } else if !pending.accepted, now >= pending.request.nextAt {
+                        call.transport.send(pending.request.message, to: call.remote)
+                        pending.request.backOff(now: now)
+                        referring = pending
+                    }
+                    continue
+                }
                 conversation.cancel()
                 detail = "hung up with BYE at the \(Int(call.request.maxDuration)) s call limit"
-                _ = await hangUp(cseq: inviteCSeq + 1, mailbox: mailbox)
+                _ = await hangUp(cseq: nextCSeq, mailbox: mailbox)
                 break talking
             }
             switch event {
             case .agentEnded(let ended):
                 end = ended
                 detail = "hung up with BYE: " + (ended.reason ?? "the agent ended the call")
-                _ = await hangUp(cseq: inviteCSeq + 1, mailbox: mailbox)
+                _ = await hangUp(cseq: nextCSeq, mailbox: mailbox)
                 break talking
+            case .transfer(let destination, let continuation):
+                guard referring == nil else { continuation.resume(returning: "a transfer is already under way"); continue }
+                var refer = request("REFER", cseq: nextCSeq, branch: SIPCall.branch())
+                refer.headers += [("Refer-To", "<sip:\(destination)@\(call.trunk.host):\(call.trunk.port)>"),
+                                  ("Referred-By", "<sip:\(call.request.from)@\(call.trunk.fromDomain)>"),
+                                  ("Contact", "<sip:\(call.request.from)@\(call.localHost):\(call.transport.localPort)>")]
+                nextCSeq += 1
+                call.transport.send(refer, to: call.remote)
+                referring = Referring(request: Retransmitting(refer, now: ContinuousClock.now), continuation: continuation)
+                call.logger.info("transfer: REFER sent", metadata: ["to": "\(destination)"])
             case .message(let message):
                 if message.method == "BYE" {
                     call.transport.send(.response(200, "OK", to: message), to: call.remote)
@@ -66,19 +95,53 @@ struct Dialog {
                     await conversation.value
                     if case .agentEnded(let ended)? = await mailbox.receive(until: ContinuousClock.now) { end = ended }
                     break talking
+                } else if message.method == "NOTIFY", var pending = referring {
+                    // The transfer's progress (RFC 3515): a sipfrag of the transfer target's answer.
+                    call.transport.send(.response(200, "OK", to: message), to: call.remote)
+                    guard let status = Self.sipfragStatus(message.body), status >= 200 else { continue }
+                    pending.finish(status < 300 ? nil : ("the transfer target answered \(message.body.split(whereSeparator: \.isNewline).first ?? "")"))
+                    referring = nil
                 } else if message.method != nil {
                     call.answerInDialog(message)
+                } else if let status = message.status, message.cseq?.method == "REFER", var pending = referring,
+                          message.cseq?.number == pending.request.message.cseq?.number {
+                    if (200..<300).contains(status) {
+                        pending.accepted = true
+                        referring = pending
+                    } else if status >= 300 {
+                        pending.finish(("the trunk refused the transfer: \(SIPOutcome.detail(message))"))
+                        referring = nil
+                    }
                 } else if let status = message.status, (200..<300).contains(status), message.cseq?.method == "INVITE" {
                     call.transport.send(ack, to: call.remote) // our ACK was lost: the 2xx is resent
                 }
             }
         }
+        referring?.finish("the call ended")
+        if let destination = end?.transferredTo { call.logger.info("call transferred", metadata: ["to": "\(destination)"]) }
         let elapsed = (ContinuousClock.now - answeredInstant).components
         let duration = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         // A machine answered: the outcome is voicemail, whether or not a message was left.
-        return DialResult(outcome: end?.answeredByMachine == true ? .voicemail : .completed, providerCallID: call.callID, answeredAt: answeredAt,
+        let outcome: Outcome = end?.transferredTo != nil ? .transferred : end?.answeredByMachine == true ? .voicemail : .completed
+        return DialResult(outcome: outcome, providerCallID: call.callID, answeredAt: answeredAt,
                           endedAt: answeredAt.addingTimeInterval(duration), duration: duration,
                           detail: "\(SIPOutcome.detail(answer)); \(detail)", voicemailLeft: end?.voicemailLeft ?? false)
+    }
+
+    /// A transfer under way: the REFER, and who waits for its result.
+    struct Referring {
+        var request: Retransmitting
+        let continuation: CheckedContinuation<String?, Never>
+        /// 202 Accepted came: the result comes in a NOTIFY.
+        var accepted = false
+
+        mutating func finish(_ failure: String?) { continuation.resume(returning: failure) }
+    }
+
+    /// The status code of a `message/sipfrag` body's status line (`SIP/2.0 200 OK`).
+    static func sipfragStatus(_ body: String) -> Int? {
+        let parts = body.split(whereSeparator: \.isNewline).first?.split(separator: " ") ?? []
+        return parts.count >= 2 && parts[0].hasPrefix("SIP/") ? Int(parts[1]) : nil
     }
 
     /// BYE, resent until the callee answers it or 64·T1 pass. True when answered.

@@ -50,6 +50,11 @@ final class SIPMedia: Sendable {
 
     func calleeHungUp() { session.withLockedValue { $0 }?.calleeHungUp() }
 
+    /// How the conversation's transfers reach the dialog.
+    func onTransfer(_ handler: @escaping @Sendable (String) async -> String?) {
+        session.withLockedValue { $0 }?.transferHandler.withLockedValue { $0 = handler }
+    }
+
     func close() async {
         guard let session = session.withLockedValue({ state in defer { state = nil }; return state }) else { return }
         try? await session.channel.close()

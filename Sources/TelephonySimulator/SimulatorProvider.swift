@@ -84,7 +84,7 @@ public struct SimulatorProvider: TelephonyProvider {
         for byte in "\(request.to)#\(request.attemptNumber)".utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
         let u = Double(hash % 10_000) / 10_000
         switch outcome {
-        case .completed: return (4 + 10 * u, min(request.maxDuration, 30 + 150 * u))
+        case .completed, .transferred: return (4 + 10 * u, min(request.maxDuration, 30 + 150 * u))
         case .voicemail: return (15 + 10 * u, 20) // the greeting, recorded as connected time
         case .noAnswer: return (request.ringTimeout, 0)
         case .busy: return (1 + u, 0)

@@ -44,8 +44,12 @@ public struct VoiceCallResult: Sendable {
     /// Answering-machine detection heard a machine.
     public var answeredByMachine = false
     public var voicemailLeft = false
+    /// The agent transferred the call here, and the carrier took it.
+    public var transferredTo: String?
 
-    public var end: ConversationEnd { ConversationEnd(reason: ended, answeredByMachine: answeredByMachine, voicemailLeft: voicemailLeft) }
+    public var end: ConversationEnd {
+        ConversationEnd(reason: ended, answeredByMachine: answeredByMachine, voicemailLeft: voicemailLeft, transferredTo: transferredTo)
+    }
 }
 
 /// One call's voice pipeline, on any transport: every 20 ms it takes the callee's frame, finds
@@ -85,7 +89,9 @@ enum TurnEvent: Sendable {
     case heard(turn: Int, text: String)
     /// A sentence the agent will say, and the frames of it made so far.
     case audio(turn: Int, sentence: Int, text: String, frames: [[Int16]], serviceMilliseconds: Double)
-    case done(turn: Int, end: String?)
+    case done(turn: Int, end: String?, transfer: String? = nil)
+    /// A transfer the agent asked for is over: taken by the carrier (no failure), or not.
+    case transferred(to: String, failure: String?)
 }
 
 /// The loop's state and its tick; runs on the call's task.
@@ -112,6 +118,9 @@ struct TurnLoop {
     private var sentences: [Int: (text: String, queued: Int, played: Int)] = [:]
     private var ending: String?
     private var endedByAgent = false
+    /// A transfer waits for the agent's words before it to be played; then runs.
+    private var pendingTransfer: String?
+    private var transferring = false
     /// Before the conversation, with a voicemail message to leave: who answered, then (for a
     /// machine) the end of its greeting.
     private enum Phase {
@@ -134,6 +143,9 @@ struct TurnLoop {
     }
 
     private var playing: Bool { playoutHead < playout.count }
+
+    /// Whether the callee's words start a turn: not once the call is ending or being handed over.
+    private var listening: Bool { ending == nil && pendingTransfer == nil && !transferring }
 
     mutating func run() async -> VoiceCallResult {
         if let path = call.recordingPath {
@@ -195,10 +207,10 @@ struct TurnLoop {
             if playing, call.settings.bargeIn { interrupt() }
             else if !turnDone, !playing { cancelTurn() } // the caller goes on: answer all of it
         case .utterance(let samples)?:
-            if ending == nil { startTurn(utterance: samples, at: now) }
+            if listening { startTurn(utterance: samples, at: now) }
         case nil: break
         }
-        for digit in input.digits where ending == nil {
+        for digit in input.digits where listening {
             if playing { interrupt() }
             startTurn(said: "(pressed \(digit) on the keypad)", at: now)
         }
@@ -220,7 +232,18 @@ struct TurnLoop {
         transport.send(agentFrame)
         recording?.append(caller: callerFrame, agent: agentFrame ?? Telephony.silence)
 
-        if let ending, turnDone, !playing {
+        // The agent's words before the transfer are out: hand the call over.
+        if let destination = pendingTransfer, turnDone, !playing {
+            pendingTransfer = nil
+            transferring = true
+            let (transport, events) = (transport, events)
+            Task {
+                let failure = await transport.transfer(to: destination)
+                events.withLock { $0.append(.transferred(to: destination, failure: failure)) }
+            }
+        }
+
+        if let ending, turnDone, !playing, !transferring {
             endedByAgent = true
             if ending == Self.voicemailLeft { result.voicemailLeft = true }
             return ending
@@ -280,11 +303,23 @@ struct TurnLoop {
             }
             sentences[sentence]!.queued += frames.count
             playout += frames.map { (sentence, $0) }
-        case .done(let id, let end):
+        case .done(let id, let end, let transfer):
             guard id == turn else { return }
             turnDone = true
             task = nil
             if let end, ending == nil { ending = end }
+            if let transfer { pendingTransfer = transfer }
+        case .transferred(let destination, let failure):
+            transferring = false
+            if let failure {
+                call.logger.notice("transfer failed", metadata: ["to": "\(destination)", "why": "\(failure)"])
+                startTurn(note: "(The transfer to a colleague did not go through: \(failure). Tell the lead, and carry on.)")
+            } else {
+                // Whatever the callee said meanwhile is for the person who takes the call.
+                cancelTurn()
+                result.transferredTo = destination
+                ending = "transferred to \(destination)"
+            }
         }
     }
 
@@ -384,6 +419,14 @@ struct TurnLoop {
         task = Task { await Self.answer(text, turn: id, context: context, began: ContinuousClock.now) }
     }
 
+    /// Something the agent must know that nobody said (a failed transfer): it answers it, and
+    /// the note is not in the transcript.
+    private mutating func startTurn(note: String) {
+        let id = beginTurn()
+        let context = turnContext()
+        task = Task { await Self.answer(note, turn: id, context: context, began: ContinuousClock.now, heard: false) }
+    }
+
     struct TurnContext: Sendable {
         let dialogue: CallDialogue
         let tts: (any TextToSpeech)?
@@ -399,20 +442,20 @@ struct TurnLoop {
     }
 
     /// The caller said `text`: the agent answers and its answer is spoken.
-    private static func answer(_ text: String, turn id: Int, context: TurnContext, began: ContinuousClock.Instant) async {
+    private static func answer(_ text: String, turn id: Int, context: TurnContext, began: ContinuousClock.Instant, heard: Bool = true) async {
         let said = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !said.isEmpty, !Task.isCancelled else {
             context.events.withLock { $0.append(.done(turn: id, end: nil)) }
             return
         }
-        context.events.withLock { $0.append(.heard(turn: id, text: said)) }
+        if heard { context.events.withLock { $0.append(.heard(turn: id, text: said)) } }
         let reply = await context.dialogue.reply(to: context.transcript + [TranscriptTurn(role: .user, content: said)],
                                                  now: context.clock.now(), logger: context.logger)
         if let words = reply.text, !Task.isCancelled {
             await speak(words, turn: id, tts: context.tts, options: context.dialogue.speech, began: began, events: context.events,
                         logger: context.logger)
         }
-        context.events.withLock { $0.append(.done(turn: id, end: reply.end)) }
+        context.events.withLock { $0.append(.done(turn: id, end: reply.end, transfer: reply.transferTo)) }
     }
 
     /// Synthesizes `text` sentence by sentence and hands each frame group to the loop as it comes.

@@ -7,9 +7,10 @@ import Testing
 struct SIPpTrunk {
     let port: Int
 
-    static func serve(_ body: (SIPpTrunk) async throws -> Void) async throws -> String {
-        guard let scenario = Bundle.module.url(forResource: "trunk", withExtension: "xml", subdirectory: "SIPp") else {
-            Issue.record("SIPp/trunk.xml is not in the test bundle")
+    /// `echo`: SIPp echoes our RTP back (`-rtp_echo`), a callee that repeats what it hears.
+    static func serve(scenario name: String = "trunk", echo: Bool = false, _ body: (SIPpTrunk) async throws -> Void) async throws -> String {
+        guard let scenario = Bundle.module.url(forResource: name, withExtension: "xml", subdirectory: "SIPp") else {
+            Issue.record("SIPp/\(name).xml is not in the test bundle")
             return ""
         }
         let sipp = ["/usr/bin/sipp", "/usr/local/bin/sipp"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -27,6 +28,7 @@ struct SIPpTrunk {
             process.executableURL = URL(fileURLWithPath: sipp)
             process.arguments = ["-sf", scenario.path, "-i", "127.0.0.1", "-p", "\(port)", "-nostdin", "-trace_err",
                                  "-error_file", directory.appendingPathComponent("errors.log").path]
+                + (echo ? ["-rtp_echo", "-mp", "\(port + 2)"] : [])
             process.currentDirectoryURL = directory
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

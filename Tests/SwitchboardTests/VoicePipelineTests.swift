@@ -178,3 +178,71 @@ import Voice
         _ = speech
     }
 }
+
+/// `transfer_call` on a SIP trunk: SIPp takes the REFER and reports the transfer done in a
+/// NOTIFY, or refuses it (603), and the agent says so and carries on. SIPp echoes our audio, so
+/// the agent's greeting comes back as the callee's first words.
+@Suite struct TransferTests {
+    static func model(_ call: FakeLLM.Call) -> JSONValue {
+        if call.wantsJSON { return FakeLLM.text(#"{"summary": "Transfer.", "sentiment": "neutral"}"#) }
+        if call.lastLead.contains("did not go through") { return FakeLLM.tool("end_conversation", [:], content: "Sorry, nobody is free. Goodbye.") }
+        return FakeLLM.tool("transfer_call", ["reason": "the lead wants a person"], content: "Connecting you now.")
+    }
+
+    func call(_ lead: String) async throws -> (Components.Schemas.Call, [FakeLLM.Call]) {
+        let speech = FakeSpeech(answers: ["Can I talk to a person?", "Can I talk to a person?", "Can I talk to a person?"])
+        let llm = FakeLLM(Self.model)
+        let stored = Locked<Components.Schemas.Call?>(nil)
+        let errors = Locked("")
+        try await FakeCarrier.serve(FakeSpeech.router(speech)) { speechURL in
+            try await FakeCarrier.serve(FakeLLM.router(llm)) { llmURL in
+                let log = try await SIPpTrunk.serve(scenario: "transfer", echo: true) { trunk in
+                    let harness = Harness(.sqlite) {
+                        $0.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
+                        $0.speech = OpenAISpeech.Configuration(baseURL: speechURL + "/v1", apiKey: FakeSpeech.apiKey)
+                        $0.voice.bargeIn = false // the echo is the agent's own voice
+                        $0.voice.endSilenceMilliseconds = 300
+                        $0.rtpPorts = 41_500...41_700
+                    }
+                    let key = try await harness.key(admin: true)
+                    try await harness.run(live: true) { client in
+                        let number = try await client.number(key: key, [
+                            "phone_number": "+15175550100", "provider": "sip_trunk", "settings": ["host": "127.0.0.1", "port": .number(Double(trunk.port))],
+                        ])
+                        #expect(try await client.post("/v1/agents", key: key, ["agent_name": "x", "transfer_number": "nope"]).status == .badRequest)
+                        let agent = try await client.post("/v1/agents", key: key, [
+                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
+                            "transfer_number": "+15175550199",
+                        ])["agent_id"]?.stringValue ?? ""
+                        let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": .string(lead)]],
+                                                                 ["max_call_duration_seconds": 20])
+                        try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key, seconds: 40) { $0.status_ == "completed" }
+                        let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                        let call = try await client.get("/v1/voice/calls/\(callID)", key: key).decode(Components.Schemas.CallEnvelope.self).call
+                        stored.withLock { $0 = call }
+                    }
+                }
+                errors.withLock { $0 = log }
+            }
+        }
+        let log = errors.withLock { $0 }
+        #expect(log.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(log)")
+        return (try #require(stored.withLock { $0 }), await llm.calls)
+    }
+
+    @Test func aTransferTheTrunkTakesEndsTheCallAsTransferred() async throws {
+        let (call, requests) = try await call("+15175550101")
+        #expect(call.outcome == "transferred")
+        #expect(call.attempts?.first?.detail?.hasSuffix("hung up with BYE: transferred to +15175550199") == true, "\(call.attempts?.first?.detail ?? "")")
+        #expect(call.transcriptObject?.last?.content == "Connecting you now.")
+        #expect(requests.first?.tools.contains("transfer_call") == true)
+    }
+
+    @Test func aRefusedTransferReturnsToTheAgent() async throws {
+        let (call, _) = try await call("+15175550777")
+        #expect(call.outcome == "completed")
+        let said = call.transcriptObject?.map(\.content) ?? []
+        #expect(said.contains("Connecting you now.") && said.last == "Sorry, nobody is free. Goodbye.", "\(said)")
+        #expect(call.attempts?.first?.detail?.hasSuffix("conversation ended by the agent") == true, "\(call.attempts?.first?.detail ?? "")")
+    }
+}

@@ -91,8 +91,11 @@ public struct ConversationEnd: Sendable, Equatable {
     /// Answering-machine detection heard a machine: the attempt's outcome is `voicemail`.
     public var answeredByMachine: Bool
     public var voicemailLeft: Bool
+    /// The agent transferred the call here (the carrier took it): the outcome is `transferred`.
+    public var transferredTo: String?
 
-    public init(reason: String?, answeredByMachine: Bool = false, voicemailLeft: Bool = false) {
+    public init(reason: String?, answeredByMachine: Bool = false, voicemailLeft: Bool = false, transferredTo: String? = nil) {
+        self.transferredTo = transferredTo
         self.reason = reason
         self.answeredByMachine = answeredByMachine
         self.voicemailLeft = voicemailLeft

@@ -27,6 +27,12 @@ public protocol VoiceTransport: Sendable {
     func clear()
     /// The agent ends the call (for a socket: close it, so the carrier hangs up).
     func hangUp() async
+    /// Hands the call to `destination` (E.164): nil once the carrier has taken it, else why not.
+    func transfer(to destination: String) async -> String?
+}
+
+extension VoiceTransport {
+    public func transfer(to destination: String) async -> String? { "this line cannot transfer calls" }
 }
 
 /// Speech to text: one utterance, 8 kHz mono, to its words.

@@ -75,7 +75,11 @@ struct AgentsController {
 
     /// The fields an agent's conversations read, checked the way they will be read.
     static func validate(_ body: JSONObjectReader) throws {
-        for key in ["prompt", "starting_message", "voice_id", "language", "objective_prompt"] { _ = try body.string(key) }
+        for key in ["prompt", "starting_message", "voice_id", "language", "objective_prompt", "voice", "stt_model", "tts_model",
+                    "voicemail_message", "success_criteria"] { _ = try body.string(key) }
+        if let number = try body.string("transfer_number"), (try? PhoneNumber(parsing: number)) == nil {
+            throw APIError.badRequest("transfer_number must be a phone number in E.164 (+15551234567)", field: "transfer_number")
+        }
         if let fields = try body.array("extraction_fields"), fields.contains(where: { $0.stringValue == nil && $0["name"]?.stringValue == nil }) {
             throw APIError.badRequest("extraction_fields must be names or objects with a name", field: "extraction_fields")
         }

@@ -40,7 +40,8 @@ struct CallDialogues: Sendable {
         let profile = AgentProfile(name: record?.name ?? "Assistant", channel: .voice, prompt: record?.body["prompt"]?.stringValue ?? "",
                                    objective: objective,
                                    extractionFields: AgentProfile.fields(record?.body["extraction_fields"]),
-                                   successCriteria: record?.body["success_criteria"]?.stringValue)
+                                   successCriteria: record?.body["success_criteria"]?.stringValue,
+                                   transferNumber: (record?.body["transfer_number"]?.stringValue).flatMap { try? PhoneNumber(parsing: $0) }?.e164)
         let greeting = (record?.body["starting_message"]?.stringValue).map { Template.render($0, fields: lead) }
         // Per-agent speech settings, over the server's.
         let speech = SpeechOptions(sttModel: record?.body["stt_model"]?.stringValue, ttsModel: record?.body["tts_model"]?.stringValue,
