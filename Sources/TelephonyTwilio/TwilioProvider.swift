@@ -88,6 +88,21 @@ public final class TwilioProvider: TelephonyProvider, Service {
     }
 
     /// Ends a call we stopped waiting on (`Status=completed` on the Call resource).
+    /// Hands a live call to `destination`: its TwiML replaced by a `<Dial>` (Twilio leaves the
+    /// media stream and dials). Nil when Twilio took it, else why not.
+    public func transfer(callSID: String, to destination: String, settings: [String: JSONValue], logger: Logger) async -> String? {
+        guard callSID.hasPrefix("CA"), callSID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
+              destination.hasPrefix("+"), destination.dropFirst().allSatisfy(\.isNumber) else { return "not a call or number to transfer" }
+        do {
+            let account = try TwilioAccount(settings: settings, allowBaseURL: allowBaseURL)
+            let reply = try await rest(.POST, "Calls/\(callSID).json", account: account,
+                                       form: [("Twiml", "<Response><Dial>\(destination)</Dial></Response>")], logger: logger)
+            return (200..<300).contains(reply.status) ? nil : "Twilio answered \(reply.status) to the transfer"
+        } catch {
+            return "Twilio unreachable: \(error)"
+        }
+    }
+
     private func hangUp(_ sid: String, account: TwilioAccount, logger: Logger) async {
         let reply = try? await rest(.POST, "Calls/\(sid).json", account: account, form: [("Status", "completed")], logger: logger)
         logger.notice("twilio call hung up", metadata: ["call_sid": "\(sid)", "status": "\(reply?.status ?? 0)"])

@@ -59,6 +59,9 @@ actor FakeCarrier {
     private(set) var answerDocuments: [String] = []
     func answerDocument(_ text: String) { answerDocuments.append(text) }
     func hungUp(_ id: String) { hangups.append(id) }
+    /// Live-call updates other than a hang-up (a transfer's new TwiML), by call.
+    private(set) var updates: [(id: String, form: [(String, String)])] = []
+    func updated(_ id: String, form: [(String, String)]) { updates.append((id, form)) }
     func call(_ id: String) -> Created? { created.first { $0.id == id } }
     func setStatus(_ id: String, _ status: String) {
         if let index = created.firstIndex(where: { $0.id == id }) { created[index].status = status }
@@ -170,6 +173,11 @@ enum FakeTwilio {
         }
         router.post("\(base)/:sid") { request, context -> Response in
             let sid = String(context.parameters.get("sid")!.dropLast(5)) // `.json`
+            let form = try await FakeCarrier.form(request)
+            guard form.contains(where: { $0 == ("Status", "completed") }) else {
+                await fake.updated(sid, form: form)
+                return FakeCarrier.reply(.ok, json: #"{"sid": "\#(sid)", "status": "in-progress"}"#)
+            }
             await fake.hungUp(sid)
             return FakeCarrier.reply(.ok, json: #"{"sid": "\#(sid)", "status": "completed"}"#)
         }

@@ -58,10 +58,11 @@ import Voice
         }
     }
 
-    static func services(_ body: @escaping @Sendable (_ speechURL: String, _ llmURL: String, _ speech: FakeSpeech) async throws -> Void) async throws {
+    static func services(model: @escaping @Sendable (FakeLLM.Call) -> JSONValue = VoicePipelineTests.model,
+                         _ body: @escaping @Sendable (_ speechURL: String, _ llmURL: String, _ speech: FakeSpeech) async throws -> Void) async throws {
         let speech = FakeSpeech(answers: ["I want a quote.", "About 5000 dollars."])
         try await FakeCarrier.serve(FakeSpeech.router(speech)) { speechURL in
-            try await FakeCarrier.serve(FakeLLM.router(FakeLLM(VoicePipelineTests.model))) { llmURL in
+            try await FakeCarrier.serve(FakeLLM.router(FakeLLM(model))) { llmURL in
                 try await body(speechURL, llmURL, speech)
             }
         }
@@ -178,6 +179,49 @@ import Voice
                     let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
                     let turns = try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject ?? []
                     #expect(turns.map(\.content) == ["Hello, this is Acme.", "I want a quote.", VoicePipelineTests.reply], "\(turns)")
+                }
+            }
+        }
+    }
+
+    /// The agent hands a Media Streams call to a person: Twilio's call gets a `<Dial>` TwiML.
+    @Test func aTwilioMediaStreamCallIsTransferred() async throws {
+        try await Self.services(model: TransferTests.model) { speechURL, llmURL, _ in
+            let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
+            let key = try await harness.key(admin: true)
+            try await harness.run(live: true) { client in
+                let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
+                    "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "5")]]),
+                ])
+                try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
+                    let number = try await client.number(key: key, [
+                        "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
+                        "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
+                                     "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
+                    ])
+                    let agent = try await client.post("/v1/agents", key: key, [
+                        "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
+                        "transfer_number": "+15175550199",
+                    ])["agent_id"]?.stringValue ?? ""
+                    let campaign = try await client.campaign(key: key, agent: agent, number: number,
+                                                             leads: [["phone_number": .string(TwilioConversationTests.ann)]])
+                    try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+                    let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
+                    let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
+                    var configuration = WebSocketClientConfiguration()
+                    configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
+                    try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
+                        _ = try await Self.playCarrier(
+                            start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ2", "start": {"streamSid": "MZ2", "accountSid": "AC1", "callSid": "CA7", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
+                            media: { #"{"event": "media", "streamSid": "MZ2", "media": {"track": "inbound", "payload": "\#($0)"}}"# },
+                            stop: #"{"event": "stop", "streamSid": "MZ2"}"#, audio: Self.callee([(1, 0.6)], total: 10), inbound: inbound, outbound: outbound)
+                    }
+                    let updates = await fake.updates
+                    #expect(updates.map(\.id) == ["CA7"])
+                    #expect(updates.first?.form.contains { $0 == ("Twiml", "<Response><Dial>+15175550199</Dial></Response>") } == true)
+                    let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                    let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
+                    #expect(try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject?.last?.content == "Connecting you now.")
                 }
             }
         }

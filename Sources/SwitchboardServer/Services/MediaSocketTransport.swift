@@ -20,9 +20,17 @@ final class MediaSocketTransport: VoiceTransport {
     private let incoming = Locked(Incoming())
     let outgoing: AsyncStream<Outgoing>
     private let continuation: AsyncStream<Outgoing>.Continuation
+    /// How this carrier hands the call to a person, where it can.
+    private let transferring: (@Sendable (String) async -> String?)?
 
-    init() {
+    init(transfer: (@Sendable (String) async -> String?)? = nil) {
         (outgoing, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        transferring = transfer
+    }
+
+    func transfer(to destination: String) async -> String? {
+        guard let transferring else { return "this carrier's calls cannot be transferred yet" }
+        return await transferring(destination)
     }
 
     /// Audio from the carrier, in chunks of any size; at most a second is held (the pipeline
@@ -76,7 +84,7 @@ enum MediaStreamProtocol: Sendable {
     case vobiz
 
     enum Event: Equatable {
-        case start(streamID: String)
+        case start(streamID: String, callID: String?)
         case media([UInt8])
         case digit(Character)
         case stop
@@ -89,7 +97,7 @@ enum MediaStreamProtocol: Sendable {
         case "start":
             let id = message["streamSid"]?.stringValue ?? message["start"]?["streamSid"]?.stringValue
                 ?? message["streamId"]?.stringValue ?? message["start"]?["streamId"]?.stringValue ?? ""
-            return .start(streamID: id)
+            return .start(streamID: id, callID: message["start"]?["callSid"]?.stringValue ?? message["start"]?["callId"]?.stringValue)
         case "media":
             // Only the callee's side: a stream of both tracks would otherwise play us to ourselves.
             if let track = message["media"]?["track"]?.stringValue, !track.hasPrefix("inbound") { return .other }
