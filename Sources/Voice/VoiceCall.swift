@@ -118,6 +118,9 @@ struct TurnLoop {
     private var sentences: [Int: (text: String, queued: Int, played: Int)] = [:]
     private var ending: String?
     private var endedByAgent = false
+    /// What the agent was told that nobody said (a failed transfer): kept in what it is given
+    /// at every later turn, never in the transcript.
+    private var notes: [TranscriptTurn] = []
     /// A transfer waits for the agent's words before it to be played; then runs.
     private var pendingTransfer: String?
     private var transferring = false
@@ -422,6 +425,7 @@ struct TurnLoop {
     /// Something the agent must know that nobody said (a failed transfer): it answers it, and
     /// the note is not in the transcript.
     private mutating func startTurn(note: String) {
+        notes.append(TranscriptTurn(role: .user, content: note))
         let id = beginTurn()
         let context = turnContext()
         task = Task { await Self.answer(note, turn: id, context: context, began: ContinuousClock.now, heard: false) }
@@ -437,7 +441,7 @@ struct TurnLoop {
     }
 
     private func turnContext() -> TurnContext {
-        TurnContext(dialogue: call.dialogue, tts: call.speech.tts, events: events, transcript: result.transcript, clock: call.clock,
+        TurnContext(dialogue: call.dialogue, tts: call.speech.tts, events: events, transcript: result.transcript + notes, clock: call.clock,
                     logger: call.logger)
     }
 
@@ -449,7 +453,8 @@ struct TurnLoop {
             return
         }
         if heard { context.events.withLock { $0.append(.heard(turn: id, text: said)) } }
-        let reply = await context.dialogue.reply(to: context.transcript + [TranscriptTurn(role: .user, content: said)],
+        let history = heard ? context.transcript + [TranscriptTurn(role: .user, content: said)] : context.transcript
+        let reply = await context.dialogue.reply(to: history,
                                                  now: context.clock.now(), logger: context.logger)
         if let words = reply.text, !Task.isCancelled {
             await speak(words, turn: id, tts: context.tts, options: context.dialogue.speech, began: began, events: context.events,

@@ -8,220 +8,222 @@ import Testing
 @testable import SwitchboardServer
 import Voice
 
-/// The carriers' media sockets into our voice pipeline: the test plays the carrier, speaking
-/// its real frame format (μ-law 8 kHz in base64, 20 ms a message, in real time), and hears
-/// what the agent sends back until the server closes the socket to hang up.
-@Suite struct MediaStreamsTests {
-    static let publicURL = "https://switchboard.example.com"
+extension RealTimeVoice {
+    /// The carriers' media sockets into our voice pipeline: the test plays the carrier, speaking
+    /// its real frame format (μ-law 8 kHz in base64, 20 ms a message, in real time), and hears
+    /// what the agent sends back until the server closes the socket to hang up.
+    @Suite struct MediaStreamsTests {
+        static let publicURL = "https://switchboard.example.com"
 
-    static func callee(_ utterances: [(at: Double, seconds: Double)], total: Double) -> [Int16] {
-        var audio = [Int16](repeating: 0, count: Int(total * 8_000))
-        for (at, seconds) in utterances {
-            for index in Int(at * 8_000)..<min(audio.count, Int((at + seconds) * 8_000)) {
-                audio[index] = Int16(6_000 * sin(2 * .pi * 300 * Double(index) / 8_000))
-            }
-        }
-        return audio
-    }
-
-    /// Sends `start`, then the callee's audio as `media` messages paced at 20 ms, and gathers
-    /// every message the server sends until it closes the socket.
-    static func playCarrier(start: String, media: @escaping @Sendable (String) -> String, stop: String, audio: [Int16],
-                            inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws -> [JSONValue] {
-        try await outbound.write(.text(start))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                let began = ContinuousClock.now
-                for (index, frame) in Telephony.frames(audio).enumerated() {
-                    try await Task.sleep(until: began + .milliseconds(20 * index))
-                    // The server may have hung up already: then the socket is closed.
-                    guard (try? await outbound.write(.text(media(Data(G711Law.muLaw.encode(frame)).base64EncodedString())))) != nil else { return }
+        static func callee(_ utterances: [(at: Double, seconds: Double)], total: Double) -> [Int16] {
+            var audio = [Int16](repeating: 0, count: Int(total * 8_000))
+            for (at, seconds) in utterances {
+                for index in Int(at * 8_000)..<min(audio.count, Int((at + seconds) * 8_000)) {
+                    audio[index] = Int16(6_000 * sin(2 * .pi * 300 * Double(index) / 8_000))
                 }
-                // The callee hangs up.
-                try? await outbound.write(.text(stop))
             }
-            var heard: [JSONValue] = []
-            for try await message in inbound.messages(maxSize: 1 << 20) {
-                guard case .text(let text) = message else { continue }
-                heard.append(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))
-            }
-            group.cancelAll()
-            return heard
+            return audio
         }
-    }
 
-    /// What the agent said, decoded from the messages' μ-law payloads.
-    static func agentAudio(_ messages: [JSONValue]) -> [Int16] {
-        messages.flatMap { message -> [Int16] in
-            guard let payload = message["media"]?["payload"]?.stringValue, let bytes = Data(base64Encoded: payload) else { return [] }
-            return G711Law.muLaw.decode(Array(bytes))
-        }
-    }
-
-    static func services(model: @escaping @Sendable (FakeLLM.Call) -> JSONValue = VoicePipelineTests.model,
-                         _ body: @escaping @Sendable (_ speechURL: String, _ llmURL: String, _ speech: FakeSpeech) async throws -> Void) async throws {
-        let speech = FakeSpeech(answers: ["I want a quote.", "About 5000 dollars."])
-        try await FakeCarrier.serve(FakeSpeech.router(speech)) { speechURL in
-            try await FakeCarrier.serve(FakeLLM.router(FakeLLM(model))) { llmURL in
-                try await body(speechURL, llmURL, speech)
-            }
-        }
-    }
-
-    static func configure(_ config: inout AppConfiguration, speechURL: String, llmURL: String) {
-        config.publicURL = publicURL
-        config.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
-        config.speech = OpenAISpeech.Configuration(baseURL: speechURL + "/v1", apiKey: FakeSpeech.apiKey)
-        config.voice.endSilenceMilliseconds = 400
-    }
-
-    @Test func aTwilioMediaStreamHoldsTheConversationAndClearsOnBargeIn() async throws {
-        try await Self.services { speechURL, llmURL, _ in
-            let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
-            let key = try await harness.key(admin: true)
-            try await harness.run(live: true) { client in
-                let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
-                    "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "12")]]),
-                ])
-                try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
-                    let number = try await client.number(key: key, [
-                        "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
-                        "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
-                                     "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
-                    ])
-                    let agent = try await client.post("/v1/agents", key: key, [
-                        "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello, this is Acme.",
-                    ])["agent_id"]?.stringValue ?? ""
-                    let campaign = try await client.campaign(key: key, agent: agent, number: number,
-                                                             leads: [["phone_number": .string(TwilioConversationTests.ann)]])
-                    try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
-
-                    let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
-                    #expect(twiml.hasPrefix("<Response><Connect><Stream url=\"wss://switchboard.example.com/v1/telephony/twilio/stream/"), "\(twiml)")
-                    let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
-                    await #expect(throws: (any Error).self) { try await client.client.ws(path) { _, _, _ in } }
-
-                    var configuration = WebSocketClientConfiguration()
-                    configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
-                    // Greeting ~0.8 s; the callee asks at 1.5 s; the 4 s reply starts near 2.5 s and is cut at 4.5 s.
-                    let audio = Self.callee([(1.5, 0.6), (4.5, 0.8)], total: 14)
-                    let messages = Locked<[JSONValue]>([])
-                    try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
-                        try await outbound.write(.text(#"{"event": "connected", "protocol": "Call", "version": "1.0.0"}"#))
-                        let heard = try await Self.playCarrier(
-                            start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {"streamSid": "MZ1", "accountSid": "AC1", "callSid": "CA1", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
-                            media: { #"{"event": "media", "sequenceNumber": "2", "streamSid": "MZ1", "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": "\#($0)"}}"# },
-                            stop: #"{"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {"accountSid": "AC1", "callSid": "CA1"}}"#,
-                            audio: audio, inbound: inbound, outbound: outbound)
-                        messages.withLock { $0 = heard }
+        /// Sends `start`, then the callee's audio as `media` messages paced at 20 ms, and gathers
+        /// every message the server sends until it closes the socket.
+        static func playCarrier(start: String, media: @escaping @Sendable (String) -> String, stop: String, audio: [Int16],
+                                inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws -> [JSONValue] {
+            try await outbound.write(.text(start))
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let began = ContinuousClock.now
+                    for (index, frame) in Telephony.frames(audio).enumerated() {
+                        try await Task.sleep(until: began + .milliseconds(20 * index))
+                        // The server may have hung up already: then the socket is closed.
+                        guard (try? await outbound.write(.text(media(Data(G711Law.muLaw.encode(frame)).base64EncodedString())))) != nil else { return }
                     }
-                    let heard = messages.withLock { $0 }
-                    #expect(heard.allSatisfy { $0["streamSid"] == "MZ1" })
-                    #expect(Set(heard.compactMap { $0["event"]?.stringValue }) == ["media", "clear"])
-                    let spoken = Self.agentAudio(heard)
-                    #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: spoken) > 0.5)
+                    // The callee hangs up.
+                    try? await outbound.write(.text(stop))
+                }
+                var heard: [JSONValue] = []
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message else { continue }
+                    heard.append(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))
+                }
+                group.cancelAll()
+                return heard
+            }
+        }
 
-                    let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
-                    let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
-                    let turns = try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject ?? []
-                    #expect(turns.map(\.content).first == "Hello, this is Acme.")
-                    #expect(turns.map(\.role.rawValue) == ["agent", "user", "agent", "user", "agent"], "\(turns)")
-                    #expect(turns.count == 5 && turns[2].interrupted == true)
-                    #expect(turns.last?.content == "Thanks, goodbye!")
+        /// What the agent said, decoded from the messages' μ-law payloads.
+        static func agentAudio(_ messages: [JSONValue]) -> [Int16] {
+            messages.flatMap { message -> [Int16] in
+                guard let payload = message["media"]?["payload"]?.stringValue, let bytes = Data(base64Encoded: payload) else { return [] }
+                return G711Law.muLaw.decode(Array(bytes))
+            }
+        }
+
+        static func services(model: @escaping @Sendable (FakeLLM.Call) -> JSONValue = VoicePipelineTests.model,
+                             _ body: @escaping @Sendable (_ speechURL: String, _ llmURL: String, _ speech: FakeSpeech) async throws -> Void) async throws {
+            let speech = FakeSpeech(answers: ["I want a quote.", "About 5000 dollars."])
+            try await FakeCarrier.serve(FakeSpeech.router(speech)) { speechURL in
+                try await FakeCarrier.serve(FakeLLM.router(FakeLLM(model))) { llmURL in
+                    try await body(speechURL, llmURL, speech)
                 }
             }
         }
-    }
 
-    @Test func aVobizCallStreamsToThePipelineInsteadOfWaiting() async throws {
-        try await Self.services { speechURL, llmURL, speech in
-            let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
-            let key = try await harness.key(admin: true)
-            try await harness.run(live: true) { client in
-                let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
-                    "0001": CarrierScript(callbacks: [[("_callback", "answer"), ("CallStatus", "in-progress")],
-                                                      [("_callback", "hangup"), ("CallStatus", "completed"), ("HangupCause", "NORMAL_CLEARING"), ("Duration", "9")]]),
-                ])
-                let router = FakeVobiz.router(fake, deliver: VobizTests.deliver(client))
-                try await FakeCarrier.serve(router) { baseURL in
-                    let number = try await client.number(key: key, [
-                        "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,
-                        "settings": ["auth_id": .string(FakeVobiz.authID), "auth_token": .string(FakeVobiz.authToken), "api_base_url": .string(baseURL)],
+        static func configure(_ config: inout AppConfiguration, speechURL: String, llmURL: String) {
+            config.publicURL = publicURL
+            config.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
+            config.speech = OpenAISpeech.Configuration(baseURL: speechURL + "/v1", apiKey: FakeSpeech.apiKey)
+            config.voice.endSilenceMilliseconds = 400
+        }
+
+        @Test func aTwilioMediaStreamHoldsTheConversationAndClearsOnBargeIn() async throws {
+            try await Self.services { speechURL, llmURL, _ in
+                let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
+                let key = try await harness.key(admin: true)
+                try await harness.run(live: true) { client in
+                    let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
+                        "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "12")]]),
                     ])
-                    let agent = try await client.post("/v1/agents", key: key, [
-                        "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello, this is Acme.",
-                    ])["agent_id"]?.stringValue ?? ""
-                    let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15175550001"]])
-                    try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+                    try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
+                        let number = try await client.number(key: key, [
+                            "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
+                            "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
+                                         "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
+                        ])
+                        let agent = try await client.post("/v1/agents", key: key, [
+                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello, this is Acme.",
+                        ])["agent_id"]?.stringValue ?? ""
+                        let campaign = try await client.campaign(key: key, agent: agent, number: number,
+                                                                 leads: [["phone_number": .string(TwilioConversationTests.ann)]])
+                        try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
 
-                    let answer = await fake.answerDocuments.first ?? ""
-                    let prefix = "<Response><Stream bidirectional=\"true\" keepCallAlive=\"true\" contentType=\"audio/x-mulaw;rate=8000\">wss://switchboard.example.com"
-                    #expect(answer.hasPrefix(prefix), "\(answer)")
-                    let path = String(answer.dropFirst(prefix.count).prefix { $0 != "<" })
-                    // A forged token is refused.
-                    await #expect(throws: (any Error).self) { try await client.client.ws(String(path.dropLast(4)) + "beef") { _, _, _ in } }
+                        let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
+                        #expect(twiml.hasPrefix("<Response><Connect><Stream url=\"wss://switchboard.example.com/v1/telephony/twilio/stream/"), "\(twiml)")
+                        let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
+                        await #expect(throws: (any Error).self) { try await client.client.ws(path) { _, _, _ in } }
 
-                    let audio = Self.callee([(1.5, 0.8)], total: 8)
-                    let messages = Locked<[JSONValue]>([])
-                    try await client.client.ws(path) { inbound, outbound, _ in
-                        let heard = try await Self.playCarrier(
-                            start: #"{"event": "start", "sequenceNumber": 1, "start": {"callId": "c1", "streamId": "s1", "accountId": "a1", "tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}"#,
-                            media: { #"{"event": "media", "sequenceNumber": 2, "streamId": "s1", "media": {"track": "inbound", "timestamp": "0", "chunk": 1, "payload": "\#($0)"}}"# },
-                            stop: #"{"event": "stop", "streamId": "s1"}"#, audio: audio, inbound: inbound, outbound: outbound)
-                        messages.withLock { $0 = heard }
+                        var configuration = WebSocketClientConfiguration()
+                        configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
+                        // Greeting ~0.8 s; the callee asks at 1.5 s; the 4 s reply starts near 2.5 s and is cut at 4.5 s.
+                        let audio = Self.callee([(1.5, 0.6), (4.5, 0.8)], total: 14)
+                        let messages = Locked<[JSONValue]>([])
+                        try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
+                            try await outbound.write(.text(#"{"event": "connected", "protocol": "Call", "version": "1.0.0"}"#))
+                            let heard = try await Self.playCarrier(
+                                start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {"streamSid": "MZ1", "accountSid": "AC1", "callSid": "CA1", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
+                                media: { #"{"event": "media", "sequenceNumber": "2", "streamSid": "MZ1", "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": "\#($0)"}}"# },
+                                stop: #"{"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {"accountSid": "AC1", "callSid": "CA1"}}"#,
+                                audio: audio, inbound: inbound, outbound: outbound)
+                            messages.withLock { $0 = heard }
+                        }
+                        let heard = messages.withLock { $0 }
+                        #expect(heard.allSatisfy { $0["streamSid"] == "MZ1" })
+                        #expect(Set(heard.compactMap { $0["event"]?.stringValue }) == ["media", "clear"])
+                        let spoken = Self.agentAudio(heard)
+                        #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: spoken) > 0.5)
+
+                        let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                        let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
+                        let turns = try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject ?? []
+                        #expect(turns.map(\.content).first == "Hello, this is Acme.")
+                        #expect(turns.map(\.role.rawValue) == ["agent", "user", "agent", "user", "agent"], "\(turns)")
+                        #expect(turns.count == 5 && turns[2].interrupted == true)
+                        #expect(turns.last?.content == "Thanks, goodbye!")
                     }
-                    let heard = messages.withLock { $0 }
-                    #expect(!heard.isEmpty && heard.allSatisfy { $0["event"] == "playAudio" && $0["media"]?["contentType"] == "audio/x-mulaw" })
-                    #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: Self.agentAudio(heard)) > 0.5)
-                    #expect(await speech.heard.count == 1)
-
-                    let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
-                    let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
-                    let turns = try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject ?? []
-                    #expect(turns.map(\.content) == ["Hello, this is Acme.", "I want a quote.", VoicePipelineTests.reply], "\(turns)")
                 }
             }
         }
-    }
 
-    /// The agent hands a Media Streams call to a person: Twilio's call gets a `<Dial>` TwiML.
-    @Test func aTwilioMediaStreamCallIsTransferred() async throws {
-        try await Self.services(model: TransferTests.model) { speechURL, llmURL, _ in
-            let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
-            let key = try await harness.key(admin: true)
-            try await harness.run(live: true) { client in
-                let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
-                    "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "5")]]),
-                ])
-                try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
-                    let number = try await client.number(key: key, [
-                        "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
-                        "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
-                                     "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
+        @Test func aVobizCallStreamsToThePipelineInsteadOfWaiting() async throws {
+            try await Self.services { speechURL, llmURL, speech in
+                let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
+                let key = try await harness.key(admin: true)
+                try await harness.run(live: true) { client in
+                    let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
+                        "0001": CarrierScript(callbacks: [[("_callback", "answer"), ("CallStatus", "in-progress")],
+                                                          [("_callback", "hangup"), ("CallStatus", "completed"), ("HangupCause", "NORMAL_CLEARING"), ("Duration", "9")]]),
                     ])
-                    let agent = try await client.post("/v1/agents", key: key, [
-                        "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
-                        "transfer_number": "+15175550199",
-                    ])["agent_id"]?.stringValue ?? ""
-                    let campaign = try await client.campaign(key: key, agent: agent, number: number,
-                                                             leads: [["phone_number": .string(TwilioConversationTests.ann)]])
-                    try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
-                    let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
-                    let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
-                    var configuration = WebSocketClientConfiguration()
-                    configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
-                    try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
-                        _ = try await Self.playCarrier(
-                            start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ2", "start": {"streamSid": "MZ2", "accountSid": "AC1", "callSid": "CA7", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
-                            media: { #"{"event": "media", "streamSid": "MZ2", "media": {"track": "inbound", "payload": "\#($0)"}}"# },
-                            stop: #"{"event": "stop", "streamSid": "MZ2"}"#, audio: Self.callee([(1, 0.6)], total: 10), inbound: inbound, outbound: outbound)
+                    let router = FakeVobiz.router(fake, deliver: VobizTests.deliver(client))
+                    try await FakeCarrier.serve(router) { baseURL in
+                        let number = try await client.number(key: key, [
+                            "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,
+                            "settings": ["auth_id": .string(FakeVobiz.authID), "auth_token": .string(FakeVobiz.authToken), "api_base_url": .string(baseURL)],
+                        ])
+                        let agent = try await client.post("/v1/agents", key: key, [
+                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello, this is Acme.",
+                        ])["agent_id"]?.stringValue ?? ""
+                        let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15175550001"]])
+                        try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+
+                        let answer = await fake.answerDocuments.first ?? ""
+                        let prefix = "<Response><Stream bidirectional=\"true\" keepCallAlive=\"true\" contentType=\"audio/x-mulaw;rate=8000\">wss://switchboard.example.com"
+                        #expect(answer.hasPrefix(prefix), "\(answer)")
+                        let path = String(answer.dropFirst(prefix.count).prefix { $0 != "<" })
+                        // A forged token is refused.
+                        await #expect(throws: (any Error).self) { try await client.client.ws(String(path.dropLast(4)) + "beef") { _, _, _ in } }
+
+                        let audio = Self.callee([(1.5, 0.8)], total: 8)
+                        let messages = Locked<[JSONValue]>([])
+                        try await client.client.ws(path) { inbound, outbound, _ in
+                            let heard = try await Self.playCarrier(
+                                start: #"{"event": "start", "sequenceNumber": 1, "start": {"callId": "c1", "streamId": "s1", "accountId": "a1", "tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}"#,
+                                media: { #"{"event": "media", "sequenceNumber": 2, "streamId": "s1", "media": {"track": "inbound", "timestamp": "0", "chunk": 1, "payload": "\#($0)"}}"# },
+                                stop: #"{"event": "stop", "streamId": "s1"}"#, audio: audio, inbound: inbound, outbound: outbound)
+                            messages.withLock { $0 = heard }
+                        }
+                        let heard = messages.withLock { $0 }
+                        #expect(!heard.isEmpty && heard.allSatisfy { $0["event"] == "playAudio" && $0["media"]?["contentType"] == "audio/x-mulaw" })
+                        #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: Self.agentAudio(heard)) > 0.5)
+                        #expect(await speech.heard.count == 1)
+
+                        let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                        let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
+                        let turns = try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject ?? []
+                        #expect(turns.map(\.content) == ["Hello, this is Acme.", "I want a quote.", VoicePipelineTests.reply], "\(turns)")
                     }
-                    let updates = await fake.updates
-                    #expect(updates.map(\.id) == ["CA7"])
-                    #expect(updates.first?.form.contains { $0 == ("Twiml", "<Response><Dial>+15175550199</Dial></Response>") } == true)
-                    let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
-                    let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
-                    #expect(try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject?.last?.content == "Connecting you now.")
+                }
+            }
+        }
+
+        /// The agent hands a Media Streams call to a person: Twilio's call gets a `<Dial>` TwiML.
+        @Test func aTwilioMediaStreamCallIsTransferred() async throws {
+            try await Self.services(model: TransferTests.model) { speechURL, llmURL, _ in
+                let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
+                let key = try await harness.key(admin: true)
+                try await harness.run(live: true) { client in
+                    let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
+                        "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "5")]]),
+                    ])
+                    try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
+                        let number = try await client.number(key: key, [
+                            "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
+                            "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
+                                         "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
+                        ])
+                        let agent = try await client.post("/v1/agents", key: key, [
+                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
+                            "transfer_number": "+15175550199",
+                        ])["agent_id"]?.stringValue ?? ""
+                        let campaign = try await client.campaign(key: key, agent: agent, number: number,
+                                                                 leads: [["phone_number": .string(TwilioConversationTests.ann)]])
+                        try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+                        let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
+                        let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
+                        var configuration = WebSocketClientConfiguration()
+                        configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
+                        try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
+                            _ = try await Self.playCarrier(
+                                start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ2", "start": {"streamSid": "MZ2", "accountSid": "AC1", "callSid": "CA7", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
+                                media: { #"{"event": "media", "streamSid": "MZ2", "media": {"track": "inbound", "payload": "\#($0)"}}"# },
+                                stop: #"{"event": "stop", "streamSid": "MZ2"}"#, audio: Self.callee([(1, 0.6)], total: 10), inbound: inbound, outbound: outbound)
+                        }
+                        let updates = await fake.updates
+                        #expect(updates.map(\.id) == ["CA7"])
+                        #expect(updates.first?.form.contains { $0 == ("Twiml", "<Response><Dial>+15175550199</Dial></Response>") } == true)
+                        let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                        let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
+                        #expect(try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject?.last?.content == "Connecting you now.")
+                    }
                 }
             }
         }
