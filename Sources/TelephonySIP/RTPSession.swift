@@ -42,8 +42,6 @@ public final class RTPPorts: Sendable {
     func release(_ port: Int) {
         _ = state.withLockedValue { $0.taken.remove(port) }
     }
-
-    public var inUse: Int { state.withLockedValue { $0.taken.count } }
 }
 
 struct RTPError: Error, CustomStringConvertible {
@@ -60,7 +58,6 @@ final class RTPSession: VoiceTransport {
         var events = TelephoneEvents()
         var digits: [Character] = []
         var closed = false
-        var packets = 0
     }
 
     struct Sending {
@@ -129,8 +126,6 @@ final class RTPSession: VoiceTransport {
         guard let handler = transferHandler.withLockedValue({ $0 }) else { return "the call is not answered" }
         return await handler(destination)
     }
-
-    var packetsReceived: Int { receiving.withLockedValue { $0.packets } }
 }
 
 /// Reads RTP datagrams into the call's receive state.
@@ -145,7 +140,6 @@ final class RTPInbound: ChannelInboundHandler, Sendable {
         guard let packet = try? RTPPacket(parsing: envelope.data.readableBytesView) else { return }
         receiving.withLockedValue { state in
             guard let negotiated = state.negotiated else { return } // before the answer: early media is not ours to hear
-            state.packets += 1
             if packet.payloadType == negotiated.law.payloadType {
                 state.jitter.insert(sequence: packet.sequenceNumber, packet.payload)
             } else if packet.payloadType == negotiated.telephoneEventType ?? SDP.telephoneEventType,

@@ -119,8 +119,7 @@ struct Dialog {
         }
         referring?.finish("the call ended")
         if let destination = end?.transferredTo { call.logger.info("call transferred", metadata: ["to": "\(destination)"]) }
-        let elapsed = (ContinuousClock.now - answeredInstant).components
-        let duration = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let duration = (ContinuousClock.now - answeredInstant).timeInterval
         // A machine answered: the outcome is voicemail, whether or not a message was left.
         let outcome: Outcome = end?.transferredTo != nil ? .transferred : end?.answeredByMachine == true ? .voicemail : .completed
         return DialResult(outcome: outcome, providerCallID: call.callID, answeredAt: answeredAt,

@@ -140,10 +140,7 @@ struct TurnLoop {
                                     startMilliseconds: call.settings.speechStartMilliseconds)
     }
 
-    private var elapsed: Double {
-        let parts = (ContinuousClock.now - started).components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
+    private var elapsed: Double { (ContinuousClock.now - started).timeInterval }
 
     private var playing: Bool { playoutHead < playout.count }
 
@@ -334,8 +331,7 @@ struct TurnLoop {
             agentTurn = result.transcript.count
             result.transcript.append(TranscriptTurn(role: .agent, content: "", at: elapsed))
             if let endOfSpeech = turnEndOfSpeech {
-                let parts = (now - endOfSpeech).components
-                let total = Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+                let total = (now - endOfSpeech).timeInterval * 1000
                 result.turnLatencies.append(total)
                 result.pipelineLatencies.append(max(0, total - serviceMilliseconds))
                 turnEndOfSpeech = nil
@@ -471,8 +467,7 @@ struct TurnLoop {
             var carry: [Int16] = []
             var sentAny = false
             func post(_ frames: [[Int16]]) {
-                let parts = (ContinuousClock.now - began).components
-                let service = Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+                let service = (ContinuousClock.now - began).timeInterval * 1000
                 events.withLock { $0.append(.audio(turn: id, sentence: index, text: sentence, frames: frames, serviceMilliseconds: service)) }
                 sentAny = true
             }

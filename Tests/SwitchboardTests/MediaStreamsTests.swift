@@ -76,6 +76,27 @@ extension RealTimeVoice {
             config.voice.endSilenceMilliseconds = 400
         }
 
+        /// A Twilio number on Media Streams calls one lead (the fake's callbacks complete the
+        /// campaign); the stream's path from the TwiML, and an upgrade signed as Twilio signs it.
+        static func twilioStreamCall(_ client: Client, key: String, fake: FakeCarrier, baseURL: String, agent extra: [String: JSONValue])
+            async throws -> (campaign: String, path: String, configuration: WebSocketClientConfiguration) {
+            let number = try await client.number(key: key, [
+                "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
+                "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
+                             "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
+            ])
+            let body: [String: JSONValue] = ["agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar."]
+            let agent = try await client.post("/v1/agents", key: key, .object(body.merging(extra) { _, new in new }))["agent_id"]?.stringValue ?? ""
+            let campaign = try await client.campaign(key: key, agent: agent, number: number,
+                                                     leads: [["phone_number": .string(TwilioConversationTests.ann)]])
+            try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+            let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
+            let path = String(twiml.split(separator: "\"").dropFirst().first?.dropFirst("wss://switchboard.example.com".count) ?? "")
+            var configuration = WebSocketClientConfiguration()
+            configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
+            return (campaign, path, configuration)
+        }
+
         @Test func aTwilioMediaStreamHoldsTheConversationAndClearsOnBargeIn() async throws {
             try await Self.services { speechURL, llmURL, _ in
                 let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
@@ -85,25 +106,11 @@ extension RealTimeVoice {
                         "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "12")]]),
                     ])
                     try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
-                        let number = try await client.number(key: key, [
-                            "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
-                            "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
-                                         "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
-                        ])
-                        let agent = try await client.post("/v1/agents", key: key, [
-                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello, this is Acme.",
-                        ])["agent_id"]?.stringValue ?? ""
-                        let campaign = try await client.campaign(key: key, agent: agent, number: number,
-                                                                 leads: [["phone_number": .string(TwilioConversationTests.ann)]])
-                        try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
-
+                        let (campaign, path, configuration) = try await Self.twilioStreamCall(
+                            client, key: key, fake: fake, baseURL: baseURL, agent: ["starting_message": "Hello, this is Acme."])
                         let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
                         #expect(twiml.hasPrefix("<Response><Connect><Stream url=\"wss://switchboard.example.com/v1/telephony/twilio/stream/"), "\(twiml)")
-                        let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
                         await #expect(throws: (any Error).self) { try await client.client.ws(path) { _, _, _ in } }
-
-                        var configuration = WebSocketClientConfiguration()
-                        configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
                         // Greeting ~0.8 s; the callee asks at 1.5 s; the 4 s reply starts near 2.5 s and is cut at 4.5 s.
                         let audio = Self.callee([(1.5, 0.6), (4.5, 0.8)], total: 14)
                         let messages = Locked<[JSONValue]>([])
@@ -195,22 +202,8 @@ extension RealTimeVoice {
                         "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "5")]]),
                     ])
                     try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
-                        let number = try await client.number(key: key, [
-                            "phone_number": .string(TwilioConversationTests.ours), "provider": "twilio", "calls_per_second": 0,
-                            "settings": ["account_sid": .string(FakeTwilio.accountSID), "auth_token": .string(FakeTwilio.authToken),
-                                         "api_base_url": .string(baseURL), "voice_transport": "media_streams"],
-                        ])
-                        let agent = try await client.post("/v1/agents", key: key, [
-                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
-                            "transfer_number": "+15175550199",
-                        ])["agent_id"]?.stringValue ?? ""
-                        let campaign = try await client.campaign(key: key, agent: agent, number: number,
-                                                                 leads: [["phone_number": .string(TwilioConversationTests.ann)]])
-                        try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
-                        let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
-                        let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
-                        var configuration = WebSocketClientConfiguration()
-                        configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
+                        let (campaign, path, configuration) = try await Self.twilioStreamCall(
+                            client, key: key, fake: fake, baseURL: baseURL, agent: ["starting_message": "Hello.", "transfer_number": "+15175550199"])
                         try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
                             _ = try await Self.playCarrier(
                                 start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ2", "start": {"streamSid": "MZ2", "accountSid": "AC1", "callSid": "CA7", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,

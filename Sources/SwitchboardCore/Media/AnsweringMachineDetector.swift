@@ -11,10 +11,9 @@ public struct AnsweringMachineDetector: Sendable {
 
     /// Continuous speech (pauses shorter than `wordGap`) this long is a greeting, not a person.
     public var greetingMilliseconds = 2_200
-    /// A pause this long after speech ends a person's answer.
+    /// A pause this long after speech ends a person's answer; shorter pauses (between words
+    /// and sentences of a greeting) count as part of the speech.
     public var answerSilenceMilliseconds = 800
-    /// Pauses within a sentence or between two are shorter than this.
-    public var wordGapMilliseconds = 450
     /// Undecided this long after the answer: a person (the cheaper mistake; see the README).
     public var decideWithinMilliseconds = 5_000
 
@@ -42,10 +41,8 @@ public struct AnsweringMachineDetector: Sendable {
             if speechFrames >= Self.frames(greetingMilliseconds) { return decide(.machine) }
         } else if spoke {
             silenceRun += 1
-            if silenceRun >= Self.frames(wordGapMilliseconds), speechFrames < Self.frames(greetingMilliseconds) {
-                // A pause after a short answer: a person waiting for us.
-                if silenceRun >= Self.frames(answerSilenceMilliseconds) { return decide(.human) }
-            }
+            // A pause after a short answer (a long one was decided above): a person waiting for us.
+            if silenceRun >= Self.frames(answerSilenceMilliseconds) { return decide(.human) }
         }
         if frames >= Self.frames(decideWithinMilliseconds) { return decide(.human) }
         return nil

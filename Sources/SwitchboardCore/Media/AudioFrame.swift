@@ -52,3 +52,11 @@ public struct SpeechOptions: Sendable, Equatable {
         self.voice = voice
     }
 }
+
+extension Duration {
+    /// The duration as seconds, for figures and records (`Duration` keeps attoseconds).
+    public var timeInterval: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}

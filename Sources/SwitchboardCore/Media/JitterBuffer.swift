@@ -41,8 +41,6 @@ public struct JitterBuffer<Frame: Sendable>: Sendable {
         return nil
     }
 
-    public var count: Int { frames.count }
-
     /// Skips ahead to the oldest frame held, when the sender outran us.
     private mutating func resync() {
         guard let expected = next else { return }

@@ -29,8 +29,6 @@ public struct VoiceActivityDetector: Sendable {
         self.minimumLevel = minimumLevel
     }
 
-    public var isSpeaking: Bool { speaking }
-
     public mutating func process(_ frame: [Int16]) -> Event? {
         let level = Telephony.rms(frame)
         let loud = level > max(minimumLevel, noiseFloor * 3)

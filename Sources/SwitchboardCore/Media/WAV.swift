@@ -27,35 +27,52 @@ public enum WAV {
     }
 
     public static func parse(_ bytes: [UInt8]) throws(ParseError) -> Audio {
-        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else { throw .notWAV }
+        guard let layout = try layout(bytes) else { throw .notWAV }
+        var samples = [Int16]()
+        samples.reserveCapacity((layout.dataEnd - layout.dataStart) / 2)
+        var position = layout.dataStart
+        while position + 1 < layout.dataEnd {
+            samples.append(Int16(bitPattern: UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8))
+            position += 2
+        }
+        return Audio(sampleRate: layout.sampleRate, channels: layout.channels, samples: samples)
+    }
+
+    /// Where a file's samples are, read from its chunks; nil while the header is incomplete.
+    struct Layout {
+        var sampleRate: Int
+        var channels: Int
+        var dataStart: Int
+        /// The end of the samples received so far when the file does not say (or says too much).
+        var dataEnd: Int
+    }
+
+    static func layout(_ bytes: [UInt8]) throws(ParseError) -> Layout? {
+        guard bytes.count >= 12 else { return nil }
+        guard bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else { throw .notWAV }
         var offset = 12
         var format: (code: Int, channels: Int, rate: Int, bits: Int)?
         while offset + 8 <= bytes.count {
             let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
-            var size = Int(le32(bytes, offset + 4))
+            let size = Int(le32(bytes, offset + 4))
             let body = offset + 8
-            // Streaming writers (ffmpeg to a pipe, some TTS servers) leave the data size unknown.
-            if id == "data", size == 0 || size == 0xFFFF_FFFF || body + size > bytes.count { size = bytes.count - body }
-            if id == "fmt ", body + 16 <= bytes.count {
-                format = (Int(le16(bytes, body)), Int(le16(bytes, body + 2)), Int(le32(bytes, body + 4)), Int(le16(bytes, body + 14)))
-            } else if id == "data" {
+            if id == "data" {
                 guard let format else { throw .unsupportedFormat("data before fmt") }
                 // 1 is PCM; 0xFFFE (extensible) carries PCM too in what speech services send.
                 guard format.code == 1 || format.code == 0xFFFE, format.bits == 16 else {
                     throw .unsupportedFormat("format \(format.code), \(format.bits) bits (16-bit PCM expected)")
                 }
-                var samples = [Int16]()
-                samples.reserveCapacity(size / 2)
-                var position = body
-                while position + 1 < body + size {
-                    samples.append(Int16(bitPattern: UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8))
-                    position += 2
-                }
-                return Audio(sampleRate: format.rate, channels: max(1, format.channels), samples: samples)
+                // Streaming writers (ffmpeg or espeak-ng to a pipe, some TTS servers) leave the size unknown.
+                let known = size != 0 && size != 0xFFFF_FFFF && body + size <= bytes.count
+                return Layout(sampleRate: format.rate, channels: max(1, format.channels), dataStart: body, dataEnd: known ? body + size : bytes.count)
+            }
+            guard body + size <= bytes.count else { return nil }
+            if id == "fmt ", size >= 16 {
+                format = (Int(le16(bytes, body)), Int(le16(bytes, body + 2)), Int(le32(bytes, body + 4)), Int(le16(bytes, body + 14)))
             }
             offset = body + size + (size & 1)
         }
-        throw .notWAV
+        return nil
     }
 
     /// The 44-byte header of a 16-bit PCM file holding `sampleCount` samples (all channels).
@@ -99,10 +116,10 @@ extension WAV {
             var body: ArraySlice<UInt8>
             if sampleRate == nil {
                 header += bytes
-                guard let (rate, channels, dataStart) = try Self.dataStart(header) else { return [] }
-                sampleRate = rate
-                self.channels = channels
-                body = header[dataStart...]
+                guard let layout = try WAV.layout(header) else { return [] }
+                sampleRate = layout.sampleRate
+                channels = layout.channels
+                body = header[layout.dataStart...]
                 header = []
             } else {
                 body = bytes[...]
@@ -120,32 +137,6 @@ extension WAV {
                 position += 2
             }
             return out
-        }
-
-        /// Where the samples start, once the header is complete.
-        static func dataStart(_ bytes: [UInt8]) throws(ParseError) -> (Int, Int, Int)? {
-            guard bytes.count >= 12 else { return nil }
-            guard bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else { throw .notWAV }
-            var offset = 12
-            var format: (code: Int, channels: Int, rate: Int, bits: Int)?
-            while offset + 8 <= bytes.count {
-                let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
-                let size = Int(le32(bytes, offset + 4))
-                if id == "data" {
-                    guard let format else { throw .unsupportedFormat("data before fmt") }
-                    guard format.code == 1 || format.code == 0xFFFE, format.bits == 16 else {
-                        throw .unsupportedFormat("format \(format.code), \(format.bits) bits (16-bit PCM expected)")
-                    }
-                    return (format.rate, max(1, format.channels), offset + 8)
-                }
-                guard offset + 8 + size <= bytes.count else { return nil }
-                if id == "fmt ", size >= 16 {
-                    let body = offset + 8
-                    format = (Int(le16(bytes, body)), Int(le16(bytes, body + 2)), Int(le32(bytes, body + 4)), Int(le16(bytes, body + 14)))
-                }
-                offset += 8 + size + (size & 1)
-            }
-            return nil
         }
     }
 }

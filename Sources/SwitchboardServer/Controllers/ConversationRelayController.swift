@@ -48,7 +48,7 @@ struct ConversationRelayController {
                 logger.notice("conversation relay closed", metadata: ["error": "\(error)"])
             }
             // Written even when the socket broke: what was said stays on the call.
-            try await dialogues.store(session.transcript, callID: call.id, attemptID: attemptID, now: clock.now(), wake: wakeAnalyst)
+            try await dialogues.save(session.transcript, callID: call.id, attemptID: attemptID, now: clock.now(), wake: wakeAnalyst)
             logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)"])
         })
     }

@@ -18,7 +18,7 @@ struct CallDialogues: Sendable {
 
     /// Stores a call's conversation and, when an agent can analyse it (a model, and the callee
     /// said something), queues its analysis; `wake` tells this process's analyst.
-    func store(_ transcript: [TranscriptTurn], callID: String, attemptID: Int64, now: Date, wake: @Sendable () -> Void) async throws {
+    func save(_ transcript: [TranscriptTurn], callID: String, attemptID: Int64, now: Date, wake: @Sendable () -> Void) async throws {
         let analyze = agent != nil && transcript.contains { $0.role == .user }
         try await store.saveCallConversation(callID: callID, transcript: transcript, extracted: nil, analyzeAttempt: analyze ? attemptID : nil, now: now)
         if analyze { wake() }
