@@ -15,39 +15,99 @@ extension RealTimeVoice {
     @Suite struct MediaStreamsTests {
         static let publicURL = "https://switchboard.example.com"
 
-        static func callee(_ utterances: [(at: Double, seconds: Double)], total: Double) -> [Int16] {
-            var audio = [Int16](repeating: 0, count: Int(total * 8_000))
-            for (at, seconds) in utterances {
-                for index in Int(at * 8_000)..<min(audio.count, Int((at + seconds) * 8_000)) {
-                    audio[index] = Int16(6_000 * sin(2 * .pi * 300 * Double(index) / 8_000))
+        /// What the callee says: each utterance starts on a cue from what it has heard, so the
+        /// test follows the call's own pace (a loaded machine answers later) rather than a fixed
+        /// timeline that a slow turn would overtake.
+        struct Utterance: Sendable {
+            enum Cue: Sendable {
+                /// The agent has spoken and then been quiet this long (its greeting or reply is over).
+                case agentQuiet(Double)
+                /// The agent has been speaking this long since the callee last spoke: talk over it.
+                case intoAgentSpeech(Double)
+            }
+            let cue: Cue
+            let seconds: Double
+        }
+
+        /// What the callee has heard of the agent, kept by the reading side for the talking side.
+        struct Heard: Sendable {
+            var voicedFrames = 0
+            var lastVoiced: ContinuousClock.Instant?
+        }
+
+        /// The callee's audio, 20 ms at a time: silence until the next utterance's cue, then a
+        /// 300 Hz tone for its length; after the last one, silence until the agent hangs up or
+        /// `patience` seconds pass.
+        struct Callee: Sendable {
+            private var script: [Utterance]
+            private var sample = 0
+            private var speaking = 0
+            private var voicedAtLastEnd = 0
+            private var framesLeft: Int
+
+            init(_ script: [Utterance], patience: Double = 30) {
+                self.script = script
+                self.framesLeft = Int(patience * 50)
+            }
+
+            /// The next frame, or nil when the callee has waited long enough and hangs up.
+            mutating func next(heard: Heard, now: ContinuousClock.Instant) -> [Int16]? {
+                if speaking == 0, let utterance = script.first, cued(utterance.cue, heard: heard, now: now) {
+                    script.removeFirst()
+                    speaking = Int(utterance.seconds * 50)
+                }
+                defer { sample += Telephony.samplesPerFrame }
+                guard speaking > 0 else {
+                    if script.isEmpty { framesLeft -= 1 }
+                    return framesLeft < 0 ? nil : [Int16](repeating: 0, count: Telephony.samplesPerFrame)
+                }
+                speaking -= 1
+                if speaking == 0 { voicedAtLastEnd = heard.voicedFrames }
+                return (0..<Telephony.samplesPerFrame).map { Int16(6_000 * sin(2 * .pi * 300 * Double(sample + $0) / 8_000)) }
+            }
+
+            private func cued(_ cue: Utterance.Cue, heard: Heard, now: ContinuousClock.Instant) -> Bool {
+                switch cue {
+                case .agentQuiet(let seconds):
+                    guard heard.voicedFrames > voicedAtLastEnd, let last = heard.lastVoiced else { return false }
+                    return now - last >= .milliseconds(Int(seconds * 1_000))
+                case .intoAgentSpeech(let seconds):
+                    return heard.voicedFrames - voicedAtLastEnd >= Int(seconds * 50)
                 }
             }
-            return audio
         }
 
         /// Sends `start`, then the callee's audio as `media` messages paced at 20 ms, and gathers
         /// every message the server sends until it closes the socket.
-        static func playCarrier(start: String, media: @escaping @Sendable (String) -> String, stop: String, audio: [Int16],
+        static func playCarrier(start: String, media: @escaping @Sendable (String) -> String, stop: String, callee: Callee,
                                 inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws -> [JSONValue] {
             try await outbound.write(.text(start))
+            let heard = Locked(Heard())
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
+                    var callee = callee
                     let began = ContinuousClock.now
-                    for (index, frame) in Telephony.frames(audio).enumerated() {
+                    var index = 0
+                    while let frame = callee.next(heard: heard.withLock { $0 }, now: .now) {
                         try await Task.sleep(until: began + .milliseconds(20 * index))
+                        index += 1
                         // The server may have hung up already: then the socket is closed.
                         guard (try? await outbound.write(.text(media(Data(G711Law.muLaw.encode(frame)).base64EncodedString())))) != nil else { return }
                     }
                     // The callee hangs up.
                     try? await outbound.write(.text(stop))
                 }
-                var heard: [JSONValue] = []
+                var messages: [JSONValue] = []
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message else { continue }
-                    heard.append(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))
+                    let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+                    if Self.agentAudio([decoded]).contains(where: { abs(Int($0)) > 1_000 }) {
+                        heard.withLock { $0.voicedFrames += 1; $0.lastVoiced = .now }
+                    }
+                    messages.append(decoded)
                 }
                 group.cancelAll()
-                return heard
+                return messages
             }
         }
 
@@ -111,8 +171,8 @@ extension RealTimeVoice {
                         let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
                         #expect(twiml.hasPrefix("<Response><Connect><Stream url=\"wss://switchboard.example.com/v1/telephony/twilio/stream/"), "\(twiml)")
                         await #expect(throws: (any Error).self) { try await client.client.ws(path) { _, _, _ in } }
-                        // Greeting ~0.8 s; the callee asks at 1.5 s; the 4 s reply starts near 2.5 s and is cut at 4.5 s.
-                        let audio = Self.callee([(1.5, 0.6), (4.5, 0.8)], total: 14)
+                        // The callee asks after the greeting, then talks over the (4 s) reply half a second in.
+                        let callee = Callee([Utterance(cue: .agentQuiet(0.5), seconds: 0.6), Utterance(cue: .intoAgentSpeech(0.5), seconds: 0.8)])
                         let messages = Locked<[JSONValue]>([])
                         try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
                             try await outbound.write(.text(#"{"event": "connected", "protocol": "Call", "version": "1.0.0"}"#))
@@ -120,7 +180,7 @@ extension RealTimeVoice {
                                 start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {"streamSid": "MZ1", "accountSid": "AC1", "callSid": "CA1", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
                                 media: { #"{"event": "media", "sequenceNumber": "2", "streamSid": "MZ1", "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": "\#($0)"}}"# },
                                 stop: #"{"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {"accountSid": "AC1", "callSid": "CA1"}}"#,
-                                audio: audio, inbound: inbound, outbound: outbound)
+                                callee: callee, inbound: inbound, outbound: outbound)
                             messages.withLock { $0 = heard }
                         }
                         let heard = messages.withLock { $0 }
@@ -169,13 +229,13 @@ extension RealTimeVoice {
                         // A forged token is refused.
                         await #expect(throws: (any Error).self) { try await client.client.ws(String(path.dropLast(4)) + "beef") { _, _, _ in } }
 
-                        let audio = Self.callee([(1.5, 0.8)], total: 8)
+                        let callee = Callee([Utterance(cue: .agentQuiet(0.5), seconds: 0.8)], patience: 6)
                         let messages = Locked<[JSONValue]>([])
                         try await client.client.ws(path) { inbound, outbound, _ in
                             let heard = try await Self.playCarrier(
                                 start: #"{"event": "start", "sequenceNumber": 1, "start": {"callId": "c1", "streamId": "s1", "accountId": "a1", "tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}"#,
                                 media: { #"{"event": "media", "sequenceNumber": 2, "streamId": "s1", "media": {"track": "inbound", "timestamp": "0", "chunk": 1, "payload": "\#($0)"}}"# },
-                                stop: #"{"event": "stop", "streamId": "s1"}"#, audio: audio, inbound: inbound, outbound: outbound)
+                                stop: #"{"event": "stop", "streamId": "s1"}"#, callee: callee, inbound: inbound, outbound: outbound)
                             messages.withLock { $0 = heard }
                         }
                         let heard = messages.withLock { $0 }
@@ -208,7 +268,7 @@ extension RealTimeVoice {
                             _ = try await Self.playCarrier(
                                 start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ2", "start": {"streamSid": "MZ2", "accountSid": "AC1", "callSid": "CA7", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
                                 media: { #"{"event": "media", "streamSid": "MZ2", "media": {"track": "inbound", "payload": "\#($0)"}}"# },
-                                stop: #"{"event": "stop", "streamSid": "MZ2"}"#, audio: Self.callee([(1, 0.6)], total: 10), inbound: inbound, outbound: outbound)
+                                stop: #"{"event": "stop", "streamSid": "MZ2"}"#, callee: Callee([Utterance(cue: .agentQuiet(0.3), seconds: 0.6)]), inbound: inbound, outbound: outbound)
                         }
                         let updates = await fake.updates
                         #expect(updates.map(\.id) == ["CA7"])

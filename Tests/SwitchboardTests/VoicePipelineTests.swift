@@ -24,10 +24,11 @@ extension RealTimeVoice {
 
         /// The agent's words are 1 kHz tones, 40 ms a character: the greeting lasts about a second,
         /// the long reply four. The callee asks for a quote after the greeting, and names a budget
-        /// two seconds into the long reply, over it.
+        /// three seconds after asking, over the long reply (baresip plays a fixed file, so the gap
+        /// leaves the reply 2.5 s to start on a loaded machine and still be talked over).
         @Test func aSIPCallTalksListensIsCutOffAndIsRecorded() async throws {
             let lead = "+15175550101"
-            let callee = BaresipPeer.silence(2.5) + (try BaresipPeer.speech("I want a quote.")) + BaresipPeer.silence(2)
+            let callee = BaresipPeer.silence(2.5) + (try BaresipPeer.speech("I want a quote.")) + BaresipPeer.silence(3)
                 + (try BaresipPeer.speech("About five thousand dollars.")) + BaresipPeer.silence(25)
             let speech = FakeSpeech(answers: ["I want a quote.", "About 5000 dollars."])
             let llm = FakeLLM(Self.model)
