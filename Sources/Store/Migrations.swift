@@ -19,6 +19,7 @@ public enum Migrations {
         Migration(version: 6, name: "carrier events", statements: Schema.v6),
         Migration(version: 7, name: "call recordings and turn latency", statements: Schema.v7),
         Migration(version: 8, name: "post-call analysis, voicemail left", statements: Schema.v8),
+        Migration(version: 9, name: "call-backs: inbound calls and attempts, a number's inbound agent", statements: Schema.v9),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -314,6 +315,18 @@ enum Schema {
             "ALTER TABLE attempts ADD COLUMN voicemail_left INTEGER NOT NULL DEFAULT 0",
             "CREATE INDEX calls_analysis_due ON calls (analysis_due_at) WHERE analysis_status = 'pending'",
             "CREATE INDEX calls_analysis_successful ON calls (organization_id, analysis_successful) WHERE analysis_successful IS NOT NULL",
+        ].map { render($0, flavor) }
+    }
+
+    /// Call-backs: a lead calling one of our numbers is a call of its own (`direction`
+    /// 'inbound') in the campaign that last called them, with one attempt, `live` while the
+    /// agent holds it (never counted as a dial in flight). A number may name the agent that
+    /// answers callers no campaign has called.
+    static func v9(_ flavor: SQLFlavor) -> [String] {
+        [
+            "ALTER TABLE calls ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound'",
+            "ALTER TABLE attempts ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound'",
+            "ALTER TABLE phone_numbers ADD COLUMN inbound_agent_id TEXT",
         ].map { render($0, flavor) }
     }
 }

@@ -33,7 +33,7 @@ extension Store {
                     providerCallID: try row.optionalString("provider_call_id"), dialAt: try row.date("dial_at"),
                     answeredAt: try row.optionalDate("answered_at"), endedAt: try row.optionalDate("ended_at"),
                     duration: try row.double("duration_sec"), inDoubt: try row.int("in_doubt") != 0,
-                    voicemailLeft: try row.int("voicemail_left") != 0)
+                    voicemailLeft: try row.int("voicemail_left") != 0, direction: try row.value("direction"))
             }
         }
     }
@@ -51,7 +51,8 @@ extension Store {
             turnLatency: try row.optionalDouble("turn_latency_p50_ms").map {
                 CallMedia.Latency(p50: $0, p95: try row.optionalDouble("turn_latency_p95_ms") ?? $0)
             },
-            analysis: try row.optionalString("analysis").map { try Coding.decode(CallAnalysis.self, $0) })
+            analysis: try row.optionalString("analysis").map { try Coding.decode(CallAnalysis.self, $0) },
+            direction: try row.value("direction"))
     }
 
     /// The call an attempt belongs to, with what its voice agent needs: the agent, the lead's
@@ -59,14 +60,16 @@ extension Store {
     public func callConversation(attemptID: Int64) async throws -> CallConversation? {
         try await database.read { db in
             guard let row = try await db.raw("""
-                SELECT c.*, l.fields AS lead_fields, l.conversation_id AS lead_conversation_id, l.escalation_reason
+                SELECT c.*, l.fields AS lead_fields, l.conversation_id AS lead_conversation_id, l.escalation_reason,
+                  (SELECT p.transcript FROM calls p WHERE p.id = l.call_id AND p.id <> c.id) AS previous_transcript
                 FROM attempts a JOIN calls c ON c.id = a.call_id
                 LEFT JOIN leads l ON l.id = a.lead_id WHERE a.id = \(bind: attemptID)
                 """).first() else { return nil }
             let fields = try row.optionalString("lead_fields").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
             return CallConversation(call: try Self.call(row), fields: fields,
                                     escalatedFrom: try row.optionalInt("lead_conversation_id").map(Int64.init),
-                                    escalationReason: try row.optionalString("escalation_reason"))
+                                    escalationReason: try row.optionalString("escalation_reason"),
+                                    previousTranscript: try row.optionalString("previous_transcript").map { try Coding.decode([TranscriptTurn].self, $0) } ?? [])
         }
     }
 

@@ -12,10 +12,11 @@ extension Store {
             }
             try await db.raw("""
                 INSERT INTO phone_numbers (id, phone_number, organization_id, tenant_id, user_id, provider, capabilities, nickname,
-                  area_code, settings, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at, created_at)
+                  area_code, settings, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at, created_at, inbound_agent_id)
                 VALUES (\(bind: number.id), \(bind: number.phoneNumber), \(bind: number.organizationID), \(bind: number.tenantID),
                   \(bind: number.userID), \(bind: number.provider.rawValue), \(bind: capabilities), \(bind: number.nickname), \(bind: number.areaCode),
-                  \(bind: settings), \(bind: number.maxConcurrentCalls), \(bind: number.callsPerSecond), 0, 0, \(bind: number.createdAt.epoch))
+                  \(bind: settings), \(bind: number.maxConcurrentCalls), \(bind: number.callsPerSecond), 0, 0, \(bind: number.createdAt.epoch),
+                  \(bind: number.inboundAgentID))
                 """).run()
         }
     }
@@ -69,6 +70,6 @@ extension Store {
             capabilities: try Coding.decode([Capability].self, try row.string("capabilities")), nickname: try row.optionalString("nickname"),
             areaCode: try row.optionalString("area_code"), settings: try Coding.decode([String: JSONValue].self, try row.string("settings")),
             maxConcurrentCalls: try row.int("max_concurrent_calls"), callsPerSecond: try row.double("calls_per_second"),
-            createdAt: try row.date("created_at"))
+            createdAt: try row.date("created_at"), inboundAgentID: try row.optionalString("inbound_agent_id"))
     }
 }

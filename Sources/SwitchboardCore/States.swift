@@ -31,9 +31,10 @@ public enum CallStatus: String, Sendable, Codable, CaseIterable {
     case ended
 }
 
-/// One dial: placed (`dialing`), finished, or voided (its lead put back, never placed).
+/// One dial: placed (`dialing`), finished, or voided (its lead put back, never placed); or a
+/// call-back the agent holds (`live`: inbound, never counted as a dial in flight).
 public enum AttemptStatus: String, Sendable, Codable, CaseIterable {
-    case dialing, ended, void
+    case dialing, ended, void, live
 }
 
 /// Who said a line of a call's transcript.
@@ -41,7 +42,8 @@ public enum TranscriptRole: String, Sendable, Codable, CaseIterable {
     case agent, user
 }
 
-public enum MessageDirection: String, Sendable, Codable, CaseIterable {
+/// Which way a text or a call went: to the contact (outbound) or from them (inbound).
+public enum Direction: String, Sendable, Codable, CaseIterable {
     case inbound, outbound
 }
 

@@ -47,7 +47,7 @@ public final class TwilioProvider: TelephonyProvider, Service {
     /// The answered call joins its voice agent: through ConversationRelay (Twilio listens and
     /// speaks, our route exchanges text), or through a bidirectional Media Stream (the audio
     /// comes to our voice pipeline), as the number's `voice_transport` says.
-    static func twiml(attemptID: Int64, publicURL: String, transport: TwilioAccount.VoiceTransport) -> String {
+    public static func twiml(attemptID: Int64, publicURL: String, transport: TwilioAccount.VoiceTransport) -> String {
         let path = transport == .mediaStreams ? streamPath(attemptID: attemptID) : relayPath(attemptID: attemptID)
         let escaped = (webSocketURL(publicURL) + path).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
         let verb = transport == .mediaStreams ? "Stream" : "ConversationRelay"

@@ -28,13 +28,16 @@ public struct CallRecord: Sendable, Equatable {
     public var turnLatency: CallMedia.Latency?
     /// The language model's reading of the answered call, once made.
     public var analysis: CallAnalysis?
+    /// Outbound (we dialled the lead) or inbound (the lead called one of our numbers back).
+    public var direction: Direction
 
     public init(id: String, organizationID: String, tenantID: String, userID: String, campaignID: String, agentID: String? = nil,
                 fromNumber: String, toNumber: String, status: CallStatus, outcome: Outcome? = nil, attempts: Int, duration: Double,
                 detail: String? = nil, createdAt: Date, updatedAt: Date, transcript: [TranscriptTurn] = [],
                 extracted: [String: JSONValue]? = nil, recording: CallMedia.Recording? = nil, turnLatency: CallMedia.Latency? = nil,
-                analysis: CallAnalysis? = nil) {
+                analysis: CallAnalysis? = nil, direction: Direction = .outbound) {
         self.id = id
+        self.direction = direction
         self.organizationID = organizationID
         self.tenantID = tenantID
         self.userID = userID
@@ -127,11 +130,14 @@ public struct AttemptRecord: Sendable, Equatable {
     public var inDoubt: Bool
     /// The agent's voicemail message was left on a machine.
     public var voicemailLeft: Bool = false
+    /// Outbound (a dial) or inbound (the lead called us back).
+    public var direction: Direction = .outbound
 
     public init(id: Int64, attempt: Int, fromNumber: String, toNumber: String, provider: ProviderName, status: AttemptStatus,
                 outcome: Outcome? = nil, detail: String? = nil, providerCallID: String? = nil, dialAt: Date, answeredAt: Date? = nil,
-                endedAt: Date? = nil, duration: Double, inDoubt: Bool, voicemailLeft: Bool = false) {
+                endedAt: Date? = nil, duration: Double, inDoubt: Bool, voicemailLeft: Bool = false, direction: Direction = .outbound) {
         self.voicemailLeft = voicemailLeft
+        self.direction = direction
         self.id = id
         self.attempt = attempt
         self.fromNumber = fromNumber
@@ -177,9 +183,13 @@ public struct CallConversation: Sendable {
     public var fields: [String: JSONValue]
     public var escalatedFrom: Int64?
     public var escalationReason: String?
+    /// On a call-back: what was said on the campaign's call to this lead before.
+    public var previousTranscript: [TranscriptTurn]
 
-    public init(call: CallRecord, fields: [String: JSONValue], escalatedFrom: Int64? = nil, escalationReason: String? = nil) {
+    public init(call: CallRecord, fields: [String: JSONValue], escalatedFrom: Int64? = nil, escalationReason: String? = nil,
+                previousTranscript: [TranscriptTurn] = []) {
         self.call = call
+        self.previousTranscript = previousTranscript
         self.fields = fields
         self.escalatedFrom = escalatedFrom
         self.escalationReason = escalationReason

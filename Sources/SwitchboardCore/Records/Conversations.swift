@@ -137,7 +137,7 @@ public struct MessageRecord: Sendable, Equatable {
     /// The campaign's key (`ScopedID`), for a text of an SMS campaign.
     public var campaignID: String?
     public var conversationID: Int64?
-    public var direction: MessageDirection
+    public var direction: Direction
     public var ourNumber: String
     public var contactNumber: String
     public var body: String
@@ -157,7 +157,7 @@ public struct MessageRecord: Sendable, Equatable {
     public var to: String { direction == .inbound ? ourNumber : contactNumber }
 
     public init(id: Int64, organizationID: String, campaignID: String? = nil, conversationID: Int64? = nil,
-                direction: MessageDirection, ourNumber: String, contactNumber: String, body: String, mediaURL: String? = nil,
+                direction: Direction, ourNumber: String, contactNumber: String, body: String, mediaURL: String? = nil,
                 kind: MessageKind, status: SMSStatus, provider: ProviderName? = nil, providerMessageID: String? = nil,
                 error: String? = nil, createdAt: Date, updatedAt: Date, sentAt: Date? = nil,
                 dueAt: Date = Date(timeIntervalSince1970: 0)) {

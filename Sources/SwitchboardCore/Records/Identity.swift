@@ -42,10 +42,14 @@ public struct PhoneNumberRecord: Sendable, Equatable {
     public var maxConcurrentCalls: Int
     public var callsPerSecond: Double
     public var createdAt: Date
+    /// The agent that answers a caller no campaign has called (call-backs from a campaign's
+    /// leads go to that campaign's agent).
+    public var inboundAgentID: String?
 
     public init(id: String, phoneNumber: String, organizationID: String, tenantID: String, userID: String, provider: ProviderName,
                 capabilities: [Capability], nickname: String?, areaCode: String?, settings: [String: JSONValue],
-                maxConcurrentCalls: Int, callsPerSecond: Double, createdAt: Date) {
+                maxConcurrentCalls: Int, callsPerSecond: Double, createdAt: Date, inboundAgentID: String? = nil) {
+        self.inboundAgentID = inboundAgentID
         self.id = id
         self.phoneNumber = phoneNumber
         self.organizationID = organizationID

@@ -76,7 +76,7 @@ struct AgentsController {
     /// The fields an agent's conversations read, checked the way they will be read.
     static func validate(_ body: JSONObjectReader) throws {
         for key in ["prompt", "starting_message", "voice_id", "language", "objective_prompt", "voice", "stt_model", "tts_model",
-                    "voicemail_message", "success_criteria"] { _ = try body.string(key) }
+                    "voicemail_message", "success_criteria", "inbound_message"] { _ = try body.string(key) }
         if let number = try body.string("transfer_number"), (try? PhoneNumber(parsing: number)) == nil {
             throw APIError.badRequest("transfer_number must be a phone number in E.164 (+15551234567)", field: "transfer_number")
         }

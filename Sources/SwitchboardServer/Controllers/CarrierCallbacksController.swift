@@ -30,6 +30,65 @@ struct CarrierCallbacksController {
         router.post("v1/telephony/vobiz/:callback/:attempt_id", use: vobizCallback)
         router.post("v1/telephony/twilio/sms", use: twilioInboundSMS)
         router.post("v1/telephony/twilio/sms-status", use: twilioSMSStatus)
+        router.post("v1/telephony/twilio/voice", use: twilioInboundCall)
+        router.post("v1/telephony/vobiz/inbound", use: vobizInboundCall)
+    }
+
+    // MARK: call-backs
+
+    /// Twilio's incoming-call webhook for our numbers (the number's "A call comes in" URL): a
+    /// lead calling back is answered by the agent, over the number's voice transport.
+    @Sendable func twilioInboundCall(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let form = try await Self.form(request)
+        func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
+        guard let to = field("To").flatMap({ try? PhoneNumber(parsing: $0) }), let number = try await store.phoneNumber(e164: to.e164),
+              number.provider == .twilio, isSignedByTwilio(request, form: form, settings: number.settings) else {
+            context.logger.warning("twilio inbound call refused: bad signature or unknown number")
+            throw Self.forged
+        }
+        guard let call = try await openInboundCall(on: number, from: field("From"), providerCallID: field("CallSid"), context: context) else {
+            return Self.xml("<Response><Reject/></Response>", type: "text/xml")
+        }
+        let transport = (try? TwilioAccount(settings: number.settings))?.voiceTransport ?? .conversationRelay
+        return Self.xml(TwilioProvider.twiml(attemptID: call.attemptID, publicURL: publicURL, transport: transport), type: "text/xml")
+    }
+
+    /// The answer URL of a Vobiz application for inbound calls to our numbers: a lead calling
+    /// back is streamed to our voice pipeline.
+    @Sendable func vobizInboundCall(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let form = try await Self.form(request)
+        func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
+        guard let to = field("To").flatMap({ try? PhoneNumber(parsing: $0) }), let number = try await store.phoneNumber(e164: to.e164),
+              number.provider == .vobiz, let account = try? VobizAccount(settings: number.settings),
+              isSignedByVobiz(request, form: form, authToken: account.authToken) else {
+            context.logger.warning("vobiz inbound call refused: bad signature or unknown number")
+            throw Self.forged
+        }
+        guard let call = try await openInboundCall(on: number, from: field("From"), providerCallID: field("CallUUID"), context: context) else {
+            return Self.xml("<Response><Hangup reason=\"rejected\"/></Response>", type: "application/xml")
+        }
+        return Self.xml(VobizSignature.streamXML(attemptID: call.attemptID, authToken: account.authToken,
+                                                 webSocketBase: TwilioProvider.webSocketURL(publicURL)), type: "application/xml")
+    }
+
+    private func openInboundCall(on number: PhoneNumberRecord, from: String?, providerCallID: String?, context: SwitchboardContext) async throws
+        -> InboundCall? {
+        guard let caller = from.flatMap({ try? PhoneNumber(parsing: $0) }),
+              let call = try await store.openInboundCall(number: number, caller: caller.e164, providerCallID: providerCallID, now: clock.now()) else {
+            context.logger.notice("inbound call rejected: no campaign called the caller and the number has no inbound agent",
+                                  metadata: ["phone_number": "\(number.phoneNumber)"])
+            return nil
+        }
+        context.logger.info("call-back answered", metadata: [
+            "call_id": "\(call.callID)", "attempt_id": "\(call.attemptID)", "campaign_id": "\(call.campaignID ?? "")", "agent_id": "\(call.agentID)",
+        ])
+        return call
+    }
+
+    static func xml(_ document: String, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: document)))
     }
 
     /// Twilio's incoming-message webhook for our numbers (set it as the number's "A message
@@ -75,10 +134,14 @@ struct CarrierCallbacksController {
             && form.first(where: { $0.0 == "AccountSid" })?.1 == account.accountSID
     }
 
-    static var emptyTwiML: Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/xml"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "<Response/>")))
+    static var emptyTwiML: Response { xml("<Response/>", type: "text/xml") }
+
+    /// Signed by Vobiz (V3: over the URL, the form and a nonce) with the number's auth token.
+    private func isSignedByVobiz(_ request: Request, form: [(String, String)], authToken: String) -> Bool {
+        func header(_ name: String) -> String? { request.headers[HTTPField.Name(name)!] }
+        guard let signature = header("X-Vobiz-Signature-V3") ?? header("X-Plivo-Signature-V3"),
+              let nonce = header("X-Vobiz-Signature-V3-Nonce") ?? header("X-Plivo-Signature-V3-Nonce") else { return false }
+        return VobizSignature.isValid(signature, url: publicURL + request.uri.path, parameters: form, nonce: nonce, authToken: authToken)
     }
 
     /// A callback about one of our Twilio calls (`?attempt_id=`), its signature checked with
@@ -134,12 +197,8 @@ struct CarrierCallbacksController {
         guard let kind = context.parameters.get("callback").flatMap(VobizCallStatus.Callback.init(rawValue:)),
               let attemptID = context.parameters.get("attempt_id").flatMap(Int64.init) else { throw Self.forged }
         let form = try await Self.form(request)
-        func header(_ name: String) -> String? { request.headers[HTTPField.Name(name)!] }
         guard let carrier = try await store.attemptCarrier(attemptID), carrier.provider == .vobiz,
-              let account = try? VobizAccount(settings: carrier.settings),
-              let signature = header("X-Vobiz-Signature-V3") ?? header("X-Plivo-Signature-V3"),
-              let nonce = header("X-Vobiz-Signature-V3-Nonce") ?? header("X-Plivo-Signature-V3-Nonce"),
-              VobizSignature.isValid(signature, url: publicURL + request.uri.path, parameters: form, nonce: nonce, authToken: account.authToken)
+              let account = try? VobizAccount(settings: carrier.settings), isSignedByVobiz(request, form: form, authToken: account.authToken)
         else {
             context.logger.warning("vobiz callback refused: bad signature", metadata: ["attempt_id": "\(attemptID)"])
             throw Self.forged
@@ -149,12 +208,9 @@ struct CarrierCallbacksController {
         }
         // The answer URL says what the call does: stream its audio to our voice pipeline. The
         // other callbacks get an empty document, so every reply is the XML the contract says.
-        var headers = HTTPFields()
-        headers[.contentType] = "application/xml"
-        let xml = kind == .answer
+        return Self.xml(kind == .answer
             ? VobizSignature.streamXML(attemptID: attemptID, authToken: account.authToken, webSocketBase: TwilioProvider.webSocketURL(publicURL))
-            : "<Response/>"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
+            : "<Response/>", type: "application/xml")
     }
 
     /// To the dial waiting here, or through the database to the process where it waits.

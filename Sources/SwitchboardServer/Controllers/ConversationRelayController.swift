@@ -48,7 +48,8 @@ struct ConversationRelayController {
                 logger.notice("conversation relay closed", metadata: ["error": "\(error)"])
             }
             // Written even when the socket broke: what was said stays on the call.
-            try await dialogues.save(session.transcript, callID: call.id, attemptID: attemptID, now: clock.now(), wake: wakeAnalyst)
+            let end = ConversationEnd(reason: session.ended ? "conversation ended by the agent" : "the caller hung up")
+            try await dialogues.save(session.transcript, call: call, attemptID: attemptID, end: end, now: clock.now(), wake: wakeAnalyst)
             logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)"])
         })
     }

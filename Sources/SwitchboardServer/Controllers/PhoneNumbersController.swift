@@ -62,6 +62,14 @@ struct PhoneNumbersController {
         }
         do { try CarrierSettingsError.check(provider: provider, settings: settings) }
         catch { throw APIError.badRequest(error.message, field: error.field) }
+        // Who answers a caller no campaign has called: a voice agent the caller may use.
+        let inboundAgentID = try body.string("inbound_agent_id")
+        if let inboundAgentID {
+            guard let agent = try await api.store.agent(id: inboundAgentID, organizationID: owner.organizationID), agent.type == .voice,
+                  principal.mayAccess(userID: agent.userID) else {
+                throw APIError.badRequest("inbound_agent_id \(inboundAgentID) is not a voice agent of this organization", field: "inbound_agent_id")
+            }
+        }
         let record = PhoneNumberRecord(
             id: Identifier.make("phnum_", bytes: 10), phoneNumber: number.e164, organizationID: owner.organizationID,
             tenantID: owner.tenantID, userID: owner.userID, provider: provider, capabilities: capabilities,
@@ -71,7 +79,7 @@ struct PhoneNumbersController {
                 guard v >= 0, v <= 10_000 else { throw APIError.badRequest("calls_per_second must be between 0 (no limit) and 10000", field: "calls_per_second") }
                 return v
             } ?? Self.defaultCallsPerSecond[provider] ?? 1,
-            createdAt: api.clock.now())
+            createdAt: api.clock.now(), inboundAgentID: inboundAgentID)
         try await api.store.insertPhoneNumber(record)
         context.logger.info("phone number added", metadata: ["phone_number": "\(record.phoneNumber)", "provider": "\(provider)"])
         return api.teli(Schemas.PhoneNumber(record, message: body.has("phone_number") ? "Phone number registered successfully" : "Phone number provisioned successfully"))

@@ -69,6 +69,7 @@ extension Schemas {
         var max_concurrent_calls: Int
         var calls_per_second: Double
         var configured_settings: [String]
+        @Nullable var inbound_agent_id: String?
         var created_at: String
         /// What adding it answers.
         var message: String?
@@ -90,6 +91,7 @@ extension Schemas {
             max_concurrent_calls = number.maxConcurrentCalls
             calls_per_second = number.callsPerSecond
             configured_settings = number.settings.keys.sorted()
+            inbound_agent_id = number.inboundAgentID
             created_at = Timestamps.teli(number.createdAt)
             self.message = message
         }

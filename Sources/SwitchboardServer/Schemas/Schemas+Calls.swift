@@ -14,7 +14,7 @@ extension Schemas {
         var user_id: String
         var from_number: String
         var to_number: String
-        var direction = "outbound"
+        var direction: Direction
         var call_status: CallStatus
         var status: CallStatus
         @Nullable var outcome: Outcome?
@@ -60,8 +60,9 @@ extension Schemas {
             organization_id = call.organizationID
             tenant_id = call.tenantID
             user_id = call.userID
-            from_number = call.fromNumber
-            to_number = call.toNumber
+            // Stored as our number and the lead's; shown the way the call went.
+            (from_number, to_number) = call.direction == .inbound ? (call.toNumber, call.fromNumber) : (call.fromNumber, call.toNumber)
+            direction = call.direction
             call_status = call.status
             status = call.status
             outcome = call.outcome
@@ -107,13 +108,14 @@ extension Schemas {
         var duration_sec: Double
         var reconciled: Bool
         var voicemail_left: Bool
+        var direction: Direction
 
         init(_ attempt: AttemptRecord) {
             voicemail_left = attempt.voicemailLeft
+            direction = attempt.direction
             self.attempt = attempt.attempt
             status = attempt.outcome?.rawValue ?? "in_progress"
-            from_number = attempt.fromNumber
-            to_number = attempt.toNumber
+            (from_number, to_number) = attempt.direction == .inbound ? (attempt.toNumber, attempt.fromNumber) : (attempt.fromNumber, attempt.toNumber)
             provider = attempt.provider
             provider_call_id = attempt.providerCallID
             detail = attempt.detail

@@ -42,7 +42,7 @@ extension Schemas {
         var message_id: String
         @Nullable var campaign_id: String?
         @Nullable var conversation_id: String?
-        var direction: MessageDirection
+        var direction: Direction
         var from: String
         var to: String
         var body: String

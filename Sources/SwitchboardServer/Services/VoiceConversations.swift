@@ -36,7 +36,7 @@ struct VoiceConversations: Sendable {
             let voice = VoiceCall(dialogue: dialogue, speech: speech, settings: settings, maxDuration: maxDuration,
                                   recordingPath: recordings.absolute(recording), clock: clock, logger: logger)
             let result = await voice.run(transport)
-            try await dialogues.save(result.transcript, callID: call.id, attemptID: attemptID, now: clock.now(), wake: wakeAnalyst)
+            try await dialogues.save(result.transcript, call: call, attemptID: attemptID, end: result.end, now: clock.now(), wake: wakeAnalyst)
             let latency = CallMedia.Latency(result.turnLatencies)
             try await store.saveCallMedia(callID: call.id, CallMedia(
                 recording: result.recordingPath.map { _ in CallMedia.Recording(path: recording, seconds: result.recordingSeconds) },
