@@ -173,7 +173,8 @@ struct Carriers {
     let vobiz: VobizProvider
 
     init(_ config: AppConfiguration, voice: VoiceConversations, logger: Logger) {
-        sip = SIPProvider(bindPort: config.sipPort, rtpPorts: RTPPorts(config.rtpPorts), clock: config.clock, logger: logger) { request, transport in
+        sip = SIPProvider(bindPort: config.sipPort, rtpPorts: RTPPorts(config.rtpPorts), clock: config.clock, logger: logger,
+                          inbound: InboundCalls(store: voice.store, clock: config.clock).sip(logger: logger)) { request, transport in
             await voice.converse(attemptID: request.attemptID, maxDuration: request.maxDuration, transport: transport)
         }
         twilio = TwilioProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, pollEvery: .seconds(config.carrierPollSeconds),

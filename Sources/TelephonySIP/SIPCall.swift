@@ -28,10 +28,15 @@ struct SIPCall {
     let media: SIPMedia
     let logger: Logger
     let callID: String
-    let fromTag = SIPCall.token(8)
+    /// Our side of the dialog: the From of our requests, with our tag.
+    let fromHeader: String
 
+    /// An outbound call; or, with `answering`, the dialog of a caller's INVITE we answer (its
+    /// Call-ID, and its To as our side, tagged by us).
     init(transport: SIPTransport, trunk: SIPTrunkSettings, remote: SocketAddress, localHost: String, request: DialRequest,
-         clock: any WallClock, media: SIPMedia, logger: Logger) {
+         clock: any WallClock, media: SIPMedia, logger: Logger, answering invite: SIPMessage? = nil) {
+        let tag = SIPCall.token(8)
+        self.fromHeader = "\(invite?["To"] ?? "<sip:\(request.from)@\(trunk.fromDomain)>");tag=\(tag)"
         self.transport = transport
         self.trunk = trunk
         self.remote = remote
@@ -39,14 +44,13 @@ struct SIPCall {
         self.request = request
         self.clock = clock
         self.media = media
-        self.callID = "\(SIPCall.token(16))@\(localHost)"
+        self.callID = invite?.callID ?? "\(SIPCall.token(16))@\(localHost)"
         var logger = logger
         logger[metadataKey: "sip_call_id"] = "\(callID)"
         self.logger = logger
     }
 
     var requestURI: String { "sip:\(request.to)@\(trunk.host):\(trunk.port)" }
-    var fromHeader: String { "<sip:\(request.from)@\(trunk.fromDomain)>;tag=\(fromTag)" }
     var toHeader: String { "<sip:\(request.to)@\(trunk.host)>" }
     var via: (String) -> String { { branch in "SIP/2.0/UDP \(localHost):\(transport.localPort);branch=\(branch);rport" } }
 

@@ -3,22 +3,43 @@ import Logging
 import SwitchboardCore
 
 /// An answered call: ACKs the 2xx, holds the line while the agent talks, and ends it with BYE
-/// at the call's limit, or answers the callee's BYE.
+/// at the call's limit, or answers the other side's BYE. The same for a call we placed and
+/// one we answered; only how the dialog was set up differs.
 struct Dialog {
     let call: SIPCall
-    let answer: SIPMessage
-    /// Where in-dialog requests go: the callee's Contact (§12.1.2).
+    /// Where in-dialog requests go: the other side's Contact (§12.1.2, §12.1.1).
     let target: String
+    /// The other side, with its tag.
     let toHeader: String
-    /// Record-Route reversed (§12.1.2).
+    /// The route set of our requests.
     let routes: [String]
+    /// The other side's session description: where its audio is, in which law.
+    let remoteSDP: String
+    /// How the call was set up, for the attempt's detail.
+    let summary: String
+    /// On a call we answered: our 2xx, resent until the caller's ACK (Timer G, §13.3.1.4).
+    let ok: SIPMessage?
 
+    /// The dialog of our INVITE, from the callee's 2xx: Record-Route reversed (§12.1.2).
     init(call: SIPCall, answer: SIPMessage) {
         self.call = call
-        self.answer = answer
         target = answer["Contact"].map(SIPMessage.uri(in:)) ?? call.requestURI
         toHeader = answer["To"] ?? call.toHeader
         routes = answer.values("Record-Route").flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.reversed()
+        remoteSDP = answer.body
+        summary = SIPOutcome.detail(answer)
+        ok = nil
+    }
+
+    /// The dialog of a caller's INVITE we answered with `ok`: Record-Route in order (§12.1.1).
+    init(call: SIPCall, invite: SIPMessage, ok: SIPMessage) {
+        self.ok = ok
+        self.call = call
+        target = invite["Contact"].map(SIPMessage.uri(in:)) ?? SIPMessage.uri(in: invite["From"] ?? "")
+        toHeader = invite["From"] ?? ""
+        routes = invite.values("Record-Route").flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        remoteSDP = invite.body
+        summary = "answered the caller's INVITE"
     }
 
     private func request(_ method: String, cseq: Int, branch: String) -> SIPMessage {
@@ -38,7 +59,7 @@ struct Dialog {
         let ack = ack(cseq: inviteCSeq)
         // The conversation keeps the call's limit itself; this one is the backstop should it not.
         let limit = answeredInstant + .seconds(call.request.maxDuration + 5)
-        let conversation = Task { [media = call.media, body = answer.body] in
+        let conversation = Task { [media = call.media, body = remoteSDP] in
             let why = await media.run(answer: body)
             mailbox.post(.agentEnded(why))
         }
@@ -46,13 +67,27 @@ struct Dialog {
         var end: ConversationEnd?
         var nextCSeq = inviteCSeq + 1
         var referring: Referring?
+        var unacknowledged = ok.map { Retransmitting($0, now: answeredInstant) }
         call.media.onTransfer { destination in
             await withCheckedContinuation { mailbox.post(.transfer(destination, $0)) }
         }
         talking: while true {
-            let deadline = referring.map { min(limit, $0.accepted ? $0.request.giveUpAt : min($0.request.nextAt, $0.request.giveUpAt)) } ?? limit
+            var deadline = referring.map { min(limit, $0.accepted ? $0.request.giveUpAt : min($0.request.nextAt, $0.request.giveUpAt)) } ?? limit
+            if let pending = unacknowledged { deadline = min(deadline, pending.nextAt, pending.giveUpAt) }
             guard !Task.isCancelled, let event = await mailbox.receive(until: deadline) else {
                 let now = ContinuousClock.now
+                if !Task.isCancelled, now < limit, var pending = unacknowledged, now >= min(pending.nextAt, pending.giveUpAt) {
+                    if now >= pending.giveUpAt {
+                        conversation.cancel()
+                        detail = "no ACK to our 200 OK; hung up with BYE"
+                        _ = await hangUp(cseq: nextCSeq, mailbox: mailbox)
+                        break talking
+                    }
+                    call.transport.send(pending.message, to: call.remote)
+                    pending.backOff(now: now)
+                    unacknowledged = pending
+                    continue
+                }
                 if !Task.isCancelled, now < limit, var pending = referring {
                     // The REFER's timers (§17.1.2): resent until answered; the transfer given up at 64·T1.
                     if now >= pending.request.giveUpAt {
@@ -87,7 +122,11 @@ struct Dialog {
                 referring = Referring(request: Retransmitting(refer, now: ContinuousClock.now), continuation: continuation)
                 call.logger.info("transfer: REFER sent", metadata: ["to": "\(destination)"])
             case .message(let message):
-                if message.method == "BYE" {
+                if message.method == "ACK" {
+                    unacknowledged = nil
+                } else if message.method == "INVITE", let ok, message.cseq?.number == ok.cseq?.number {
+                    call.transport.send(ok, to: call.remote) // the caller did not hear our 200 yet
+                } else if message.method == "BYE" {
                     call.transport.send(.response(200, "OK", to: message), to: call.remote)
                     detail = "the callee hung up"
                     // The conversation sees the line close and stores what was said.
@@ -124,7 +163,7 @@ struct Dialog {
         let outcome: Outcome = end?.transferredTo != nil ? .transferred : end?.answeredByMachine == true ? .voicemail : .completed
         return DialResult(outcome: outcome, providerCallID: call.callID, answeredAt: answeredAt,
                           endedAt: answeredAt.addingTimeInterval(duration), duration: duration,
-                          detail: "\(SIPOutcome.detail(answer)); \(detail)", voicemailLeft: end?.voicemailLeft ?? false)
+                          detail: "\(summary); \(detail)", voicemailLeft: end?.voicemailLeft ?? false)
     }
 
     /// A transfer under way: the REFER, and who waits for its result.

@@ -26,16 +26,18 @@ final class SIPMedia: Sendable {
         self.logger = logger
     }
 
-    /// Binds the call's RTP port; the SDP offer for the INVITE, from the address our packets
-    /// leave from.
-    func open(host: String) async throws -> String {
+    /// Binds the call's RTP port; our session description from the address our packets leave
+    /// from: the offer for our INVITE, or the answer to a caller's `offer`.
+    func open(host: String, answering offer: SDP.Answer? = nil) async throws -> String {
         let receiving = NIOLockedValueBox(RTPSession.Receiving())
         let (channel, port) = try await ports.bind(host: bindHost) { RTPInbound(receiving) }
         session.withLockedValue { $0 = RTPSession(channel: channel, port: port, receiving: receiving) }
-        return SDP.offer(host: host, port: port, session: UInt32.random(in: 1...UInt32.max))
+        let version = UInt32.random(in: 1...UInt32.max)
+        return offer.map { SDP.answer(to: $0, host: host, port: port, session: version) } ?? SDP.offer(host: host, port: port, session: version)
     }
 
-    /// The callee answered with `answer`: talks until the agent ends the call (or the callee
+    /// The other side's session description came (the callee's answer, or the caller's offer
+    /// we answered): talks until the agent ends the call (or the callee
     /// hangs up, told through `calleeHungUp`); why it ended.
     func run(answer: String) async -> ConversationEnd {
         guard let session = session.withLockedValue({ $0 }) else { return ConversationEnd(reason: "no media session") }

@@ -16,11 +16,14 @@ public final class SIPProvider: TelephonyProvider, Service {
     private let conversation: SIPConversation
     private let logger: Logger
     private let transport: TransportSlot
+    private let inbound: SIPInbound?
 
     /// `bindPort` 0 takes any free port; a trunk that wants requests from a known port needs it set.
     /// Each call's RTP takes a port of `rtpPorts`; `conversation` talks over it once answered.
+    /// With `inbound` and a `bindPort`, the socket opens at start and callers' INVITEs are answered.
     public init(bindHost: String = "0.0.0.0", bindPort: Int = 0, rtpPorts: RTPPorts, clock: any WallClock, logger: Logger,
-                conversation: @escaping SIPConversation) {
+                inbound: SIPInbound? = nil, conversation: @escaping SIPConversation) {
+        self.inbound = bindPort == 0 ? nil : inbound
         self.bindHost = bindHost
         self.bindPort = bindPort
         self.clock = clock
@@ -38,7 +41,7 @@ public final class SIPProvider: TelephonyProvider, Service {
         do { remote = try SocketAddress.makeAddressResolvingHost(trunk.host, port: trunk.port) }
         catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "SIP trunk host \(trunk.host) does not resolve: \(error)") }
         let transport: SIPTransport
-        do { transport = try await self.transport.get { try await SIPTransport.bind(host: self.bindHost, port: self.bindPort, logger: self.logger) } }
+        do { transport = try await openTransport() }
         catch { return DialResult(outcome: .failed, endedAt: clock.now(), detail: "SIP socket could not be opened: \(error)") }
         var logger = self.logger
         logger[metadataKey: "attempt_id"] = "\(request.attemptID)"
@@ -59,8 +62,33 @@ public final class SIPProvider: TelephonyProvider, Service {
     }
 
     public func run() async throws {
+        if inbound != nil {
+            let transport = try await openTransport()
+            logger.info("answering SIP calls to our trunk numbers", metadata: ["sip_port": "\(transport.localPort)"])
+        }
         try? await gracefulShutdown()
         await shutdown()
+    }
+
+    private func openTransport() async throws -> SIPTransport {
+        var onInvite: SIPTransport.InviteHandler?
+        if let inbound {
+            onInvite = { [self] invite, source, mailbox in
+                Task { await self.answer(invite, from: source, mailbox: mailbox, inbound: inbound) }
+            }
+        }
+        return try await transport.get { [bindHost, bindPort, logger, onInvite] in
+            try await SIPTransport.bind(host: bindHost, port: bindPort, logger: logger, onInvite: onInvite)
+        }
+    }
+
+    private func answer(_ invite: SIPMessage, from source: SocketAddress, mailbox: Mailbox<SIPEvent>, inbound: SIPInbound) async {
+        guard let transport = try? await transport.get({ throw CancellationError() }) else { return }
+        await SIPAnswering(transport: transport, invite: invite, source: source, mailbox: mailbox, inbound: inbound,
+                           makeMedia: { [rtpPorts, bindHost, conversation, logger] request in
+                               SIPMedia(ports: rtpPorts, bindHost: bindHost, request: request, conversation: conversation, logger: logger)
+                           },
+                           clock: clock, logger: logger).run()
     }
 
     /// Closes the SIP socket (outside a service group: the bench).

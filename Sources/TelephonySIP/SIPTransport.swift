@@ -6,8 +6,13 @@ import NIOPosix
 import SwitchboardCore
 
 /// One UDP socket for every call: sends datagrams, and hands each message it receives to the
-/// call it belongs to, by Call-ID. A request for no call of ours gets `481`.
+/// call it belongs to, by Call-ID. An INVITE for no call of ours opens one through `onInvite`
+/// when inbound calls are taken; any other request for no call of ours gets `481`.
 final class SIPTransport: Sendable {
+    /// A caller's INVITE opened a call: its mailbox (which has the INVITE and will get its
+    /// retransmissions and the rest of the dialog) and where it came from.
+    typealias InviteHandler = @Sendable (SIPMessage, SocketAddress, Mailbox<SIPEvent>) -> Void
+
     private let channel: any Channel
     private let calls: NIOLockedValueBox<[String: Mailbox<SIPEvent>]>
     /// Our address as each trunk sees it, for Via and Contact.
@@ -20,9 +25,9 @@ final class SIPTransport: Sendable {
         self.logger = logger
     }
 
-    static func bind(host: String, port: Int, logger: Logger) async throws -> SIPTransport {
+    static func bind(host: String, port: Int, logger: Logger, onInvite: InviteHandler? = nil) async throws -> SIPTransport {
         let calls = NIOLockedValueBox<[String: Mailbox<SIPEvent>]>([:])
-        let handler = Inbound(calls: calls, logger: logger)
+        let handler = Inbound(calls: calls, onInvite: onInvite, logger: logger)
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
@@ -73,10 +78,12 @@ final class SIPTransport: Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>
         let calls: NIOLockedValueBox<[String: Mailbox<SIPEvent>]>
+        let onInvite: InviteHandler?
         let logger: Logger
 
-        init(calls: NIOLockedValueBox<[String: Mailbox<SIPEvent>]>, logger: Logger) {
+        init(calls: NIOLockedValueBox<[String: Mailbox<SIPEvent>]>, onInvite: InviteHandler?, logger: Logger) {
             self.calls = calls
+            self.onInvite = onInvite
             self.logger = logger
         }
 
@@ -85,8 +92,18 @@ final class SIPTransport: Sendable {
             let text = String(buffer: envelope.data)
             guard let message = SIPMessage(parsing: text), let callID = message.callID else { return }
             logger.trace("sip in", metadata: ["from": "\(envelope.remoteAddress)", "message": "\(text)"])
-            if let mailbox = calls.withLockedValue({ $0[callID] }) {
+            // A new call's mailbox is made under the lock, so a retransmitted INVITE joins it.
+            let (mailbox, opened) = calls.withLockedValue { calls -> (Mailbox<SIPEvent>?, Bool) in
+                if let mailbox = calls[callID] { return (mailbox, false) }
+                guard message.method == "INVITE", onInvite != nil, message["To"].flatMap({ SIPMessage.parameter("tag", in: $0) }) == nil
+                else { return (nil, false) }
+                let mailbox = Mailbox<SIPEvent>()
+                calls[callID] = mailbox
+                return (mailbox, true)
+            }
+            if let mailbox {
                 mailbox.post(.message(message))
+                if opened { onInvite?(message, envelope.remoteAddress, mailbox) }
             } else if let method = message.method, method != "ACK" {
                 let reply = SIPMessage.response(481, "Call/Transaction Does Not Exist", to: message)
                 context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress,

@@ -2,8 +2,9 @@ import Foundation
 import SwitchboardCore
 import Testing
 
-/// Debian's baresip as the callee of a SIP call: it auto-answers on loopback, plays a WAV as
-/// its microphone, and its `sndfile` module records what it heard. Installed by scripts/test.
+/// Debian's baresip as the callee of a SIP call, or its caller: it auto-answers on loopback (or
+/// dials), plays a WAV as its microphone, and its `sndfile` module records what it heard.
+/// Installed by scripts/test.
 struct BaresipPeer {
     let port: Int
     let directory: URL
@@ -16,8 +17,8 @@ struct BaresipPeer {
     }
 
     /// Runs baresip answering calls to `user` with `audio` (8 kHz mono) as what it says, for
-    /// the duration of `body`.
-    static func serve(user: String, audio: [Int16], _ body: (BaresipPeer) async throws -> Void) async throws {
+    /// the duration of `body`; with `dial`, it calls that SIP URI as `user` when it starts.
+    static func serve(user: String, audio: [Int16], dial: String? = nil, _ body: (BaresipPeer) async throws -> Void) async throws {
         guard let baresip = ["/usr/bin/baresip", "/usr/local/bin/baresip"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             Issue.record("baresip is not installed: run the tests with scripts/test, which installs Debian's baresip-core")
             return
@@ -50,7 +51,7 @@ struct BaresipPeer {
                 .write(to: directory.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: baresip)
-            process.arguments = ["-f", directory.path, "-t", "120"]
+            process.arguments = ["-f", directory.path, "-t", "120"] + (dial.map { ["-e", "/dial \($0)"] } ?? [])
             process.currentDirectoryURL = directory
             process.standardInput = FileHandle.nullDevice
             // Its log stays beside its recordings while the test runs, for a failure to be read.

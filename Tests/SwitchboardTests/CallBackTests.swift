@@ -149,3 +149,79 @@ extension RealTimeVoice {
         }
     }
 }
+
+extension RealTimeVoice {
+    /// A caller dials one of our SIP trunk numbers: baresip, on the trunk's address, calls our
+    /// SIP port, speaks, and hears the number's inbound agent.
+    @Suite struct SIPCallBackTests {
+        /// Until our SIP socket is bound: a second bind of the port (without SO_REUSEADDR) fails.
+        static func waitUntilBound(udpPort port: Int) async throws {
+            for _ in 0..<100 {
+                let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                close(probe)
+                if bound != 0 { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            Issue.record("nothing bound UDP port \(port)")
+        }
+
+        @Test func aCallerOnTheTrunkIsAnsweredByTheNumbersInboundAgent() async throws {
+            let sipPort = Int.random(in: 30_000...39_000)
+            let caller = BaresipPeer.silence(2.5) + (try BaresipPeer.speech("I want a quote.")) + BaresipPeer.silence(25)
+            let speech = FakeSpeech(answers: ["I want a quote."])
+            let llm = FakeLLM { call in
+                if call.wantsJSON { return FakeLLM.text(#"{"summary": "A quote.", "sentiment": "positive"}"#) }
+                return FakeLLM.tool("end_conversation", ["outcome": "qualified"], content: "Thanks for calling, goodbye!")
+            }
+            try await FakeCarrier.serve(FakeSpeech.router(speech)) { speechURL in
+                try await FakeCarrier.serve(FakeLLM.router(llm)) { llmURL in
+                    let harness = Harness(.sqlite) {
+                        $0.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
+                        $0.speech = OpenAISpeech.Configuration(baseURL: speechURL + "/v1", apiKey: FakeSpeech.apiKey)
+                        $0.voice.endSilenceMilliseconds = 500
+                        $0.rtpPorts = 41_200...41_300
+                        $0.sipPort = sipPort
+                    }
+                    let key = try await harness.key(admin: true)
+                    try await harness.run(live: true) { client in
+                        let agent = try await client.post("/v1/agents", key: key, [
+                            "agent_type": "voice", "agent_name": "Desk", "prompt": "You answer for Acme.",
+                            "starting_message": "Hello, this is Acme calling.", "inbound_message": "Acme, how can I help?",
+                        ])["agent_id"]?.stringValue ?? ""
+                        // The trunk is on loopback, where baresip's INVITE comes from.
+                        _ = try await client.number(key: key, ["phone_number": "+15175550100", "provider": "sip_trunk",
+                                                               "settings": ["host": "127.0.0.1", "port": 5060], "inbound_agent_id": .string(agent)])
+                        try await Self.waitUntilBound(udpPort: sipPort)
+                        try await BaresipPeer.serve(user: "+15175550101", audio: caller, dial: "sip:+15175550100@127.0.0.1:\(sipPort)") { peer in
+                            let list = try await client.eventually("/v1/voice/calls", key: key, seconds: 40) { $0.calls.first?.callStatus == .ended }
+                            let listed = try #require(list.calls.first)
+                            #expect(listed.direction == .inbound && listed.fromNumber == "+15175550101" && listed.toNumber == "+15175550100")
+                            let reply = try await client.eventually("/v1/voice/calls/\(listed.callId)", key: key, seconds: 10) {
+                                $0["call"]?["recording_url"]?.stringValue != nil
+                            }
+                            let call = try reply.decode(Components.Schemas.CallEnvelope.self).call
+                            #expect(call.transcriptObject?.map(\.content) == ["Acme, how can I help?", "I want a quote.", "Thanks for calling, goodbye!"],
+                                    "\(call.transcriptObject ?? [])")
+                            #expect(call.outcome == "completed")
+                            #expect(call.attempts?.first?.provider == "sip_trunk")
+                            // What baresip heard: the agent's tone, once it has closed its recording of the call.
+                            var share = 0.0
+                            for _ in 0..<50 where share <= 0.3 {
+                                share = (try? peer.heard()).flatMap { $0 }.map { ToneFinder.share(of: FakeSpeech.toneHz, in: $0.samples) } ?? 0
+                                if share <= 0.3 { try await Task.sleep(for: .milliseconds(100)) }
+                            }
+                            #expect(share > 0.3, "baresip did not hear the agent")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

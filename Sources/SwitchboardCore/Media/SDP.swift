@@ -15,6 +15,19 @@ public enum SDP {
         ].joined(separator: "\r\n")
     }
 
+    /// Our answer to a caller's offer (read with `parseAnswer`, which takes the offer's first
+    /// G.711 law): that law alone, and telephone events with the caller's payload type when it
+    /// offered them (RFC 3264 §6.1).
+    public static func answer(to offer: Answer, host: String, port: Int, session: UInt32) -> String {
+        let types = [offer.law.payloadType] + (offer.telephoneEventType.map { [$0] } ?? [])
+        return ([
+            "v=0", "o=switchboard \(session) \(session) IN IP4 \(host)", "s=switchboard", "c=IN IP4 \(host)", "t=0 0",
+            "m=audio \(port) RTP/AVP \(types.map(String.init).joined(separator: " "))",
+            offer.law == .muLaw ? "a=rtpmap:0 PCMU/8000" : "a=rtpmap:8 PCMA/8000",
+        ] + (offer.telephoneEventType.map { ["a=rtpmap:\($0) telephone-event/8000", "a=fmtp:\($0) 0-16"] } ?? [])
+          + ["a=ptime:20", "a=sendrecv", ""]).joined(separator: "\r\n")
+    }
+
     /// What the callee's answer says of its audio.
     public struct Answer: Sendable, Equatable {
         public var host: String

@@ -21,6 +21,7 @@ struct CarrierCallbacksController {
     let vobiz: VobizProvider
     let wakeMessaging: @Sendable () -> Void
     let recordings: RecordingsDirectory
+    var inbound: InboundCalls { InboundCalls(store: store, clock: clock) }
 
     static let maxBody = 64 * 1024
 
@@ -46,7 +47,7 @@ struct CarrierCallbacksController {
             context.logger.warning("twilio inbound call refused: bad signature or unknown number")
             throw Self.forged
         }
-        guard let call = try await openInboundCall(on: number, from: field("From"), providerCallID: field("CallSid"), context: context) else {
+        guard let call = try await inbound.open(on: number, from: field("From"), providerCallID: field("CallSid"), logger: context.logger) else {
             return Self.xml("<Response><Reject/></Response>", type: "text/xml")
         }
         let transport = (try? TwilioAccount(settings: number.settings))?.voiceTransport ?? .conversationRelay
@@ -64,25 +65,11 @@ struct CarrierCallbacksController {
             context.logger.warning("vobiz inbound call refused: bad signature or unknown number")
             throw Self.forged
         }
-        guard let call = try await openInboundCall(on: number, from: field("From"), providerCallID: field("CallUUID"), context: context) else {
+        guard let call = try await inbound.open(on: number, from: field("From"), providerCallID: field("CallUUID"), logger: context.logger) else {
             return Self.xml("<Response><Hangup reason=\"rejected\"/></Response>", type: "application/xml")
         }
         return Self.xml(VobizSignature.streamXML(attemptID: call.attemptID, authToken: account.authToken,
                                                  webSocketBase: TwilioProvider.webSocketURL(publicURL)), type: "application/xml")
-    }
-
-    private func openInboundCall(on number: PhoneNumberRecord, from: String?, providerCallID: String?, context: SwitchboardContext) async throws
-        -> InboundCall? {
-        guard let caller = from.flatMap({ try? PhoneNumber(parsing: $0) }),
-              let call = try await store.openInboundCall(number: number, caller: caller.e164, providerCallID: providerCallID, now: clock.now()) else {
-            context.logger.notice("inbound call rejected: no campaign called the caller and the number has no inbound agent",
-                                  metadata: ["phone_number": "\(number.phoneNumber)"])
-            return nil
-        }
-        context.logger.info("call-back answered", metadata: [
-            "call_id": "\(call.callID)", "attempt_id": "\(call.attemptID)", "campaign_id": "\(call.campaignID ?? "")", "agent_id": "\(call.agentID)",
-        ])
-        return call
     }
 
     static func xml(_ document: String, type: String) -> Response {
