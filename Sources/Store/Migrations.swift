@@ -19,7 +19,7 @@ public enum Migrations {
         Migration(version: 6, name: "carrier events", statements: Schema.v6),
         Migration(version: 7, name: "call recordings and turn latency", statements: Schema.v7),
         Migration(version: 8, name: "post-call analysis, voicemail left", statements: Schema.v8),
-        Migration(version: 9, name: "call-backs: inbound calls and attempts, a number's inbound agent", statements: Schema.v9),
+        Migration(version: 9, name: "call-backs: inbound calls and attempts, a number's inbound agent; transfers", statements: Schema.v9),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -327,6 +327,9 @@ enum Schema {
             "ALTER TABLE calls ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound'",
             "ALTER TABLE attempts ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound'",
             "ALTER TABLE phone_numbers ADD COLUMN inbound_agent_id TEXT",
+            // Where the agent handed the call: marked when the carrier takes the transfer, so a
+            // call whose end is reported by callbacks (Twilio, Vobiz) ends `transferred`.
+            "ALTER TABLE attempts ADD COLUMN transferred_to TEXT",
         ].map { render($0, flavor) }
     }
 }

@@ -33,7 +33,8 @@ extension Store {
                     providerCallID: try row.optionalString("provider_call_id"), dialAt: try row.date("dial_at"),
                     answeredAt: try row.optionalDate("answered_at"), endedAt: try row.optionalDate("ended_at"),
                     duration: try row.double("duration_sec"), inDoubt: try row.int("in_doubt") != 0,
-                    voicemailLeft: try row.int("voicemail_left") != 0, direction: try row.value("direction"))
+                    voicemailLeft: try row.int("voicemail_left") != 0, direction: try row.value("direction"),
+                    transferredTo: try row.optionalString("transferred_to"))
             }
         }
     }
@@ -93,6 +94,21 @@ extension Store {
                     """
             }
             try await db.raw(sql + " WHERE id = \(bind: callID)").run()
+        }
+    }
+
+    /// The agent's transfer of this attempt's call to `destination` is under way (nil: it
+    /// failed): its end, when the carrier reports it, is `transferred`, and the carrier's
+    /// request for where to send the call finds the destination here.
+    public func markTransferred(attemptID: Int64, to destination: String?) async throws {
+        try await write { db in
+            try await db.raw("UPDATE attempts SET transferred_to = \(bind: destination) WHERE id = \(bind: attemptID)").run()
+        }
+    }
+
+    public func transferDestination(attemptID: Int64) async throws -> String? {
+        try await database.read { db in
+            try await db.raw("SELECT transferred_to FROM attempts WHERE id = \(bind: attemptID)").first()?.optionalString("transferred_to")
         }
     }
 

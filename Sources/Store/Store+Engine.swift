@@ -205,23 +205,29 @@ extension Store {
             }
             for chunk in completions.chunked(400) {
                 // Only attempts still `dialing` end here; one already settled (by a reaper) is left.
+                // A transfer the carrier took was marked on the attempt while the call went on
+                // (`transferred_to`): the carrier's `completed` is then `transferred`.
                 let ended = try await db.raw(Self.values("v", ["id", "outcome", "detail", "provider_call_id", "answered_at", "ended_at", "duration_sec",
-                                                                "voicemail_left"], chunk.map {
+                                                                "voicemail_left", "transferred_to"], chunk.map {
                     [$0.attempt.attemptID, $0.result.outcome.rawValue, $0.result.detail, $0.result.providerCallID, $0.result.answeredAt?.epoch,
-                     $0.result.endedAt.epoch, $0.result.duration, $0.result.voicemailLeft ? 1 : 0]
+                     $0.result.endedAt.epoch, $0.result.duration, $0.result.voicemailLeft ? 1 : 0, $0.result.transferredTo]
                 }) + """
-                     UPDATE attempts SET status = 'ended', outcome = v.outcome, detail = v.detail, provider_call_id = v.provider_call_id,
+                     UPDATE attempts SET status = 'ended', detail = v.detail, provider_call_id = v.provider_call_id,
                       answered_at = CAST(v.answered_at AS DOUBLE PRECISION), ended_at = v.ended_at, duration_sec = v.duration_sec,
-                      voicemail_left = v.voicemail_left
-                    FROM v WHERE attempts.id = v.id AND attempts.status = 'dialing' RETURNING attempts.id
+                      voicemail_left = v.voicemail_left, transferred_to = COALESCE(attempts.transferred_to, v.transferred_to),
+                      outcome = CASE WHEN v.outcome = 'completed' AND attempts.transferred_to IS NOT NULL THEN 'transferred' ELSE v.outcome END
+                    FROM v WHERE attempts.id = v.id AND attempts.status = 'dialing' RETURNING attempts.id, attempts.outcome
                     """).all()
-                let live = Set(try ended.map { Int64(try $0.int("id")) })
+                var live: [Int64: Outcome] = [:]
+                for row in ended { live[Int64(try row.int("id"))] = try row.value("outcome") }
                 var retries: [[any Encodable & Sendable]] = []
                 var finals: [[any Encodable & Sendable]] = []
                 var calls: [[any Encodable & Sendable]] = []
-                for completion in chunk where live.contains(completion.attempt.attemptID) {
+                for completion in chunk {
+                    guard let outcome = live[completion.attempt.attemptID] else { continue }
                     let attempt = completion.attempt
-                    let result = completion.result
+                    var result = completion.result
+                    result.outcome = outcome
                     touched.insert(attempt.campaignID)
                     let campaign = campaigns[attempt.campaignID]
                     let end = AttemptEnd(outcome: result.outcome, attempt: attempt.attemptNumber, endedAt: result.endedAt,

@@ -52,11 +52,12 @@ extension Store {
     /// the agent is not dialled again) and its campaign call ends with the call-back's outcome.
     /// Returns the campaign (its key) whose lead this finished, which may now be complete.
     @discardableResult
-    public func closeInboundCall(attemptID: Int64, outcome: Outcome, detail: String?, callerSpoke: Bool, now: Date) async throws -> String? {
+    public func closeInboundCall(attemptID: Int64, outcome: Outcome, detail: String?, transferredTo: String?, callerSpoke: Bool,
+                                 now: Date) async throws -> String? {
         try await write { db in
             guard let row = try await db.raw("""
                 UPDATE attempts SET status = 'ended', outcome = \(bind: outcome.rawValue), detail = \(bind: detail), ended_at = \(bind: now.epoch),
-                  duration_sec = \(bind: now.epoch) - answered_at
+                  duration_sec = \(bind: now.epoch) - answered_at, transferred_to = COALESCE(transferred_to, \(bind: transferredTo))
                 WHERE id = \(bind: attemptID) AND status = 'live' RETURNING call_id, lead_id, duration_sec
                 """).first() else { return nil }
             let duration = try row.double("duration_sec")

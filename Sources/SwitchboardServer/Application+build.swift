@@ -64,7 +64,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }
 
     let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake)
-    let webSockets = buildWebSocketRouter(store: store, config: config, voice: voice, twilio: carriers.twilio)
+    let webSockets = buildWebSocketRouter(store: store, config: config, voice: voice, carriers: carriers)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: webSockets),
@@ -141,11 +141,12 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
 
 /// The WebSocket routes, in every role (Twilio connects to whichever process the public URL
 /// reaches): ConversationRelay for voice agents.
-func buildWebSocketRouter(store: Store, config: AppConfiguration, voice: VoiceConversations, twilio: TwilioProvider) -> Router<BasicWebSocketRequestContext> {
+func buildWebSocketRouter(store: Store, config: AppConfiguration, voice: VoiceConversations, carriers: Carriers) -> Router<BasicWebSocketRequestContext> {
     let router = Router(context: BasicWebSocketRequestContext.self)
     ConversationRelayController(store: store, clock: config.clock, publicURL: config.publicURL, dialogues: voice.dialogues,
                                 wakeAnalyst: voice.wakeAnalyst).register(on: router)
-    MediaStreamsController(store: store, publicURL: config.publicURL, voice: voice, twilio: twilio).register(on: router)
+    let transfers = CallTransfers(store: store, twilio: carriers.twilio, vobiz: carriers.vobiz)
+    MediaStreamsController(store: store, publicURL: config.publicURL, voice: voice, transfers: transfers).register(on: router)
     return router
 }
 

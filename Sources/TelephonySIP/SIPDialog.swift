@@ -163,7 +163,8 @@ struct Dialog {
         let outcome: Outcome = end?.transferredTo != nil ? .transferred : end?.answeredByMachine == true ? .voicemail : .completed
         return DialResult(outcome: outcome, providerCallID: call.callID, answeredAt: answeredAt,
                           endedAt: answeredAt.addingTimeInterval(duration), duration: duration,
-                          detail: "\(summary); \(detail)", voicemailLeft: end?.voicemailLeft ?? false)
+                          detail: "\(summary); \(detail)", voicemailLeft: end?.voicemailLeft ?? false,
+                          transferredTo: end?.transferredTo)
     }
 
     /// A transfer under way: the REFER, and who waits for its result.

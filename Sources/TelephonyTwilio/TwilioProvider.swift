@@ -33,6 +33,8 @@ public final class TwilioProvider: TelephonyProvider, Service {
 
     public static func statusCallbackPath(attemptID: Int64) -> String { "/v1/telephony/twilio/status?attempt_id=\(attemptID)" }
     public static func relayPath(attemptID: Int64) -> String { "/v1/telephony/twilio/relay?attempt_id=\(attemptID)" }
+    /// Where Twilio asks what a call does once its ConversationRelay session ends (`<Connect action>`).
+    public static func relayEndPath(attemptID: Int64) -> String { "/v1/telephony/twilio/relay-end?attempt_id=\(attemptID)" }
     public static func recordingCallbackPath(attemptID: Int64) -> String { "/v1/telephony/twilio/recording?attempt_id=\(attemptID)" }
     /// Media Streams' URL takes no query string: the attempt is in the path.
     public static func streamPath(attemptID: Int64) -> String { "/v1/telephony/twilio/stream/\(attemptID)" }
@@ -46,12 +48,17 @@ public final class TwilioProvider: TelephonyProvider, Service {
 
     /// The answered call joins its voice agent: through ConversationRelay (Twilio listens and
     /// speaks, our route exchanges text), or through a bidirectional Media Stream (the audio
-    /// comes to our voice pipeline), as the number's `voice_transport` says.
+    /// comes to our voice pipeline), as the number's `voice_transport` says. A relay session the
+    /// agent ends asks our `action` URL what next: a `<Dial>` when it handed the call to a person.
     public static func twiml(attemptID: Int64, publicURL: String, transport: TwilioAccount.VoiceTransport) -> String {
-        let path = transport == .mediaStreams ? streamPath(attemptID: attemptID) : relayPath(attemptID: attemptID)
-        let escaped = (webSocketURL(publicURL) + path).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
-        let verb = transport == .mediaStreams ? "Stream" : "ConversationRelay"
-        return "<Response><Connect><\(verb) url=\"\(escaped)\"/></Connect></Response>"
+        func escaped(_ url: String) -> String { url.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;") }
+        switch transport {
+        case .mediaStreams:
+            return "<Response><Connect><Stream url=\"\(escaped(webSocketURL(publicURL) + streamPath(attemptID: attemptID)))\"/></Connect></Response>"
+        case .conversationRelay:
+            return "<Response><Connect action=\"\(escaped(publicURL + relayEndPath(attemptID: attemptID)))\"><ConversationRelay url=\""
+                + escaped(webSocketURL(publicURL) + relayPath(attemptID: attemptID)) + "\"/></Connect></Response>"
+        }
     }
 
     public func dial(_ request: DialRequest) async -> DialResult {

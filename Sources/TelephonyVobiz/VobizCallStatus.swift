@@ -4,9 +4,10 @@ import SwitchboardCore
 /// Vobiz's (Plivo's) words for a call, mapped once to ours. The hang-up cause separates a
 /// number that does not exist, a decline and a busy line from a carrier failure.
 public enum VobizCallStatus {
-    /// The callback kinds, each at its own URL.
+    /// The callback kinds, each at its own URL. `transfer` is where a transferred call fetches
+    /// its new XML (the transfer API's `aleg_url`).
     public enum Callback: String, Sendable, CaseIterable {
-        case ring, answer, hangup, machine
+        case ring, answer, hangup, machine, transfer
     }
 
     public static func event(_ callback: Callback, form: [(String, String)], attemptID: Int64, at: Date) -> CarrierCallEvent? {
@@ -29,6 +30,8 @@ public enum VobizCallStatus {
             return make(.answered, machine: fields["Machine"]?.lowercased() == "true")
         case .hangup:
             return make(.ended, outcome(status: status, cause: cause))
+        case .transfer:
+            return nil
         }
     }
 

@@ -71,6 +71,28 @@ public final class VobizProvider: TelephonyProvider, Service {
                                   hangUp: { uuid in await self.hangUp(uuid, account: account, logger: logger) })
     }
 
+    /// Hands a live call to a person (the transfer API, `POST …/Call/{CallUUID}/`): Vobiz leaves
+    /// the stream and fetches the call's new XML, a `<Dial>`, from our transfer callback. Nil
+    /// when Vobiz took it, else why not.
+    public func transfer(callUUID: String, attemptID: Int64, settings: [String: JSONValue], logger: Logger) async -> String? {
+        guard !callUUID.isEmpty, callUUID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else { return "not a call to transfer" }
+        do {
+            let account = try VobizAccount(settings: settings, allowBaseURL: allowBaseURL)
+            let body: JSONValue = ["legs": "aleg", "aleg_url": .string(publicURL + Self.callbackPath(.transfer, attemptID: attemptID)), "aleg_method": "POST"]
+            let reply = try await http.send(.POST, "\(account.apiBaseURL)/v1/Account/\(account.authID)/Call/\(callUUID)/",
+                                            headers: headers(account) + [("Content-Type", "application/json")],
+                                            body: String(decoding: try JSONEncoder().encode(body), as: UTF8.self), logger: logger)
+            return (200..<300).contains(reply.status) ? nil : "Vobiz answered \(reply.status) to the transfer"
+        } catch {
+            return "Vobiz unreachable: \(error)"
+        }
+    }
+
+    /// The XML of a call handed to `destination`.
+    public static func dialXML(_ destination: String) -> String {
+        "<Response><Dial><Number>\(destination.filter { $0 == "+" || $0.isNumber })</Number></Dial></Response>"
+    }
+
     /// `DELETE …/Call/{CallUUID}/`: ends a call we stopped waiting on.
     func hangUp(_ uuid: String, account: VobizAccount, logger: Logger) async {
         let reply = try? await http.send(.DELETE, "\(account.apiBaseURL)/v1/Account/\(account.authID)/Call/\(uuid)/",

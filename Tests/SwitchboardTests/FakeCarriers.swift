@@ -269,6 +269,24 @@ enum FakeVobiz {
             }
             return FakeCarrier.reply(.created, json: #"{"api_id": "\#(UUID().uuidString)", "message": "call fired", "request_uuid": "\#(uuid)"}"#)
         }
+        // The transfer API: the call fetches its new XML from `aleg_url` (signed like a callback),
+        // recorded with the request as the call's update.
+        router.post("v1/Account/\(authID)/Call/:uuid") { request, context -> Response in
+            guard request.headers[HTTPField.Name("X-Auth-ID")!] == authID, request.headers[HTTPField.Name("X-Auth-Token")!] == authToken else {
+                return FakeCarrier.reply(.unauthorized, json: #"{"error": "authentication failed"}"#)
+            }
+            var request = request
+            let json = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: try await request.collectBody(upTo: 1 << 20)))
+            let uuid = context.parameters.get("uuid") ?? ""
+            let url = json["aleg_url"]?.stringValue ?? ""
+            let form = [("CallUUID", uuid), ("Direction", "outbound")]
+            let nonce = "t\(UInt32.random(in: 1...UInt32.max))"
+            let signed: HTTPFields = [HTTPField.Name("X-Vobiz-Signature-V3")!: signature(url: url, form: form, nonce: nonce),
+                                      HTTPField.Name("X-Vobiz-Signature-V3-Nonce")!: nonce]
+            let (_, xml) = try await deliver(String(url.dropFirst(fake.publicURL.count)), FormURLEncoded.encode(form), signed)
+            await fake.updated(uuid, form: [("legs", json["legs"]?.stringValue ?? ""), ("aleg_url", url), ("xml", xml)])
+            return FakeCarrier.reply(.accepted, json: #"{"api_id": "\#(UUID().uuidString)", "message": "call transferred"}"#)
+        }
         return router
     }
 }

@@ -280,5 +280,46 @@ extension RealTimeVoice {
                 }
             }
         }
+
+        /// The agent hands a Vobiz stream call to a person: the transfer API, and the `<Dial>` the
+        /// call fetches from our transfer callback.
+        @Test func aVobizCallIsTransferred() async throws {
+            try await Self.services(model: TransferTests.model) { speechURL, llmURL, _ in
+                let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
+                let key = try await harness.key(admin: true)
+                try await harness.run(live: true) { client in
+                    let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
+                        "0001": CarrierScript(callbacks: [[("_callback", "answer"), ("CallStatus", "in-progress")],
+                                                          [("_callback", "hangup"), ("CallStatus", "completed"), ("HangupCause", "NORMAL_CLEARING"), ("Duration", "9")]]),
+                    ])
+                    try await FakeCarrier.serve(FakeVobiz.router(fake, deliver: VobizTests.deliver(client))) { baseURL in
+                        let number = try await client.number(key: key, [
+                            "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,
+                            "settings": ["auth_id": .string(FakeVobiz.authID), "auth_token": .string(FakeVobiz.authToken), "api_base_url": .string(baseURL)],
+                        ])
+                        let agent = try await client.post("/v1/agents", key: key, [
+                            "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
+                            "transfer_number": "+15175550177",
+                        ])["agent_id"]?.stringValue ?? ""
+                        _ = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": "+15175550001"]])
+                        try await until { await !fake.answerDocuments.isEmpty }
+                        let answer = await fake.answerDocuments.first ?? ""
+                        let prefix = "<Response><Stream bidirectional=\"true\" keepCallAlive=\"true\" contentType=\"audio/x-mulaw;rate=8000\">wss://switchboard.example.com"
+                        try await client.client.ws(String(answer.dropFirst(prefix.count).prefix { $0 != "<" })) { inbound, outbound, _ in
+                            _ = try await Self.playCarrier(
+                                start: #"{"event": "start", "start": {"callId": "c7", "streamId": "s7"}}"#,
+                                media: { #"{"event": "media", "streamId": "s7", "media": {"payload": "\#($0)"}}"# },
+                                stop: #"{"event": "stop", "streamId": "s7"}"#,
+                                callee: Callee([Utterance(cue: .agentQuiet(0.3), seconds: 0.6)]), inbound: inbound, outbound: outbound)
+                        }
+                        let updates = await fake.updates
+                        #expect(updates.map(\.id) == ["c7"])
+                        #expect(updates.first?.form.contains { $0 == ("legs", "aleg") } == true)
+                        #expect(updates.first?.form.contains { $0 == ("xml", "<Response><Dial><Number>+15175550177</Number></Dial></Response>") } == true,
+                                "\(updates)")
+                    }
+                }
+            }
+        }
     }
 }

@@ -23,6 +23,87 @@ import Testing
         ])
     }
 
+    /// The relay socket's path and the `<Connect action>` path of a ConversationRelay call's TwiML.
+    static func relayPaths(_ twiml: String, sourceLocation: SourceLocation = #_sourceLocation) -> (relay: String, action: String) {
+        #expect(twiml.hasPrefix("<Response><Connect action=\"https://switchboard.example.com/v1/telephony/twilio/relay-end?attempt_id="),
+                "\(twiml)", sourceLocation: sourceLocation)
+        #expect(twiml.contains("<ConversationRelay url=\"wss://switchboard.example.com/v1/telephony/twilio/relay?attempt_id="),
+                "\(twiml)", sourceLocation: sourceLocation)
+        func url(after marker: String, dropping prefix: String) -> String {
+            String((twiml.components(separatedBy: marker).dropFirst().first ?? "").prefix { $0 != "\"" }.dropFirst(prefix.count))
+        }
+        return (url(after: "<ConversationRelay url=\"", dropping: "wss://switchboard.example.com"),
+                url(after: "<Connect action=\"", dropping: publicURL))
+    }
+
+    /// A Twilio callback to our app, signed with the number's auth token.
+    static func callback(_ client: Client, _ path: String, _ form: [(String, String)]) async throws -> Client.Reply {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        headers[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: publicURL + path, form: form)
+        return try await client.request(.post, path, key: nil, raw: FormURLEncoded.encode(form), headers: headers)
+    }
+
+    /// The agent hands a ConversationRelay call to a person: it says so, ends the session with
+    /// the handoff, and Twilio's request to the `<Connect action>` gets a `<Dial>`. When Twilio
+    /// reports the call completed, its outcome is `transferred`.
+    @Test func aRelayCallIsHandedToAPersonThroughTheConnectAction() async throws {
+        try await FakeCarrier.serve(FakeLLM.router(FakeLLM(RealTimeVoice.TransferTests.model))) { llmURL in
+            let harness = Harness(.sqlite) {
+                $0.publicURL = Self.publicURL
+                $0.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
+            }
+            let key = try await harness.key(admin: true)
+            try await harness.run(live: true) { client in
+                let fake = FakeCarrier(publicURL: Self.publicURL, scripts: ["0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")]])])
+                try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: Self.deliver(client))) { baseURL in
+                    let number = try await Self.twilioNumber(client, key: key, baseURL: baseURL)
+                    let agent = try await client.post("/v1/agents", key: key, [
+                        "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "transfer_number": "+15175550177",
+                    ])["agent_id"]?.stringValue ?? ""
+                    let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": .string(Self.ann)]])
+                    try await until { await !fake.created.isEmpty }
+                    let created = await fake.created.first
+                    let (path, action) = Self.relayPaths(created?.fields.first { $0.0 == "Twiml" }?.1 ?? "")
+                    // Until the agent hands it over, the session's end hangs up.
+                    #expect(try await Self.callback(client, action, [("AccountSid", FakeTwilio.accountSID), ("CallSid", created?.id ?? "")]).text
+                        == "<Response><Hangup/></Response>")
+
+                    var configuration = WebSocketClientConfiguration()
+                    configuration.additionalHeaders[HTTPField.Name("X-Twilio-Signature")!] = FakeTwilio.signature(url: "wss://switchboard.example.com" + path, form: [])
+                    let heard = Locked<[JSONValue]>([])
+                    try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
+                        try await outbound.write(.text(#"{"type": "setup", "sessionId": "VX2", "callSid": "CA2", "from": "+15175550199", "to": "+15175550101"}"#))
+                        try await outbound.write(.text(#"{"type": "prompt", "voicePrompt": "Can I talk to a person?", "last": true}"#))
+                        for try await message in inbound.messages(maxSize: 1 << 20) {
+                            guard case .text(let text) = message else { continue }
+                            heard.withLock { $0.append((try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null) }
+                            if heard.withLock({ $0.count }) == 2 { break }
+                        }
+                    }
+                    let said = heard.withLock { $0 }
+                    #expect(said.first?["token"] == "Connecting you now.")
+                    #expect(said.last?["type"] == "end" && said.last?["handoffData"]?.stringValue?.contains("+15175550177") == true, "\(said)")
+
+                    let handoff = said.last?["handoffData"]?.stringValue ?? ""
+                    let next = try await Self.callback(client, action, [("AccountSid", FakeTwilio.accountSID), ("CallSid", created?.id ?? ""),
+                                                                        ("HandoffData", handoff)])
+                    #expect(next.text == "<Response><Dial>+15175550177</Dial></Response>")
+                    // Twilio dials the person; when the call ends, its outcome is transferred.
+                    let attempt = String(action.split(separator: "=").last ?? "")
+                    _ = try await Self.callback(client, "/v1/telephony/twilio/status?attempt_id=\(attempt)", [
+                        ("AccountSid", FakeTwilio.accountSID), ("CallSid", created?.id ?? ""), ("CallStatus", "completed"), ("CallDuration", "30"),
+                    ])
+                    try await client.eventually("/v1/voice/campaigns/\(campaign)", key: key) { $0.status_ == "completed" }
+                    let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                    let call = try await client.get("/v1/voice/calls/\(callID)", key: key).decode(Components.Schemas.CallEnvelope.self).call
+                    #expect(call.outcome == "transferred")
+                    #expect(call.attempts?.first?.transferredTo == "+15175550177")
+                }
+            }
+        }
+    }
+
     static func deliver(_ client: Client) -> @Sendable (String, String, HTTPFields) async throws -> Int {
         { path, body, headers in
             var headers = headers
@@ -113,8 +194,7 @@ import Testing
 
                     // The call's TwiML connects it to our relay route.
                     let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
-                    #expect(twiml.contains("<Connect><ConversationRelay url=\"wss://switchboard.example.com/v1/telephony/twilio/relay?attempt_id="))
-                    let path = String(twiml.split(separator: "\"")[1].dropFirst("wss://switchboard.example.com".count))
+                    let (path, _) = Self.relayPaths(twiml)
                     let signedURL = "wss://switchboard.example.com" + path
 
                     // Without Twilio's signature, no upgrade.

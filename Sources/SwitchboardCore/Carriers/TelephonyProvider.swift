@@ -54,10 +54,13 @@ public struct DialResult: Sendable, Equatable {
     public var detail: String?
     /// A machine answered and the agent's voicemail message was played to it.
     public var voicemailLeft: Bool
+    /// The agent handed the call to this number, and the carrier took it (outcome `transferred`).
+    public var transferredTo: String?
 
     public init(outcome: Outcome, providerCallID: String? = nil, answeredAt: Date? = nil, endedAt: Date,
-                duration: TimeInterval = 0, detail: String? = nil, voicemailLeft: Bool = false) {
+                duration: TimeInterval = 0, detail: String? = nil, voicemailLeft: Bool = false, transferredTo: String? = nil) {
         self.voicemailLeft = voicemailLeft
+        self.transferredTo = transferredTo
         self.outcome = outcome
         self.providerCallID = providerCallID
         self.answeredAt = answeredAt

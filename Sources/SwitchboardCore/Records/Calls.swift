@@ -132,10 +132,14 @@ public struct AttemptRecord: Sendable, Equatable {
     public var voicemailLeft: Bool = false
     /// Outbound (a dial) or inbound (the lead called us back).
     public var direction: Direction = .outbound
+    /// Where the agent handed the call, when the carrier took it.
+    public var transferredTo: String?
 
     public init(id: Int64, attempt: Int, fromNumber: String, toNumber: String, provider: ProviderName, status: AttemptStatus,
                 outcome: Outcome? = nil, detail: String? = nil, providerCallID: String? = nil, dialAt: Date, answeredAt: Date? = nil,
-                endedAt: Date? = nil, duration: Double, inDoubt: Bool, voicemailLeft: Bool = false, direction: Direction = .outbound) {
+                endedAt: Date? = nil, duration: Double, inDoubt: Bool, voicemailLeft: Bool = false, direction: Direction = .outbound,
+                transferredTo: String? = nil) {
+        self.transferredTo = transferredTo
         self.voicemailLeft = voicemailLeft
         self.direction = direction
         self.id = id

@@ -28,6 +28,7 @@ struct CarrierCallbacksController {
     func register(on router: some RouterMethods<SwitchboardContext>) {
         router.post("v1/telephony/twilio/status", use: twilioStatus)
         router.post("v1/telephony/twilio/recording", use: twilioRecording)
+        router.post("v1/telephony/twilio/relay-end", use: twilioRelayEnd)
         router.post("v1/telephony/vobiz/:callback/:attempt_id", use: vobizCallback)
         router.post("v1/telephony/twilio/sms", use: twilioInboundSMS)
         router.post("v1/telephony/twilio/sms-status", use: twilioSMSStatus)
@@ -154,6 +155,15 @@ struct CarrierCallbacksController {
         return Response(status: .noContent)
     }
 
+    /// A ConversationRelay session ended (`<Connect action>`): the call goes to the person the
+    /// agent handed it to, or hangs up.
+    @Sendable func twilioRelayEnd(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let (attemptID, _, _) = try await signedTwilioCallback(request, context: context)
+        let destination = try await store.transferDestination(attemptID: attemptID)
+        return Self.xml(destination.map { "<Response><Dial>\($0.filter { $0 == "+" || $0.isNumber })</Dial></Response>" } ?? "<Response><Hangup/></Response>",
+                        type: "text/xml")
+    }
+
     /// Twilio's recording of a ConversationRelay call is ready: fetched from the account's API
     /// (by its sid, never by the URL the request names) into the recordings directory, after
     /// the callback is answered (Twilio waits 15 s at most).
@@ -193,11 +203,19 @@ struct CarrierCallbacksController {
         if let event = VobizCallStatus.event(kind, form: form, attemptID: attemptID, at: clock.now()) {
             try await hand(event, to: vobiz.pending, provider: .vobiz, context: context)
         }
-        // The answer URL says what the call does: stream its audio to our voice pipeline. The
-        // other callbacks get an empty document, so every reply is the XML the contract says.
-        return Self.xml(kind == .answer
-            ? VobizSignature.streamXML(attemptID: attemptID, authToken: account.authToken, webSocketBase: TwilioProvider.webSocketURL(publicURL))
-            : "<Response/>", type: "application/xml")
+        // The answer URL says what the call does: stream its audio to our voice pipeline; the
+        // transfer URL, dial the person the agent handed it to. The other callbacks get an empty
+        // document, so every reply is the XML the contract says.
+        let xml: String
+        switch kind {
+        case .answer:
+            xml = VobizSignature.streamXML(attemptID: attemptID, authToken: account.authToken, webSocketBase: TwilioProvider.webSocketURL(publicURL))
+        case .transfer:
+            xml = try await store.transferDestination(attemptID: attemptID).map(VobizProvider.dialXML) ?? "<Response><Hangup/></Response>"
+        default:
+            xml = "<Response/>"
+        }
+        return Self.xml(xml, type: "application/xml")
     }
 
     /// To the dial waiting here, or through the database to the process where it waits.

@@ -39,7 +39,13 @@ struct ConversationRelayController {
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message,
                           let json = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { continue }
-                    for reply in await session.handle(json, now: clock.now()) {
+                    let replies = await session.handle(json, now: clock.now())
+                    // Marked before the session ends: Twilio then asks our action URL where to send the call.
+                    if let destination = session.transferTo {
+                        try await store.markTransferred(attemptID: attemptID, to: destination)
+                        logger.info("transfer: handing the call to twilio", metadata: ["to": "\(destination)"])
+                    }
+                    for reply in replies {
                         try await outbound.write(.text(reply.jsonText))
                     }
                     if session.ended { break }
@@ -48,7 +54,8 @@ struct ConversationRelayController {
                 logger.notice("conversation relay closed", metadata: ["error": "\(error)"])
             }
             // Written even when the socket broke: what was said stays on the call.
-            let end = ConversationEnd(reason: session.ended ? "conversation ended by the agent" : "the caller hung up")
+            let end = ConversationEnd(reason: session.transferTo.map { "transferred to \($0)" } ?? (session.ended ? "conversation ended by the agent" : "the caller hung up"),
+                                      transferredTo: session.transferTo)
             try await dialogues.save(session.transcript, call: call, attemptID: attemptID, end: end, now: clock.now(), wake: wakeAnalyst)
             logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)"])
         })

@@ -20,7 +20,7 @@ struct MediaStreamsController {
     let store: Store
     let publicURL: String
     let voice: VoiceConversations
-    let twilio: TwilioProvider
+    let transfers: CallTransfers
 
     /// The carriers enforce the call's time limit; the pipeline's own is a backstop.
     static let maxDuration: TimeInterval = 4 * 3600
@@ -53,13 +53,6 @@ struct MediaStreamsController {
         })
     }
 
-    /// A Twilio call is transferred by replacing its TwiML with a `<Dial>`.
-    private func transfer(_ wire: MediaStreamProtocol, attemptID: Int64, callID: String?, logger: Logger) async throws
-        -> (@Sendable (String) async -> String?)? {
-        guard wire == .twilio, let callID, let carrier = try await store.attemptCarrier(attemptID) else { return nil }
-        return { [twilio] destination in await twilio.transfer(callSID: callID, to: destination, settings: carrier.settings, logger: logger) }
-    }
-
     /// Waits for the stream's `start`, then runs the conversation while the socket's messages
     /// feed it and its frames go out; returning closes the socket, which ends the call.
     private func stream(_ wire: MediaStreamProtocol, attemptID: Int64, inbound: WebSocketInboundStream,
@@ -72,7 +65,7 @@ struct MediaStreamsController {
             if case .start(let id, let call) = wire.read(text) { (streamID, callID) = (id, call) }
         }
         guard let streamID else { return }
-        let transport = MediaSocketTransport(transfer: try await transfer(wire, attemptID: attemptID, callID: callID, logger: logger))
+        let transport = MediaSocketTransport(transfer: try await transfers.transfer(attemptID: attemptID, callID: callID, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in transport.outgoing {

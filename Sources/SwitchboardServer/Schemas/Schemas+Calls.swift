@@ -109,10 +109,12 @@ extension Schemas {
         var reconciled: Bool
         var voicemail_left: Bool
         var direction: Direction
+        @Nullable var transferred_to: String?
 
         init(_ attempt: AttemptRecord) {
             voicemail_left = attempt.voicemailLeft
             direction = attempt.direction
+            transferred_to = attempt.transferredTo
             self.attempt = attempt.attempt
             status = attempt.outcome?.rawValue ?? "in_progress"
             (from_number, to_number) = attempt.direction == .inbound ? (attempt.toNumber, attempt.fromNumber) : (attempt.fromNumber, attempt.toNumber)

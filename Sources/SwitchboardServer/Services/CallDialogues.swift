@@ -27,7 +27,7 @@ struct CallDialogues: Sendable {
         if call.direction == .inbound {
             // The lead may have been the campaign's last: it completes now, not at the dialer's next due time.
             if let campaign = try await store.closeInboundCall(attemptID: attemptID, outcome: end.transferredTo == nil ? .completed : .transferred,
-                                                               detail: end.reason, callerSpoke: spoke, now: now) {
+                                                               detail: end.reason, transferredTo: end.transferredTo, callerSpoke: spoke, now: now) {
                 _ = try await store.completeCampaignIfDone(id: campaign, now: now)
             }
         }

@@ -12,6 +12,8 @@ struct RelaySession {
     let logger: Logger
     private(set) var transcript: [TranscriptTurn] = []
     private(set) var ended = false
+    /// The agent handed the call to this number: the session ends, and Twilio dials it.
+    private(set) var transferTo: String?
     private var partial = ""
 
     init(dialogue: CallDialogue, logger: Logger) {
@@ -58,7 +60,12 @@ struct RelaySession {
             transcript.append(TranscriptTurn(role: .agent, content: text))
             out.append(Self.text(text))
         }
-        if let reason = reply.end {
+        if let destination = reply.transferTo {
+            // Ending the session hands the call to the `<Connect action>`, which dials the person.
+            transferTo = destination
+            ended = true
+            out.append(["type": "end", "handoffData": .string((["reason": "transfer", "transfer_to": .string(destination)] as JSONValue).jsonText)])
+        } else if let reason = reply.end {
             ended = true
             out.append(["type": "end", "handoffData": .string((["reason": .string(reason)] as JSONValue).jsonText)])
         }
