@@ -26,10 +26,13 @@ public struct AgentProfile: Sendable, Equatable {
     public var successCriteria: String?
     /// Where `transfer_call` hands a call (`transfer_number`); without it the tool is not offered.
     public var transferNumber: String?
+    /// `transfer_mode: "warm"`: the person taking the call first hears the agent's summary.
+    public var warmTransfer: Bool
 
     public init(name: String, channel: Channel, prompt: String, objective: String? = nil, extractionFields: [Field] = [], canCall: Bool = false,
-                successCriteria: String? = nil, transferNumber: String? = nil) {
+                successCriteria: String? = nil, transferNumber: String? = nil, warmTransfer: Bool = false) {
         self.transferNumber = transferNumber
+        self.warmTransfer = warmTransfer
         self.name = name
         self.channel = channel
         self.prompt = prompt
@@ -56,7 +59,8 @@ public enum AgentAction: Sendable, Equatable {
     case startVoiceCall(reason: String?)
     case scheduleCallback(at: Date, note: String?)
     case endConversation(outcome: LeadOutcome?, reason: String?)
-    case transferCall(reason: String?)
+    /// `summary`: for the person taking the call, on a warm transfer.
+    case transferCall(reason: String?, summary: String?)
 }
 
 public struct AgentTurn: Sendable, Equatable {

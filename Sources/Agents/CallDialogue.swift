@@ -31,11 +31,11 @@ public struct CallDialogue: Sendable {
         public var text: String?
         public var end: String?
         /// The agent asked to transfer the call, to the agent's number.
-        public var transferTo: String?
-        public init(text: String?, end: String?, transferTo: String? = nil) {
+        public var transfer: TransferRequest?
+        public init(text: String?, end: String?, transfer: TransferRequest? = nil) {
             self.text = text
             self.end = end
-            self.transferTo = transferTo
+            self.transfer = transfer
         }
     }
 
@@ -44,8 +44,13 @@ public struct CallDialogue: Sendable {
         do {
             let turn = try await agent.respond(profile, lead: lead, history: Self.history(transcript), now: now)
             let ends = turn.actions.contains { if case .endConversation = $0 { true } else { false } }
-            let transfers = turn.actions.contains { if case .transferCall = $0 { true } else { false } }
-            return Reply(text: turn.reply, end: ends ? "conversation ended by the agent" : nil, transferTo: transfers ? profile.transferNumber : nil)
+            let transfer = turn.actions.lazy.compactMap { action -> TransferRequest? in
+                guard case .transferCall(_, let summary) = action, let number = profile.transferNumber else { return nil }
+                // A warm transfer without a summary from the model still says who is on the line.
+                let told = summary.flatMap { $0.isEmpty ? nil : $0 } ?? "A call from \(lead["phone_number"]?.text ?? "a lead"), handed over by \(profile.name)."
+                return TransferRequest(destination: number, summary: profile.warmTransfer ? told : nil)
+            }.first
+            return Reply(text: turn.reply, end: ends ? "conversation ended by the agent" : nil, transfer: transfer)
         } catch {
             logger.warning("voice agent failed", metadata: ["error": "\(error)"])
             return Reply(text: nil, end: "agent unavailable")

@@ -126,10 +126,16 @@ public struct ConversationAgent: Sendable {
                 "reason": ["type": "string"],
             ]])]
         if profile.channel == .voice, profile.transferNumber != nil {
+            var properties: [String: JSONValue] = ["reason": ["type": "string"]]
+            var required: [JSONValue] = []
+            if profile.warmTransfer {
+                properties["summary"] = ["type": "string", "description": "Two sentences for the colleague, said to them before the lead is put through: who the lead is and what they want."]
+                required = ["summary"]
+            }
             tools.append(ToolSpec(
                 name: "transfer_call",
                 description: "Transfer the call to a person on our team now. Say a short sentence first; if it fails you are told.",
-                parameters: ["type": "object", "properties": ["reason": ["type": "string"]]]))
+                parameters: ["type": "object", "properties": .object(properties), "required": .array(required)]))
         }
         if profile.canCall {
             tools.append(ToolSpec(
@@ -152,7 +158,7 @@ public struct ConversationAgent: Sendable {
         let arguments = call.parsedArguments
         switch call.name {
         case "start_voice_call": return .startVoiceCall(reason: arguments["reason"]?.stringValue)
-        case "transfer_call": return .transferCall(reason: arguments["reason"]?.stringValue)
+        case "transfer_call": return .transferCall(reason: arguments["reason"]?.stringValue, summary: arguments["summary"]?.stringValue)
         case "schedule_callback":
             guard let time = arguments["time"]?.stringValue.flatMap(Self.date) else { return nil }
             return .scheduleCallback(at: time, note: arguments["note"]?.stringValue)

@@ -330,6 +330,7 @@ enum Schema {
             // Where the agent handed the call: marked when the carrier takes the transfer, so a
             // call whose end is reported by callbacks (Twilio, Vobiz) ends `transferred`.
             "ALTER TABLE attempts ADD COLUMN transferred_to TEXT",
+            "ALTER TABLE attempts ADD COLUMN transfer_summary TEXT",
         ].map { render($0, flavor) }
     }
 }

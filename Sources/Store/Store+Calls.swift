@@ -100,15 +100,21 @@ extension Store {
     /// The agent's transfer of this attempt's call to `destination` is under way (nil: it
     /// failed): its end, when the carrier reports it, is `transferred`, and the carrier's
     /// request for where to send the call finds the destination here.
-    public func markTransferred(attemptID: Int64, to destination: String?) async throws {
+    public func markTransferred(attemptID: Int64, to transfer: TransferRequest?) async throws {
         try await write { db in
-            try await db.raw("UPDATE attempts SET transferred_to = \(bind: destination) WHERE id = \(bind: attemptID)").run()
+            try await db.raw("""
+                UPDATE attempts SET transferred_to = \(bind: transfer?.destination), transfer_summary = \(bind: transfer?.summary)
+                WHERE id = \(bind: attemptID)
+                """).run()
         }
     }
 
-    public func transferDestination(attemptID: Int64) async throws -> String? {
+    /// The transfer under way on this attempt, if any.
+    public func transfer(attemptID: Int64) async throws -> TransferRequest? {
         try await database.read { db in
-            try await db.raw("SELECT transferred_to FROM attempts WHERE id = \(bind: attemptID)").first()?.optionalString("transferred_to")
+            guard let row = try await db.raw("SELECT transferred_to, transfer_summary FROM attempts WHERE id = \(bind: attemptID)").first(),
+                  let destination = try row.optionalString("transferred_to") else { return nil }
+            return TransferRequest(destination: destination, summary: try row.optionalString("transfer_summary"))
         }
     }
 

@@ -175,7 +175,8 @@ struct Carriers {
 
     init(_ config: AppConfiguration, voice: VoiceConversations, logger: Logger) {
         sip = SIPProvider(bindPort: config.sipPort, rtpPorts: RTPPorts(config.rtpPorts), clock: config.clock, logger: logger,
-                          inbound: InboundCalls(store: voice.store, clock: config.clock).sip(logger: logger)) { request, transport in
+                          inbound: InboundCalls(store: voice.store, clock: config.clock).sip(logger: logger),
+                          whisper: { summary, person in await voice.say(summary, on: person) }) { request, transport in
             await voice.converse(attemptID: request.attemptID, maxDuration: request.maxDuration, transport: transport)
         }
         twilio = TwilioProvider(publicURL: config.publicURL, clock: config.clock, logger: logger, pollEvery: .seconds(config.carrierPollSeconds),

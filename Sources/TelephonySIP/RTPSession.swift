@@ -120,11 +120,11 @@ final class RTPSession: VoiceTransport {
     func hangUp() async {}
 
     /// Set by the dialog once the call is answered: it sends the REFER.
-    let transferHandler = NIOLockedValueBox<(@Sendable (String) async -> String?)?>(nil)
+    let transferHandler = NIOLockedValueBox<(@Sendable (TransferRequest) async -> String?)?>(nil)
 
-    func transfer(to destination: String) async -> String? {
+    func transfer(_ request: TransferRequest) async -> String? {
         guard let handler = transferHandler.withLockedValue({ $0 }) else { return "the call is not answered" }
-        return await handler(destination)
+        return await handler(request)
     }
 }
 

@@ -8,8 +8,10 @@ enum SIPEvent: Sendable {
     case message(SIPMessage)
     /// The conversation ended the call, and why.
     case agentEnded(ConversationEnd)
-    /// The agent transfers the call: REFER, and the answer (nil: the trunk took it) when known.
-    case transfer(String, CheckedContinuation<String?, Never>)
+    /// The agent transfers the call: REFER (or our bridge), and the answer (nil: taken) when known.
+    case transfer(TransferRequest, CheckedContinuation<String?, Never>)
+    /// The call we placed to bridge a transfer is over (`answered`: the person took it).
+    case bridgeEnded(answered: Bool)
 }
 
 /// One outbound call as a SIP user agent client (RFC 3261): the INVITE client transaction

@@ -67,9 +67,17 @@ struct Dialog {
         var end: ConversationEnd?
         var nextCSeq = inviteCSeq + 1
         var referring: Referring?
+        // A transfer we carry ourselves (a second call, bridged), and whether the agent's part is over.
+        var bridge: Task<Void, Never>?
+        var bridged = false
+        func startBridge(_ transfer: TransferRequest, _ continuation: CheckedContinuation<String?, Never>) {
+            bridge = Task { [call] in
+                await SIPBridge(call: call, transfer: transfer, whisper: call.media.whisper).run(answering: continuation, mailbox: mailbox)
+            }
+        }
         var unacknowledged = ok.map { Retransmitting($0, now: answeredInstant) }
-        call.media.onTransfer { destination in
-            await withCheckedContinuation { mailbox.post(.transfer(destination, $0)) }
+        call.media.onTransfer { transfer in
+            await withCheckedContinuation { mailbox.post(.transfer(transfer, $0)) }
         }
         talking: while true {
             var deadline = referring.map { min(limit, $0.accepted ? $0.request.giveUpAt : min($0.request.nextAt, $0.request.giveUpAt)) } ?? limit
@@ -91,7 +99,12 @@ struct Dialog {
                 if !Task.isCancelled, now < limit, var pending = referring {
                     // The REFER's timers (§17.1.2): resent until answered; the transfer given up at 64·T1.
                     if now >= pending.request.giveUpAt {
-                        pending.finish((pending.accepted ? "no NOTIFY of the transfer's result" : "no answer to REFER"))
+                        if pending.accepted {
+                            pending.finish("no NOTIFY of the transfer's result")
+                        } else {
+                            call.logger.notice("no answer to REFER; bridging the transfer ourselves")
+                            startBridge(pending.transfer, pending.continuation)
+                        }
                         referring = nil
                     } else if !pending.accepted, now >= pending.request.nextAt {
                         call.transport.send(pending.request.message, to: call.remote)
@@ -108,18 +121,36 @@ struct Dialog {
             switch event {
             case .agentEnded(let ended):
                 end = ended
+                if let destination = ended.transferredTo, bridge != nil {
+                    // The person answered our call: the line stays up, relayed to them, until either hangs up.
+                    bridged = true
+                    detail = "bridged to \(destination)"
+                    continue
+                }
                 detail = "hung up with BYE: " + (ended.reason ?? "the agent ended the call")
                 _ = await hangUp(cseq: nextCSeq, mailbox: mailbox)
                 break talking
-            case .transfer(let destination, let continuation):
-                guard referring == nil else { continuation.resume(returning: "a transfer is already under way"); continue }
+            case .bridgeEnded:
+                bridge = nil
+                guard bridged else { continue } // the person did not answer: the agent was told, and talks on
+                detail += "; the person hung up, BYE sent"
+                _ = await hangUp(cseq: nextCSeq, mailbox: mailbox)
+                break talking
+            case .transfer(let transfer, let continuation):
+                guard referring == nil, bridge == nil else { continuation.resume(returning: "a transfer is already under way"); continue }
+                if transfer.summary != nil {
+                    // A warm transfer: only we can speak to the person before the caller is put through.
+                    startBridge(transfer, continuation)
+                    continue
+                }
+                let destination = transfer.destination
                 var refer = request("REFER", cseq: nextCSeq, branch: SIPCall.branch())
                 refer.headers += [("Refer-To", "<sip:\(destination)@\(call.trunk.host):\(call.trunk.port)>"),
                                   ("Referred-By", "<sip:\(call.request.from)@\(call.trunk.fromDomain)>"),
                                   ("Contact", "<sip:\(call.request.from)@\(call.localHost):\(call.transport.localPort)>")]
                 nextCSeq += 1
                 call.transport.send(refer, to: call.remote)
-                referring = Referring(request: Retransmitting(refer, now: ContinuousClock.now), continuation: continuation)
+                referring = Referring(request: Retransmitting(refer, now: ContinuousClock.now), transfer: transfer, continuation: continuation)
                 call.logger.info("transfer: REFER sent", metadata: ["to": "\(destination)"])
             case .message(let message):
                 if message.method == "ACK" {
@@ -148,7 +179,9 @@ struct Dialog {
                         pending.accepted = true
                         referring = pending
                     } else if status >= 300 {
-                        pending.finish(("the trunk refused the transfer: \(SIPOutcome.detail(message))"))
+                        // The trunk will not transfer: we call the person and bridge the two calls.
+                        call.logger.notice("the trunk refused REFER; bridging the transfer ourselves", metadata: ["status": "\(SIPOutcome.detail(message))"])
+                        startBridge(pending.transfer, pending.continuation)
                         referring = nil
                     }
                 } else if let status = message.status, (200..<300).contains(status), message.cseq?.method == "INVITE" {
@@ -157,6 +190,12 @@ struct Dialog {
             }
         }
         referring?.finish("the call ended")
+        if let bridge {
+            // The caller's side is over: the relay stops, and a person still ringing is cancelled.
+            call.media.calleeHungUp()
+            if !bridged { bridge.cancel() }
+            await bridge.value
+        }
         if let destination = end?.transferredTo { call.logger.info("call transferred", metadata: ["to": "\(destination)"]) }
         let duration = (ContinuousClock.now - answeredInstant).timeInterval
         // A machine answered: the outcome is voicemail, whether or not a message was left.
@@ -170,6 +209,7 @@ struct Dialog {
     /// A transfer under way: the REFER, and who waits for its result.
     struct Referring {
         var request: Retransmitting
+        let transfer: TransferRequest
         let continuation: CheckedContinuation<String?, Never>
         /// 202 Accepted came: the result comes in a NOTIFY.
         var accepted = false

@@ -15,10 +15,14 @@ final class SIPMedia: Sendable {
     let bindHost: String
     let request: DialRequest
     let conversation: SIPConversation
+    /// Says a warm transfer's summary to the person taking the call.
+    let whisper: SIPWhisper?
     let logger: Logger
     private let session = NIOLockedValueBox<RTPSession?>(nil)
 
-    init(ports: RTPPorts, bindHost: String, request: DialRequest, conversation: @escaping SIPConversation, logger: Logger) {
+    init(ports: RTPPorts, bindHost: String, request: DialRequest, conversation: @escaping SIPConversation, whisper: SIPWhisper? = nil,
+         logger: Logger) {
+        self.whisper = whisper
         self.ports = ports
         self.bindHost = bindHost
         self.request = request
@@ -52,8 +56,11 @@ final class SIPMedia: Sendable {
 
     func calleeHungUp() { session.withLockedValue { $0 }?.calleeHungUp() }
 
+    /// The call's audio, once its port is bound.
+    var currentSession: RTPSession? { session.withLockedValue { $0 } }
+
     /// How the conversation's transfers reach the dialog.
-    func onTransfer(_ handler: @escaping @Sendable (String) async -> String?) {
+    func onTransfer(_ handler: @escaping @Sendable (TransferRequest) async -> String?) {
         session.withLockedValue { $0 }?.transferHandler.withLockedValue { $0 = handler }
     }
 

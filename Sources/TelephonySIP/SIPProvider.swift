@@ -17,13 +17,15 @@ public final class SIPProvider: TelephonyProvider, Service {
     private let logger: Logger
     private let transport: TransportSlot
     private let inbound: SIPInbound?
+    private let whisper: SIPWhisper?
 
     /// `bindPort` 0 takes any free port; a trunk that wants requests from a known port needs it set.
     /// Each call's RTP takes a port of `rtpPorts`; `conversation` talks over it once answered.
     /// With `inbound` and a `bindPort`, the socket opens at start and callers' INVITEs are answered.
     public init(bindHost: String = "0.0.0.0", bindPort: Int = 0, rtpPorts: RTPPorts, clock: any WallClock, logger: Logger,
-                inbound: SIPInbound? = nil, conversation: @escaping SIPConversation) {
+                inbound: SIPInbound? = nil, whisper: SIPWhisper? = nil, conversation: @escaping SIPConversation) {
         self.inbound = bindPort == 0 ? nil : inbound
+        self.whisper = whisper
         self.bindHost = bindHost
         self.bindPort = bindPort
         self.clock = clock
@@ -47,7 +49,8 @@ public final class SIPProvider: TelephonyProvider, Service {
         logger[metadataKey: "attempt_id"] = "\(request.attemptID)"
         let call = SIPCall(transport: transport, trunk: trunk, remote: remote, localHost: await transport.localHost(toward: remote),
                            request: request, clock: clock,
-                           media: SIPMedia(ports: rtpPorts, bindHost: bindHost, request: request, conversation: conversation, logger: logger),
+                           media: SIPMedia(ports: rtpPorts, bindHost: bindHost, request: request, conversation: conversation, whisper: whisper,
+                                           logger: logger),
                            logger: logger)
         let result = await call.run()
         logger.debug("sip call ended", metadata: ["outcome": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
@@ -85,8 +88,9 @@ public final class SIPProvider: TelephonyProvider, Service {
     private func answer(_ invite: SIPMessage, from source: SocketAddress, mailbox: Mailbox<SIPEvent>, inbound: SIPInbound) async {
         guard let transport = try? await transport.get({ throw CancellationError() }) else { return }
         await SIPAnswering(transport: transport, invite: invite, source: source, mailbox: mailbox, inbound: inbound,
-                           makeMedia: { [rtpPorts, bindHost, conversation, logger] request in
-                               SIPMedia(ports: rtpPorts, bindHost: bindHost, request: request, conversation: conversation, logger: logger)
+                           makeMedia: { [rtpPorts, bindHost, conversation, whisper, logger] request in
+                               SIPMedia(ports: rtpPorts, bindHost: bindHost, request: request, conversation: conversation, whisper: whisper,
+                                        logger: logger)
                            },
                            clock: clock, logger: logger).run()
     }

@@ -51,14 +51,25 @@ public final class TwilioProvider: TelephonyProvider, Service {
     /// comes to our voice pipeline), as the number's `voice_transport` says. A relay session the
     /// agent ends asks our `action` URL what next: a `<Dial>` when it handed the call to a person.
     public static func twiml(attemptID: Int64, publicURL: String, transport: TwilioAccount.VoiceTransport) -> String {
-        func escaped(_ url: String) -> String { url.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;") }
         switch transport {
         case .mediaStreams:
-            return "<Response><Connect><Stream url=\"\(escaped(webSocketURL(publicURL) + streamPath(attemptID: attemptID)))\"/></Connect></Response>"
+            return "<Response><Connect><Stream url=\"\((webSocketURL(publicURL) + streamPath(attemptID: attemptID)).xmlEscaped)\"/></Connect></Response>"
         case .conversationRelay:
-            return "<Response><Connect action=\"\(escaped(publicURL + relayEndPath(attemptID: attemptID)))\"><ConversationRelay url=\""
-                + escaped(webSocketURL(publicURL) + relayPath(attemptID: attemptID)) + "\"/></Connect></Response>"
+            return "<Response><Connect action=\"\((publicURL + relayEndPath(attemptID: attemptID)).xmlEscaped)\"><ConversationRelay url=\""
+                + (webSocketURL(publicURL) + relayPath(attemptID: attemptID)).xmlEscaped + "\"/></Connect></Response>"
         }
+    }
+
+    /// Where a warm transfer's person hears the summary before the caller is put through
+    /// (the `<Number url>` of the `<Dial>`).
+    public static func whisperPath(attemptID: Int64) -> String { "/v1/telephony/twilio/whisper?attempt_id=\(attemptID)" }
+
+    /// The TwiML of a call handed to a person; for a warm transfer, the person first hears
+    /// the summary from our whisper URL.
+    public static func dialTwiML(_ transfer: TransferRequest, attemptID: Int64, publicURL: String) -> String {
+        let number = transfer.destination.filter { $0 == "+" || $0.isNumber }
+        guard transfer.summary != nil else { return "<Response><Dial>\(number)</Dial></Response>" }
+        return "<Response><Dial><Number url=\"\((publicURL + whisperPath(attemptID: attemptID)).xmlEscaped)\">\(number)</Number></Dial></Response>"
     }
 
     public func dial(_ request: DialRequest) async -> DialResult {
@@ -97,13 +108,13 @@ public final class TwilioProvider: TelephonyProvider, Service {
     /// Ends a call we stopped waiting on (`Status=completed` on the Call resource).
     /// Hands a live call to `destination`: its TwiML replaced by a `<Dial>` (Twilio leaves the
     /// media stream and dials). Nil when Twilio took it, else why not.
-    public func transfer(callSID: String, to destination: String, settings: [String: JSONValue], logger: Logger) async -> String? {
+    public func transfer(callSID: String, _ transfer: TransferRequest, attemptID: Int64, settings: [String: JSONValue], logger: Logger) async -> String? {
         guard callSID.hasPrefix("CA"), callSID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
-              destination.hasPrefix("+"), destination.dropFirst().allSatisfy(\.isNumber) else { return "not a call or number to transfer" }
+              transfer.destination.hasPrefix("+"), transfer.destination.dropFirst().allSatisfy(\.isNumber) else { return "not a call or number to transfer" }
         do {
             let account = try TwilioAccount(settings: settings, allowBaseURL: allowBaseURL)
             let reply = try await rest(.POST, "Calls/\(callSID).json", account: account,
-                                       form: [("Twiml", "<Response><Dial>\(destination)</Dial></Response>")], logger: logger)
+                                       form: [("Twiml", Self.dialTwiML(transfer, attemptID: attemptID, publicURL: publicURL))], logger: logger)
             return (200..<300).contains(reply.status) ? nil : "Twilio answered \(reply.status) to the transfer"
         } catch {
             return "Twilio unreachable: \(error)"

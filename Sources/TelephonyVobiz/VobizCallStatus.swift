@@ -5,9 +5,10 @@ import SwitchboardCore
 /// number that does not exist, a decline and a busy line from a carrier failure.
 public enum VobizCallStatus {
     /// The callback kinds, each at its own URL. `transfer` is where a transferred call fetches
-    /// its new XML (the transfer API's `aleg_url`).
+    /// its new XML (the transfer API's `aleg_url`); `whisper`, what the person taking a warm
+    /// transfer hears first.
     public enum Callback: String, Sendable, CaseIterable {
-        case ring, answer, hangup, machine, transfer
+        case ring, answer, hangup, machine, transfer, whisper
     }
 
     public static func event(_ callback: Callback, form: [(String, String)], attemptID: Int64, at: Date) -> CarrierCallEvent? {
@@ -30,7 +31,7 @@ public enum VobizCallStatus {
             return make(.answered, machine: fields["Machine"]?.lowercased() == "true")
         case .hangup:
             return make(.ended, outcome(status: status, cause: cause))
-        case .transfer:
+        case .transfer, .whisper:
             return nil
         }
     }

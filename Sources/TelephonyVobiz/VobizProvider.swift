@@ -88,9 +88,13 @@ public final class VobizProvider: TelephonyProvider, Service {
         }
     }
 
-    /// The XML of a call handed to `destination`.
-    public static func dialXML(_ destination: String) -> String {
-        "<Response><Dial><Number>\(destination.filter { $0 == "+" || $0.isNumber })</Number></Dial></Response>"
+    /// The XML of a call handed to a person; for a warm transfer, the person first hears the
+    /// summary from our whisper callback (the `<Dial confirmSound>`, played when they answer).
+    public static func dialXML(_ transfer: TransferRequest, attemptID: Int64, publicURL: String) -> String {
+        let number = "<Number>\(transfer.destination.filter { $0 == "+" || $0.isNumber })</Number>"
+        guard transfer.summary != nil else { return "<Response><Dial>\(number)</Dial></Response>" }
+        let whisper = (publicURL + callbackPath(.whisper, attemptID: attemptID)).xmlEscaped
+        return "<Response><Dial confirmSound=\"\(whisper)\" confirmSoundMethod=\"POST\">\(number)</Dial></Response>"
     }
 
     /// `DELETE …/Call/{CallUUID}/`: ends a call we stopped waiting on.

@@ -89,9 +89,9 @@ enum TurnEvent: Sendable {
     case heard(turn: Int, text: String)
     /// A sentence the agent will say, and the frames of it made so far.
     case audio(turn: Int, sentence: Int, text: String, frames: [[Int16]], serviceMilliseconds: Double)
-    case done(turn: Int, end: String?, transfer: String? = nil)
+    case done(turn: Int, end: String?, transfer: TransferRequest? = nil)
     /// A transfer the agent asked for is over: taken by the carrier (no failure), or not.
-    case transferred(to: String, failure: String?)
+    case transferred(TransferRequest, failure: String?)
 }
 
 /// The loop's state and its tick; runs on the call's task.
@@ -122,7 +122,7 @@ struct TurnLoop {
     /// at every later turn, never in the transcript.
     private var notes: [TranscriptTurn] = []
     /// A transfer waits for the agent's words before it to be played; then runs.
-    private var pendingTransfer: String?
+    private var pendingTransfer: TransferRequest?
     private var transferring = false
     /// Before the conversation, with a voicemail message to leave: who answered, then (for a
     /// machine) the end of its greeting.
@@ -233,13 +233,13 @@ struct TurnLoop {
         recording?.append(caller: callerFrame, agent: agentFrame ?? Telephony.silence)
 
         // The agent's words before the transfer are out: hand the call over.
-        if let destination = pendingTransfer, turnDone, !playing {
+        if let request = pendingTransfer, turnDone, !playing {
             pendingTransfer = nil
             transferring = true
             let (transport, events) = (transport, events)
             Task {
-                let failure = await transport.transfer(to: destination)
-                events.withLock { $0.append(.transferred(to: destination, failure: failure)) }
+                let failure = await transport.transfer(request)
+                events.withLock { $0.append(.transferred(request, failure: failure)) }
             }
         }
 
@@ -309,7 +309,8 @@ struct TurnLoop {
             task = nil
             if let end, ending == nil { ending = end }
             if let transfer { pendingTransfer = transfer }
-        case .transferred(let destination, let failure):
+        case .transferred(let request, let failure):
+            let destination = request.destination
             transferring = false
             if let failure {
                 call.logger.notice("transfer failed", metadata: ["to": "\(destination)", "why": "\(failure)"])
@@ -456,7 +457,7 @@ struct TurnLoop {
             await speak(words, turn: id, tts: context.tts, options: context.dialogue.speech, began: began, events: context.events,
                         logger: context.logger)
         }
-        context.events.withLock { $0.append(.done(turn: id, end: reply.end, transfer: reply.transferTo)) }
+        context.events.withLock { $0.append(.done(turn: id, end: reply.end, transfer: reply.transfer)) }
     }
 
     /// Synthesizes `text` sentence by sentence and hands each frame group to the loop as it comes.

@@ -44,9 +44,10 @@ import Testing
         return try await client.request(.post, path, key: nil, raw: FormURLEncoded.encode(form), headers: headers)
     }
 
-    /// The agent hands a ConversationRelay call to a person: it says so, ends the session with
-    /// the handoff, and Twilio's request to the `<Connect action>` gets a `<Dial>`. When Twilio
-    /// reports the call completed, its outcome is `transferred`.
+    /// The agent hands a ConversationRelay call to a person, warm: it says so, ends the session
+    /// with the handoff, and Twilio's request to the `<Connect action>` gets a `<Dial>` whose
+    /// `<Number url>` tells the person the summary first. When Twilio reports the call
+    /// completed, its outcome is `transferred`.
     @Test func aRelayCallIsHandedToAPersonThroughTheConnectAction() async throws {
         try await FakeCarrier.serve(FakeLLM.router(FakeLLM(RealTimeVoice.TransferTests.model))) { llmURL in
             let harness = Harness(.sqlite) {
@@ -60,6 +61,7 @@ import Testing
                     let number = try await Self.twilioNumber(client, key: key, baseURL: baseURL)
                     let agent = try await client.post("/v1/agents", key: key, [
                         "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "transfer_number": "+15175550177",
+                        "transfer_mode": "warm",
                     ])["agent_id"]?.stringValue ?? ""
                     let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": .string(Self.ann)]])
                     try await until { await !fake.created.isEmpty }
@@ -88,9 +90,13 @@ import Testing
                     let handoff = said.last?["handoffData"]?.stringValue ?? ""
                     let next = try await Self.callback(client, action, [("AccountSid", FakeTwilio.accountSID), ("CallSid", created?.id ?? ""),
                                                                         ("HandoffData", handoff)])
-                    #expect(next.text == "<Response><Dial>+15175550177</Dial></Response>")
-                    // Twilio dials the person; when the call ends, its outcome is transferred.
                     let attempt = String(action.split(separator: "=").last ?? "")
+                    let whisper = "/v1/telephony/twilio/whisper?attempt_id=\(attempt)"
+                    #expect(next.text == "<Response><Dial><Number url=\"\(Self.publicURL + whisper)\">+15175550177</Number></Dial></Response>")
+                    // Twilio dials the person, who hears the summary first.
+                    #expect(try await Self.callback(client, whisper, [("AccountSid", FakeTwilio.accountSID), ("CallSid", "CA3")]).text
+                        == "<Response><Say>A call from +15175550101, handed over by Caller.</Say></Response>")
+                    // When the call ends, its outcome is transferred.
                     _ = try await Self.callback(client, "/v1/telephony/twilio/status?attempt_id=\(attempt)", [
                         ("AccountSid", FakeTwilio.accountSID), ("CallSid", created?.id ?? ""), ("CallStatus", "completed"), ("CallDuration", "30"),
                     ])

@@ -185,8 +185,10 @@ extension RealTimeVoice {
     }
 
     /// `transfer_call` on a SIP trunk: SIPp takes the REFER and reports the transfer done in a
-    /// NOTIFY, or refuses it (603), and the agent says so and carries on. SIPp echoes our audio, so
-    /// the agent's greeting comes back as the callee's first words.
+    /// NOTIFY, or refuses it (603) and we call the person ourselves and bridge the two calls; a
+    /// person who is busy is told to the agent, which says so and carries on. A warm transfer
+    /// always bridges, the person hearing the summary first. SIPp echoes our audio, so the
+    /// agent's greeting comes back as the callee's first words.
     @Suite struct TransferTests {
         static func model(_ call: FakeLLM.Call) -> JSONValue {
             if call.wantsJSON { return FakeLLM.text(#"{"summary": "Transfer.", "sentiment": "neutral"}"#) }
@@ -194,7 +196,8 @@ extension RealTimeVoice {
             return FakeLLM.tool("transfer_call", ["reason": "the lead wants a person"], content: "Connecting you now.")
         }
 
-        func call(_ lead: String) async throws -> (Components.Schemas.Call, [FakeLLM.Call]) {
+        func call(_ lead: String, transferTo: String = "+15175550199", mode: String = "cold") async throws
+            -> (Components.Schemas.Call, [FakeLLM.Call], spoken: [String]) {
             let speech = FakeSpeech(answers: ["Can I talk to a person?", "Can I talk to a person?", "Can I talk to a person?"])
             let llm = FakeLLM(Self.model)
             let stored = Locked<Components.Schemas.Call?>(nil)
@@ -217,7 +220,7 @@ extension RealTimeVoice {
                             #expect(try await client.post("/v1/agents", key: key, ["agent_name": "x", "transfer_number": "nope"]).status == .badRequest)
                             let agent = try await client.post("/v1/agents", key: key, [
                                 "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
-                                "transfer_number": "+15175550199",
+                                "transfer_number": .string(transferTo), "transfer_mode": .string(mode),
                             ])["agent_id"]?.stringValue ?? ""
                             let campaign = try await client.campaign(key: key, agent: agent, number: number, leads: [["phone_number": .string(lead)]],
                                                                      ["max_call_duration_seconds": 20])
@@ -232,19 +235,36 @@ extension RealTimeVoice {
             }
             let log = errors.withLock { $0 }
             #expect(log.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(log)")
-            return (try #require(stored.withLock { $0 }), await llm.calls)
+            return (try #require(stored.withLock { $0 }), await llm.calls, await speech.spoken)
         }
 
         @Test func aTransferTheTrunkTakesEndsTheCallAsTransferred() async throws {
-            let (call, requests) = try await call("+15175550101")
+            let (call, requests, _) = try await call("+15175550101")
             #expect(call.outcome == "transferred")
+            #expect(call.attempts?.first?.transferredTo == "+15175550199")
             #expect(call.attempts?.first?.detail?.hasSuffix("hung up with BYE: transferred to +15175550199") == true, "\(call.attempts?.first?.detail ?? "")")
             #expect(call.transcriptObject?.last?.content == "Connecting you now.")
             #expect(requests.first?.tools.contains("transfer_call") == true)
         }
 
-        @Test func aRefusedTransferReturnsToTheAgent() async throws {
-            let (call, _) = try await call("+15175550777")
+        @Test func aTransferTheTrunkRefusesIsBridgedByUs() async throws {
+            let (call, _, spoken) = try await call("+15175550777")
+            #expect(call.outcome == "transferred")
+            #expect(call.attempts?.first?.transferredTo == "+15175550199")
+            #expect(call.attempts?.first?.detail?.hasSuffix("bridged to +15175550199; the person hung up, BYE sent") == true, "\(call.attempts?.first?.detail ?? "")")
+            #expect(!spoken.contains { $0.hasPrefix("A call from") }, "a cold transfer says nothing to the person")
+        }
+
+        @Test func aWarmTransferTellsThePersonFirst() async throws {
+            let (call, requests, spoken) = try await call("+15175550101", mode: "warm")
+            #expect(call.outcome == "transferred")
+            #expect(call.attempts?.first?.detail?.contains("bridged to +15175550199") == true, "\(call.attempts?.first?.detail ?? "")")
+            #expect(spoken.contains("A call from +15175550101, handed over by Caller."), "\(spoken)")
+            #expect(requests.first?.body["tools"]?.arrayItems?.contains { $0["function"]?["name"] == "transfer_call" && $0["function"]?["parameters"]?["required"] == ["summary"] } == true)
+        }
+
+        @Test func aTransferNobodyTakesReturnsToTheAgent() async throws {
+            let (call, _, _) = try await call("+15175550777", transferTo: "+15175550198")
             #expect(call.outcome == "completed")
             let said = call.transcriptObject?.map(\.content) ?? []
             #expect(said.contains("Connecting you now.") && said.last == "Sorry, nobody is free. Goodbye.", "\(said)")

@@ -27,12 +27,26 @@ public protocol VoiceTransport: Sendable {
     func clear()
     /// The agent ends the call (for a socket: close it, so the carrier hangs up).
     func hangUp() async
-    /// Hands the call to `destination` (E.164): nil once the carrier has taken it, else why not.
-    func transfer(to destination: String) async -> String?
+    /// Hands the call to a person: nil once the carrier has taken it, else why not.
+    func transfer(_ request: TransferRequest) async -> String?
 }
 
 extension VoiceTransport {
-    public func transfer(to destination: String) async -> String? { "this line cannot transfer calls" }
+    public func transfer(_ request: TransferRequest) async -> String? { "this line cannot transfer calls" }
+}
+
+/// The agent hands its call to a person (`transfer_call`).
+public struct TransferRequest: Sendable, Equatable {
+    /// E.164.
+    public var destination: String
+    /// What the person hears before the caller is put through (a warm transfer); nil for a
+    /// cold one.
+    public var summary: String?
+
+    public init(destination: String, summary: String? = nil) {
+        self.destination = destination
+        self.summary = summary
+    }
 }
 
 /// Speech to text: one utterance, 8 kHz mono, to its words.

@@ -77,6 +77,9 @@ struct AgentsController {
     static func validate(_ body: JSONObjectReader) throws {
         for key in ["prompt", "starting_message", "voice_id", "language", "objective_prompt", "voice", "stt_model", "tts_model",
                     "voicemail_message", "success_criteria", "inbound_message"] { _ = try body.string(key) }
+        if let mode = try body.string("transfer_mode"), !["cold", "warm"].contains(mode) {
+            throw APIError.badRequest("transfer_mode must be cold or warm", field: "transfer_mode")
+        }
         if let number = try body.string("transfer_number"), (try? PhoneNumber(parsing: number)) == nil {
             throw APIError.badRequest("transfer_number must be a phone number in E.164 (+15551234567)", field: "transfer_number")
         }

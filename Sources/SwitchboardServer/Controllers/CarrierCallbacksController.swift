@@ -29,6 +29,7 @@ struct CarrierCallbacksController {
         router.post("v1/telephony/twilio/status", use: twilioStatus)
         router.post("v1/telephony/twilio/recording", use: twilioRecording)
         router.post("v1/telephony/twilio/relay-end", use: twilioRelayEnd)
+        router.post("v1/telephony/twilio/whisper", use: twilioWhisper)
         router.post("v1/telephony/vobiz/:callback/:attempt_id", use: vobizCallback)
         router.post("v1/telephony/twilio/sms", use: twilioInboundSMS)
         router.post("v1/telephony/twilio/sms-status", use: twilioSMSStatus)
@@ -159,9 +160,17 @@ struct CarrierCallbacksController {
     /// agent handed it to, or hangs up.
     @Sendable func twilioRelayEnd(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let (attemptID, _, _) = try await signedTwilioCallback(request, context: context)
-        let destination = try await store.transferDestination(attemptID: attemptID)
-        return Self.xml(destination.map { "<Response><Dial>\($0.filter { $0 == "+" || $0.isNumber })</Dial></Response>" } ?? "<Response><Hangup/></Response>",
+        let transfer = try await store.transfer(attemptID: attemptID)
+        return Self.xml(transfer.map { TwilioProvider.dialTwiML($0, attemptID: attemptID, publicURL: publicURL) } ?? "<Response><Hangup/></Response>",
                         type: "text/xml")
+    }
+
+    /// A warm transfer's person answered (the `<Number url>`): they hear the agent's summary,
+    /// then the caller is put through.
+    @Sendable func twilioWhisper(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        let (attemptID, _, _) = try await signedTwilioCallback(request, context: context)
+        let summary = try await store.transfer(attemptID: attemptID)?.summary
+        return Self.xml(summary.map { "<Response><Say>\($0.xmlEscaped)</Say></Response>" } ?? "<Response/>", type: "text/xml")
     }
 
     /// Twilio's recording of a ConversationRelay call is ready: fetched from the account's API
@@ -211,7 +220,10 @@ struct CarrierCallbacksController {
         case .answer:
             xml = VobizSignature.streamXML(attemptID: attemptID, authToken: account.authToken, webSocketBase: TwilioProvider.webSocketURL(publicURL))
         case .transfer:
-            xml = try await store.transferDestination(attemptID: attemptID).map(VobizProvider.dialXML) ?? "<Response><Hangup/></Response>"
+            xml = try await store.transfer(attemptID: attemptID).map { VobizProvider.dialXML($0, attemptID: attemptID, publicURL: publicURL) }
+                ?? "<Response><Hangup/></Response>"
+        case .whisper:
+            xml = try await store.transfer(attemptID: attemptID)?.summary.map { "<Response><Speak>\($0.xmlEscaped)</Speak></Response>" } ?? "<Response/>"
         default:
             xml = "<Response/>"
         }

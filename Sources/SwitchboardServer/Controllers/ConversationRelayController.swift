@@ -41,9 +41,9 @@ struct ConversationRelayController {
                           let json = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { continue }
                     let replies = await session.handle(json, now: clock.now())
                     // Marked before the session ends: Twilio then asks our action URL where to send the call.
-                    if let destination = session.transferTo {
-                        try await store.markTransferred(attemptID: attemptID, to: destination)
-                        logger.info("transfer: handing the call to twilio", metadata: ["to": "\(destination)"])
+                    if let transfer = session.transfer {
+                        try await store.markTransferred(attemptID: attemptID, to: transfer)
+                        logger.info("transfer: handing the call to twilio", metadata: ["to": "\(transfer.destination)", "warm": "\(transfer.summary != nil)"])
                     }
                     for reply in replies {
                         try await outbound.write(.text(reply.jsonText))
@@ -54,8 +54,9 @@ struct ConversationRelayController {
                 logger.notice("conversation relay closed", metadata: ["error": "\(error)"])
             }
             // Written even when the socket broke: what was said stays on the call.
-            let end = ConversationEnd(reason: session.transferTo.map { "transferred to \($0)" } ?? (session.ended ? "conversation ended by the agent" : "the caller hung up"),
-                                      transferredTo: session.transferTo)
+            let end = ConversationEnd(reason: session.transfer.map { "transferred to \($0.destination)" }
+                                          ?? (session.ended ? "conversation ended by the agent" : "the caller hung up"),
+                                      transferredTo: session.transfer?.destination)
             try await dialogues.save(session.transcript, call: call, attemptID: attemptID, end: end, now: clock.now(), wake: wakeAnalyst)
             logger.info("call conversation stored", metadata: ["turns": "\(session.transcript.count)"])
         })

@@ -56,7 +56,8 @@ struct CallDialogues: Sendable {
                                    objective: objective,
                                    extractionFields: AgentProfile.fields(record?.body["extraction_fields"]),
                                    successCriteria: record?.body["success_criteria"]?.stringValue,
-                                   transferNumber: (record?.body["transfer_number"]?.stringValue).flatMap { try? PhoneNumber(parsing: $0) }?.e164)
+                                   transferNumber: (record?.body["transfer_number"]?.stringValue).flatMap { try? PhoneNumber(parsing: $0) }?.e164,
+                                   warmTransfer: record?.body["transfer_mode"]?.stringValue == "warm")
         // A call-back is answered with the agent's `inbound_message` when it has one.
         let opening = call.direction == .inbound ? record?.body["inbound_message"]?.stringValue ?? record?.body["starting_message"]?.stringValue
             : record?.body["starting_message"]?.stringValue

@@ -16,20 +16,20 @@ struct CallTransfers: Sendable {
     let vobiz: VobizProvider
 
     /// How the call of `attemptID` (the carrier's `callID`) is transferred; nil where it cannot be.
-    func transfer(attemptID: Int64, callID: String?, logger: Logger) async throws -> (@Sendable (String) async -> String?)? {
+    func transfer(attemptID: Int64, callID: String?, logger: Logger) async throws -> (@Sendable (TransferRequest) async -> String?)? {
         guard let callID, let carrier = try await store.attemptCarrier(attemptID) else { return nil }
-        let hand: @Sendable (String) async -> String?
+        let hand: @Sendable (TransferRequest) async -> String?
         switch carrier.provider {
         case .twilio:
-            hand = { [twilio] destination in await twilio.transfer(callSID: callID, to: destination, settings: carrier.settings, logger: logger) }
+            hand = { [twilio] transfer in await twilio.transfer(callSID: callID, transfer, attemptID: attemptID, settings: carrier.settings, logger: logger) }
         case .vobiz:
             hand = { [vobiz] _ in await vobiz.transfer(callUUID: callID, attemptID: attemptID, settings: carrier.settings, logger: logger) }
         default:
             return nil
         }
-        return { [store] destination in
-            do { try await store.markTransferred(attemptID: attemptID, to: destination) } catch { return "the transfer could not be recorded: \(error)" }
-            let failure = await hand(destination)
+        return { [store] transfer in
+            do { try await store.markTransferred(attemptID: attemptID, to: transfer) } catch { return "the transfer could not be recorded: \(error)" }
+            let failure = await hand(transfer)
             if failure != nil { try? await store.markTransferred(attemptID: attemptID, to: nil) }
             return failure
         }

@@ -21,16 +21,16 @@ final class MediaSocketTransport: VoiceTransport {
     let outgoing: AsyncStream<Outgoing>
     private let continuation: AsyncStream<Outgoing>.Continuation
     /// How this carrier hands the call to a person, where it can.
-    private let transferring: (@Sendable (String) async -> String?)?
+    private let transferring: (@Sendable (TransferRequest) async -> String?)?
 
-    init(transfer: (@Sendable (String) async -> String?)? = nil) {
+    init(transfer: (@Sendable (TransferRequest) async -> String?)? = nil) {
         (outgoing, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         transferring = transfer
     }
 
-    func transfer(to destination: String) async -> String? {
+    func transfer(_ request: TransferRequest) async -> String? {
         guard let transferring else { return "this carrier's calls cannot be transferred yet" }
-        return await transferring(destination)
+        return await transferring(request)
     }
 
     /// Audio from the carrier, in chunks of any size; at most a second is held (the pipeline

@@ -13,7 +13,7 @@ struct RelaySession {
     private(set) var transcript: [TranscriptTurn] = []
     private(set) var ended = false
     /// The agent handed the call to this number: the session ends, and Twilio dials it.
-    private(set) var transferTo: String?
+    private(set) var transfer: TransferRequest?
     private var partial = ""
 
     init(dialogue: CallDialogue, logger: Logger) {
@@ -60,11 +60,11 @@ struct RelaySession {
             transcript.append(TranscriptTurn(role: .agent, content: text))
             out.append(Self.text(text))
         }
-        if let destination = reply.transferTo {
+        if let request = reply.transfer {
             // Ending the session hands the call to the `<Connect action>`, which dials the person.
-            transferTo = destination
+            transfer = request
             ended = true
-            out.append(["type": "end", "handoffData": .string((["reason": "transfer", "transfer_to": .string(destination)] as JSONValue).jsonText)])
+            out.append(["type": "end", "handoffData": .string((["reason": "transfer", "transfer_to": .string(request.destination)] as JSONValue).jsonText)])
         } else if let reason = reply.end {
             ended = true
             out.append(["type": "end", "handoffData": .string((["reason": .string(reason)] as JSONValue).jsonText)])

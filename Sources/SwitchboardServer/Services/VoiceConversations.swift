@@ -53,6 +53,30 @@ struct VoiceConversations: Sendable {
     }
 }
 
+extension VoiceConversations {
+    /// Says `text` on `transport` at the pace it plays (a warm transfer's summary, to the person
+    /// taking the call); nothing without text-to-speech.
+    func say(_ text: String, on transport: any VoiceTransport) async {
+        guard let tts = speech.tts else {
+            logger.notice("no text-to-speech for a warm transfer's summary: the person is put through without it")
+            return
+        }
+        var next = ContinuousClock.now
+        do {
+            for try await chunk in tts.synthesize(text, options: SpeechOptions()) {
+                for frame in Telephony.frames(chunk) {
+                    if transport.receive().closed { return }
+                    transport.send(frame)
+                    next += .milliseconds(20)
+                    try await Task.sleep(until: next)
+                }
+            }
+        } catch {
+            logger.warning("a warm transfer's summary was not said", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
 /// Where recordings are written (`SWITCHBOARD_RECORDINGS_DIR`): one WAV per answered attempt,
 /// under its organization. Paths stored on calls are relative, so the directory can move.
 struct RecordingsDirectory: Sendable {
