@@ -11,6 +11,9 @@ extension Store {
             if let agentID = filter.agentID { sql += " AND agent_id = \(bind: agentID)" }
             if let status = filter.status { sql += " AND status = \(bind: status.rawValue)" }
             if let successful = filter.successful { sql += " AND analysis_successful = \(bind: successful ? 1 : 0)" }
+            if let after = filter.after {
+                sql += " AND (created_at < \(bind: after.createdAt.epoch) OR (created_at = \(bind: after.createdAt.epoch) AND id < \(bind: after.id)))"
+            }
             sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: filter.limit) OFFSET \(literal: filter.offset)"
             return try await db.raw(sql).all().map(Self.call)
         }

@@ -159,6 +159,16 @@ public struct AttemptRecord: Sendable, Equatable {
     }
 }
 
+/// Where a page of calls (newest first) ended.
+public struct CallCursor: Sendable, Equatable {
+    public var createdAt: Date
+    public var id: String
+    public init(createdAt: Date, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
 public struct CallFilter: Sendable {
     public var userID: String?
     public var campaignID: String?
@@ -168,8 +178,11 @@ public struct CallFilter: Sendable {
     public var successful: Bool?
     public var limit: Int
     public var offset: Int
+    /// Keyset paging (an export): only calls listed after this one (newest first).
+    public var after: CallCursor?
     public init(userID: String? = nil, campaignID: String? = nil, agentID: String? = nil, status: CallStatus? = nil, successful: Bool? = nil,
-                limit: Int = 100, offset: Int = 0) {
+                limit: Int = 100, offset: Int = 0, after: CallCursor? = nil) {
+        self.after = after
         self.successful = successful
         self.userID = userID
         self.campaignID = campaignID

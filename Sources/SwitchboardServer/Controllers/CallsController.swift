@@ -1,3 +1,4 @@
+import Agents
 import Foundation
 import Hummingbird
 import Store
@@ -14,7 +15,7 @@ struct CallsController {
         router.get("v1/call-logs/:call_id/retries", use: retries)
     }
 
-    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.CallList>> {
+    @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let principal = try context.caller()
         let query = request.query
         let status = try query.string("call_status").map { given in
@@ -29,11 +30,47 @@ struct CallsController {
             }
             return value
         }
+        if let format = query.string("format"), format != "csv", format != "json" {
+            throw APIError.badRequest("format must be json or csv", field: "format")
+        }
         let filter = CallFilter(userID: try principal.listScope(query), campaignID: query.string("campaign_id"),
                                 agentID: query.string("agent_id"), status: status, successful: successful,
                                 limit: try query.int("limit", in: 1...100) ?? 100, offset: try query.int("offset", in: 0...Int(Int32.max)) ?? 0)
+        if StreamedCSV.wanted(request) { return try await export(filter, organizationID: principal.organizationID) }
         let calls = try await api.store.calls(organizationID: principal.organizationID, filter: filter)
-        return api.teli(Schemas.CallList(count: calls.count, calls: calls.map(Schemas.Call.init)))
+        return try api.teli(Schemas.CallList(count: calls.count, calls: calls.map(Schemas.Call.init))).response(from: request, context: context)
+    }
+
+    /// Every call the filter selects (not a page), one row each, read 1,000 at a time. For one
+    /// campaign its agent's extraction fields are columns of their own; otherwise what was
+    /// extracted is one JSON column.
+    private func export(_ filter: CallFilter, organizationID: String) async throws -> Response {
+        var named: [String]?
+        if let campaignID = filter.campaignID {
+            let campaign = try await api.store.campaign(id: campaignID, organizationID: organizationID)
+            let agent = try await campaign.asyncMap { try await api.store.agent(id: $0.settings.agentID, organizationID: organizationID) } ?? nil
+            named = AgentProfile.fields(agent?.body["extraction_fields"]).map { $0.name }
+        }
+        let fields = named
+        let columns = ["call_id", "campaign_id", "direction", "from_number", "to_number", "call_status", "outcome", "attempts", "duration_sec",
+                       "started_at", "ended_at", "detail", "summary", "sentiment", "successful", "recording_url"]
+            + (fields ?? ["extracted_fields"])
+        let store = api.store
+        return StreamedCSV.response(columns: columns, filename: "calls.csv") { (after: CallCursor?) in
+            var page = filter
+            (page.limit, page.offset, page.after) = (1_000, 0, after)
+            let calls = try await store.calls(organizationID: organizationID, filter: page)
+            let rows = calls.map { call -> [String] in
+                let shown = Schemas.Call(call)
+                let extracted: [String] = fields.map { names in names.map { call.extracted?[$0]?.text ?? "" } }
+                    ?? [call.extracted.map { JSONValue.object($0).jsonText } ?? ""]
+                return [call.id, call.campaignID, call.direction.rawValue, shown.from_number, shown.to_number, call.status.rawValue,
+                        call.outcome?.rawValue ?? "", "\(call.attempts)", "\(call.duration)", shown.call_started_at, shown.call_ended_at ?? "",
+                        call.detail ?? "", call.analysis?.summary ?? "", call.analysis?.sentiment.rawValue ?? "",
+                        call.analysis?.successful.map { "\($0)" } ?? "", shown.recording_url ?? ""] + extracted
+            }
+            return (rows, calls.last.map { CallCursor(createdAt: $0.createdAt, id: $0.id) })
+        }
     }
 
     @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.CallEnvelope>> {

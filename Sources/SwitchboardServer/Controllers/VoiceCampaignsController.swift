@@ -79,11 +79,25 @@ struct VoiceCampaignsController {
     @Sendable func failedNumbers(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let campaign = try await load(request, context)
         let format = request.query.string("format") ?? "simple"
-        guard format == "simple" || format == "detailed" else { throw APIError.badRequest("format must be simple or detailed", field: "format") }
+        guard ["simple", "detailed", "csv"].contains(format) else { throw APIError.badRequest("format must be simple, detailed or csv", field: "format") }
         let includeVoicemail = try request.query.bool("include_voicemail") ?? true
         let includeNotCalled = try request.query.bool("include_not_called") ?? false
         let includeRetryScheduled = try request.query.bool("include_retry_scheduled") ?? false
         let store = api.store
+        if StreamedCSV.wanted(request) {
+            return StreamedCSV.response(columns: ["phone_number", "failure_reason", "call_timestamp", "call_id", "not_called_reason",
+                                                  "retry_scheduled", "next_attempt_at"],
+                                        filename: "\(campaign.id)-failed-numbers.csv") { (after: Int64?) in
+                let page = try await store.failedNumbers(campaignID: campaign.key, includeVoicemail: includeVoicemail,
+                                                         includeNotCalled: includeNotCalled, includeRetryScheduled: includeRetryScheduled,
+                                                         afterLeadID: after ?? 0, limit: 1000)
+                let rows = page.map { item in
+                    [item.phoneNumber, item.reason, item.callTimestamp.map(Timestamps.teli) ?? "", item.callID ?? "", item.notCalledBecause ?? "",
+                     "\(item.nextAttemptAt != nil)", item.nextAttemptAt.map(Timestamps.teli) ?? ""]
+                }
+                return (rows, page.last?.leadID)
+            }
+        }
         let poweredBy = api.poweredBy
         return try StreamedJSON.response(head: FailedNumbersHead(campaign_id: campaign.id), arrayKey: "failed_numbers",
                                          trailer: { FailedNumbersTail(count: $0, powered_by: poweredBy) }) { after in
