@@ -15,7 +15,7 @@ import TelephonySimulator
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure lead ingest and dispatch on the embedded database (see docs/performance.md).",
-        subcommands: [Ingest.self, Dispatch.self, Texts.self, Calls.self])
+        subcommands: [Ingest.self, Dispatch.self, Texts.self, Calls.self, Export.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
