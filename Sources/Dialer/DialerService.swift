@@ -35,6 +35,7 @@ public final class Dialer: Service, Sendable {
     let configuration: DialerConfiguration
     let logger: Logger
     let worker: LeasedWorker
+    let observer: (any DialObserver)?
     private let completionSignal = WakeSignal()
     /// Fired when written outcomes take calls off `inFlight`: a shutdown waits on it.
     private let callsEnded = WakeSignal()
@@ -49,7 +50,8 @@ public final class Dialer: Service, Sendable {
     private let abandoned = Locked(false)
 
     public init(store: any DialQueue, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(),
-                passes: WorkerPasses? = nil, logger: Logger) {
+                passes: WorkerPasses? = nil, observer: (any DialObserver)? = nil, logger: Logger) {
+        self.observer = observer
         self.store = store
         self.providers = providers
         self.clock = clock
@@ -172,6 +174,7 @@ public final class Dialer: Service, Sendable {
         }
         if abandoned.withLock({ $0 }) { return }
         let result: DialResult
+        observer?.dialStarted(carrier: claim.provider)
         if let provider = providers.provider(named: claim.provider) {
             logger.debug("dialing", metadata: ["from": "\(claim.from)", "to": "\(claim.to)", "provider": "\(claim.provider)"])
             result = await provider.dial(claim.dialRequest { [progressed, completionSignal] step in
@@ -181,9 +184,11 @@ public final class Dialer: Service, Sendable {
         } else {
             result = DialResult(outcome: .failed, endedAt: clock.now(), detail: "provider \(claim.provider) is not configured on this server")
         }
+        observer?.dialEnded(carrier: claim.provider, outcome: result.outcome)
         // Past the shutdown deadline the call was let go, not ended: its row stays `dialing`.
         if abandoned.withLock({ $0 }) { return }
-        logger.debug("call ended", metadata: ["outcome": "\(result.outcome.rawValue)"])
+        logger.info("call ended", metadata: ["campaign_id": "\(ScopedID.publicID(claim.campaignID))", "outcome": "\(result.outcome.rawValue)",
+                                             "duration_sec": "\(result.duration)", "provider": "\(claim.provider)"])
         finished.withLock { $0.append(AttemptCompletion(attempt: claim, result: result)) }
         completionSignal.fire()
     }

@@ -429,3 +429,28 @@ struct NumberCarrier {
         try row.optionalString("settings").map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
     }
 }
+
+/// What `/metrics` reads of the queue at a scrape.
+public struct QueueHealth: Sendable, Equatable {
+    /// Queued leads of active campaigns that are due.
+    public var due: Int
+    /// Seconds the oldest of them has waited past its due time.
+    public var lag: Double
+    public var webhookBacklog: Int
+}
+
+extension Store {
+    /// One read over the queue's index (due leads of active campaigns) and the webhook outbox.
+    public func queueHealth(now: Date) async throws -> QueueHealth {
+        try await database.read { db in
+            let queue = try await db.raw("""
+                SELECT COUNT(*) AS n, MIN(l.due_at) AS oldest FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+                WHERE c.status = 'active' AND l.state = 'queued' AND l.due_at <= \(bind: now.epoch)
+                """).first()
+            let backlog = try await db.raw("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'").first()
+            let oldest = try queue?.optionalDouble("oldest")
+            return QueueHealth(due: try queue?.int("n") ?? 0, lag: oldest.map { max(0, now.epoch - $0) } ?? 0,
+                               webhookBacklog: try backlog?.int("n") ?? 0)
+        }
+    }
+}

@@ -24,6 +24,14 @@ public struct Store: Sendable {
     public func ping() async throws {
         _ = try await database.read { db in try await db.raw("SELECT 1 AS ok").first() }
     }
+
+    /// Every migration this build knows is applied (a process ahead of its database is not ready).
+    public func schemaIsCurrent() async throws -> Bool {
+        try await database.read { db in
+            let applied = try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?.optionalInt("v") ?? 0
+            return applied >= (Migrations.all.last?.version ?? 0)
+        }
+    }
 }
 
 public enum StoreError: Error, Equatable, Sendable {

@@ -48,6 +48,9 @@ public struct AppConfiguration: Sendable {
     /// Whether webhook endpoints may be loopback, private, link-local or unspecified addresses
     /// (on-premise receivers, tests); off, they are refused, checked at connect time.
     public var allowPrivateWebhooks = false
+    /// `SWITCHBOARD_METRICS_TOKEN`: `/metrics` answers a scrape that presents it as a bearer
+    /// token; without it `/metrics` is off.
+    public var metricsToken: String?
     /// How often a dial through Twilio asks for its call's status when callbacks are silent.
     public var carrierPollSeconds: Double = 60
     /// The UDP port the SIP user agent sends from and listens on; 0 takes a free one.
@@ -106,6 +109,7 @@ public struct AppConfiguration: Sendable {
         if let value = try env.choice("SWITCHBOARD_LOG_LEVEL", Logger.Level.self) { config.logLevel = value }
         if let value = try env.bool("SWITCHBOARD_ALLOW_CARRIER_BASE_URL") { config.allowCarrierBaseURL = value }
         if let value = try env.bool("SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") { config.allowPrivateWebhooks = value }
+        if let value = env["SWITCHBOARD_METRICS_TOKEN"], !value.isEmpty { config.metricsToken = value }
         if let value = try env.double("SWITCHBOARD_SHUTDOWN_DEADLINE", in: 0...3_600) {
             config.dialer.shutdownDeadline = value
             config.messaging.shutdownDeadline = value

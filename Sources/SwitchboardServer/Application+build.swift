@@ -45,10 +45,11 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     // Services stop in reverse order: the carriers outlive the dialer's last calls.
     services += [carriers.sip, carriers.twilio, carriers.vobiz]
     var wake = Wakers()
+    let metrics = AppMetrics()
     // The workers: the dialer, the SMS engine and the webhook sender run where dialing runs.
     if config.role != .api {
         let dialer = Dialer(store: store, providers: providers, clock: config.clock, configuration: config.dialer,
-                            passes: config.passes, logger: logger)
+                            passes: config.passes, observer: metrics, logger: logger)
         var webhooks = config.webhooks
         webhooks.allowPrivateTargets = config.allowPrivateWebhooks
         let sender = WebhookSender(store: store, clock: config.clock, configuration: webhooks, passes: config.passes, logger: logger)
@@ -63,7 +64,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     }
     if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }
 
-    let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake)
+    let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake, metrics: metrics)
     let webSockets = buildWebSocketRouter(store: store, config: config, voice: voice, carriers: carriers)
     return Application(
         router: router,
@@ -99,12 +100,14 @@ func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any 
 /// the contract open to anyone; carrier callbacks, which carry the carrier's signature instead of
 /// a key; the API behind keys and idempotency; and the batch-calling API, which also answers
 /// errors in its own style (its key errors included). The dialer role answers `/health` only.
-func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wake: Wakers = Wakers()) -> Router<SwitchboardContext> {
+func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wake: Wakers = Wakers(),
+                 metrics: AppMetrics = AppMetrics()) -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     let errors = ErrorMiddleware(poweredBy: config.poweredBy)
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: errors)
-    SystemController(store: store).register(on: router)
+    SystemController(store: store, metrics: metrics, metricsToken: config.metricsToken, clock: config.clock).register(on: router)
     // Every role: a carrier's callback may reach any process behind the public URL.
     CarrierCallbacksController(store: store, clock: config.clock, publicURL: config.publicURL, twilio: carriers.twilio, vobiz: carriers.vobiz,
                                wakeMessaging: wake.messaging, recordings: RecordingsDirectory(root: config.recordingsDirectory))

@@ -104,3 +104,9 @@ public struct ConversationEnd: Sendable, Equatable {
         self.voicemailLeft = voicemailLeft
     }
 }
+
+/// Told of each dial as it is placed and as it ends (the server counts them for `/metrics`).
+public protocol DialObserver: Sendable {
+    func dialStarted(carrier: ProviderName)
+    func dialEnded(carrier: ProviderName, outcome: Outcome)
+}
