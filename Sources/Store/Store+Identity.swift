@@ -7,6 +7,12 @@ extension Store {
     /// Creates the organization, tenant and user when new, and a key for them. Returns the plain
     /// key, which is stored only as its SHA-256 (keys are 256 random bits: a fast hash is safe).
     public func createAPIKey(organizationID: String, tenantID: String, userID: String, role: Principal.Role, now: Date) async throws -> String {
+        try await issueAPIKey(organizationID: organizationID, tenantID: tenantID, userID: userID, role: role, now: now).secret
+    }
+
+    /// The same, with the key's record (its id, to list and revoke it by).
+    public func issueAPIKey(organizationID: String, tenantID: String, userID: String, role: Principal.Role, now: Date) async throws
+        -> (record: APIKeyRecord, secret: String) {
         let secret = Identifier.make("sb_", bytes: 32)
         let id = Identifier.make("key_")
         let hash = Self.hashKey(secret)
@@ -17,7 +23,7 @@ extension Store {
                 VALUES (\(bind: id), \(bind: hash), \(bind: organizationID), \(bind: tenantID), \(bind: userID), \(bind: role.rawValue), \(bind: now.epoch))
                 """).run()
         }
-        return secret
+        return (APIKeyRecord(id: id, organizationID: organizationID, tenantID: tenantID, userID: userID, role: role, createdAt: now), secret)
     }
 
     public func principal(forKey key: String) async throws -> Principal? {
@@ -40,5 +46,38 @@ extension Store {
 
     static func hashKey(_ key: String) -> String {
         SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// An API key as an admin sees it: never the key itself, which is shown once at creation.
+public struct APIKeyRecord: Sendable, Equatable {
+    public var id: String
+    public var organizationID: String
+    public var tenantID: String
+    public var userID: String
+    public var role: Principal.Role
+    public var createdAt: Date
+}
+
+extension Store {
+    /// The organization's keys, newest first.
+    public func apiKeys(organizationID: String) async throws -> [APIKeyRecord] {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT id, organization_id, tenant_id, user_id, role, created_at FROM api_keys
+                WHERE organization_id = \(bind: organizationID) ORDER BY created_at DESC, id
+                """).all().map { row in
+                APIKeyRecord(id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
+                             userID: try row.string("user_id"), role: Principal.Role(rawValue: try row.string("role")) ?? .member,
+                             createdAt: try row.date("created_at"))
+            }
+        }
+    }
+
+    /// Revokes one of the organization's keys: it stops working at once. False when there is no such key.
+    public func revokeAPIKey(id: String, organizationID: String) async throws -> Bool {
+        try await write { db in
+            try await db.raw("DELETE FROM api_keys WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) RETURNING id").first() != nil
+        }
     }
 }

@@ -128,6 +128,7 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
         CallsController(api: api).register(on: keyed)
         SuppressionsController(api: api).register(on: keyed)
         WebhooksController(api: api).register(on: keyed)
+        APIKeysController(api: api).register(on: keyed)
         OrganizationSettingsController(api: api).register(on: keyed)
         SMSCampaignsController(api: api).register(on: keyed)
         SMSController(api: api).register(on: keyed)

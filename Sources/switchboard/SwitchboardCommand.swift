@@ -5,6 +5,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Self-hostable outbound calling and texting.",
+        version: SwitchboardVersion.current,
         subcommands: [Serve.self, Migrate.self, Keys.self, Bench.self])
 }
 
@@ -14,4 +15,9 @@ struct DatabaseOption: ParsableArguments {
     var database: String?
 
     func url(_ fallback: String) -> String { database ?? fallback }
+}
+
+/// What `switchboard --version` prints; set by the release.
+enum SwitchboardVersion {
+    static let current = "0.9.0"
 }
