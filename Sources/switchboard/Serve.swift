@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
+import Logging
 import SwitchboardServer
 
 struct Serve: AsyncParsableCommand {
@@ -16,6 +18,11 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        switch ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_FORMAT"] ?? "text" {
+        case "json": LoggingSystem.bootstrap(JSONLogHandler.init)
+        case "text": break
+        case let other: throw ValidationError("SWITCHBOARD_LOG_FORMAT must be text or json (got \(other))")
+        }
         // Environment first, then flags; derived values (the public URL) follow what is in force.
         var config = try AppConfiguration.fromEnvironment()
         if let host { config.host = host }
