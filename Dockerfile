@@ -7,9 +7,9 @@ COPY Sources ./Sources
 RUN swift build -c release --static-swift-stdlib --product switchboard \
  && install -D "$(swift build -c release --show-bin-path)/switchboard" /out/switchboard
 
-# Run: a slim Debian with what the binary and the voice pipeline call on (espeak-ng speaks
+# Run: the same Ubuntu release as the build (its glibc), slim, with what the binary and the voice pipeline call on (espeak-ng speaks
 # greetings when no speech service is configured), as a user without privileges.
-FROM debian:bookworm-slim
+FROM ubuntu:24.04
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl libcurl4 libxml2 tzdata espeak-ng \
  && rm -rf /var/lib/apt/lists/* \
