@@ -6,7 +6,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Self-hostable outbound calling and texting.",
         version: SwitchboardVersion.current,
-        subcommands: [Serve.self, Migrate.self, Keys.self, Bench.self])
+        subcommands: [Serve.self, Migrate.self, Keys.self, Campaigns.self, Bench.self])
 }
 
 /// `--database`, with `SWITCHBOARD_DATABASE_URL` as its default.

@@ -88,3 +88,48 @@ import Testing
         return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
     }
 }
+
+/// `switchboard campaigns create|watch|export` against the running server.
+@Suite struct CampaignsCommandTests {
+    @Test func createWatchAndExportFromTheCommandLine() async throws {
+        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/switchboard")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            Issue.record("build the command first: swift build --build-tests (scripts/test does)")
+            return
+        }
+        let harness = Harness(.sqlite)
+        let key = try await harness.key()
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("leads-\(UUID().uuidString).csv")
+        try "phone_number,first_name,simulate\n+15550000001,Ann,completed\n+15550000002,Bob,busy\nnot a number,Cy,completed\n+15550000003,Di,no_answer\n"
+            .write(to: csv, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: csv) }
+        try await harness.run(live: true) { client in
+            let agent = try await client.agent(key: key)
+            let number = try await client.number(key: key)
+            let environment = ["SWITCHBOARD_API_KEY": key, "SWITCHBOARD_SERVER": "http://127.0.0.1:\(client.client.port ?? 0)"]
+            let created = try APIKeysTests.run(binary.path, ["campaigns", "create", "--csv", csv.path, "--agent", agent, "--from", number, "--name", "CLI"],
+                                               environment: environment)
+            #expect(created.status == 0, "\(created)")
+            let campaign = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(!campaign.isEmpty && !campaign.contains("\n"), "only the id on a pipe: \(created.output)")
+            #expect(created.error.contains("3 leads added, 0 duplicates, 1 invalid") && created.error.contains("invalid: not a number"), "\(created.error)")
+            #expect(!created.error.contains("uploading"), "no progress bar on a pipe")
+
+            let watched = try APIKeysTests.run(binary.path, ["campaigns", "watch", campaign, "--every", "0.2"], environment: environment)
+            #expect(watched.status == 0 && watched.output == "completed total=3 busy=1 completed=1 no_answer=1\n", "\(watched)")
+            #expect(watched.error.isEmpty, "no progress bar on a pipe: \(watched.error)")
+
+            let calls = try APIKeysTests.run(binary.path, ["campaigns", "export", campaign], environment: environment)
+            #expect(calls.status == 0 && calls.output.hasPrefix("call_id,campaign_id,") && calls.output.components(separatedBy: "\r\n").count == 5, "\(calls)")
+            let failed = try APIKeysTests.run(binary.path, ["campaigns", "export", campaign, "--failed"], environment: environment)
+            #expect(failed.output.components(separatedBy: "\r\n").dropFirst().compactMap { $0.split(separator: ",").first.map(String.init) }
+                == ["+15550000002", "+15550000003"], "\(failed)")
+
+            // At a terminal the upload draws its progress.
+            let shown = try APIKeysTests.run("/usr/bin/script", ["-qec", "\(binary.path) campaigns create --csv \(csv.path) --agent \(agent) --from \(number)", "/dev/null"],
+                                             environment: environment)
+            #expect(shown.output.contains("uploading leads-") && shown.output.contains("100%"), "\(shown)")
+        }
+    }
+}
