@@ -48,6 +48,9 @@ struct VoiceConversations: Sendable {
             return result.end
         } catch {
             logger.error("voice conversation failed", metadata: ["error": "\(error)"])
+            // A call-back ends here or nowhere (an outbound attempt's end comes from its dial).
+            _ = try? await store.closeInboundCall(attemptID: attemptID, outcome: .failed, detail: "the conversation failed", transferredTo: nil,
+                                                  callerSpoke: false, now: clock.now())
             return ConversationEnd(reason: "the conversation failed: \(error)")
         }
     }
