@@ -135,54 +135,29 @@ func stderrLine(_ text: String) { FileHandle.standardError.write(Data((text + "\
 extension ServerClient {
     /// A file as the request body, read in chunks as it is sent; `sent` is told the bytes so far.
     func upload(_ file: String, size: Int, to path: String, sent: @escaping @Sendable (Int) -> Void) async throws -> JSONValue {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            var request = HTTPClientRequest(url: server + path)
-            request.method = .POST
-            request.headers.add(name: "X-API-Key", value: key)
-            request.headers.add(name: "Content-Type", value: "text/csv")
-            let chunks = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
-                guard let handle = FileHandle(forReadingAtPath: file) else { continuation.finish(throwing: CLIError("cannot read \(file)")); return }
-                var total = 0
-                while let data = try? handle.read(upToCount: 256 * 1024), !data.isEmpty {
-                    total += data.count
-                    continuation.yield(ByteBuffer(bytes: data))
-                    sent(total)
-                }
-                try? handle.close()
-                continuation.finish()
+        let chunks = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
+            guard let handle = FileHandle(forReadingAtPath: file) else { continuation.finish(throwing: CLIError("cannot read \(file)")); return }
+            var total = 0
+            while let data = try? handle.read(upToCount: 256 * 1024), !data.isEmpty {
+                total += data.count
+                continuation.yield(ByteBuffer(bytes: data))
+                sent(total)
             }
-            request.body = .stream(chunks, length: .known(Int64(size)))
-            let response = try await client.execute(request, timeout: .seconds(3600))
-            let body = try await response.body.collect(upTo: 64 << 20)
-            try await client.shutdown()
-            let reply = (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
-            guard (200..<300).contains(response.status.code) else {
-                throw CLIError("the server answered \(response.status.code): \(reply["error"]?.stringValue ?? String(buffer: body))")
-            }
-            return reply
-        } catch {
-            try? await client.shutdown()
-            throw error
+            try? handle.close()
+            continuation.finish()
         }
+        return try await execute(.POST, path, contentType: "text/csv", body: .stream(chunks, length: .known(Int64(size))), timeout: .seconds(3600))
     }
 
     /// A GET whose body is handed on as it arrives (an export).
     func stream(_ path: String, _ chunk: (ByteBuffer) throws -> Void) async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            var request = HTTPClientRequest(url: server + path)
-            request.headers.add(name: "X-API-Key", value: key)
-            let response = try await client.execute(request, timeout: .seconds(3600))
+        try await withClient { client in
+            let response = try await client.execute(request(.GET, path), timeout: .seconds(3600))
             guard response.status == .ok else {
                 let body = try await response.body.collect(upTo: 1 << 20)
                 throw CLIError("the server answered \(response.status.code): \(String(buffer: body))")
             }
             for try await buffer in response.body { try chunk(buffer) }
-            try await client.shutdown()
-        } catch {
-            try? await client.shutdown()
-            throw error
         }
     }
 }

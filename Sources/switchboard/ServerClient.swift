@@ -19,23 +19,41 @@ struct ServerClient {
     }
 
     func send(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil) async throws -> JSONValue {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            var request = HTTPClientRequest(url: server + path)
-            request.method = method
-            request.headers.add(name: "X-API-Key", value: key)
-            if let json {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: json.jsonText))
-            }
-            let response = try await client.execute(request, timeout: .seconds(60))
-            let body = try await response.body.collect(upTo: 16 << 20)
-            try await client.shutdown()
-            let reply = (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
+        try await execute(method, path, contentType: json == nil ? nil : "application/json",
+                          body: json.map { .bytes(ByteBuffer(string: $0.jsonText)) }, timeout: .seconds(60))
+    }
+
+    /// One request; the reply's JSON, or the server's error said plainly.
+    func execute(_ method: HTTPMethod, _ path: String, contentType: String? = nil, body: HTTPClientRequest.Body? = nil,
+                 timeout: TimeAmount) async throws -> JSONValue {
+        try await withClient { client in
+            var request = request(method, path)
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+            request.body = body
+            let response = try await client.execute(request, timeout: timeout)
+            let bytes = try await response.body.collect(upTo: 64 << 20)
+            let reply = (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))) ?? .null
             guard (200..<300).contains(response.status.code) else {
-                throw CLIError("the server answered \(response.status.code): \(reply["error"]?.stringValue ?? String(buffer: body))")
+                throw CLIError("the server answered \(response.status.code): \(reply["error"]?.stringValue ?? String(buffer: bytes))")
             }
             return reply
+        }
+    }
+
+    func request(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: server + path)
+        request.method = method
+        request.headers.add(name: "X-API-Key", value: key)
+        return request
+    }
+
+    /// A client for the work, shut down after it whatever happens.
+    func withClient<T>(_ work: (HTTPClient) async throws -> T) async throws -> T {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let result = try await work(client)
+            try await client.shutdown()
+            return result
         } catch {
             try? await client.shutdown()
             throw error

@@ -15,14 +15,10 @@ struct APIKeysController {
         router.delete("v1/api-keys/:key_id", use: revoke)
     }
 
-    private func admin(_ context: SwitchboardContext) throws -> Principal {
-        let principal = try context.caller()
-        guard principal.isAdmin else { throw APIError.forbidden("API keys are managed with an admin key") }
-        return principal
-    }
+    private static let adminOnly = "API keys are managed with an admin key"
 
     @Sendable func create(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.APIKey>> {
-        let principal = try admin(context)
+        let principal = try context.admin(Self.adminOnly)
         let body = try await JSONObjectReader.read(request, limit: api.maxBodyBytes)
         let owner = try principal.owner(body)
         for (name, value) in [("tenant_id", owner.tenantID), ("user_id", owner.userID)] {
@@ -38,13 +34,13 @@ struct APIKeysController {
     }
 
     @Sendable func list(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.APIKeyList>> {
-        let principal = try admin(context)
+        let principal = try context.admin(Self.adminOnly)
         let keys = try await api.store.apiKeys(organizationID: principal.organizationID)
         return api.teli(Schemas.APIKeyList(count: keys.count, api_keys: keys.map { Schemas.APIKey($0) }))
     }
 
     @Sendable func revoke(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.APIKeyRevoked>> {
-        let principal = try admin(context)
+        let principal = try context.admin(Self.adminOnly)
         let id = try context.parameter("key_id")
         guard try await api.store.revokeAPIKey(id: id, organizationID: principal.organizationID) else { throw APIError.notFound("API key") }
         context.logger.info("api key revoked", metadata: ["key_id": "\(id)"])

@@ -83,9 +83,7 @@ struct WebhooksController {
     }
 
     private func admin(_ context: SwitchboardContext) throws -> Principal {
-        let principal = try context.caller()
-        guard principal.isAdmin else { throw APIError.forbidden("webhooks carry the whole organization's events: an admin key is required") }
-        return principal
+        try context.admin("webhooks carry the whole organization's events: an admin key is required")
     }
 
     private func load(_ context: SwitchboardContext) async throws -> WebhookEndpoint {

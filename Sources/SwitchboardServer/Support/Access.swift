@@ -56,6 +56,13 @@ extension SwitchboardContext {
         try principal.authorize(owner: record.userID)
         return record
     }
+
+    /// The caller, who must hold an admin key for this (403 saying `why` otherwise).
+    func admin(_ why: String) throws -> Principal {
+        let principal = try caller()
+        guard principal.isAdmin else { throw APIError.forbidden(why) }
+        return principal
+    }
 }
 
 /// Query parameters with clear errors for bad values.
