@@ -129,6 +129,13 @@ extension RealTimeVoice {
             }
         }
 
+        static func vobizNumber(_ client: Client, key: String, baseURL: String) async throws -> String {
+            try await client.number(key: key, [
+                "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,
+                "settings": ["auth_id": .string(FakeVobiz.authID), "auth_token": .string(FakeVobiz.authToken), "api_base_url": .string(baseURL)],
+            ])
+        }
+
         static func configure(_ config: inout AppConfiguration, speechURL: String, llmURL: String) {
             config.publicURL = publicURL
             config.llm = LLMConfiguration(baseURL: llmURL + "/v1", apiKey: FakeLLM.apiKey, model: "test-model")
@@ -212,10 +219,7 @@ extension RealTimeVoice {
                     ])
                     let router = FakeVobiz.router(fake, deliver: VobizTests.deliver(client))
                     try await FakeCarrier.serve(router) { baseURL in
-                        let number = try await client.number(key: key, [
-                            "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,
-                            "settings": ["auth_id": .string(FakeVobiz.authID), "auth_token": .string(FakeVobiz.authToken), "api_base_url": .string(baseURL)],
-                        ])
+                        let number = try await Self.vobizNumber(client, key: key, baseURL: baseURL)
                         let agent = try await client.post("/v1/agents", key: key, [
                             "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello, this is Acme.",
                         ])["agent_id"]?.stringValue ?? ""
@@ -293,10 +297,7 @@ extension RealTimeVoice {
                                                           [("_callback", "hangup"), ("CallStatus", "completed"), ("HangupCause", "NORMAL_CLEARING"), ("Duration", "9")]]),
                     ])
                     try await FakeCarrier.serve(FakeVobiz.router(fake, deliver: VobizTests.deliver(client))) { baseURL in
-                        let number = try await client.number(key: key, [
-                            "phone_number": "+15175550198", "provider": "vobiz", "calls_per_second": 0,
-                            "settings": ["auth_id": .string(FakeVobiz.authID), "auth_token": .string(FakeVobiz.authToken), "api_base_url": .string(baseURL)],
-                        ])
+                        let number = try await Self.vobizNumber(client, key: key, baseURL: baseURL)
                         let agent = try await client.post("/v1/agents", key: key, [
                             "agent_type": "voice", "agent_name": "Caller", "prompt": "You sell solar.", "starting_message": "Hello.",
                             "transfer_number": "+15175550177",

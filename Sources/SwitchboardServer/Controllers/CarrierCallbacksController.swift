@@ -42,13 +42,8 @@ struct CarrierCallbacksController {
     /// Twilio's incoming-call webhook for our numbers (the number's "A call comes in" URL): a
     /// lead calling back is answered by the agent, over the number's voice transport.
     @Sendable func twilioInboundCall(_ request: Request, context: SwitchboardContext) async throws -> Response {
-        let form = try await Self.form(request)
+        let (number, form) = try await signedToTwilioNumber(request, what: "call", context: context)
         func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
-        guard let to = field("To").flatMap({ try? PhoneNumber(parsing: $0) }), let number = try await store.phoneNumber(e164: to.e164),
-              number.provider == .twilio, isSignedByTwilio(request, form: form, settings: number.settings) else {
-            context.logger.warning("twilio inbound call refused: bad signature or unknown number")
-            throw Self.forged
-        }
         guard let call = try await inbound.open(on: number, from: field("From"), providerCallID: field("CallSid"), logger: context.logger) else {
             return Self.xml("<Response><Reject/></Response>", type: "text/xml")
         }
@@ -83,13 +78,8 @@ struct CarrierCallbacksController {
     /// Twilio's incoming-message webhook for our numbers (set it as the number's "A message
     /// comes in" URL). Answered with empty TwiML: our reply, if any, is sent through the outbox.
     @Sendable func twilioInboundSMS(_ request: Request, context: SwitchboardContext) async throws -> Response {
-        let form = try await Self.form(request)
+        let (number, form) = try await signedToTwilioNumber(request, what: "sms", context: context)
         func field(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
-        guard let to = field("To").flatMap({ try? PhoneNumber(parsing: $0) }), let number = try await store.phoneNumber(e164: to.e164),
-              number.provider == .twilio, isSignedByTwilio(request, form: form, settings: number.settings) else {
-            context.logger.warning("twilio inbound sms refused: bad signature or unknown number")
-            throw Self.forged
-        }
         guard let from = field("From").flatMap({ try? PhoneNumber(parsing: $0) }) else { return Self.emptyTwiML }
         _ = try await InboundTexts(store: store, clock: clock, wake: wakeMessaging)
             .receive(on: number, from: from.e164, body: field("Body") ?? "", providerMessageID: field("MessageSid") ?? field("SmsSid"),
@@ -113,6 +103,20 @@ struct CarrierCallbacksController {
                                             now: clock.now())
         }
         return Response(status: .noContent)
+    }
+
+    /// A webhook about something coming in to one of our Twilio numbers (`To`), signed with
+    /// that number's auth token: the number and the form.
+    private func signedToTwilioNumber(_ request: Request, what: String, context: SwitchboardContext) async throws
+        -> (PhoneNumberRecord, [(String, String)]) {
+        let form = try await Self.form(request)
+        guard let to = form.first(where: { $0.0 == "To" }).flatMap({ try? PhoneNumber(parsing: $0.1) }),
+              let number = try await store.phoneNumber(e164: to.e164),
+              number.provider == .twilio, isSignedByTwilio(request, form: form, settings: number.settings) else {
+            context.logger.warning("twilio inbound \(what) refused: bad signature or unknown number")
+            throw Self.forged
+        }
+        return (number, form)
     }
 
     /// Signed with the auth token of the number's account, over the URL Twilio was given.
