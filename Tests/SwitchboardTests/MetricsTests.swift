@@ -53,6 +53,21 @@ import Testing
         }
     }
 
+    /// `/docs`: the reference made from openapi.yaml, every operation and schema, its prose escaped.
+    @Test func theAPIReferenceIsServed() async throws {
+        let harness = Harness(.sqlite)
+        try await harness.run { client in
+            let page = try await client.get("/docs", key: nil)
+            #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8")
+            let html = page.text
+            #expect(html.contains(#"<span class="m post">POST</span> <code>/v1/voice/campaigns</code> <small>createVoiceCampaign</small>"#))
+            #expect(html.contains(##"<a href="#schema-CallList">CallList</a>"##) && html.contains(#"<section id="schema-CallList">"#))
+            // The document's `<Dial>` is text on the page, not markup.
+            #expect(html.contains("<code>&lt;Dial&gt;</code>") && !html.contains("<Dial>"))
+            #expect(!html.contains("<script"))
+        }
+    }
+
     @Test func metricsAreOffWithoutAToken() async throws {
         let harness = Harness(.sqlite)
         try await harness.run { client in

@@ -5,7 +5,8 @@ import Store
 import SwitchboardAPI
 import SwitchboardCore
 
-/// `/health`, `/health/live`, `/health/ready` and `/openapi.yaml`: open to anyone; `/metrics`
+/// `/health`, `/health/live`, `/health/ready`, `/openapi.yaml` and `/docs` (the API reference):
+/// open to anyone; `/metrics`
 /// to a scraper with the operator's token.
 struct SystemController {
     let store: Store
@@ -41,6 +42,12 @@ struct SystemController {
             } catch {
                 return JSONBody(body: Schemas.Health(status: "unavailable", error: "database not answering"), status: .serviceUnavailable)
             }
+        }
+        // The API reference, made once from the document this binary carries.
+        let reference = Result { try APIReference.html() }
+        router.get("docs") { _, _ -> Response in
+            let html = try reference.get()
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("openapi.yaml") { _, _ -> Response in
             let yaml = try OpenAPIDocument.yaml()
