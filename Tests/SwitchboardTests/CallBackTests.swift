@@ -154,22 +154,17 @@ extension RealTimeVoice {
     /// A caller dials one of our SIP trunk numbers: baresip, on the trunk's address, calls our
     /// SIP port, speaks, and hears the number's inbound agent.
     @Suite struct SIPCallBackTests {
-        /// Until our SIP socket is bound: a second bind of the port (without SO_REUSEADDR) fails.
-        static func waitUntilBound(udpPort port: Int) async throws {
-            for _ in 0..<100 {
-                let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let bound = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                close(probe)
-                if bound != 0 { return }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            Issue.record("nothing bound UDP port \(port)")
+        /// Something holds the UDP port: a second bind of it (without SO_REUSEADDR) fails.
+        static func isBound(udpPort port: Int) -> Bool {
+            let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(probe) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } != 0
         }
 
         @Test func aCallerOnTheTrunkIsAnsweredByTheNumbersInboundAgent() async throws {
@@ -198,7 +193,7 @@ extension RealTimeVoice {
                         // The trunk is on loopback, where baresip's INVITE comes from.
                         _ = try await client.number(key: key, ["phone_number": "+15175550100", "provider": "sip_trunk",
                                                                "settings": ["host": "127.0.0.1", "port": 5060], "inbound_agent_id": .string(agent)])
-                        try await Self.waitUntilBound(udpPort: sipPort)
+                        try await until(seconds: 5) { Self.isBound(udpPort: sipPort) }
                         try await BaresipPeer.serve(user: "+15175550101", audio: caller, dial: "sip:+15175550100@127.0.0.1:\(sipPort)") { peer in
                             let list = try await client.eventually("/v1/voice/calls", key: key, seconds: 40) { $0.calls.first?.callStatus == .ended }
                             let listed = try #require(list.calls.first)
@@ -212,12 +207,9 @@ extension RealTimeVoice {
                             #expect(call.outcome == "completed")
                             #expect(call.attempts?.first?.provider == "sip_trunk")
                             // What baresip heard: the agent's tone, once it has closed its recording of the call.
-                            var share = 0.0
-                            for _ in 0..<50 where share <= 0.3 {
-                                share = (try? peer.heard()).flatMap { $0 }.map { ToneFinder.share(of: FakeSpeech.toneHz, in: $0.samples) } ?? 0
-                                if share <= 0.3 { try await Task.sleep(for: .milliseconds(100)) }
+                            try await until(seconds: 5) {
+                                ((try? peer.heard()) ?? nil).map { ToneFinder.share(of: FakeSpeech.toneHz, in: $0.samples) > 0.3 } ?? false
                             }
-                            #expect(share > 0.3, "baresip did not hear the agent")
                         }
                     }
                 }

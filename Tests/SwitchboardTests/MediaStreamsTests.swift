@@ -164,8 +164,12 @@ extension RealTimeVoice {
             return (campaign, path, configuration)
         }
 
-        @Test func aTwilioMediaStreamHoldsTheConversationAndClearsOnBargeIn() async throws {
-            try await Self.services { speechURL, llmURL, _ in
+        /// A Twilio Media Streams call placed by a campaign, with the fake speech services, model and
+        /// Twilio (whose callbacks complete it) around it, for `body` to play the carrier.
+        static func twilioStream(model: @escaping @Sendable (FakeLLM.Call) -> JSONValue = VoicePipelineTests.model, agent: [String: JSONValue],
+                                 _ body: @escaping @Sendable (_ client: Client, _ key: String, _ fake: FakeCarrier, _ campaign: String, _ path: String,
+                                                              _ configuration: WebSocketClientConfiguration) async throws -> Void) async throws {
+            try await services(model: model) { speechURL, llmURL, _ in
                 let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
                 let key = try await harness.key(admin: true)
                 try await harness.run(live: true) { client in
@@ -173,38 +177,43 @@ extension RealTimeVoice {
                         "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "12")]]),
                     ])
                     try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
-                        let (campaign, path, configuration) = try await Self.twilioStreamCall(
-                            client, key: key, fake: fake, baseURL: baseURL, agent: ["starting_message": "Hello, this is Acme."])
-                        let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
-                        #expect(twiml.hasPrefix("<Response><Connect><Stream url=\"wss://switchboard.example.com/v1/telephony/twilio/stream/"), "\(twiml)")
-                        await #expect(throws: (any Error).self) { try await client.client.ws(path) { _, _, _ in } }
-                        // The callee asks after the greeting, then talks over the (4 s) reply half a second in.
-                        let callee = Callee([Utterance(cue: .agentQuiet(0.5), seconds: 0.6), Utterance(cue: .intoAgentSpeech(0.5), seconds: 0.8)])
-                        let messages = Locked<[JSONValue]>([])
-                        try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
-                            try await outbound.write(.text(#"{"event": "connected", "protocol": "Call", "version": "1.0.0"}"#))
-                            let heard = try await Self.playCarrier(
-                                start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {"streamSid": "MZ1", "accountSid": "AC1", "callSid": "CA1", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
-                                media: { #"{"event": "media", "sequenceNumber": "2", "streamSid": "MZ1", "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": "\#($0)"}}"# },
-                                stop: #"{"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {"accountSid": "AC1", "callSid": "CA1"}}"#,
-                                callee: callee, inbound: inbound, outbound: outbound)
-                            messages.withLock { $0 = heard }
-                        }
-                        let heard = messages.withLock { $0 }
-                        #expect(heard.allSatisfy { $0["streamSid"] == "MZ1" })
-                        #expect(Set(heard.compactMap { $0["event"]?.stringValue }) == ["media", "clear"])
-                        let spoken = Self.agentAudio(heard)
-                        #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: spoken) > 0.5)
-
-                        let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
-                        let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
-                        let turns = try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject ?? []
-                        #expect(turns.map(\.content).first == "Hello, this is Acme.")
-                        #expect(turns.map(\.role.rawValue) == ["agent", "user", "agent", "user", "agent"], "\(turns)")
-                        #expect(turns.count == 5 && turns[2].interrupted == true)
-                        #expect(turns.last?.content == "Thanks, goodbye!")
+                        let (campaign, path, configuration) = try await Self.twilioStreamCall(client, key: key, fake: fake, baseURL: baseURL, agent: agent)
+                        try await body(client, key, fake, campaign, path, configuration)
                     }
                 }
+            }
+        }
+
+        @Test func aTwilioMediaStreamHoldsTheConversationAndClearsOnBargeIn() async throws {
+    try await Self.twilioStream(agent: ["starting_message": "Hello, this is Acme."]) { client, key, fake, campaign, path, configuration in
+                let twiml = await fake.created.first?.fields.first { $0.0 == "Twiml" }?.1 ?? ""
+                #expect(twiml.hasPrefix("<Response><Connect><Stream url=\"wss://switchboard.example.com/v1/telephony/twilio/stream/"), "\(twiml)")
+                await #expect(throws: (any Error).self) { try await client.client.ws(path) { _, _, _ in } }
+                // The callee asks after the greeting, then talks over the (4 s) reply half a second in.
+                let callee = Callee([Utterance(cue: .agentQuiet(0.5), seconds: 0.6), Utterance(cue: .intoAgentSpeech(0.5), seconds: 0.8)])
+                let messages = Locked<[JSONValue]>([])
+                try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"event": "connected", "protocol": "Call", "version": "1.0.0"}"#))
+                    let heard = try await Self.playCarrier(
+                        start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {"streamSid": "MZ1", "accountSid": "AC1", "callSid": "CA1", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
+                        media: { #"{"event": "media", "sequenceNumber": "2", "streamSid": "MZ1", "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": "\#($0)"}}"# },
+                        stop: #"{"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {"accountSid": "AC1", "callSid": "CA1"}}"#,
+                        callee: callee, inbound: inbound, outbound: outbound)
+                    messages.withLock { $0 = heard }
+                }
+                let heard = messages.withLock { $0 }
+                #expect(heard.allSatisfy { $0["streamSid"] == "MZ1" })
+                #expect(Set(heard.compactMap { $0["event"]?.stringValue }) == ["media", "clear"])
+                let spoken = Self.agentAudio(heard)
+                #expect(ToneFinder.share(of: FakeSpeech.toneHz, in: spoken) > 0.5)
+
+                let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
+                let turns = try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject ?? []
+                #expect(turns.map(\.content).first == "Hello, this is Acme.")
+                #expect(turns.map(\.role.rawValue) == ["agent", "user", "agent", "user", "agent"], "\(turns)")
+                #expect(turns.count == 5 && turns[2].interrupted == true)
+                #expect(turns.last?.content == "Thanks, goodbye!")
             }
         }
 
@@ -258,30 +267,20 @@ extension RealTimeVoice {
 
         /// The agent hands a Media Streams call to a person: Twilio's call gets a `<Dial>` TwiML.
         @Test func aTwilioMediaStreamCallIsTransferred() async throws {
-            try await Self.services(model: TransferTests.model) { speechURL, llmURL, _ in
-                let harness = Harness(.sqlite) { Self.configure(&$0, speechURL: speechURL, llmURL: llmURL) }
-                let key = try await harness.key(admin: true)
-                try await harness.run(live: true) { client in
-                    let fake = FakeCarrier(publicURL: Self.publicURL, scripts: [
-                        "0101": CarrierScript(callbacks: [[("CallStatus", "in-progress")], [("CallStatus", "completed"), ("CallDuration", "5")]]),
-                    ])
-                    try await FakeCarrier.serve(FakeTwilio.router(fake, deliver: TwilioConversationTests.deliver(client))) { baseURL in
-                        let (campaign, path, configuration) = try await Self.twilioStreamCall(
-                            client, key: key, fake: fake, baseURL: baseURL, agent: ["starting_message": "Hello.", "transfer_number": "+15175550199"])
-                        try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
-                            _ = try await Self.playCarrier(
-                                start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ2", "start": {"streamSid": "MZ2", "accountSid": "AC1", "callSid": "CA7", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
-                                media: { #"{"event": "media", "streamSid": "MZ2", "media": {"track": "inbound", "payload": "\#($0)"}}"# },
-                                stop: #"{"event": "stop", "streamSid": "MZ2"}"#, callee: Callee([Utterance(cue: .agentQuiet(0.3), seconds: 0.6)]), inbound: inbound, outbound: outbound)
-                        }
-                        let updates = await fake.updates
-                        #expect(updates.map(\.id) == ["CA7"])
-                        #expect(updates.first?.form.contains { $0 == ("Twiml", "<Response><Dial>+15175550199</Dial></Response>") } == true)
-                        let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
-                        let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
-                        #expect(try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject?.last?.content == "Connecting you now.")
-                    }
+    try await Self.twilioStream(model: TransferTests.model, agent: ["starting_message": "Hello.", "transfer_number": "+15175550199"]) {
+        client, key, fake, campaign, path, configuration in
+                try await client.client.ws(path, configuration: configuration) { inbound, outbound, _ in
+                    _ = try await Self.playCarrier(
+                        start: #"{"event": "start", "sequenceNumber": "1", "streamSid": "MZ2", "start": {"streamSid": "MZ2", "accountSid": "AC1", "callSid": "CA7", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
+                        media: { #"{"event": "media", "streamSid": "MZ2", "media": {"track": "inbound", "payload": "\#($0)"}}"# },
+                        stop: #"{"event": "stop", "streamSid": "MZ2"}"#, callee: Callee([Utterance(cue: .agentQuiet(0.3), seconds: 0.6)]), inbound: inbound, outbound: outbound)
                 }
+                let updates = await fake.updates
+                #expect(updates.map(\.id) == ["CA7"])
+                #expect(updates.first?.form.contains { $0 == ("Twiml", "<Response><Dial>+15175550199</Dial></Response>") } == true)
+                let callID = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).calls.first?.callId ?? ""
+                let reply = try await client.eventually("/v1/voice/calls/\(callID)", key: key, seconds: 10) { $0["call"]?["recording_url"]?.stringValue != nil }
+                #expect(try reply.decode(Components.Schemas.CallEnvelope.self).call.transcriptObject?.last?.content == "Connecting you now.")
             }
         }
 
