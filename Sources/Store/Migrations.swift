@@ -20,6 +20,7 @@ public enum Migrations {
         Migration(version: 7, name: "call recordings and turn latency", statements: Schema.v7),
         Migration(version: 8, name: "post-call analysis, voicemail left", statements: Schema.v8),
         Migration(version: 9, name: "call-backs: inbound calls and attempts, a number's inbound agent; transfers", statements: Schema.v9),
+        Migration(version: 10, name: "web console sessions", statements: Schema.v10),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -334,6 +335,18 @@ enum Schema {
             // Exports page through a campaign's leads by id: each page starts where the last
             // ended instead of sorting the campaign again (a million-lead export was quadratic).
             "CREATE INDEX leads_campaign_id ON leads (campaign_id, id)",
+        ].map { render($0, flavor) }
+    }
+
+    /// The web console's sign-ins: a session is an API key held in an HttpOnly cookie, stored
+    /// as the hash of its token with the CSRF token its forms carry. It dies with its key.
+    static func v10(_ flavor: SQLFlavor) -> [String] {
+        [
+            """
+            CREATE TABLE console_sessions (token_hash TEXT PRIMARY KEY, key_id TEXT NOT NULL, csrf TEXT NOT NULL,
+              created_at {real} NOT NULL, expires_at {real} NOT NULL)
+            """,
+            "CREATE INDEX console_sessions_key ON console_sessions (key_id)",
         ].map { render($0, flavor) }
     }
 }

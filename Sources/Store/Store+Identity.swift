@@ -77,7 +77,12 @@ extension Store {
     /// Revokes one of the organization's keys: it stops working at once. False when there is no such key.
     public func revokeAPIKey(id: String, organizationID: String) async throws -> Bool {
         try await write { db in
-            try await db.raw("DELETE FROM api_keys WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) RETURNING id").first() != nil
+            guard try await db.raw("DELETE FROM api_keys WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) RETURNING id").first() != nil else {
+                return false
+            }
+            // Its console sign-ins end with it (they also stop matching a key at once).
+            try await db.raw("DELETE FROM console_sessions WHERE key_id = \(bind: id)").run()
+            return true
         }
     }
 }

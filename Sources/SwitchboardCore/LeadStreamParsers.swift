@@ -109,6 +109,18 @@ public struct JSONArrayFramer: Sendable {
     }
 }
 
+/// Which columns of a CSV make a lead: the phone number's, and the fields kept (every other
+/// column when `fields` is nil). Names are the header's, as `CSVLeadParser.fieldName` reads them.
+public struct CSVColumnMapping: Sendable, Equatable {
+    public var phone: String
+    public var fields: Set<String>?
+
+    public init(phone: String, fields: Set<String>?) {
+        self.phone = CSVLeadParser.fieldName(phone)
+        self.fields = fields.map { Set($0.map(CSVLeadParser.fieldName)) }
+    }
+}
+
 /// Reads CSV leads arriving in chunks: complete records go to the CSV parser as soon as a
 /// line break outside quotes ends them; the header names the fields.
 public struct CSVLeadParser: Sendable {
@@ -117,8 +129,45 @@ public struct CSVLeadParser: Sendable {
     private var inQuotes = false
     private var header: [String]?
     private var phoneColumn = 0
+    private let mapping: CSVColumnMapping?
 
-    public init() {}
+    /// Without a mapping the phone column is the first of `LeadInput.phoneKeys` the header has.
+    public init(mapping: CSVColumnMapping? = nil) {
+        self.mapping = mapping
+    }
+
+    /// A header as a lead's field name, which templates name: `First Name` → `first_name`
+    /// (trimmed, lowercased, each run of spaces or hyphens an underscore).
+    public static func fieldName(_ header: String) -> String {
+        var name = ""
+        var gap = false
+        for character in header.trimmingWhitespace().lowercased() {
+            if character == " " || character == "-" || character == "\t" {
+                gap = true
+                continue
+            }
+            if gap, !name.isEmpty { name.append("_") }
+            gap = false
+            name.append(character)
+        }
+        return name
+    }
+
+    /// The header and the first `rows` records of a CSV's beginning (a preview: a record cut
+    /// off by the end of `bytes` is left out).
+    public static func sample(_ bytes: [UInt8], rows: Int) -> (header: [String], rows: [[String]]) {
+        let end = bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
+        guard let reader = try? CSVReader(string: String(decoding: bytes[..<end], as: UTF8.self), hasHeaderRow: false, trimFields: true) else {
+            return ([], [])
+        }
+        var header: [String]?
+        var records: [[String]] = []
+        while records.count < rows, let row = reader.next() {
+            if row.allSatisfy(\.isEmpty) { continue }
+            if header == nil { header = row } else { records.append(row) }
+        }
+        return (header ?? [], records)
+    }
 
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(LeadStreamError) -> [LeadInput] {
         pending.append(contentsOf: bytes)
@@ -155,8 +204,9 @@ public struct CSVLeadParser: Sendable {
         while let row = reader.next() {
             if row.allSatisfy(\.isEmpty) { continue }
             guard let header else {
-                let names = row.map { $0.trimmingWhitespace().lowercased() }
-                guard let column = LeadInput.phoneKeys.lazy.compactMap({ names.firstIndex(of: $0) }).first else {
+                let names = row.map(Self.fieldName)
+                let phoneNames = mapping.map { [$0.phone] } ?? LeadInput.phoneKeys
+                guard let column = phoneNames.lazy.compactMap({ names.firstIndex(of: $0) }).first else {
                     throw .missingPhoneColumn
                 }
                 self.header = names
@@ -164,7 +214,8 @@ public struct CSVLeadParser: Sendable {
                 continue
             }
             var fields: [String: JSONValue] = [:]
-            for (i, value) in row.enumerated() where i != phoneColumn && i < header.count && !value.isEmpty {
+            for (i, value) in row.enumerated() where i != phoneColumn && i < header.count && !value.isEmpty
+                && mapping?.fields?.contains(header[i]) != false {
                 fields[header[i]] = .string(value)
             }
             leads.append(LeadInput(phone: phoneColumn < row.count ? row[phoneColumn] : nil, fields: fields))

@@ -64,7 +64,7 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
     }
     if config.llm == nil { logger.notice("no language model configured (SWITCHBOARD_LLM_BASE_URL): agents send scripted messages only") }
 
-    let router = buildRouter(store: store, config: config, carriers: carriers, wake: wake, metrics: metrics)
+    let router = try buildRouter(store: store, config: config, carriers: carriers, wake: wake, metrics: metrics)
     let webSockets = buildWebSocketRouter(store: store, config: config, voice: voice, carriers: carriers)
     return Application(
         router: router,
@@ -101,7 +101,7 @@ func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any 
 /// a key; the API behind keys and idempotency; and the batch-calling API, which also answers
 /// errors in its own style (its key errors included). The dialer role answers `/health` only.
 func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wake: Wakers = Wakers(),
-                 metrics: AppMetrics = AppMetrics()) -> Router<SwitchboardContext> {
+                 metrics: AppMetrics = AppMetrics()) throws -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     let errors = ErrorMiddleware(poweredBy: config.poweredBy)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -138,9 +138,21 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
             .add(middleware: auth)
             .add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: batchErrors))
         BatchCallingController(api: api).register(on: batch)
+        try registerConsole(on: router, api: api, config: config)
     }
     errors.allowed.learn(router.routes)
     return router
+}
+
+/// The web console at `/`: the sign-in page and assets open, every other page behind the
+/// session cookie; pages that fail answer as pages.
+func registerConsole(on router: Router<SwitchboardContext>, api: APIEnvironment, config: AppConfiguration) throws {
+    let pages = try ConsolePages.load()
+    let console = ConsoleController(api: api, pages: pages, assets: try ConsoleAssets.load(), uploads: ConsoleUploads(),
+                                    secure: config.publicURL.lowercased().hasPrefix("https:"))
+    let errors = ConsoleErrorMiddleware(pages: pages)
+    console.registerOpen(on: router.group().add(middleware: errors))
+    console.register(on: router.group().add(middleware: errors).add(middleware: ConsoleSessionMiddleware(store: api.store, clock: api.clock)))
 }
 
 /// The WebSocket routes, in every role (Twilio connects to whichever process the public URL

@@ -48,6 +48,21 @@ import Testing
         ])
     }
 
+    /// Headers become the field names templates use; a mapping picks the phone column by any
+    /// name and keeps only the fields it lists.
+    @Test func csvHeadersAreFieldNamesAndAMappingChoosesColumns() throws {
+        #expect(CSVLeadParser.fieldName("  First  Name ") == "first_name")
+        #expect(CSVLeadParser.fieldName("e-mail") == "e_mail")
+        let csv = Array("Cell,First Name,Notes\n+15551234567,Ann,private\n".utf8)
+        var unmapped = CSVLeadParser()
+        #expect(throws: LeadStreamError.missingPhoneColumn) { _ = try unmapped.feed(csv) }
+        var mapped = CSVLeadParser(mapping: CSVColumnMapping(phone: "Cell", fields: ["First Name"]))
+        let leads = try mapped.feed(csv) + mapped.finish()
+        #expect(leads.count == 1)
+        #expect(leads.first?.phone == "+15551234567")
+        #expect(leads.first?.fields == ["first_name": "Ann"])
+    }
+
     @Test func csvNeedsAPhoneColumn() {
         var parser = CSVLeadParser()
         #expect(throws: LeadStreamError.missingPhoneColumn) { _ = try parser.feed(Array("name,email\nAna,a@x\n".utf8)) }

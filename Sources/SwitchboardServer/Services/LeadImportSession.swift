@@ -31,17 +31,20 @@ public final class LeadImportSession {
     /// The chunk being written while the next one is parsed: at most one in flight.
     private var writing: Task<Void, any Error>?
 
-    public static func begin(campaignID: String, format: Format, store: Store, clock: any WallClock,
+    /// `columns` says which CSV columns make a lead (the console's mapping); by default the
+    /// phone column is found by name and every other column is a field.
+    public static func begin(campaignID: String, format: Format, columns: CSVColumnMapping? = nil, store: Store, clock: any WallClock,
                              chunk: Int = 5_000, listedInvalid: Int = 1_000) async throws -> LeadImportSession {
         let upload = try await store.beginImport(campaignID: campaignID, now: clock.now())
-        return LeadImportSession(store: store, clock: clock, upload: upload, format: format, chunk: chunk, listedInvalid: listedInvalid)
+        return LeadImportSession(store: store, clock: clock, upload: upload, format: format, columns: columns, chunk: chunk, listedInvalid: listedInvalid)
     }
 
-    private init(store: Store, clock: any WallClock, upload: LeadImport, format: Format, chunk: Int, listedInvalid: Int) {
+    private init(store: Store, clock: any WallClock, upload: LeadImport, format: Format, columns: CSVColumnMapping?, chunk: Int, listedInvalid: Int) {
         self.store = store
         self.clock = clock
         self.upload = upload
         self.format = format
+        self.csv = CSVLeadParser(mapping: columns)
         self.chunk = chunk
         self.listedInvalid = listedInvalid
         pending.reserveCapacity(chunk)

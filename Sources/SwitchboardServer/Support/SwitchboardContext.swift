@@ -2,10 +2,15 @@ import Hummingbird
 import Logging
 import SwitchboardCore
 
-/// Per-request state: who is calling (set by `AuthMiddleware`).
+/// Per-request state: who is calling (set by `AuthMiddleware`, or `ConsoleSessionMiddleware`
+/// from the console's cookie).
 public struct SwitchboardContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
+    /// In the web console: the signed-in session's CSRF token, and the form posted (checked
+    /// against it by `ConsoleSessionMiddleware`).
+    var csrf: String?
+    var form = FormFields()
 
     public init(source: Source) {
         coreContext = .init(source: source)
