@@ -35,7 +35,7 @@ public final class Dialer: Service, Sendable {
     let configuration: DialerConfiguration
     let logger: Logger
     let worker: LeasedWorker
-    let observer: (any DialObserver)?
+    let observer: (any EngineObserver)?
     private let completionSignal = WakeSignal()
     /// Fired when written outcomes take calls off `inFlight`: a shutdown waits on it.
     private let callsEnded = WakeSignal()
@@ -50,7 +50,7 @@ public final class Dialer: Service, Sendable {
     private let abandoned = Locked(false)
 
     public init(store: any DialQueue, providers: ProviderRegistry, clock: any WallClock, configuration: DialerConfiguration = .init(),
-                passes: WorkerPasses? = nil, observer: (any DialObserver)? = nil, logger: Logger) {
+                passes: WorkerPasses? = nil, observer: (any EngineObserver)? = nil, logger: Logger) {
         self.observer = observer
         self.store = store
         self.providers = providers
@@ -142,7 +142,9 @@ public final class Dialer: Service, Sendable {
                 next = min(next ?? campaign.beginAt, campaign.beginAt)
                 continue
             }
+            let started = ContinuousClock.now
             let claimed = try await store.claim(campaign, limits: configuration.limits, now: now)
+            observer?.claimed(count: claimed.count, duration: ContinuousClock.now - started)
             claims += claimed
             if claimed.isEmpty {
                 if try await store.completeCampaignIfDone(id: campaign.key, now: now) {

@@ -29,18 +29,20 @@ public final class SMSEngine: Service, Sendable {
     let clock: any WallClock
     let configuration: SMSEngineConfiguration
     let wakeDialer: @Sendable () -> Void
+    let observer: (any EngineObserver)?
     let logger: Logger
     let worker: LeasedWorker
 
     public init(store: any TextQueue, providers: [any MessagingProvider], agent: ConversationAgent?, clock: any WallClock,
                 configuration: SMSEngineConfiguration = .init(), passes: WorkerPasses? = nil,
-                wakeDialer: @escaping @Sendable () -> Void, logger: Logger) {
+                wakeDialer: @escaping @Sendable () -> Void, observer: (any EngineObserver)? = nil, logger: Logger) {
         self.store = store
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.planner = ConversationPlanner(store: store, agent: agent, logger: logger)
         self.clock = clock
         self.configuration = configuration
         self.wakeDialer = wakeDialer
+        self.observer = observer
         self.logger = logger
         worker = LeasedWorker(name: "sms", clock: clock, pollInterval: configuration.pollInterval,
                               shutdownDeadline: configuration.shutdownDeadline, passes: passes, logger: logger)
@@ -117,6 +119,7 @@ public final class SMSEngine: Service, Sendable {
                         result = SMSSendResult(status: .failed, error: "provider \(outgoing.provider) cannot send SMS")
                     }
                     results.withLock { $0.append((message.id, result)) }
+                    self.observer?.textSent(carrier: outgoing.provider, status: result.status)
                 }
             }
         }

@@ -1,4 +1,5 @@
 import SQLKit
+import SwitchboardCore
 
 /// The two SQL engines Switchboard runs on. The store's SQL is one portable subset; the few
 /// statements that differ ask the flavor.
@@ -21,6 +22,28 @@ public protocol DatabaseProvider: Sendable {
     /// again. A backend without notifications waits until cancelled: its callers poll.
     func listen(_ channel: String, onNotify: @escaping @Sendable () -> Void) async throws
     func close() async
+    /// How busy its connections are now, for the metrics.
+    var usage: DatabaseUsage { get }
+}
+
+/// A provider's connections at one moment: operations holding one, operations waiting for one,
+/// and how many there can be.
+public struct DatabaseUsage: Sendable, Equatable {
+    public var active = 0
+    public var waiting = 0
+    public var capacity = 0
+}
+
+/// Counts operations waiting for a connection and holding one.
+final class UsageMeter: Sendable {
+    private let counts = Locked(DatabaseUsage())
+
+    init(capacity: Int) { counts.withLock { $0.capacity = capacity } }
+
+    var usage: DatabaseUsage { counts.withLock { $0 } }
+
+    func waiting(_ delta: Int) { counts.withLock { $0.waiting += delta } }
+    func active(_ delta: Int) { counts.withLock { $0.active += delta } }
 }
 
 /// The database cannot be reached (down, restarting, out of connections): the API answers 503

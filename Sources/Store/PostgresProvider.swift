@@ -12,6 +12,8 @@ import SwitchboardCore
 public final class PostgresProvider: DatabaseProvider {
     public let flavor = SQLFlavor.postgres
     private let client: PostgresClient
+    private let meter: UsageMeter
+    public var usage: DatabaseUsage { meter.usage }
     private let runner: Task<Void, Never>
     private let logger: Logger
     /// How long an operation waits for a connection before the database counts as down. Once a
@@ -32,6 +34,7 @@ public final class PostgresProvider: DatabaseProvider {
 
     private init(configuration: PostgresClient.Configuration, leaseTimeout: Duration, logger: Logger) {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        meter = UsageMeter(capacity: configuration.options.maximumConnections)
         runner = Task { [client] in await client.run() }
         self.leaseTimeout = leaseTimeout
         self.logger = logger
@@ -163,7 +166,9 @@ public final class PostgresProvider: DatabaseProvider {
     /// "the database is down" from a bad query.
     private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let state = Locked(Lease.waiting)
-        let client = self.client
+        let (client, meter) = (self.client, self.meter)
+        meter.waiting(1)
+        defer { if state.withLock({ $0 }) != .leased { meter.waiting(-1) } }
         let started = ContinuousClock.now
         // A warning for an operation that takes unusually long, saying whether it still waits
         // for a connection or holds one: where a stall is, when the database misbehaves.
@@ -187,6 +192,9 @@ public final class PostgresProvider: DatabaseProvider {
                             return true
                         }
                         guard won else { throw DatabaseUnavailable(reason: "no connection within the lease timeout") }
+                        meter.waiting(-1)
+                        meter.active(1)
+                        defer { meter.active(-1) }
                         return try await body(connection)
                     }
                 }

@@ -15,6 +15,8 @@ public final class SQLiteProvider: DatabaseProvider {
     private let writerLock = AsyncLock()
     private let readers: [(connection: SQLiteConnection, lock: AsyncLock)]
     private let nextReader = Locked(0)
+    private let meter: UsageMeter
+    public var usage: DatabaseUsage { meter.usage }
 
     /// `path` is a file path, or `:memory:` for a private in-memory database (one connection).
     public static func open(path: String, readers: Int = 2, logger: Logger) async throws -> SQLiteProvider {
@@ -36,6 +38,7 @@ public final class SQLiteProvider: DatabaseProvider {
     private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
         self.writer = writer
         self.readers = readers.map { ($0, AsyncLock()) }
+        meter = UsageMeter(capacity: 1 + readers.count)
     }
 
     private static func configure(_ connection: SQLiteConnection, wal: Bool) async throws {
@@ -53,11 +56,21 @@ public final class SQLiteProvider: DatabaseProvider {
         guard !readers.isEmpty else { return try await write(body) }
         let index = nextReader.withLock { value -> Int in value &+= 1; return value }
         let reader = readers[abs(index) % readers.count]
-        return try await reader.lock.withLock { try await body(reader.connection.sql(queryLogLevel: nil)) }
+        meter.waiting(1)
+        return try await reader.lock.withLock { [meter] in
+            meter.waiting(-1)
+            meter.active(1)
+            defer { meter.active(-1) }
+            return try await body(reader.connection.sql(queryLogLevel: nil))
+        }
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writerLock.withLock {
+        meter.waiting(1)
+        return try await writerLock.withLock { [meter] in
+            meter.waiting(-1)
+            meter.active(1)
+            defer { meter.active(-1) }
             let db = writer.sql(queryLogLevel: nil)
             try await db.raw("BEGIN IMMEDIATE").run()
             do {

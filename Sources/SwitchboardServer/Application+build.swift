@@ -52,11 +52,11 @@ public func buildApplication(_ config: AppConfiguration) async throws -> some Ap
                             passes: config.passes, observer: metrics, logger: logger)
         var webhooks = config.webhooks
         webhooks.allowPrivateTargets = config.allowPrivateWebhooks
-        let sender = WebhookSender(store: store, clock: config.clock, configuration: webhooks, passes: config.passes, logger: logger)
+        let sender = WebhookSender(store: store, clock: config.clock, configuration: webhooks, passes: config.passes, observer: metrics, logger: logger)
         store.observers.onWebhookDeliveries { sender.wake() }
         let sms = SMSEngine(store: store, providers: [SimulatorMessaging(), carriers.twilio], agent: agent,
                             clock: config.clock,
-                            configuration: config.messaging, passes: config.passes, wakeDialer: { dialer.wake() }, logger: logger)
+                            configuration: config.messaging, passes: config.passes, wakeDialer: { dialer.wake() }, observer: metrics, logger: logger)
         // Carrier reports received by another process reach this one's dials through the database.
         let relay = CarrierEventRelay(store: store, pending: [.twilio: carriers.twilio.pending, .vobiz: carriers.vobiz.pending], logger: logger)
         services += [relay, dialer, sms, sender]
@@ -99,9 +99,10 @@ func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any 
 /// The routes of the configured role, in groups that carry their own middleware: `/health` and
 /// the contract open to anyone; carrier callbacks, which carry the carrier's signature instead of
 /// a key; the API behind keys and idempotency; and the batch-calling API, which also answers
-/// errors in its own style (its key errors included). The dialer role answers `/health` only.
+/// errors in its own style (its key errors included); and the web console's pages (`console`:
+/// outside openapi.yaml, which describes the API). The dialer role answers `/health` only.
 func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wake: Wakers = Wakers(),
-                 metrics: AppMetrics = AppMetrics()) throws -> Router<SwitchboardContext> {
+                 metrics: AppMetrics = AppMetrics(), console: Bool = true) throws -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     let errors = ErrorMiddleware(poweredBy: config.poweredBy)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -138,7 +139,7 @@ func buildRouter(store: Store, config: AppConfiguration, carriers: Carriers, wak
             .add(middleware: auth)
             .add(middleware: IdempotencyMiddleware(store: store, clock: config.clock, errors: batchErrors))
         BatchCallingController(api: api).register(on: batch)
-        try registerConsole(on: router, api: api, config: config)
+        if console { try registerConsole(on: router, api: api, config: config) }
     }
     errors.allowed.learn(router.routes)
     return router

@@ -29,12 +29,14 @@ public final class WebhookSender: Service, Sendable {
     let store: any WebhookOutbox
     let clock: any WallClock
     let configuration: WebhookSenderConfiguration
+    let observer: (any EngineObserver)?
     let logger: Logger
     let worker: LeasedWorker
 
     public init(store: any WebhookOutbox, clock: any WallClock, configuration: WebhookSenderConfiguration = .init(), passes: WorkerPasses? = nil,
-                logger: Logger) {
+                observer: (any EngineObserver)? = nil, logger: Logger) {
         self.store = store
+        self.observer = observer
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
@@ -88,6 +90,7 @@ public final class WebhookSender: Service, Sendable {
             if Task.isCancelled { return }  // shutting down: not a try of the endpoint
             result = Self.retryOrFail(attempt: delivery.attempts + 1, status: nil, error: (error as? WebhookTransport.Failure)?.description ?? "could not connect", minimumDelay: 0, now: clock.now())
         }
+        observer?.webhookTried(result)
         switch result {
         case .delivered: logger.debug("webhook delivered", metadata: ["event": "\(delivery.eventType)"])
         case .gone: logger.notice("webhook endpoint answered 410 Gone; disabled")

@@ -105,8 +105,20 @@ public struct ConversationEnd: Sendable, Equatable {
     }
 }
 
-/// Told of each dial as it is placed and as it ends (the server counts them for `/metrics`).
-public protocol DialObserver: Sendable {
+/// Told what the engines do as they do it (the server counts it for `/metrics`): each dial as it
+/// is placed and as it ends, each claim, each text sent, each webhook delivery tried.
+public protocol EngineObserver: Sendable {
     func dialStarted(carrier: ProviderName)
     func dialEnded(carrier: ProviderName, outcome: Outcome)
+    func claimed(count: Int, duration: Duration)
+    func textSent(carrier: ProviderName, status: SMSStatus)
+    func webhookTried(_ result: DeliveryResult)
+}
+
+extension EngineObserver {
+    public func dialStarted(carrier: ProviderName) {}
+    public func dialEnded(carrier: ProviderName, outcome: Outcome) {}
+    public func claimed(count: Int, duration: Duration) {}
+    public func textSent(carrier: ProviderName, status: SMSStatus) {}
+    public func webhookTried(_ result: DeliveryResult) {}
 }

@@ -7,9 +7,11 @@ import SwitchboardCore
 
 /// The process's metrics in Prometheus's text format, on a registry of the app's own (one per
 /// app built, so a test reads its own): HTTP requests by route and status with their latency,
-/// dials started and ended by carrier and outcome, calls in flight; and, read from the database
-/// at each scrape, the queue's depth and how late its oldest due lead is, and the webhook backlog.
-final class AppMetrics: DialObserver, Sendable {
+/// dials started and ended by carrier and outcome, calls in flight, claim batches and their
+/// latency, texts sent by carrier and status, webhook deliveries tried by result; the database
+/// connections in use and waited for; and, read from the database at each scrape, the queue's
+/// depth and how late its oldest due lead is, and the webhook backlog.
+final class AppMetrics: EngineObserver, Sendable {
     let registry = PrometheusCollectorRegistry()
     private let inFlight: Gauge
 
@@ -33,6 +35,35 @@ final class AppMetrics: DialObserver, Sendable {
         registry.makeCounter(descriptor: Self.name("dials_ended", unit: "total", help: "Dials ended, by carrier and outcome."),
                              labels: [("carrier", carrier.rawValue), ("outcome", outcome.rawValue)]).increment()
         inFlight.decrement()
+    }
+
+    static let claimBuckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                                           .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                                           .seconds(1), .seconds(2.5)]
+
+    func claimed(count: Int, duration: Duration) {
+        registry.makeDurationHistogram(descriptor: Self.name("claim_duration", unit: "seconds", help: "A campaign's claim transaction, dials or none."),
+                                       buckets: Self.claimBuckets).record(duration)
+        registry.makeCounter(descriptor: Self.name("leads_claimed", unit: "total", help: "Leads claimed for a dial.")).increment(by: Int64(count))
+    }
+
+    // MARK: texts and webhooks
+
+    func textSent(carrier: ProviderName, status: SMSStatus) {
+        registry.makeCounter(descriptor: Self.name("texts_sent", unit: "total", help: "Texts handed to a carrier, by carrier and the status it answered."),
+                             labels: [("carrier", carrier.rawValue), ("status", status.rawValue)]).increment()
+    }
+
+    func webhookTried(_ result: DeliveryResult) {
+        let name = switch result {
+        case .delivered: "delivered"
+        case .retry: "retry"
+        case .failed: "failed"
+        case .gone: "gone"
+        }
+        registry.makeCounter(descriptor: Self.name("webhook_deliveries", unit: "total",
+                                                   help: "Webhook deliveries tried, by result (retry: failed this time, tried again later)."),
+                             labels: [("result", name)]).increment()
     }
 
     // MARK: HTTP
@@ -60,6 +91,13 @@ final class AppMetrics: DialObserver, Sendable {
             .set(queue.lag)
         registry.makeGauge(descriptor: Self.name("webhook_backlog", unit: "", help: "Webhook deliveries waiting to be sent."))
             .set(Double(queue.webhookBacklog))
+        let usage = store.database.usage
+        registry.makeGauge(descriptor: Self.name("database_connections_active", unit: "", help: "Database operations holding a connection now."))
+            .set(Double(usage.active))
+        registry.makeGauge(descriptor: Self.name("database_connections_waiting", unit: "", help: "Database operations waiting for a connection now."))
+            .set(Double(usage.waiting))
+        registry.makeGauge(descriptor: Self.name("database_connections_max", unit: "", help: "Connections this process may open."))
+            .set(Double(usage.capacity))
         return registry.emitToString()
     }
 }
