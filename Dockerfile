@@ -4,8 +4,12 @@ FROM swift:6.3-noble AS build
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+# The binary and its resource bundles (openapi.yaml, the console's templates and assets), which
+# it looks for beside itself.
 RUN swift build -c release --static-swift-stdlib --product switchboard \
- && install -D "$(swift build -c release --show-bin-path)/switchboard" /out/switchboard
+ && bin="$(swift build -c release --show-bin-path)" \
+ && install -D "$bin/switchboard" /out/switchboard \
+ && cp -R "$bin"/*.resources /out/
 
 # Run: the same Ubuntu release as the build (its glibc), slim, with what the binary and the voice pipeline call on (espeak-ng speaks
 # greetings when no speech service is configured), as a user without privileges.
@@ -14,7 +18,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl libcurl4 libxml2 tzdata espeak-ng \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home /var/lib/switchboard --create-home switchboard
-COPY --from=build /out/switchboard /usr/local/bin/switchboard
+COPY --from=build /out/ /usr/local/bin/
 USER switchboard
 WORKDIR /var/lib/switchboard
 ENV SWITCHBOARD_HOST=0.0.0.0 \

@@ -21,6 +21,7 @@ public enum Migrations {
         Migration(version: 8, name: "post-call analysis, voicemail left", statements: Schema.v8),
         Migration(version: 9, name: "call-backs: inbound calls and attempts, a number's inbound agent; transfers", statements: Schema.v9),
         Migration(version: 10, name: "web console sessions", statements: Schema.v10),
+        Migration(version: 11, name: "per-campaign lead counts", statements: Schema.v11),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -347,6 +348,22 @@ enum Schema {
               created_at {real} NOT NULL, expires_at {real} NOT NULL)
             """,
             "CREATE INDEX console_sessions_key ON console_sessions (key_id)",
+        ].map { render($0, flavor) }
+    }
+
+    /// Each campaign's leads counted by where they stand, kept by the transactions that move
+    /// them (`LeadCounts`), filled here from the leads there are; and the last change to a
+    /// campaign's calls found by an index instead of a scan. A status read no longer grows
+    /// with the campaign.
+    static func v11(_ flavor: SQLFlavor) -> [String] {
+        [
+            "CREATE TABLE campaign_lead_counts (campaign_id TEXT NOT NULL, bucket TEXT NOT NULL, n {int} NOT NULL, PRIMARY KEY (campaign_id, bucket))",
+            """
+            INSERT INTO campaign_lead_counts (campaign_id, bucket, n)
+            SELECT campaign_id, \(LeadCounts.bucketSQL), COUNT(*) FROM leads GROUP BY 1, 2
+            """,
+            "INSERT INTO campaign_lead_counts (campaign_id, bucket, n) SELECT campaign_id, 'dialed', COUNT(*) FROM leads WHERE attempts > 0 GROUP BY 1",
+            "CREATE INDEX calls_campaign_updated ON calls (campaign_id, updated_at)",
         ].map { render($0, flavor) }
     }
 }

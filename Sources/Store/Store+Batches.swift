@@ -7,15 +7,17 @@ extension Store {
     /// finish and, the campaign no longer being live, are not retried. False when it was not
     /// live (already canceled, completed, ended).
     public func cancelCampaign(id: String, now: Date) async throws -> Bool {
-        try await write { db in
+        try await writeCounting { db, counts in
             let changed = try await db.raw("""
                 UPDATE campaigns SET status = 'canceled', status_reason = 'cancelled by user', updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: id) AND deleted_at IS NULL AND status IN ('active', 'paused') RETURNING id
                 """).first() != nil
             if changed {
-                try await db.raw("""
+                let moved = try await db.raw("""
                     UPDATE leads SET state = 'not_called', due_reason = 'canceled' WHERE campaign_id = \(bind: id) AND state = 'queued'
-                    """).run()
+                    RETURNING attempts
+                    """).all().map { try $0.int("attempts") }
+                counts.moveQueued(id, attempts: moved, to: LeadCounts.notCalled("canceled"))
             }
             return changed
         }
@@ -26,7 +28,7 @@ extension Store {
     /// again until at least `until`, and its `retry_count` grows by one.
     public func retryCampaign(id: String, outcomes: [Outcome], until: Date, now: Date) async throws -> RetryResult {
         let names = outcomes.map(\.rawValue)
-        return try await write { db in
+        return try await writeCounting { db, counts in
             let status = try await db.raw("SELECT status FROM campaigns WHERE id = \(bind: id) AND deleted_at IS NULL")
                 .first()?.string("status")
             guard status != CampaignStatus.canceled.rawValue else { return .canceled }
@@ -38,10 +40,14 @@ extension Store {
                 UPDATE calls SET status = 'retry_scheduled', updated_at = \(bind: now.epoch) WHERE id IN (
                   SELECT call_id FROM leads WHERE campaign_id = \(bind: id) AND state = 'done' AND last_outcome IN (\(binds: names)))
                 """).run()
-            try await db.raw("""
+            for row in try await db.raw("""
                 UPDATE leads SET state = 'queued', due_at = \(bind: now.epoch), due_reason = 'retry'
                 WHERE campaign_id = \(bind: id) AND state = 'done' AND last_outcome IN (\(binds: names))
-                """).run()
+                RETURNING last_outcome, attempts
+                """).all() {
+                counts.move(id, from: LeadCounts.done(try row.optionalString("last_outcome") ?? Outcome.failed.rawValue),
+                            to: LeadCounts.queued(attempts: try row.int("attempts")))
+            }
             try await db.raw("""
                 UPDATE campaigns SET status = 'active', status_reason = NULL, retry_count = retry_count + 1, updated_at = \(bind: now.epoch),
                   end_at = CASE WHEN end_at < \(bind: until.epoch) THEN \(bind: until.epoch) ELSE end_at END

@@ -8,7 +8,7 @@ extension Store {
     /// numbers are kept once; returns the campaign as stored, counts filled in.
     public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead], staged: LeadImport? = nil, stagedValid: Int = 0) async throws -> CampaignRecord {
         let settings = try Coding.json(campaign.settings)
-        return try await write { db in
+        return try await writeCounting { db, counts in
             if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: campaign.key)").first() != nil {
                 throw StoreError.conflict("campaign_id \(campaign.id) already exists")
             }
@@ -26,6 +26,7 @@ extension Store {
                 inserted += try await moveStaged(db, staged, dueAt: campaign.beginAt.epoch)
                 offered += stagedValid
             }
+            counts.add(campaign.key, LeadCounts.queued(attempts: 0), inserted)
             var stored = campaign
             stored.contactsCount = inserted
             stored.duplicateLeadsCount = offered - inserted
@@ -73,44 +74,18 @@ extension Store {
         try await progress(campaignIDs: [campaignID])[campaignID] ?? CampaignProgress()
     }
 
-    /// Lead counts of several campaigns in three queries, for a page of a list.
+    /// Progress of several campaigns, for a page of a list: their kept counts (`LeadCounts`), the
+    /// last change to their calls and their next due lead, each read through an index.
     public func progress(campaignIDs: [String]) async throws -> [String: CampaignProgress] {
         guard !campaignIDs.isEmpty else { return [:] }
         return try await database.read { db in
             var all: [String: CampaignProgress] = [:]
-            for id in campaignIDs { all[id] = CampaignProgress() }
-            let rows = try await db.raw("""
-                SELECT campaign_id, state, last_outcome, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS dialed,
-                  CASE WHEN state = 'not_called' THEN due_reason END AS why, COUNT(*) AS n
-                FROM leads WHERE campaign_id IN (\(binds: campaignIDs)) GROUP BY campaign_id, state, last_outcome, dialed, why
-                """).all()
-            for row in rows {
-                let id = try row.string("campaign_id")
-                let n = try row.int("n")
-                let outcome = try row.optionalString("last_outcome")
-                var progress = all[id] ?? CampaignProgress()
-                progress.total += n
-                if try row.int("dialed") != 0 { progress.dialed += n }
-                switch LeadState(rawValue: try row.string("state")) {
-                case .queued: if try row.int("dialed") == 0 { progress.pending += n } else { progress.retryScheduled += n }
-                case .dialing: progress.inProgress += n
-                case .done:
-                    if outcome == Outcome.completed.rawValue { progress.completed += n } else { progress.failed += n }
-                    if let outcome { progress.outcomes[outcome, default: 0] += n }
-                case .notCalled:
-                    progress.notCalled += n
-                    progress.notCalledReasons[try row.optionalString("why") ?? "campaign_ended", default: 0] += n
-                case .suppressed: progress.suppressed += n
-                case nil: break
-                }
-                all[id] = progress
-            }
-            for row in try await db.raw("""
-                SELECT campaign_id, MAX(updated_at) AS at FROM calls WHERE campaign_id IN (\(binds: campaignIDs)) GROUP BY campaign_id
-                """).all() {
-                all[try row.string("campaign_id")]?.lastCallUpdateAt = try row.optionalDate("at")
-            }
+            let counts = try await leadCounts(db, campaignIDs: campaignIDs)
+            for id in campaignIDs { all[id] = CampaignProgress(counts: counts[id] ?? [:]) }
             for id in campaignIDs {
+                // One campaign at a time: the index answers MAX(updated_at) for one campaign_id.
+                all[id]?.lastCallUpdateAt = try await db.raw("SELECT MAX(updated_at) AS at FROM calls WHERE campaign_id = \(bind: id)")
+                    .first()?.optionalDate("at")
                 if let next = try await db.raw("""
                     SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1
                     """).first() {
@@ -149,6 +124,7 @@ extension Store {
         try await write { db in
             try await db.raw("UPDATE campaigns SET deleted_at = \(bind: now.epoch), status = 'ended', updated_at = \(bind: now.epoch) WHERE id = \(bind: id)").run()
             try await db.raw("DELETE FROM lead_imports WHERE campaign_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM campaign_lead_counts WHERE campaign_id = \(bind: id)").run()
         }
         var removed = 0
         while true {

@@ -178,14 +178,25 @@ extension Store {
         fields["sms_campaign_id"] = .string(campaign.id)
         // The thread the call's agent reads is linked in a column of the engine's own, never
         // named by a lead field that a client could have written.
-        try await db.raw("""
+        // The lead may be there already (an earlier escalation): its count moves with it.
+        let lock = database.flavor == .postgres ? " FOR UPDATE" : ""
+        let before = try await db.raw("""
+            SELECT \(unsafeRaw: LeadCounts.bucketSQL) AS bucket FROM leads WHERE campaign_id = \(bind: id) AND phone_number = \(bind: conversation.phoneNumber)\(unsafeRaw: lock)
+            """).first()?.string("bucket")
+        var counts = LeadCounts()
+        for row in try await db.raw("""
             INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason, conversation_id, escalation_reason)
             VALUES (\(bind: id), \(bind: conversation.phoneNumber), \(bind: JSONValue.object(fields).jsonText), 'queued', \(bind: call.at.epoch), 'new',
               \(bind: conversation.id), \(bind: call.reason))
             ON CONFLICT (campaign_id, phone_number) DO UPDATE SET state = 'queued', due_at = excluded.due_at, due_reason = 'new',
               conversation_id = excluded.conversation_id, escalation_reason = excluded.escalation_reason
             WHERE leads.state <> 'dialing'
-            """).run()
+            RETURNING attempts
+            """).all() {
+            let now = LeadCounts.queued(attempts: try row.int("attempts"))
+            if let before { counts.move(id, from: before, to: now) } else { counts.add(id, now) }
+        }
+        try await apply(db, counts)
         try await db.raw("""
             UPDATE campaigns SET contacts_count = (SELECT COUNT(*) FROM leads WHERE campaign_id = \(bind: id)) WHERE id = \(bind: id)
             """).run()

@@ -9,7 +9,7 @@ extension Store {
     /// hours get their next opening as due time instead, so nothing spins.
     public func claim(_ campaign: CampaignRecord, limits: ClaimLimits, now: Date) async throws -> [ClaimedAttempt] {
         let settings = campaign.settings
-        return try await write { db in
+        return try await writeCounting { db, counts in
             if database.flavor == .postgres {
                 // Dialers in other processes claim too. Caps and pacing are global because
                 // every claim for a campaign, or from one of its numbers, holds these row locks
@@ -45,7 +45,7 @@ extension Store {
                                                        since: now.addingTimeInterval(-AttemptCaps.lookBack)),
                     caps: caps, settings: settings, campaignEnds: campaign.endAt, now: now)
                 eligible += plan.dial
-                try await setAside(db, plan)
+                try await setAside(db, plan, campaignID: campaign.key, counts: &counts)
                 if !plan.setAside { break }
             }
 
@@ -88,6 +88,10 @@ extension Store {
                     FROM v WHERE leads.id = v.id
                     """).run()
                 for c in chunk {
+                    counts.move(campaign.key, from: LeadCounts.queued(attempts: c.lead.attempts), to: LeadCounts.dialing)
+                    if c.lead.attempts == 0 { counts.add(campaign.key, LeadCounts.dialed) }
+                }
+                for c in chunk {
                     let fields = try c.lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
                     claimed.append(ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.key,
                                                   attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? .simulator,
@@ -112,11 +116,13 @@ extension Store {
 
     /// Writes what a claim plan set aside: suppressed leads, leads due again later, leads that
     /// will not be called.
-    private func setAside(_ db: any SQLDatabase, _ plan: ClaimPlan) async throws {
+    private func setAside(_ db: any SQLDatabase, _ plan: ClaimPlan, campaignID: String, counts: inout LeadCounts) async throws {
         if !plan.suppress.isEmpty {
-            try await db.raw("""
+            let moved = try await db.raw("""
                 UPDATE leads SET state = 'suppressed', last_outcome = 'suppressed', due_reason = NULL WHERE id IN (\(binds: plan.suppress))
-                """).run()
+                RETURNING attempts
+                """).all().map { try $0.int("attempts") }
+            counts.moveQueued(campaignID, attempts: moved, to: LeadCounts.suppressed)
         }
         for lead in plan.deferred {
             try await db.raw("""
@@ -124,7 +130,10 @@ extension Store {
                 """).run()
         }
         for lead in plan.notCalled {
-            try await db.raw("UPDATE leads SET state = 'not_called', due_reason = \(bind: lead.reason.rawValue) WHERE id = \(bind: lead.id)").run()
+            let moved = try await db.raw("""
+                UPDATE leads SET state = 'not_called', due_reason = \(bind: lead.reason.rawValue) WHERE id = \(bind: lead.id) RETURNING attempts
+                """).all().map { try $0.int("attempts") }
+            counts.moveQueued(campaignID, attempts: moved, to: LeadCounts.notCalled(lead.reason.rawValue))
         }
     }
 
@@ -194,7 +203,7 @@ extension Store {
     @discardableResult
     public func complete(_ completions: [AttemptCompletion], progress: [AttemptProgress] = []) async throws -> Set<String> {
         guard !completions.isEmpty || !progress.isEmpty else { return [] }
-        return try await write { db in
+        return try await writeCounting { db, counts in
             var touched: Set<String> = []
             var events: [WebhookEvent] = []
             let ids = Set(completions.map(\.attempt.campaignID) + progress.map(\.attempt.campaignID))
@@ -249,16 +258,21 @@ extension Store {
                 }
                 // The fence: a lead moves only if this attempt still holds its claim.
                 if !retries.isEmpty {
-                    try await db.raw(Self.values("v", ["id", "claim_id", "due_at", "outcome"], retries) + """
+                    for row in try await db.raw(Self.values("v", ["id", "claim_id", "due_at", "outcome"], retries) + """
                          UPDATE leads SET state = 'queued', due_at = v.due_at, due_reason = 'retry', last_outcome = v.outcome, claim_id = NULL, lease_until = NULL
-                        FROM v WHERE leads.id = v.id AND leads.claim_id = v.claim_id AND leads.state = 'dialing'
-                        """).run()
+                        FROM v WHERE leads.id = v.id AND leads.claim_id = v.claim_id AND leads.state = 'dialing' RETURNING leads.campaign_id
+                        """).all() {
+                        counts.move(try row.string("campaign_id"), from: LeadCounts.dialing, to: LeadCounts.queued(attempts: 1))
+                    }
                 }
                 if !finals.isEmpty {
-                    try await db.raw(Self.values("v", ["id", "claim_id", "outcome"], finals) + """
+                    for row in try await db.raw(Self.values("v", ["id", "claim_id", "outcome"], finals) + """
                          UPDATE leads SET state = 'done', last_outcome = v.outcome, claim_id = NULL, lease_until = NULL
                         FROM v WHERE leads.id = v.id AND leads.claim_id = v.claim_id AND leads.state = 'dialing'
-                        """).run()
+                        RETURNING leads.campaign_id, leads.last_outcome
+                        """).all() {
+                        counts.move(try row.string("campaign_id"), from: LeadCounts.dialing, to: LeadCounts.done(try row.string("last_outcome")))
+                    }
                 }
                 if !calls.isEmpty {
                     try await db.raw(Self.values("v", ["id", "status", "outcome", "attempts", "duration", "detail", "updated_at"], calls) + """
@@ -358,16 +372,19 @@ extension Store {
 
     /// The carrier never received this attempt: void it and put the lead back, uncounted.
     public func requeueNeverPlaced(_ attempt: ClaimedAttempt, now: Date) async throws {
-        try await write { db in
+        try await writeCounting { db, counts in
             let voided = try await db.raw("""
                 UPDATE attempts SET status = 'void', detail = 'never reached the carrier', ended_at = \(bind: now.epoch)
                 WHERE id = \(bind: attempt.attemptID) AND status = 'dialing' RETURNING id
                 """).first()
             guard voided != nil else { return }
-            try await db.raw("""
+            guard let lead = try await db.raw("""
                 UPDATE leads SET state = 'queued', attempts = attempts - 1, claim_id = NULL, lease_until = NULL, due_at = \(bind: now.epoch)
-                WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing'
-                """).run()
+                WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing' RETURNING campaign_id, attempts
+                """).first() else { return }
+            let (campaignID, attempts) = (try lead.string("campaign_id"), try lead.int("attempts"))
+            counts.move(campaignID, from: LeadCounts.dialing, to: LeadCounts.queued(attempts: attempts))
+            if attempts == 0 { counts.add(campaignID, LeadCounts.dialed, -1) }
         }
     }
 
@@ -380,8 +397,11 @@ extension Store {
 
     /// Past its end time: leads still waiting become `not_called`; calls in flight finish.
     public func endCampaign(id: String, reason: String, now: Date) async throws {
-        try await write { db in
-            try await db.raw("UPDATE leads SET state = 'not_called', due_reason = 'campaign_ended' WHERE campaign_id = \(bind: id) AND state = 'queued'").run()
+        try await writeCounting { db, counts in
+            let moved = try await db.raw("""
+                UPDATE leads SET state = 'not_called', due_reason = 'campaign_ended' WHERE campaign_id = \(bind: id) AND state = 'queued' RETURNING attempts
+                """).all().map { try $0.int("attempts") }
+            counts.moveQueued(id, attempts: moved, to: LeadCounts.notCalled("campaign_ended"))
             try await db.raw("""
                 UPDATE campaigns SET status = 'ended', status_reason = \(bind: reason), updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: id) AND status IN ('active', 'paused')

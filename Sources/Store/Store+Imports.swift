@@ -27,10 +27,11 @@ extension Store {
     /// it already has are skipped) and adds the counts. A finished campaign that receives new
     /// leads becomes active again.
     public func commitImport(_ upload: LeadImport, received: Int, invalid: Int, now: Date) async throws -> (added: Int, duplicates: Int) {
-        try await write { db in
+        try await writeCounting { db, counts in
             let campaign = try await db.raw("SELECT begin_at FROM campaigns WHERE id = \(bind: upload.campaignID)").first()
             let added = try await moveStaged(db, upload, dueAt: max(now.epoch, try campaign?.double("begin_at") ?? now.epoch))
             let duplicates = received - invalid - added
+            counts.add(upload.campaignID, LeadCounts.queued(attempts: 0), added)
             try await db.raw("""
                 UPDATE campaigns SET contacts_count = contacts_count + \(bind: added), invalid_leads_count = invalid_leads_count + \(bind: invalid),
                   duplicate_leads_count = duplicate_leads_count + \(bind: duplicates), updated_at = \(bind: now.epoch),

@@ -54,7 +54,7 @@ extension Store {
     @discardableResult
     public func closeInboundCall(attemptID: Int64, outcome: Outcome, detail: String?, transferredTo: String?, callerSpoke: Bool,
                                  now: Date) async throws -> String? {
-        try await write { db in
+        try await writeCounting { db, counts in
             guard let row = try await db.raw("""
                 UPDATE attempts SET status = 'ended', outcome = \(bind: outcome.rawValue), detail = \(bind: detail), ended_at = \(bind: now.epoch),
                   duration_sec = \(bind: now.epoch) - answered_at, transferred_to = COALESCE(transferred_to, \(bind: transferredTo))
@@ -70,8 +70,9 @@ extension Store {
             guard callerSpoke, leadID != 0 else { return nil }
             guard let lead = try await db.raw("""
                 UPDATE leads SET state = 'done', last_outcome = \(bind: outcome.rawValue), due_reason = NULL
-                WHERE id = \(bind: leadID) AND state = 'queued' RETURNING call_id, campaign_id
+                WHERE id = \(bind: leadID) AND state = 'queued' RETURNING call_id, campaign_id, attempts
                 """).first() else { return nil }
+            counts.moveQueued(try lead.string("campaign_id"), attempts: [try lead.int("attempts")], to: LeadCounts.done(outcome.rawValue))
             try await db.raw("""
                 UPDATE calls SET status = 'ended', outcome = \(bind: outcome.rawValue), detail = 'the lead called back', updated_at = \(bind: now.epoch)
                 WHERE id = \(bind: try lead.optionalString("call_id")) AND status = 'retry_scheduled'

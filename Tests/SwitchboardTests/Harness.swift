@@ -80,6 +80,10 @@ struct Harness {
             defer { clock.advance(by: 86_400) }
             try await body(Client(client: client, clock: clock))
         }
+        // Whatever the test did, the per-campaign lead counts a status read uses were kept
+        // right by the transactions that moved the leads.
+        let drift = try await withStore { try await $0.leadCountDrift() }
+        #expect(drift.isEmpty, "kept lead counts differ from the leads: \(drift)")
     }
 }
 

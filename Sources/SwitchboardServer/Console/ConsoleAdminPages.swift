@@ -79,7 +79,8 @@ struct ConsoleAdminPages {
         body["reason"] = form.text("reason").map(JSONValue.string)
         return try await outcome(request, context) {
             let added = try await SuppressionsController(api: api).add(try Self.jsonRequest(request, body), context: context).body.payload
-            return added.created ? "\(added.suppression.phone_number) added." : "\(added.suppression.phone_number) was already listed."
+            let value = added.suppression.phone_number ?? added.suppression.prefix ?? ""
+            return added.created ? "\(value) added." : "\(value) was already listed."
         }
     }
 

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Store
+import SwitchboardCore
+
+extension Bench {
+    /// `switchboard bench status --leads N`: a campaign's progress read as a status request reads
+    /// it (the kept per-campaign counts, the next due lead, the last call change), against
+    /// counting the campaign's leads as every read did before the counts were kept.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reads a campaign's progress R times at N leads: kept counts against counting the leads; p50/p99 and reads/s.")
+        @Option(help: "Leads in the campaign.") var leads = 100_000
+        @Option(help: "Reads of each kind.") var reads = 200
+        @Option(help: "A postgres:// URL to measure on (a fresh schema in it); default a temporary SQLite file.") var database: String?
+
+        func run() async throws {
+            let bench = try await BenchDatabase.make(database)
+            defer { bench.remove() }
+            let (csv, campaign) = try await bench.prepare(leads: leads, maxConcurrent: 100)
+            _ = try await bench.upload(csv, to: campaign)
+            try? FileManager.default.removeItem(at: csv)
+            let store = bench.store
+
+            let kept = try await Self.time(reads) { _ = try await store.progress(campaignID: campaign.key) }
+            let counted = try await Self.time(max(1, reads / 10)) { _ = try await store.countLeads(campaignID: campaign.key) }
+            let total = try await store.progress(campaignID: campaign.key).total
+            await bench.close()
+            print(String(format: "status read (%@, %d leads): kept counts p50 %.2f ms, p99 %.2f ms, %.0f reads/s",
+                         bench.flavor, total, kept.p50, kept.p99, kept.rate))
+            print(String(format: "counting the leads (before): p50 %.2f ms, p99 %.2f ms, %.0f reads/s; ratio %.0f×",
+                         counted.p50, counted.p99, counted.rate, kept.rate / counted.rate))
+        }
+
+        /// Latencies of `count` sequential runs, in milliseconds, and runs per second.
+        static func time(_ count: Int, _ body: () async throws -> Void) async throws -> (p50: Double, p99: Double, rate: Double) {
+            var samples: [Double] = []
+            let clock = ContinuousClock()
+            let started = clock.now
+            for _ in 0..<count {
+                let start = clock.now
+                try await body()
+                let elapsed = clock.now - start
+                samples.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
+            }
+            let total = clock.now - started
+            let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+            samples.sort()
+            func at(_ q: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * q))] }
+            return (at(0.5), at(0.99), Double(count) / seconds)
+        }
+    }
+}
