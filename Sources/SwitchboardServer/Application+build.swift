@@ -153,7 +153,10 @@ func registerConsole(on router: Router<SwitchboardContext>, api: APIEnvironment,
                                     secure: config.publicURL.lowercased().hasPrefix("https:"))
     let errors = ConsoleErrorMiddleware(pages: pages)
     console.registerOpen(on: router.group().add(middleware: errors))
-    console.register(on: router.group().add(middleware: errors).add(middleware: ConsoleSessionMiddleware(store: api.store, clock: api.clock)))
+    // Errors inside the session show the signed-in page's header too; the outer catches the
+    // session's own refusals (not signed in, no CSRF token).
+    console.register(on: router.group().add(middleware: errors).add(middleware: ConsoleSessionMiddleware(store: api.store, clock: api.clock))
+        .add(middleware: errors))
 }
 
 /// The WebSocket routes, in every role (Twilio connects to whichever process the public URL

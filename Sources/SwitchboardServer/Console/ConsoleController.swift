@@ -77,7 +77,7 @@ struct ConsoleController {
                                                               "key_id": "\(opened.session.principal.keyID)"])
         var response = Response.redirect(to: "/", type: .normal)
         response.setCookie(ConsoleCookies.session(opened.token, secure: secure, lifetime: Self.sessionLifetime))
-        response.setCookie(ConsoleCookies.cleared(ConsoleCookies.signIn, secure: secure))
+        response.setCookie(ConsoleCookies.cleared(ConsoleCookies.signIn, path: "/sign-in", secure: secure))
         return response
     }
 
@@ -93,7 +93,6 @@ struct ConsoleController {
     struct CampaignRow {
         var id: String
         var name: String
-        var kind: String
         var status: String
         var total: Int
         var settled: Int
@@ -106,7 +105,6 @@ struct ConsoleController {
         init(_ campaign: CampaignRecord, _ progress: CampaignProgress) {
             id = campaign.id
             name = campaign.settings.name ?? campaign.id
-            kind = campaign.kind.rawValue
             status = campaign.status.rawValue
             total = progress.total
             settled = progress.completed + progress.failed + progress.notCalled + progress.suppressed
@@ -194,14 +192,12 @@ struct ConsoleController {
         let calls = try await api.store.calls(organizationID: campaign.organizationID, filter: CallFilter(
             userID: try context.caller().readScope, campaignID: campaign.id, status: status.flatMap(CallStatus.init(rawValue:)),
             limit: pageSize + 1, offset: offset))
-        let failed = campaign.kind == .voice
-            ? try await api.store.failedNumbers(campaignID: campaign.key, includeVoicemail: true, includeNotCalled: true, afterLeadID: 0, limit: 10)
-            : []
+        let failed = try await api.store.failedNumbers(campaignID: campaign.key, includeVoicemail: true, includeNotCalled: true, afterLeadID: 0, limit: 10)
         struct Filter { var value: String; var selected: Bool }
         struct Failed { var phone: String; var reason: String; var callID: String? }
         struct Page {
-            var id: String; var name: String; var kind: String; var status: String; var statusReason: String?
-            var agentID: String; var from: String; var window: String; var isVoice: Bool
+            var id: String; var name: String; var status: String; var statusReason: String?
+            var agentID: String; var from: String; var window: String
             var total: Int; var settled: Int; var percent: Int; var completed: Int; var failed: Int; var inProgress: Int
             var pending: Int; var retryScheduled: Int; var notCalled: Int; var suppressed: Int
             var chart: String; var waitingReason: String?; var nextDial: String?
@@ -215,9 +211,9 @@ struct ConsoleController {
         }
         let row = CampaignRow(campaign, progress)
         let page = Page(
-            id: campaign.id, name: row.name, kind: campaign.kind.rawValue, status: campaign.status.rawValue, statusReason: campaign.statusReason,
+            id: campaign.id, name: row.name, status: campaign.status.rawValue, statusReason: campaign.statusReason,
             agentID: campaign.settings.agentID, from: campaign.settings.numbers.joined(separator: ", "),
-            window: "\(Self.shown(campaign.beginAt)) – \(Self.shown(campaign.endAt))", isVoice: campaign.kind == .voice,
+            window: "\(Self.shown(campaign.beginAt)) – \(Self.shown(campaign.endAt))",
             total: progress.total, settled: row.settled, percent: row.percent, completed: progress.completed, failed: progress.failed,
             inProgress: progress.inProgress, pending: progress.pending, retryScheduled: progress.retryScheduled, notCalled: progress.notCalled,
             suppressed: progress.suppressed, chart: OutcomeChart.svg(progress), waitingReason: state.waitingReason,

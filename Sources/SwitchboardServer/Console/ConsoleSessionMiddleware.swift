@@ -57,8 +57,8 @@ enum ConsoleCookies {
                sameSite: .strict)
     }
 
-    static func cleared(_ name: String, secure: Bool) -> Cookie {
-        Cookie(name: name, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+    static func cleared(_ name: String, path: String = "/", secure: Bool) -> Cookie {
+        Cookie(name: name, value: "", maxAge: 0, path: path, secure: secure, httpOnly: true, sameSite: .strict)
     }
 
     /// The sign-in form's token, before there is a session: the same random value in a cookie
