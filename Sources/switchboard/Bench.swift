@@ -9,13 +9,13 @@ import SwitchboardCore
 import SwitchboardServer
 import TelephonySimulator
 
-/// `switchboard bench ingest|dispatch|texts|calls|export|status`: the figures in docs/performance.md. Each run works in a
+/// `switchboard bench ingest|dispatch|texts|calls|export|status|api`: the figures in docs/performance.md. Each run works in a
 /// fresh temporary SQLite file, or a fresh schema of `--database postgres://…`, and removes it
 /// after.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure lead ingest and dispatch on the embedded database (see docs/performance.md).",
-        subcommands: [Ingest.self, Dispatch.self, Texts.self, Calls.self, Export.self, Status.self])
+        subcommands: [Ingest.self, Dispatch.self, Texts.self, Calls.self, Export.self, Status.self, API.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

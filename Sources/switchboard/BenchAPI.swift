@@ -1,0 +1,141 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Dispatch
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import Store
+import SwitchboardCore
+import SwitchboardServer
+
+extension Bench {
+    /// `switchboard bench api --leads N`: the API under load while a campaign of N leads dials
+    /// (SQLite, simulator at time scale 0, caps lifted), in one process as `serve` runs it:
+    /// `GET /v1/voice/campaigns/{id}` and `GET /v1/voice/calls?limit=100` at a steady rate
+    /// (p50/p99), then each route's most requests/s under `wrk` (Debian's) beside `/health`'s.
+    struct API: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Status and calls-list latency at a fixed rate, and peak throughput against /health, while a campaign dials.")
+        @Option(help: "Leads in the dialing campaign.") var leads = 1_000_000
+        @Option(help: "Requests per second for the latency run.") var rate = 1_000
+        @Option(help: "Seconds of each latency run.") var seconds = 20
+        @Option(help: "Seconds of each wrk run.") var wrkSeconds = 10
+        @Option(help: "The port to serve on (loopback).") var port = 18_091
+
+        func run() async throws {
+            let bench = try await BenchDatabase.make()
+            defer { bench.remove() }
+            let (csv, campaign) = try await bench.prepare(leads: leads, maxConcurrent: 2_000)
+            _ = try await bench.upload(csv, to: campaign)
+            try? FileManager.default.removeItem(at: csv)
+            let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
+            await bench.close()
+
+            var config = AppConfiguration()
+            config.databaseURL = bench.url
+            config.port = port
+            config.simulatorTimeScale = 0
+            config.localSpeech = false
+            config.recordingsDirectory = bench.directory.appendingPathComponent("recordings").path
+            config.logLevel = .warning
+            let app = try await buildApplication(config)
+            let server = Task { try await app.runService() }
+            defer { server.cancel() }
+            let base = "http://127.0.0.1:\(port)"
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let status = "\(base)/v1/voice/campaigns/\(campaign.id)"
+            let calls = "\(base)/v1/voice/calls?limit=100"
+            // Wait for the server, then for the campaign to be dialing.
+            for _ in 0..<100 {
+                if (try? await Self.get(client, status, key: key)) == 200 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await Task.sleep(for: .seconds(2))
+
+            for (name, url) in [("status", status), ("calls list", calls)] {
+                let result = try await Self.steady(client, url: url, key: key, rate: rate, seconds: seconds)
+                print(String(format: "%@ at %d req/s for %d s while dialing: p50 %.2f ms, p99 %.2f ms, %d errors",
+                             name, rate, seconds, result.p50, result.p99, result.errors))
+            }
+            let health = try await Self.wrk("\(base)/health", key: nil, seconds: wrkSeconds)
+            let statusMax = try await Self.wrk(status, key: key, seconds: wrkSeconds)
+            let callsMax = try await Self.wrk(calls, key: key, seconds: wrkSeconds)
+            print(String(format: "wrk (2 threads, 32 connections, %d s each, while dialing): /health %.0f req/s; status %.0f req/s (%.2f of /health); "
+                         + "calls list %.0f req/s (%.2f of /health)", wrkSeconds, health, statusMax, statusMax / health, callsMax, callsMax / health))
+            let progress = try await Self.progress(client, status, key: key)
+            print("campaign while measured: \(progress)")
+            try await client.shutdown()
+        }
+
+        static func get(_ client: HTTPClient, _ url: String, key: String) async throws -> UInt {
+            var request = HTTPClientRequest(url: url)
+            request.headers.add(name: "X-API-Key", value: key)
+            let response = try await client.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 16 << 20)
+            return response.status.code
+        }
+
+        static func progress(_ client: HTTPClient, _ url: String, key: String) async throws -> String {
+            var request = HTTPClientRequest(url: url)
+            request.headers.add(name: "X-API-Key", value: key)
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let json = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+            return "status \(json["status"]?.stringValue ?? "?"), progress \(json["progress"]?.jsonText ?? "?")"
+        }
+
+        /// Requests started at a fixed rate whatever the answers' pace (an open loop, so a slow
+        /// answer does not slow the load); latency from each start to its whole answer.
+        static func steady(_ client: HTTPClient, url: String, key: String, rate: Int, seconds: Int) async throws
+            -> (p50: Double, p99: Double, errors: Int) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let interval = Duration.seconds(1) / rate
+            let results = try await withThrowingTaskGroup(of: Double?.self) { group in
+                for index in 0..<(rate * seconds) {
+                    try await clock.sleep(until: start + interval * index)
+                    group.addTask {
+                        let began = clock.now
+                        guard (try? await get(client, url, key: key)) == 200 else { return nil }
+                        let elapsed = clock.now - began
+                        return Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+                    }
+                }
+                var all: [Double?] = []
+                for try await result in group { all.append(result) }
+                return all
+            }
+            let latencies = results.compactMap { $0 }.sorted()
+            func at(_ q: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
+            return (at(0.5), at(0.99), results.count - latencies.count)
+        }
+
+        /// Debian's wrk against `url`: its requests per second. Waited for on a thread of its
+        /// own, so the server in this process keeps every thread of the concurrency pool.
+        static func wrk(_ url: String, key: String?, seconds: Int) async throws -> Double {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try runWRK(url, key: key, seconds: seconds) })
+                }
+            }
+        }
+
+        private static func runWRK(_ url: String, key: String?, seconds: Int) throws -> Double {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+            process.arguments = ["-t2", "-c32", "-d\(seconds)s"] + (key.map { ["-H", "X-API-Key: \($0)"] } ?? []) + [url]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+                  let rate = Double(line.split(separator: " ").last ?? "") else {
+                throw ValidationError("wrk gave no rate (apt-get install wrk): \(output)")
+            }
+            return rate
+        }
+    }
+}
