@@ -8,13 +8,16 @@ import SwitchboardCore
 
 /// The embedded default: one SQLite file in WAL mode. One writer connection (SQLite allows one
 /// writer at a time anyway) takes transactions in turn with `BEGIN IMMEDIATE`; reads go to
-/// their own connections and never wait for a writer.
+/// their own connections and never wait for a writer. sqlite-nio runs each statement on a
+/// thread pool: the writer has a thread of its own and the readers theirs, so a read never
+/// queues behind the dialer's writes for a thread (they shared NIO's global pool before).
 public final class SQLiteProvider: DatabaseProvider {
     public let flavor = SQLFlavor.sqlite
     private let writer: SQLiteConnection
     private let writerLock = AsyncLock()
     private let readers: [(connection: SQLiteConnection, lock: AsyncLock)]
     private let nextReader = Locked(0)
+    private let threads: [NIOThreadPool]
     private let meter: UsageMeter
     public var usage: DatabaseUsage { meter.usage }
 
@@ -22,20 +25,27 @@ public final class SQLiteProvider: DatabaseProvider {
     public static func open(path: String, readers: Int = 2, logger: Logger) async throws -> SQLiteProvider {
         let memory = path == ":memory:"
         let storage: SQLiteConnection.Storage = memory ? .memory : .file(path: path)
-        let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        let readerThreads = NIOThreadPool(numberOfThreads: max(1, readers))
+        writerThread.start()
+        readerThreads.start()
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let writer = try await SQLiteConnection.open(storage: storage, threadPool: writerThread, logger: logger, on: loop)
         try await configure(writer, wal: !memory)
         var readerConnections: [SQLiteConnection] = []
         if !memory {
             for _ in 0..<max(1, readers) {
-                let reader = try await SQLiteConnection.open(storage: storage, logger: logger)
+                let reader = try await SQLiteConnection.open(storage: storage, threadPool: readerThreads, logger: logger,
+                                                             on: MultiThreadedEventLoopGroup.singleton.any())
                 try await configure(reader, wal: true)
                 readerConnections.append(reader)
             }
         }
-        return SQLiteProvider(writer: writer, readers: readerConnections)
+        return SQLiteProvider(writer: writer, readers: readerConnections, threads: [writerThread, readerThreads])
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: [NIOThreadPool]) {
+        self.threads = threads
         self.writer = writer
         self.readers = readers.map { ($0, AsyncLock()) }
         meter = UsageMeter(capacity: 1 + readers.count)
@@ -104,5 +114,6 @@ public final class SQLiteProvider: DatabaseProvider {
     public func close() async {
         for reader in readers { try? await reader.connection.close() }
         try? await writer.close()
+        for pool in threads { try? await pool.shutdownGracefully() }
     }
 }

@@ -74,24 +74,34 @@ extension Store {
         try await progress(campaignIDs: [campaignID])[campaignID] ?? CampaignProgress()
     }
 
-    /// Progress of several campaigns, for a page of a list: their kept counts (`LeadCounts`), the
-    /// last change to their calls and their next due lead, each read through an index.
+    /// Progress of several campaigns, for a page of a list: for each, one statement reads its kept
+    /// counts (`LeadCounts`), the last change to its calls and its next due lead, each through an
+    /// index (a status read is a few statements, whatever the campaign's size).
     public func progress(campaignIDs: [String]) async throws -> [String: CampaignProgress] {
         guard !campaignIDs.isEmpty else { return [:] }
         return try await database.read { db in
             var all: [String: CampaignProgress] = [:]
-            let counts = try await leadCounts(db, campaignIDs: campaignIDs)
-            for id in campaignIDs { all[id] = CampaignProgress(counts: counts[id] ?? [:]) }
             for id in campaignIDs {
-                // One campaign at a time: the index answers MAX(updated_at) for one campaign_id.
-                all[id]?.lastCallUpdateAt = try await db.raw("SELECT MAX(updated_at) AS at FROM calls WHERE campaign_id = \(bind: id)")
-                    .first()?.optionalDate("at")
-                if let next = try await db.raw("""
-                    SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1
-                    """).first() {
-                    all[id]?.nextDueAt = try next.date("due_at")
-                    all[id]?.nextDueReason = try next.optionalString("due_reason").flatMap(DueReason.init(rawValue:))
+                var counts: [String: Int] = [:]
+                var lastCall: Date?
+                var next: (at: Date, reason: String?)?
+                for row in try await db.raw("""
+                    SELECT bucket, n, NULL AS at, NULL AS reason FROM campaign_lead_counts WHERE campaign_id = \(bind: id) AND n <> 0
+                    UNION ALL SELECT '~last_call', 0, (SELECT MAX(updated_at) FROM calls WHERE campaign_id = \(bind: id)), NULL
+                    UNION ALL SELECT '~next_due', 0, due_at, due_reason FROM (
+                      SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1) AS due
+                    """).all() {
+                    switch try row.string("bucket") {
+                    case "~last_call": lastCall = try row.optionalDate("at")
+                    case "~next_due": next = (try row.date("at"), try row.optionalString("reason"))
+                    case let bucket: counts[bucket] = try row.int("n")
+                    }
                 }
+                var progress = CampaignProgress(counts: counts)
+                progress.lastCallUpdateAt = lastCall
+                progress.nextDueAt = next?.at
+                progress.nextDueReason = next?.reason.flatMap(DueReason.init(rawValue:))
+                all[id] = progress
             }
             return all
         }

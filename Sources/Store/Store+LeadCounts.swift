@@ -76,17 +76,6 @@ extension Store {
         }
     }
 
-    /// The counts of these campaigns, by bucket.
-    func leadCounts(_ db: any SQLDatabase, campaignIDs: [String]) async throws -> [String: [String: Int]] {
-        var all: [String: [String: Int]] = [:]
-        for row in try await db.raw("""
-            SELECT campaign_id, bucket, n FROM campaign_lead_counts WHERE campaign_id IN (\(binds: campaignIDs)) AND n <> 0
-            """).all() {
-            all[try row.string("campaign_id"), default: [:]][try row.string("bucket")] = try row.int("n")
-        }
-        return all
-    }
-
     /// Where the kept counts differ from the leads counted now, every campaign's: nothing when
     /// they are right. For the tests; the counts are only ever changed by the statements that
     /// move leads.
