@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dialer
 import Foundation
+import Hummingbird
 import Logging
 import Messaging
 import SQLKit
@@ -212,6 +213,20 @@ struct BenchDatabase {
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    /// The app as `serve` builds it, on this database and a loopback port; cancel the task to stop it.
+    func serve(port: Int, role: AppConfiguration.Role, simulatorTimeScale: Double = 1) async throws -> Task<Void, any Error> {
+        var config = AppConfiguration()
+        config.databaseURL = url
+        config.port = port
+        config.role = role
+        config.simulatorTimeScale = simulatorTimeScale
+        config.localSpeech = false
+        config.recordingsDirectory = directory.appendingPathComponent("recordings").path
+        config.logLevel = .warning
+        let app = try await buildApplication(config)
+        return Task { try await app.runService() }
+    }
 }
 
 /// `phone_number,first_name` rows with distinct numbers, written in blocks.

@@ -33,15 +33,7 @@ extension Bench {
             let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
             await bench.close()
 
-            var config = AppConfiguration()
-            config.databaseURL = bench.url
-            config.port = port
-            config.simulatorTimeScale = 0
-            config.localSpeech = false
-            config.recordingsDirectory = bench.directory.appendingPathComponent("recordings").path
-            config.logLevel = .warning
-            let app = try await buildApplication(config)
-            let server = Task { try await app.runService() }
+            let server = try await bench.serve(port: port, role: .all, simulatorTimeScale: 0)
             defer { server.cancel() }
             let base = "http://127.0.0.1:\(port)"
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -99,8 +91,7 @@ extension Bench {
                     group.addTask {
                         let began = clock.now
                         guard (try? await get(client, url, key: key)) == 200 else { return nil }
-                        let elapsed = clock.now - began
-                        return Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+                        return (clock.now - began).milliseconds
                     }
                 }
                 var all: [Double?] = []
@@ -108,8 +99,7 @@ extension Bench {
                 return all
             }
             let latencies = results.compactMap { $0 }.sorted()
-            func at(_ q: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
-            return (at(0.5), at(0.99), results.count - latencies.count)
+            return (latencies.quantile(0.5), latencies.quantile(0.99), results.count - latencies.count)
         }
 
         /// Debian's wrk against `url`: its requests per second. Waited for on a thread of its

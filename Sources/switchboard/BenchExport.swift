@@ -36,15 +36,7 @@ extension Bench {
             let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
             await bench.close()
 
-            var config = AppConfiguration()
-            config.databaseURL = bench.url
-            config.port = port
-            config.role = .api
-            config.localSpeech = false
-            config.recordingsDirectory = bench.directory.appendingPathComponent("recordings").path
-            config.logLevel = .warning
-            let app = try await buildApplication(config)
-            let server = Task { try await app.runService() }
+            let server = try await bench.serve(port: port, role: .api)
             defer { server.cancel() }
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/voice/campaigns/\(campaign.id)/failed-numbers?format=csv")

@@ -41,13 +41,22 @@ extension Bench {
                 let start = clock.now
                 try await body()
                 let elapsed = clock.now - start
-                samples.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
+                samples.append(elapsed.milliseconds)
             }
-            let total = clock.now - started
-            let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+            let seconds = (clock.now - started).milliseconds / 1_000
             samples.sort()
-            func at(_ q: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * q))] }
-            return (at(0.5), at(0.99), Double(count) / seconds)
+            return (samples.quantile(0.5), samples.quantile(0.99), Double(count) / seconds)
         }
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1_000 + Double(components.attoseconds) / 1e15 }
+}
+
+extension Array where Element == Double {
+    /// The value at quantile `q` of sorted samples (NaN when there are none).
+    func quantile(_ q: Double) -> Double {
+        isEmpty ? .nan : self[Swift.min(count - 1, Int(Double(count) * q))]
     }
 }
