@@ -182,6 +182,8 @@ def main():
         check(len(rows) == len(leads) and all(r["outcome"] == "completed" for r in rows), f"calls export rows: {rows}")
         failed_csv = same_origin_fetch(driver, "GET", driver.find_element(By.ID, "export-failed").get_attribute("href"))
         check(failed_csv["status"] == 200 and failed_csv["text"].startswith("phone_number,"), f"failed-numbers export: {failed_csv}")
+        leads_csv = same_origin_fetch(driver, "GET", driver.find_element(By.ID, "export-recipients").get_attribute("href"))
+        check(leads_csv["status"] == 200 and len(list(csv.DictReader(io.StringIO(leads_csv["text"])))) == len(leads), f"leads export: {leads_csv}")
 
         # A call: its timeline, transcript and recording, which plays.
         driver.find_element(By.CSS_SELECTOR, "#calls a").click()

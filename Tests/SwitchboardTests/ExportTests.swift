@@ -70,4 +70,42 @@ import Testing
             #expect(try await client.get("/v1/voice/calls?format=csv", key: other).text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 1)
         }
     }
+
+    /// A batch's recipients and an SMS campaign's texts, as CSV.
+    @Test func batchRecipientsAndTextsAsCSV() async throws {
+        let harness = Harness(.sqlite)
+        try await harness.runWithAgentAndNumber { client, key, agent, number in
+            func lines(_ reply: Client.Reply) -> [String] { reply.text.components(separatedBy: "\r\n").filter { !$0.isEmpty } }
+            let submitted = try await client.post("\(BatchCallingTests.base)/submit", key: key, [
+                "call_name": "Export", "agent_id": .string(agent), "agent_phone_number_id": .string(number),
+                "calling_hours": ["start": "00:00", "end": "24:00"],
+                "recipients": [
+                    BatchCallingTests.recipient("r-1", "+15550000001", "completed", variables: ["first_name": "Ana"]),
+                    BatchCallingTests.recipient("=r-2", "+15550000002", "busy"),
+                ],
+            ])
+            #expect(submitted.status == .ok, "\(submitted.text)")
+            let batch = submitted["id"]?.stringValue ?? ""
+            try await client.eventually("\(BatchCallingTests.base)/\(batch)", key: key) { $0["status"]?.stringValue == "completed" }
+            let recipients = try await client.get("\(BatchCallingTests.base)/\(batch)?format=csv", key: key)
+            #expect(recipients.headers[.contentType] == "text/csv; charset=utf-8")
+            let rows = lines(recipients)
+            #expect(rows.first == "id,phone_number,status,outcome,attempts,conversation_id,updated_at_unix,conversation_initiation_client_data")
+            #expect(rows.count == 3)
+            #expect(rows.contains { $0.hasPrefix("r-1,+15550000001,completed,completed,1,call_") && $0.hasSuffix(#","{""dynamic_variables"":{""first_name"":""Ana""}}""#) },
+                    "\(rows)")
+            // A recipient id is the client's words: a formula in it is neutralised.
+            #expect(rows.contains { $0.hasPrefix("\"'=r-2\",+15550000002,failed,busy,1,") }, "\(rows)")
+            #expect(try await client.get("\(BatchCallingTests.base)/\(batch)?format=xls", key: key).status == .unprocessableContent)
+
+            let texts = try await client.smsCampaign(key: key, number: number, contacts: [SMSConversationTests.ann])
+            try await client.eventually("/v1/sms/messages?campaign_id=\(texts)", key: key) { $0["count"] == 1 }
+            let csv = try await client.get("/v1/sms/messages?campaign_id=\(texts)&format=csv", key: key)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            let messages = lines(csv)
+            #expect(messages.first == "message_id,campaign_id,conversation_id,direction,from,to,body,media_url,kind,status,error,created_at,sent_at")
+            #expect(messages.count == 2 && messages[1].contains(",outbound,\(number),\(SMSConversationTests.ann),Hi Ann!,"), "\(messages)")
+            #expect(try await client.get("/v1/sms/messages?campaign_id=\(texts)&format=xls", key: key).status == .badRequest)
+        }
+    }
 }

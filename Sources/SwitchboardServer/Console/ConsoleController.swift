@@ -41,6 +41,9 @@ struct ConsoleController {
         router.post("campaigns/:campaign_id/:action", use: campaignAction)
         router.get("campaigns/:campaign_id/failed-numbers", use: VoiceCampaignsController(api: api).failedNumbers)
         router.post("sms-campaigns/:campaign_id/:action", use: smsCampaignAction)
+        router.get("sms-messages/export", use: SMSController(api: api).messages)
+        // Any campaign's leads as the batch API's recipients.
+        router.get("recipients/:batch_id", use: BatchCallingController(api: api).get)
         let calls = CallsController(api: api)
         router.get("calls/export", use: calls.list)
         router.get("calls/:call_id", use: call)

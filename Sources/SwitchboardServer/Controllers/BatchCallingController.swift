@@ -67,11 +67,29 @@ struct BatchCallingController {
         return JSONBody(body: Schemas.BatchCallList(batch_calls: views, next_doc: next, has_more: next != nil))
     }
 
-    /// The batch and every recipient, streamed page by page.
+    /// The batch and every recipient, streamed page by page; with `format=csv` (or
+    /// `Accept: text/csv`) the recipients alone, one row each, their variables as JSON.
     @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let batch = try await load(context)
-        let view = try await view(batch)
         let (store, clock) = (api.store, api.clock)
+        if let format = request.query.string("format"), format != "csv", format != "json" {
+            throw APIError.badRequest("format must be json or csv", field: "format")
+        }
+        if StreamedCSV.wanted(request) {
+            return StreamedCSV.response(columns: ["id", "phone_number", "status", "outcome", "attempts", "conversation_id", "updated_at_unix",
+                                                  "conversation_initiation_client_data"],
+                                        filename: "\(batch.id)-recipients.csv") { (after: Int64?) in
+                let page = try await store.recipients(campaignID: batch.key, afterLeadID: after ?? 0, limit: 1000)
+                let now = clock.now()
+                let rows = page.map { lead -> [String] in
+                    let shown = Schemas.BatchRecipient(lead, batch: batch, now: now)
+                    return [shown.id, shown.phone_number, shown.status, shown.outcome?.rawValue ?? "", "\(shown.attempts)", shown.conversation_id ?? "",
+                            "\(shown.updated_at_unix)", shown.conversation_initiation_client_data.jsonText]
+                }
+                return (rows, page.last?.leadID)
+            }
+        }
+        let view = try await view(batch)
         return try StreamedJSON.response(head: view, arrayKey: "recipients", trailer: { _ in NoTrailer?.none }) { after in
             let page = try await store.recipients(campaignID: batch.key, afterLeadID: after, limit: 1000)
             let now = clock.now()

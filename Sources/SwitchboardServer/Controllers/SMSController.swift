@@ -30,7 +30,9 @@ struct SMSController {
     }
 
     /// A thread in order: `phone_number` (the contact) and/or `campaign_id`; pages by `after`.
-    @Sendable func messages(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.SMSMessageList>> {
+    /// With `format=csv` (or `Accept: text/csv`): every message of the selection from `after` on,
+    /// one row each, streamed 1,000 at a time.
+    @Sendable func messages(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let principal = try context.caller()
         let contact = try request.query.string("phone_number").map { try PhoneNumber($0, field: "phone_number").e164 }
         let campaignID = request.query.string("campaign_id")
@@ -40,10 +42,28 @@ struct SMSController {
         }
         let limit = try request.query.int("limit", in: 1...1000) ?? 200
         let after = try request.query.int("after", in: 0...Int.max).map(Int64.init) ?? 0
-        let page = try await api.store.messages(organizationID: principal.organizationID, userID: principal.readScope, contact: contact, campaignID: campaignID,
-                                                afterID: after, limit: limit)
-        return api.teli(Schemas.SMSMessageList(count: page.count, messages: page.map(Schemas.SMSMessage.init),
-                                               next_after: page.count == limit ? page.last.map { Int($0.id) } ?? 0 : nil))
+        if let format = request.query.string("format"), format != "csv", format != "json" {
+            throw APIError.badRequest("format must be json or csv", field: "format")
+        }
+        let (store, scope) = (api.store, principal.readScope)
+        if StreamedCSV.wanted(request) {
+            return StreamedCSV.response(columns: ["message_id", "campaign_id", "conversation_id", "direction", "from", "to", "body", "media_url", "kind",
+                                                  "status", "error", "created_at", "sent_at"], filename: "sms-messages.csv") { (cursor: Int64?) in
+                let page = try await store.messages(organizationID: principal.organizationID, userID: scope, contact: contact, campaignID: campaignID,
+                                                    afterID: cursor ?? after, limit: 1_000)
+                let rows = page.map { message -> [String] in
+                    let shown = Schemas.SMSMessage(message)
+                    return [shown.message_id, shown.campaign_id ?? "", shown.conversation_id ?? "", shown.direction.rawValue, shown.from, shown.to,
+                            shown.body, shown.media_url ?? "", shown.kind.rawValue, shown.status, shown.error ?? "", shown.created_at, shown.sent_at ?? ""]
+                }
+                return (rows, page.last?.id)
+            }
+        }
+        let page = try await store.messages(organizationID: principal.organizationID, userID: scope, contact: contact, campaignID: campaignID,
+                                            afterID: after, limit: limit)
+        return try api.teli(Schemas.SMSMessageList(count: page.count, messages: page.map(Schemas.SMSMessage.init),
+                                                   next_after: page.count == limit ? page.last.map { Int($0.id) } ?? 0 : nil))
+            .response(from: request, context: context)
     }
 
     /// A person writes: the text is queued now and the thread is theirs from here on (the
