@@ -54,8 +54,14 @@ struct ConsoleController {
     // MARK: Sign-in
 
     @Sendable func signInForm(_ request: Request, context: SwitchboardContext) async throws -> Response {
+        signInPage(context)
+    }
+
+    /// The sign-in form with a fresh token, in the form and in its cookie.
+    private func signInPage(_ context: SwitchboardContext, error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         let token = Identifier.make("", bytes: 24)
-        var response = pages.render("sign-in", title: "Sign in", context: SwitchboardContext.signedOut(context), page: ["csrf": token])
+        var response = pages.render("sign-in", title: "Sign in", context: SwitchboardContext.signedOut(context), page: ["csrf": token],
+                                    error: error, status: status)
         response.setCookie(ConsoleCookies.signIn(token, secure: secure))
         return response
     }
@@ -70,11 +76,7 @@ struct ConsoleController {
         guard let key = form.text("api_key"),
               let opened = try await api.store.openConsoleSession(apiKey: key, now: api.clock.now(), lifetime: Self.sessionLifetime) else {
             context.logger.notice("console sign-in refused")
-            let token = Identifier.make("", bytes: 24)
-            var response = pages.render("sign-in", title: "Sign in", context: SwitchboardContext.signedOut(context), page: ["csrf": token],
-                                        error: "That API key is not valid.", status: .unauthorized)
-            response.setCookie(ConsoleCookies.signIn(token, secure: secure))
-            return response
+            return signInPage(context, error: "That API key is not valid.", status: .unauthorized)
         }
         context.logger.info("console signed in", metadata: ["organization_id": "\(opened.session.principal.organizationID)",
                                                               "key_id": "\(opened.session.principal.keyID)"])
@@ -248,19 +250,21 @@ struct ConsoleController {
         }
     }
 
+    /// Pause and resume are the API's routes; cancel is the batch API's (which takes another
+    /// path parameter), on the same store call.
     @Sendable func campaignAction(_ request: Request, context: SwitchboardContext) async throws -> Response {
         let campaign = try await load(context)
-        let now = api.clock.now()
-        let changed: Bool
         let action = try context.parameter("action")
+        let campaigns = VoiceCampaignsController(api: api)
         switch action {
-        case "pause": changed = try await api.store.setCampaignStatus(id: campaign.key, from: [.active], to: .paused, reason: "paused by user", now: now)
-        case "resume": changed = try await api.store.setCampaignStatus(id: campaign.key, from: [.paused], to: .active, reason: nil, now: now)
-        case "cancel": changed = try await api.store.cancelCampaign(id: campaign.key, now: now)
+        case "pause": _ = try await campaigns.pause(request, context: context)
+        case "resume": _ = try await campaigns.resume(request, context: context)
+        case "cancel":
+            guard try await api.store.cancelCampaign(id: campaign.key, now: api.clock.now()) else {
+                throw APIError.conflict("Campaign is \(campaign.status.rawValue): only an active or paused campaign can be cancelled")
+            }
         default: throw APIError.notFound("Action")
         }
-        guard changed else { throw APIError.conflict("Campaign is \(campaign.status.rawValue): that cannot be done now") }
-        api.wakeDialer()
         context.logger.info("campaign changed in the console", metadata: ["campaign_id": "\(campaign.id)", "action": "\(action)"])
         return .redirect(to: "/campaigns/\(Self.path(campaign.id))", type: .normal)
     }
