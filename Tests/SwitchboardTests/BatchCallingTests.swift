@@ -56,8 +56,9 @@ import Testing
             try await client.eventually(path, key: key) { reply in
                 reply.batch?.value1.status == .inProgress && reply.batch?.value2.recipients.allSatisfy { $0.status == .initiated } == true
             }
-            harness.clock.advance(by: 600)
-            let done = try await client.eventually(path, key: key) { $0.batch?.value1.status == .completed }
+            let done = try await client.eventually(path, key: key, advancing: harness.clock, by: 600) {
+                $0.batch?.value1.status == .completed
+            }
             let finished = try done.decode(Components.Schemas.BatchCallDetail.self)
             #expect(finished.value1.totalCallsScheduled == 4)
             #expect(finished.value1.totalCallsDispatched == 4)
@@ -76,13 +77,8 @@ import Testing
             try await client.eventually(path, key: key) { reply in
                 reply.batch?.value2.recipients.filter { $0.status == .initiated }.count == 3
             }
-            // A simulated call waits on the manual clock from when it starts: one that starts just
-            // after an advance (a busy machine) waits for the next, so advance until all are done.
-            var settled = try await client.get(path, key: key)
-            for _ in 0..<100 where settled.batch?.value1.status != .completed {
-                harness.clock.advance(by: 600)
-                try await Task.sleep(for: .milliseconds(50))
-                settled = try await client.get(path, key: key)
+            let settled = try await client.eventually(path, key: key, advancing: harness.clock, by: 600) {
+                $0.batch?.value1.status == .completed
             }
             let again = try settled.decode(Components.Schemas.BatchCallDetail.self)
             #expect(again.value1.status == .completed, "\(settled.text)")
@@ -122,8 +118,9 @@ import Testing
             #expect(try await client.post("\(path)/cancel", key: key, [:]).decode(Components.Schemas.BatchCallResponse.self).status == .cancelled)
 
             // The call in flight ends as it would have; the two queued are never dialed.
-            harness.clock.advance(by: 600)
-            let after = try await client.eventually(path, key: key) { $0.batch?.value2.recipients.first?.status == .completed }.batch
+            let after = try await client.eventually(path, key: key, advancing: harness.clock, by: 600) {
+                $0.batch?.value2.recipients.first?.status == .completed
+            }.batch
             #expect(after?.value2.recipients.map(\.status) == [.completed, .cancelled, .cancelled])
             #expect(after?.value1.status == .cancelled)
             #expect(after?.value1.totalCallsDispatched == 1)

@@ -33,8 +33,7 @@ import Webhooks
             #expect(try await client.post("/v1/suppressions", key: key, ["phone_number": "+15550000002"]).decode(Components.Schemas.SuppressionCreated.self).created == false)
             #expect(try await client.post("/v1/suppressions", key: key, ["prefix": "1-555"]).status == .badRequest)
 
-            harness.clock.advance(by: 600)
-            let done = try await client.eventually(path, key: key) { $0.status_ == "completed" }
+            let done = try await client.eventually(path, key: key, advancing: harness.clock, by: 600) { $0.status_ == "completed" }
             #expect(done.count(\.completed) == 1)
             #expect(done.count(\.suppressed) == 2)
             let calls = try await client.get("/v1/voice/calls?campaign_id=\(campaign)", key: key).decode(Components.Schemas.CallList.self)

@@ -162,7 +162,11 @@ struct Client: Sendable {
 
     /// Polls until `condition` holds on a fresh GET, for at most `seconds` of real time.
     @discardableResult
-    func eventually(_ path: String, key: String, seconds: Double = 15, sourceLocation: SourceLocation = #_sourceLocation,
+    /// Polls `path` until `condition` holds. With `clock`, moves it by `step` before each poll: a
+    /// simulated call waits on the manual clock from when it starts, so one that starts just after
+    /// an advance (a busy machine) only ends with the next one.
+    func eventually(_ path: String, key: String, seconds: Double = 15, advancing clock: ManualClock? = nil,
+                    by step: TimeInterval = 0, sourceLocation: SourceLocation = #_sourceLocation,
                     _ condition: (Reply) -> Bool) async throws -> Reply {
         let deadline = Date().addingTimeInterval(seconds)
         var last = try await get(path, key: key)
@@ -171,7 +175,8 @@ struct Client: Sendable {
                 Issue.record("condition not met in \(seconds)s; last: \(last.text)", sourceLocation: sourceLocation)
                 return last
             }
-            try await Task.sleep(for: .milliseconds(10))
+            clock?.advance(by: step)
+            try await Task.sleep(for: .milliseconds(clock == nil ? 10 : 50))
             last = try await get(path, key: key)
         }
         return last
