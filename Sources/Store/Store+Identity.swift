@@ -26,13 +26,17 @@ extension Store {
         return (APIKeyRecord(id: id, organizationID: organizationID, tenantID: tenantID, userID: userID, role: role, createdAt: now), secret)
     }
 
+    /// The key's principal, from `principals` when this process resolved it a moment ago.
     public func principal(forKey key: String) async throws -> Principal? {
         let hash = Self.hashKey(key)
-        return try await database.read { db in
+        if let known = principals.principal(hash: hash) { return known }
+        let principal = try await database.read { db -> Principal? in
             guard let row = try await db.raw("SELECT id, organization_id, tenant_id, user_id, role FROM api_keys WHERE key_hash = \(bind: hash)").first() else { return nil }
             return Principal(keyID: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
                              userID: try row.string("user_id"), role: Principal.Role(rawValue: try row.string("role")) ?? .member)
         }
+        if let principal { principals.remember(principal, hash: hash) }
+        return principal
     }
 
     func ensureIdentity(_ db: any SQLDatabase, organizationID: String, tenantID: String, userID: String, now: Date) async throws {
@@ -45,7 +49,7 @@ extension Store {
     }
 
     static func hashKey(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(key.utf8)).hexString
     }
 }
 
@@ -74,9 +78,11 @@ extension Store {
         }
     }
 
-    /// Revokes one of the organization's keys: it stops working at once. False when there is no such key.
+    /// Revokes one of the organization's keys: it stops working at once in this process, and
+    /// within `PrincipalCache.lifetime` in any other. False when there is no such key.
     public func revokeAPIKey(id: String, organizationID: String) async throws -> Bool {
-        try await write { db in
+        defer { principals.forget(keyID: id) }
+        return try await write { db in
             guard try await db.raw("DELETE FROM api_keys WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) RETURNING id").first() != nil else {
                 return false
             }

@@ -10,6 +10,7 @@ public struct Store: Sendable {
     let logger: Logger
     /// Told after commits what they queued (for this process's workers).
     public let observers: CommitObservers
+    let principals = PrincipalCache()
 
     public init(database: any DatabaseProvider, logger: Logger, observers: CommitObservers = CommitObservers()) {
         self.database = database

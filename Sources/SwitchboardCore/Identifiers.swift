@@ -48,3 +48,19 @@ public enum ClientID {
         text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) ? "must not contain control characters" : nil
     }
 }
+
+extension Sequence<UInt8> {
+    /// Lowercase hex, two digits a byte: the form of key hashes, digests and signatures.
+    /// Written directly: `String(format: "%02x")` per byte made hashing an API key a visible
+    /// part of every request's cost.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

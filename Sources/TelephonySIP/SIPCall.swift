@@ -217,7 +217,7 @@ struct SIPCall {
     static func branch() -> String { "z9hG4bK" + token(12) }
 
     static func token(_ bytes: Int) -> String {
-        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        (0..<bytes).map { _ in UInt8.random(in: 0...255) }.hexString
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwitchboardCore
 
 /// HTTP Digest as SIP uses it (RFC 3261 §22, RFC 8760): answers a 401 `WWW-Authenticate` or
 /// 407 `Proxy-Authenticate` challenge with MD5 or SHA-256, `qop=auth` when offered.
@@ -11,8 +12,8 @@ public struct SIPDigestChallenge: Sendable, Equatable {
         func hash(_ text: String) -> String {
             let data = Data(text.utf8)
             switch self {
-            case .md5: return Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            case .sha256: return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            case .md5: return Insecure.MD5.hash(data: data).hexString
+            case .sha256: return SHA256.hash(data: data).hexString
             }
         }
     }

@@ -25,7 +25,7 @@ extension VobizSignature {
     /// answer XML gives it carries an HMAC of the attempt keyed with the number's auth token.
     public static func streamToken(attemptID: Int64, authToken: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("stream:\(attemptID)".utf8), using: SymmetricKey(data: Data(authToken.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return mac.hexString
     }
 
     /// The answer XML of a call our voice pipeline holds: a bidirectional μ-law stream to us,

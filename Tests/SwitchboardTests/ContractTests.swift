@@ -61,9 +61,89 @@ import SwitchboardAPI
         let call = CallRecord(id: "c1", organizationID: "o", tenantID: "t", userID: "u", campaignID: "k", agentID: nil,
                               fromNumber: "+15175550100", toNumber: "+15175550101", status: .ongoing, outcome: nil, attempts: 1,
                               duration: 0, detail: nil, createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0))
-        let json = try JSONDecoder().decode(JSONValue.self, from: JSONBody<Schemas.Call>.encoder.encode(Schemas.Call(call)))
+        let json = try JSONDecoder().decode(JSONValue.self, from: Data(ByteJSONEncoder.encode(Schemas.Call(call))))
         #expect(json["end_timestamp"] == .null)
         #expect(json["agent_id"] == .null)
         #expect(json["attempts"] == nil, "a plain optional is left out")
+    }
+
+    /// The timestamp writer does its own calendar arithmetic: it agrees with Foundation's ISO 8601
+    /// formatter on leap days, century years and dates before 1970, and rounds the fraction down
+    /// rather than into the next second.
+    @Test func timestampsAgreeWithFoundation() {
+        let formatter = ISO8601DateFormatter()
+        var random = SystemRandomNumberGenerator()
+        let edges: [TimeInterval] = [0, -1, -86_400, 951_782_400, 4_107_542_399, -2_208_988_800, 1_768_489_200]
+        for seconds in edges + (0..<2_000).map({ _ in TimeInterval(Int64.random(in: -4_000_000_000...9_000_000_000, using: &random)) }) {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(Timestamps.format(date, fractionDigits: 0, zulu: true) == formatter.string(from: date), "\(seconds)")
+        }
+        #expect(Timestamps.teli(Date(timeIntervalSince1970: 1_763_761_213.089462)) == "2025-11-21T21:40:13.089462")
+        #expect(Timestamps.dialNexa(Date(timeIntervalSince1970: 1_709_287_199.9999)) == "2024-03-01T09:59:59.999Z")
+        #expect(Timestamps.teliOffset(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59+00:00")
+    }
+
+    /// Responses are written by our own encoder: the same documents Foundation's `JSONEncoder`
+    /// (`.withoutEscapingSlashes`) writes for the shapes responses have, with the keys in the
+    /// order they are encoded (Foundation's order is its dictionary's, which varies per process).
+    @Test func responsesEncodeAsFoundationWould() throws {
+        let foundation = JSONEncoder()
+        foundation.outputFormatting = [.withoutEscapingSlashes]
+        func same(_ value: some Encodable, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let expected = try foundation.encode(value)
+            let ours = Data(try ByteJSONEncoder.encode(value))
+            #expect(try JSONDecoder().decode(JSONValue.self, from: ours) == JSONDecoder().decode(JSONValue.self, from: expected),
+                    "ours:\n\(String(decoding: ours, as: UTF8.self))\nfoundation:\n\(String(decoding: expected, as: UTF8.self))",
+                    sourceLocation: sourceLocation)
+        }
+        var call = CallRecord(id: "c1", organizationID: "o", tenantID: "t", userID: "u", campaignID: "k", agentID: "a\"1",
+                              fromNumber: "+15175550100", toNumber: "+15175550101", status: .ended, outcome: .voicemail, attempts: 2,
+                              duration: 12.5, detail: "line\nbreak\t\u{1}/é😀", createdAt: Date(timeIntervalSince1970: 1_768_489_200.25),
+                              updatedAt: Date(timeIntervalSince1970: 1_768_489_260))
+        try same(Schemas.Call(call))
+        call.agentID = nil
+        call.detail = nil
+        try same(Teli(payload: Merged(Schemas.Call(call), ["extra": JSONValue.array([1, 0.1, 1e21, -0.0, true, .null, ["k": "v"]])]),
+                      poweredBy: "Switchboard"))
+        try same([Schemas.Call(call), Schemas.Call(call)])
+        try same(["a": [Int?.none, 2], "b": []])
+        try same(Date(timeIntervalSince1970: 0.5))
+        try same(["data": Data([0, 1, 254]), "empty": Data()])
+        try same(URL(string: "https://example.com/a/b?c=d")!)
+        try same("top/level \u{7f}")
+        try same(NestedByHand())
+        #expect(try ByteJSONEncoder.encode(NestedByHand()) == Array(#"{"a":1,"b":{"a":"x","b":[true,null,{"c":2.5}]},"c":[1,2],"super":"below"}"#.utf8))
+        #expect(try ByteJSONEncoder.encode(["k": "q\"\\/\u{8}\u{c}\n\r\t\u{1f}é"]) == Array(#"{"k":"q\"\\/\b\f\n\r\t\u001fé"}"#.utf8))
+        #expect(try ByteJSONEncoder.encode([1.0, 0.25, 1e21, -0.0]) == Array("[1,0.25,1e+21,-0]".utf8))
+        #expect(throws: EncodingError.self) { try ByteJSONEncoder.encode(Double.nan) }
+        #expect(throws: EncodingError.self) { try ByteJSONEncoder.encode(WritesToAClosedContainer()) }
+    }
+
+    /// Nested containers and a super encoder, asked for explicitly.
+    private struct NestedByHand: Encodable {
+        enum Key: String, CodingKey { case a, b, c, d, `super` }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(1, forKey: .a)
+            var nested = container.nestedContainer(keyedBy: Key.self, forKey: .b)
+            try nested.encode("x", forKey: .a)
+            var list = nested.nestedUnkeyedContainer(forKey: .b)
+            try list.encode(true)
+            try list.encodeNil()
+            var inner = list.nestedContainer(keyedBy: Key.self)
+            try inner.encode(2.5, forKey: .c)
+            try container.encode([1, 2], forKey: .c)
+            try "below".encode(to: container.superEncoder())
+        }
+    }
+
+    private struct WritesToAClosedContainer: Encodable {
+        enum Key: String, CodingKey { case a, b }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            var nested = container.nestedContainer(keyedBy: Key.self, forKey: .a)
+            try container.encode(1, forKey: .b)
+            try nested.encode(2, forKey: .a)
+        }
     }
 }

@@ -56,13 +56,7 @@ struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
 
     func response() throws -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try Self.encoder.encode(body))))
-    }
-
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try ByteJSONEncoder.encode(body))))
     }
 }
 

@@ -102,7 +102,7 @@ final class Fingerprint: Sendable {
             digest = SHA256()
             digest.update(data: Data((prefix + value.jsonText).utf8))  // the core's writer sorts keys
         }
-        return digest.finalize().map { String(format: "%02x", $0) }.joined()
+        return digest.finalize().hexString
     }
 }
 

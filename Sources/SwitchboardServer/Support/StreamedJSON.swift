@@ -15,10 +15,9 @@ enum StreamedJSON {
         head: Head, arrayKey key: String, trailer: @escaping @Sendable (Int) -> Trailer?,
         page: @escaping @Sendable (_ after: Int64) async throws -> (items: [Item], last: Int64?)
     ) throws -> Response {
-        let encoder = JSONBody<Head>.encoder
-        var opening = try encoder.encode(head)
+        var opening = try ByteJSONEncoder.encode(head)
         opening.removeLast()   // `}`
-        opening.append(contentsOf: Data(",\(String(decoding: try encoder.encode(key), as: UTF8.self)):[".utf8))
+        opening.append(contentsOf: ",\(String(decoding: try ByteJSONEncoder.encode(key), as: UTF8.self)):[".utf8)
         let body = ResponseBody { [opening] writer in
             try await writer.write(ByteBuffer(bytes: opening))
             var after: Int64 = 0
@@ -28,7 +27,7 @@ enum StreamedJSON {
                 guard let last else { break }
                 if !items.isEmpty {
                     // One encoding per page: `[a,b]` written as `a,b`, after a comma if needed.
-                    var chunk = try encoder.encode(items)
+                    var chunk = try ByteJSONEncoder.encode(items)
                     chunk.removeFirst()
                     chunk.removeLast()
                     if count > 0 { chunk.insert(UInt8(ascii: ","), at: chunk.startIndex) }
@@ -37,12 +36,12 @@ enum StreamedJSON {
                 }
                 after = last
             }
-            var closing = Data("]".utf8)
+            var closing = Array("]".utf8)
             if let fields = trailer(count) {
-                var more = try encoder.encode(fields)
+                var more = try ByteJSONEncoder.encode(fields)
                 more.removeFirst()   // `{`
                 closing.append(UInt8(ascii: ","))
-                closing.append(more)
+                closing.append(contentsOf: more)
             } else {
                 closing.append(UInt8(ascii: "}"))
             }

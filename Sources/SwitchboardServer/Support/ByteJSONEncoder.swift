@@ -1,0 +1,238 @@
+import Foundation
+
+/// Encodes a response straight into bytes, with the output of Foundation's `JSONEncoder` set
+/// to `.withoutEscapingSlashes` (keys in the order they are encoded, integers and floats written
+/// alike, `null` for an explicit nil) but without its intermediate tree: a page of 100 calls
+/// spent most of its time there (`bench api`, docs/performance.md).
+///
+/// Containers are closed when the value that opened them returns from `encode(to:)`, so a
+/// value must finish a nested container before writing to its parent again — what synthesized
+/// conformances and ours do. Writing to a container after it was closed throws rather than
+/// writing a wrong document. `codingPath` is not tracked (always empty).
+struct ByteJSONEncoder {
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let sink = JSONSink()
+        try sink.encodeValue(value, depth: 0)
+        if sink.misused { throw JSONSink.misuse }
+        return sink.bytes
+    }
+}
+
+private final class JSONSink {
+    var bytes: [UInt8] = []
+    /// Open containers, innermost last, each with how many members it has so far.
+    var open: [(isObject: Bool, count: Int)] = []
+    /// A key (or a superEncoder) was written and its value has not started.
+    var awaitingValue = false
+    /// A nested container or superEncoder was asked of a closed container (they cannot throw).
+    var misused = false
+    static let misuse = EncodingError.invalidValue((), .init(codingPath: [], debugDescription: "a container was written to after it was closed"))
+
+    init() { bytes.reserveCapacity(1_024) }
+
+    /// Closes the containers above `depth`, as their values are done.
+    func unwind(to depth: Int) {
+        if awaitingValue { bytes.append(contentsOf: "{}".utf8); awaitingValue = false }
+        while open.count > depth {
+            bytes.append(open.removeLast().isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        }
+    }
+
+    /// Makes the container at `depth` (1-based) the innermost and starts a member in it.
+    func member(of depth: Int) throws {
+        guard depth <= open.count else { misused = true; throw Self.misuse }
+        unwind(to: depth)
+        if open[depth - 1].count > 0 { bytes.append(UInt8(ascii: ",")) }
+        open[depth - 1].count += 1
+    }
+
+    func key(_ key: some CodingKey, in depth: Int) throws {
+        try member(of: depth)
+        string(key.stringValue)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Opens an object or an array for the value being written; returns its depth.
+    func openContainer(object: Bool) -> Int {
+        awaitingValue = false
+        bytes.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
+        open.append((object, 0))
+        return open.count
+    }
+
+    /// Writes `value`, whose slot (a key, an array comma, the top) is already written; `depth`
+    /// is the number of containers open around it.
+    func encodeValue(_ value: some Encodable, depth: Int) throws {
+        awaitingValue = false
+        // Compared by type first: a cast per value is what made the runtime's casts show up.
+        let type = type(of: value)
+        if type == String.self, let text = value as? String { return string(text) }
+        if type == URL.self, let url = value as? URL { return string(url.absoluteString) }
+        if type == Data.self, let data = value as? Data { return string(data.base64EncodedString()) }
+        let start = bytes.count
+        try value.encode(to: ValueEncoder(sink: self, depth: depth))
+        unwind(to: depth)
+        if bytes.count == start { bytes.append(contentsOf: "{}".utf8) }
+    }
+
+    func null() { awaitingValue = false; bytes.append(contentsOf: "null".utf8) }
+    func bool(_ value: Bool) { awaitingValue = false; bytes.append(contentsOf: value ? "true".utf8 : "false".utf8) }
+    func integer(_ value: some BinaryInteger) { awaitingValue = false; bytes.append(contentsOf: String(value).utf8) }
+
+    func float(_ value: some BinaryFloatingPoint & LosslessStringConvertible) throws {
+        guard value.isFinite else {
+            throw EncodingError.invalidValue(Double(value), .init(codingPath: [], debugDescription: "\(value) is not valid in JSON"))
+        }
+        awaitingValue = false
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }  // as JSONEncoder writes 1.0: `1`
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    func string(_ value: String) {
+        awaitingValue = false
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+            case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
+            case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
+            case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
+            case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: #"\u00"#.utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// The encoder one value is given: its containers open at `depth + 1`. Asking twice for a
+/// keyed container gives the same object (how `Merged` and `Teli` put two types' fields in one).
+private struct ValueEncoder: Encoder {
+    let sink: JSONSink
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        let own = sink.open.count > depth && sink.open[depth].isObject
+        let level = own ? depth + 1 : sink.openContainer(object: true)
+        return KeyedEncodingContainer(Keyed<Key>(sink: sink, depth: level))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        let own = sink.open.count > depth && !sink.open[depth].isObject
+        return Unkeyed(sink: sink, depth: own ? depth + 1 : sink.openContainer(object: false))
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: sink, depth: depth) }
+}
+
+private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let sink: JSONSink
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
+
+    func encodeNil(forKey key: Key) throws { try sink.key(key, in: depth); sink.null() }
+    func encode(_ value: Bool, forKey key: Key) throws { try sink.key(key, in: depth); sink.bool(value) }
+    func encode(_ value: String, forKey key: Key) throws { try sink.key(key, in: depth); sink.string(value) }
+    func encode(_ value: Double, forKey key: Key) throws { try sink.key(key, in: depth); try sink.float(value) }
+    func encode(_ value: Float, forKey key: Key) throws { try sink.key(key, in: depth); try sink.float(value) }
+    func encode(_ value: Int, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: Int8, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: Int16, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: Int32, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: Int64, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: UInt, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: UInt8, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: UInt16, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: UInt32, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode(_ value: UInt64, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try sink.key(key, in: depth)
+        try sink.encodeValue(value, depth: depth)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        try? sink.key(key, in: depth)  // misuse is kept in the sink and thrown at the end
+        return KeyedEncodingContainer(Keyed<NestedKey>(sink: sink, depth: sink.openContainer(object: true)))
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        try? sink.key(key, in: depth)  // misuse is kept in the sink and thrown at the end
+        return Unkeyed(sink: sink, depth: sink.openContainer(object: false))
+    }
+
+    func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+
+    func superEncoder(forKey key: Key) -> any Encoder {
+        try? sink.key(key, in: depth)  // misuse is kept in the sink and thrown at the end
+        sink.awaitingValue = true
+        return ValueEncoder(sink: sink, depth: depth)
+    }
+}
+
+private struct Unkeyed: UnkeyedEncodingContainer {
+    let sink: JSONSink
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
+    var count: Int { sink.open.count >= depth ? sink.open[depth - 1].count : 0 }
+
+    func encodeNil() throws { try sink.member(of: depth); sink.null() }
+    func encode(_ value: Bool) throws { try sink.member(of: depth); sink.bool(value) }
+    func encode(_ value: String) throws { try sink.member(of: depth); sink.string(value) }
+    func encode(_ value: Double) throws { try sink.member(of: depth); try sink.float(value) }
+    func encode(_ value: Float) throws { try sink.member(of: depth); try sink.float(value) }
+    func encode(_ value: Int) throws { try sink.member(of: depth); sink.integer(value) }
+    func encode(_ value: Int64) throws { try sink.member(of: depth); sink.integer(value) }
+    func encode<T: Encodable>(_ value: T) throws {
+        try sink.member(of: depth)
+        try sink.encodeValue(value, depth: depth)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        try? sink.member(of: depth)  // misuse is kept in the sink and thrown at the end
+        return KeyedEncodingContainer(Keyed<NestedKey>(sink: sink, depth: sink.openContainer(object: true)))
+    }
+
+    func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        try? sink.member(of: depth)  // misuse is kept in the sink and thrown at the end
+        return Unkeyed(sink: sink, depth: sink.openContainer(object: false))
+    }
+
+    func superEncoder() -> any Encoder {
+        try? sink.member(of: depth)  // misuse is kept in the sink and thrown at the end
+        sink.awaitingValue = true
+        return ValueEncoder(sink: sink, depth: depth)
+    }
+}
+
+private struct Single: SingleValueEncodingContainer {
+    let sink: JSONSink
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
+
+    func encodeNil() throws { sink.null() }
+    func encode(_ value: Bool) throws { sink.bool(value) }
+    func encode(_ value: String) throws { sink.string(value) }
+    func encode(_ value: Double) throws { try sink.float(value) }
+    func encode(_ value: Float) throws { try sink.float(value) }
+    func encode(_ value: Int) throws { sink.integer(value) }
+    func encode(_ value: Int8) throws { sink.integer(value) }
+    func encode(_ value: Int16) throws { sink.integer(value) }
+    func encode(_ value: Int32) throws { sink.integer(value) }
+    func encode(_ value: Int64) throws { sink.integer(value) }
+    func encode(_ value: UInt) throws { sink.integer(value) }
+    func encode(_ value: UInt8) throws { sink.integer(value) }
+    func encode(_ value: UInt16) throws { sink.integer(value) }
+    func encode(_ value: UInt32) throws { sink.integer(value) }
+    func encode(_ value: UInt64) throws { sink.integer(value) }
+    func encode<T: Encodable>(_ value: T) throws { try sink.encodeValue(value, depth: depth) }
+}
