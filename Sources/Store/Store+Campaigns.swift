@@ -82,28 +82,64 @@ extension Store {
         return try await database.read { db in
             var all: [String: CampaignProgress] = [:]
             for id in campaignIDs {
-                var counts: [String: Int] = [:]
-                var lastCall: Date?
-                var next: (at: Date, reason: String?)?
-                for row in try await db.raw("""
-                    SELECT bucket, n, NULL AS at, NULL AS reason FROM campaign_lead_counts WHERE campaign_id = \(bind: id) AND n <> 0
-                    UNION ALL SELECT '~last_call', 0, (SELECT MAX(updated_at) FROM calls WHERE campaign_id = \(bind: id)), NULL
-                    UNION ALL SELECT '~next_due', 0, due_at, due_reason FROM (
-                      SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1) AS due
-                    """).all() {
-                    switch try row.string("bucket") {
-                    case "~last_call": lastCall = try row.optionalDate("at")
-                    case "~next_due": next = (try row.date("at"), try row.optionalString("reason"))
-                    case let bucket: counts[bucket] = try row.int("n")
-                    }
-                }
-                var progress = CampaignProgress(counts: counts)
-                progress.lastCallUpdateAt = lastCall
-                progress.nextDueAt = next?.at
-                progress.nextDueReason = next?.reason.flatMap(DueReason.init(rawValue:))
-                all[id] = progress
+                var rows = ProgressRows()
+                for row in try await db.raw(Self.progressSQL(campaignID: id)).all() { try rows.add(row) }
+                all[id] = rows.progress
             }
             return all
+        }
+    }
+
+    /// The organization's campaign `id` with its progress, in one statement: the campaign's row
+    /// beside each row of its progress (what a status read, the most frequent request, costs).
+    public func campaignWithProgress(id: String, organizationID: String) async throws -> (CampaignRecord, CampaignProgress)? {
+        let key = ScopedID.key(organizationID: organizationID, id: id)
+        return try await database.read { db in
+            let found = try await db.raw("""
+                SELECT c.*, p.* FROM campaigns c LEFT JOIN (
+                """ + Self.progressSQL(campaignID: key) + """
+                ) AS p ON TRUE WHERE c.id = \(bind: key) AND c.organization_id = \(bind: organizationID) AND c.deleted_at IS NULL
+                """).all()
+            guard let first = found.first else { return nil }
+            var rows = ProgressRows()
+            for row in found { try rows.add(row) }
+            return (try Self.campaign(first), rows.progress)
+        }
+    }
+
+    /// A campaign's progress as rows `(progress_bucket, progress_n, progress_at, progress_reason)`:
+    /// its kept counts, then the last change to its calls and its next due lead, each an index read.
+    static func progressSQL(campaignID id: String) -> SQLQueryString {
+        """
+        SELECT bucket AS progress_bucket, n AS progress_n, NULL AS progress_at, NULL AS progress_reason
+          FROM campaign_lead_counts WHERE campaign_id = \(bind: id) AND n <> 0
+        UNION ALL SELECT '~last_call', 0, (SELECT MAX(updated_at) FROM calls WHERE campaign_id = \(bind: id)), NULL
+        UNION ALL SELECT '~next_due', 0, due_at, due_reason FROM (
+          SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1) AS due
+        """
+    }
+
+    /// Folds the rows of `progressSQL` into a campaign's progress.
+    private struct ProgressRows {
+        var counts: [String: Int] = [:]
+        var lastCall: Date?
+        var next: (at: Date, reason: String?)?
+
+        mutating func add(_ row: any SQLRow) throws {
+            switch try row.optionalString("progress_bucket") {
+            case nil: break  // a campaign row with no progress row beside it
+            case "~last_call": lastCall = try row.optionalDate("progress_at")
+            case "~next_due": next = (try row.date("progress_at"), try row.optionalString("progress_reason"))
+            case let bucket?: counts[bucket] = try row.int("progress_n")
+            }
+        }
+
+        var progress: CampaignProgress {
+            var progress = CampaignProgress(counts: counts)
+            progress.lastCallUpdateAt = lastCall
+            progress.nextDueAt = next?.at
+            progress.nextDueReason = next?.reason.flatMap(DueReason.init(rawValue:))
+            return progress
         }
     }
 

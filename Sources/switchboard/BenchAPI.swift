@@ -14,7 +14,8 @@ extension Bench {
     /// `switchboard bench api --leads N`: the API under load while a campaign of N leads dials
     /// (SQLite, simulator at time scale 0, caps lifted), in one process as `serve` runs it:
     /// `GET /v1/voice/campaigns/{id}` and `GET /v1/voice/calls?limit=100` at a steady rate
-    /// (p50/p99), then each route's most requests/s under `wrk` (Debian's) beside `/health`'s.
+    /// (p50/p99), then each route's most requests/s under `wrk` (Debian's) beside a bare route's
+    /// (`/health/live`) and `/health`'s.
     struct API: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Status and calls-list latency at a fixed rate, and peak throughput against /health, while a campaign dials.")
@@ -51,11 +52,15 @@ extension Bench {
                 print(String(format: "%@ at %d req/s for %d s while dialing: p50 %.2f ms, p99 %.2f ms, %d errors",
                              name, rate, seconds, result.p50, result.p99, result.errors))
             }
+            // The baseline is a bare route (`/health/live` answers without the database);
+            // `/health` adds one database round trip.
+            let bare = try await Self.wrk("\(base)/health/live", key: nil, seconds: wrkSeconds)
             let health = try await Self.wrk("\(base)/health", key: nil, seconds: wrkSeconds)
             let statusMax = try await Self.wrk(status, key: key, seconds: wrkSeconds)
             let callsMax = try await Self.wrk(calls, key: key, seconds: wrkSeconds)
-            print(String(format: "wrk (2 threads, 32 connections, %d s each, while dialing): /health %.0f req/s; status %.0f req/s (%.2f of /health); "
-                         + "calls list %.0f req/s (%.2f of /health)", wrkSeconds, health, statusMax, statusMax / health, callsMax, callsMax / health))
+            print(String(format: "wrk (2 threads, 32 connections, %d s each, while dialing): bare route /health/live %.0f req/s; /health (one query) %.0f req/s; "
+                         + "status %.0f req/s (%.2f of the bare route, %.2f of /health); calls list %.0f req/s (%.2f of the bare route)",
+                         wrkSeconds, bare, health, statusMax, statusMax / bare, statusMax / health, callsMax, callsMax / bare))
             let progress = try await Self.progress(client, status, key: key)
             print("campaign while measured: \(progress)")
             try await client.shutdown()

@@ -46,8 +46,15 @@ struct VoiceCampaignsController {
     }
 
     @Sendable func get(_ request: Request, context: SwitchboardContext) async throws -> JSONBody<Teli<Schemas.VoiceCampaignDetail>> {
-        let campaign = try await load(request, context)
-        let progress = try await api.store.progress(campaignID: campaign.key)
+        // The most frequent request: the campaign and its progress in one read.
+        let id = try context.parameter("campaign_id")
+        var progress = CampaignProgress()
+        let campaign = try await context.owned("Campaign") { organizationID -> CampaignRecord? in
+            guard let (campaign, read) = try await api.store.campaignWithProgress(id: id, organizationID: organizationID),
+                  campaign.kind == .voice else { return nil }
+            progress = read
+            return campaign
+        }
         return api.teli(Schemas.VoiceCampaign.detail(campaign, progress: progress, now: api.clock.now()))
     }
 
