@@ -8,51 +8,60 @@ import SwitchboardCore
 
 /// The embedded default: one SQLite file in WAL mode. One writer connection (SQLite allows one
 /// writer at a time anyway) takes transactions in turn with `BEGIN IMMEDIATE`; reads go to
-/// their own connections and never wait for a writer. sqlite-nio runs each statement on a
-/// thread pool: the writer has a thread of its own and the readers theirs, so a read never
-/// queues behind the dialer's writes for a thread (they shared NIO's global pool before).
+/// their own connections and never wait for a writer. Each connection has a thread of its own
+/// (`DedicatedThreadExecutor`) on which its transactions run whole, their statements plain
+/// calls into SQLite (`SQLiteDirectConnection`, prepared statements kept): two thread hops a
+/// transaction, where sqlite-nio made three a statement.
 public final class SQLiteProvider: DatabaseProvider {
     public let flavor = SQLFlavor.sqlite
-    private let writer: SQLiteConnection
-    private let writerLock = AsyncLock()
-    private let readers: [(connection: SQLiteConnection, lock: AsyncLock)]
+    private struct Connection: Sendable {
+        let database: SQLiteDirectDatabase
+        let thread: DedicatedThreadExecutor
+        let lock = AsyncLock()
+
+        /// Runs `body` on the connection's thread, one body at a time.
+        func run<T: Sendable>(_ meter: UsageMeter? = nil, _ body: @escaping @Sendable (SQLiteDirectDatabase) async throws -> T) async throws -> T {
+            meter?.waiting(1)
+            return try await lock.withLock { [database, thread] in
+                meter?.waiting(-1)
+                meter?.active(1)
+                defer { meter?.active(-1) }
+                return try await withTaskExecutorPreference(thread) { try await body(database) }
+            }
+        }
+    }
+    private let writer: Connection
+    private let readers: [Connection]
     private let nextReader = Locked(0)
-    private let threads: [NIOThreadPool]
     private let meter: UsageMeter
     public var usage: DatabaseUsage { meter.usage }
 
     /// `path` is a file path, or `:memory:` for a private in-memory database (one connection).
     public static func open(path: String, readers: Int = 2, logger: Logger) async throws -> SQLiteProvider {
         let memory = path == ":memory:"
-        let storage: SQLiteConnection.Storage = memory ? .memory : .file(path: path)
-        let writerThread = NIOThreadPool(numberOfThreads: 1)
-        let readerThreads = NIOThreadPool(numberOfThreads: max(1, readers))
-        writerThread.start()
-        readerThreads.start()
-        let loop = MultiThreadedEventLoopGroup.singleton.any()
-        let writer = try await SQLiteConnection.open(storage: storage, threadPool: writerThread, logger: logger, on: loop)
-        try await configure(writer, wal: !memory)
-        var readerConnections: [SQLiteConnection] = []
-        if !memory {
-            for _ in 0..<max(1, readers) {
-                let reader = try await SQLiteConnection.open(storage: storage, threadPool: readerThreads, logger: logger,
-                                                             on: MultiThreadedEventLoopGroup.singleton.any())
-                try await configure(reader, wal: true)
-                readerConnections.append(reader)
-            }
+        func connect(_ name: String) async throws -> Connection {
+            let connection = Connection(
+                database: SQLiteDirectDatabase(connection: try SQLiteDirectConnection(path: path), logger: logger,
+                                               eventLoop: MultiThreadedEventLoopGroup.singleton.any()),
+                thread: DedicatedThreadExecutor(name: name))
+            try await connection.run { db in try await configure(db, wal: !memory) }
+            return connection
         }
-        return SQLiteProvider(writer: writer, readers: readerConnections, threads: [writerThread, readerThreads])
+        let writer = try await connect("sqlite-writer")
+        var readerConnections: [Connection] = []
+        if !memory {
+            for index in 0..<max(1, readers) { readerConnections.append(try await connect("sqlite-reader-\(index)")) }
+        }
+        return SQLiteProvider(writer: writer, readers: readerConnections)
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: [NIOThreadPool]) {
-        self.threads = threads
+    private init(writer: Connection, readers: [Connection]) {
         self.writer = writer
-        self.readers = readers.map { ($0, AsyncLock()) }
+        self.readers = readers
         meter = UsageMeter(capacity: 1 + readers.count)
     }
 
-    private static func configure(_ connection: SQLiteConnection, wal: Bool) async throws {
-        let db = connection.sql(queryLogLevel: nil)
+    private static func configure(_ db: any SQLDatabase, wal: Bool) async throws {
         // WAL: readers never block the writer. synchronous=NORMAL is durable across a process
         // crash (kill -9) in WAL mode; only an OS crash or power loss can drop the last commits.
         if wal { try await db.raw("PRAGMA journal_mode = WAL").run() }
@@ -65,23 +74,11 @@ public final class SQLiteProvider: DatabaseProvider {
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         guard !readers.isEmpty else { return try await write(body) }
         let index = nextReader.withLock { value -> Int in value &+= 1; return value }
-        let reader = readers[abs(index) % readers.count]
-        meter.waiting(1)
-        return try await reader.lock.withLock { [meter] in
-            meter.waiting(-1)
-            meter.active(1)
-            defer { meter.active(-1) }
-            return try await body(reader.connection.sql(queryLogLevel: nil))
-        }
+        return try await readers[abs(index) % readers.count].run(meter, body)
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        meter.waiting(1)
-        return try await writerLock.withLock { [meter] in
-            meter.waiting(-1)
-            meter.active(1)
-            defer { meter.active(-1) }
-            let db = writer.sql(queryLogLevel: nil)
+        try await writer.run(meter) { db in
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
                 let result = try await body(db)
@@ -112,8 +109,9 @@ public final class SQLiteProvider: DatabaseProvider {
     }
 
     public func close() async {
-        for reader in readers { try? await reader.connection.close() }
-        try? await writer.close()
-        for pool in threads { try? await pool.shutdownGracefully() }
+        for connection in readers + [writer] {
+            _ = try? await connection.run { db in db.connection.close() }
+            connection.thread.shutdown()
+        }
     }
 }

@@ -1,0 +1,198 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import Synchronization
+import VaporCSQLite
+
+/// One SQLite connection driven through SQLite's C API on the calling thread, with its prepared
+/// statements kept for reuse. The provider calls it only from the connection's own
+/// `DedicatedThreadExecutor` and one transaction at a time. The SQLite library is sqlite-nio's
+/// (one library in the process: two copies would not see each other's file locks).
+final class SQLiteDirectConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    private static let statementCacheSize = 256
+    private static let initialized = Mutex(false)
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(path: String) throws {
+        Self.initialized.withLock { done in
+            if !done { sqlite_nio_sqlite3_initialize(); done = true }
+        }
+        let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK else {
+            let error = SQLiteFailure(status, handle, sql: "open \(path)")
+            sqlite_nio_sqlite3_close_v2(handle)
+            throw error
+        }
+    }
+
+    /// Runs `sql` with `binds`, handing each row to `onRow`.
+    func run(_ sql: String, binds: [SQLiteData], _ onRow: (SQLiteDirectRow) -> Void) throws {
+        let statement = try prepared(sql)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (index, value) in binds.enumerated() {
+            let position = Int32(index + 1)
+            let status: Int32
+            switch value {
+            case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, position, Int64(number))
+            case .float(let number): status = sqlite_nio_sqlite3_bind_double(statement, position, number)
+            case .text(let text): status = sqlite_nio_sqlite3_bind_text64(statement, position, text, UInt64(text.utf8.count), Self.transient, UInt8(SQLITE_UTF8))
+            case .null: status = sqlite_nio_sqlite3_bind_null(statement, position)
+            case .blob(let bytes):
+                status = bytes.withUnsafeReadableBytes {
+                    sqlite_nio_sqlite3_bind_blob64(statement, position, $0.baseAddress, UInt64($0.count), Self.transient)
+                }
+            }
+            guard status == SQLITE_OK else { throw SQLiteFailure(status, handle, sql: sql) }
+        }
+        var columns: SQLiteDirectRow.Columns?
+        while true {
+            let status = sqlite_nio_sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw SQLiteFailure(status, handle, sql: sql) }
+            let names = columns ?? SQLiteDirectRow.Columns(statement)
+            columns = names
+            onRow(SQLiteDirectRow(columns: names, values: (0..<Int32(names.names.count)).map { Self.value(statement, $0) }))
+        }
+    }
+
+    func close() {
+        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        statements.removeAll()
+        sqlite_nio_sqlite3_close_v2(handle)
+        handle = nil
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        var statement: OpaquePointer?
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw SQLiteFailure(status, handle, sql: sql) }
+        // Statements with literal lists (`IN (…)` of varying length) have many texts: a bound.
+        if statements.count >= Self.statementCacheSize {
+            for old in statements.values { sqlite_nio_sqlite3_finalize(old) }
+            statements.removeAll(keepingCapacity: true)
+        }
+        statements[sql] = statement
+        return statement
+    }
+
+    private static func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteData {
+        switch sqlite_nio_sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER: return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, column)))
+        case SQLITE_FLOAT: return .float(sqlite_nio_sqlite3_column_double(statement, column))
+        case SQLITE_TEXT:
+            guard let text = sqlite_nio_sqlite3_column_text(statement, column) else { return .text("") }
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            if let bytes = sqlite_nio_sqlite3_column_blob(statement, column) {
+                buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: count))
+            }
+            return .blob(buffer)
+        default: return .null
+        }
+    }
+}
+
+/// What SQLite said, with the statement it said it about.
+struct SQLiteFailure: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    let sql: String
+
+    init(_ code: Int32, _ handle: OpaquePointer?, sql: String) {
+        self.code = code
+        message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "SQLite error \(code)"
+        self.sql = sql
+    }
+
+    var description: String { "SQLite error \(code): \(message) (in \(sql.prefix(200)))" }
+}
+
+/// A row: its values, and the statement's column names (shared by its rows; the first of two
+/// columns with one name wins, as in sqlite-nio).
+struct SQLiteDirectRow: SQLRow {
+    final class Columns: Sendable {
+        let names: [String]
+        let index: [String: Int]
+
+        init(_ statement: OpaquePointer) {
+            let count = sqlite_nio_sqlite3_column_count(statement)
+            names = (0..<count).map { sqlite_nio_sqlite3_column_name(statement, $0).map { String(cString: $0) } ?? "" }
+            index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    struct MissingColumn: Error { let column: String }
+
+    let columns: Columns
+    let values: [SQLiteData]
+
+    var allColumns: [String] { columns.names }
+
+    func contains(column: String) -> Bool { columns.index[column] != nil }
+
+    func decodeNil(column: String) throws -> Bool {
+        guard let index = columns.index[column] else { return true }
+        return values[index] == .null
+    }
+
+    func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
+        guard let index = columns.index[column] else { throw MissingColumn(column: column) }
+        let value = values[index]
+        // The store's own shapes, without a decoder: most of a page's columns are these.
+        switch value {
+        case .text(let text) where D.self == String.self || D.self == String?.self: return text as! D
+        case .integer(let number) where D.self == Int.self || D.self == Int?.self: return number as! D
+        case .integer(let number) where D.self == Double.self || D.self == Double?.self: return Double(number) as! D
+        case .float(let number) where D.self == Double.self || D.self == Double?.self: return number as! D
+        case .null where D.self == String?.self: return String?.none as! D
+        case .null where D.self == Int?.self: return Int?.none as! D
+        case .null where D.self == Double?.self: return Double?.none as! D
+        default: return try SQLiteDataDecoder().decode(D.self, from: value)
+        }
+    }
+}
+
+/// `SQLDatabase` over a `SQLiteDirectConnection`: SQLKit's SQLite dialect and value encoding,
+/// each statement run at once on the calling thread.
+struct SQLiteDirectDatabase: SQLDatabase {
+    let connection: SQLiteDirectConnection
+    let logger: Logger
+    let eventLoop: any EventLoop
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        let (sql, binds) = serialize(query)
+        try connection.run(sql, binds: try binds.map(Self.data), onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        eventLoop.makeFutureWithTask { try await execute(sql: query, onRow) }
+    }
+
+    /// A bind as SQLite stores it: the common types directly, the rest through SQLiteKit's encoder.
+    private static func data(_ value: any Encodable & Sendable) throws -> SQLiteData {
+        switch value {
+        case let text as String: return .text(text)
+        case let number as Int: return .integer(number)
+        case let number as Int64: return .integer(Int(number))
+        case let number as Double: return .float(number)
+        case let flag as Bool: return .integer(flag ? 1 : 0)
+        default: return try SQLiteDataEncoder().encode(value)
+        }
+    }
+}
