@@ -1,7 +1,11 @@
 import ArgumentParser
 import Dialer
 import Foundation
+import AsyncHTTPClient
 import Hummingbird
+import NIOCore
+import NIOFoundationEssentialsCompat
+import NIOHTTP1
 import Logging
 import Messaging
 import SQLKit
@@ -24,24 +28,58 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Leads to ingest.") var leads = 100_000
         @Flag(help: "Skip the sqlite3 .import comparison.") var noBaseline = false
         @Option(help: "A postgres:// URL to measure on (a fresh schema in it); default a temporary SQLite file.") var database: String?
+        @Flag(help: "Post the CSV to the app's upload route (POST /v1/voice/campaigns/{id}/leads) on loopback, as a client would.")
+        var http = false
+        @Option(help: "The port to serve on with --http (loopback).") var port = 18_092
 
         func run() async throws {
             let bench = try await BenchDatabase.make(database)
             defer { bench.remove() }
             let (csv, campaign) = try await bench.prepare(leads: leads, maxConcurrent: 100)
 
-            let started = Date()
-            let summary = try await bench.upload(csv, to: campaign)
-            let seconds = Date().timeIntervalSince(started)
-            await bench.close()
-            let rate = Double(summary.added) / seconds
-            print(String(format: "switchboard ingest (%@): %d leads in %.2f s = %.0f leads/s (CSV parse, E.164 validation, staged %@, commit)",
-                         bench.flavor, summary.added, seconds, rate, bench.flavor == "postgres" ? "COPY" : "inserts"))
+            let (added, seconds) = http ? try await Self.overHTTP(bench, csv: csv, campaign: campaign, port: port) : try await {
+                let started = Date()
+                let summary = try await bench.upload(csv, to: campaign)
+                await bench.close()
+                return (summary.added, Date().timeIntervalSince(started))
+            }()
+            let rate = Double(added) / seconds
+            print(String(format: "switchboard ingest (%@%@): %d leads in %.2f s = %.0f leads/s (CSV parse, E.164 validation, staged %@, commit)",
+                         bench.flavor, http ? ", over HTTP" : "", added, seconds, rate, bench.flavor == "postgres" ? "COPY" : "inserts"))
             guard !noBaseline, bench.flavor == "sqlite" else { return }
             let baseline = try sqliteImportBaseline(count: leads, campaignID: campaign.key, in: bench.directory)
             print(String(format: "sqlite3 .import:    %d rows in %.2f s = %.0f rows/s (same rows, same table and indexes)",
                          leads, baseline, Double(leads) / baseline))
             print(String(format: "ratio: %.2f", rate / (Double(leads) / baseline)))
+        }
+
+        /// The app serving the database (API role), and the file posted as one `text/csv` body;
+        /// timed from the request to the summary.
+        static func overHTTP(_ bench: BenchDatabase, csv: URL, campaign: CampaignRecord, port: Int) async throws -> (added: Int, seconds: Double) {
+            let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
+            await bench.close()
+            let server = try await bench.serve(port: port, role: .api)
+            defer { server.cancel() }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = client.shutdown() }
+            let base = "http://127.0.0.1:\(port)"
+            for _ in 0..<100 where (try? await API.get(client, "\(base)/health/live", key: key)) != 200 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            var request = HTTPClientRequest(url: "\(base)/v1/voice/campaigns/\(campaign.id)/leads")
+            request.method = .POST
+            request.headers.add(name: "X-API-Key", value: key)
+            request.headers.add(name: "Content-Type", value: "text/csv")
+            request.body = .bytes(ByteBuffer(data: try Data(contentsOf: csv)))
+            let started = Date()
+            let response = try await client.execute(request, timeout: .seconds(3_600))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let seconds = Date().timeIntervalSince(started)
+            let summary = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+            guard response.status == .ok, case .number(let added)? = summary["added_count"] else {
+                throw ValidationError("the upload answered \(response.status): \(String(buffer: body))")
+            }
+            return (Int(added), seconds)
         }
     }
 
