@@ -304,15 +304,18 @@ extension Store {
     }
 
     /// Pauses the campaign when too many of its recent calls failed at the carrier, and says
-    /// why. Calls before its last status change (a resume) do not count again.
+    /// why. Calls before its last status change (a resume) do not count again; of the window's
+    /// calls, the latest `CircuitBreaker.sample` are read, so the check costs the same however
+    /// fast the campaign dials.
     private func tripBreakerIfNeeded(_ db: any SQLDatabase, _ campaign: CampaignRecord, now: Date) async throws -> [WebhookEvent] {
         let breaker = campaign.settings.breaker
         guard breaker.enabled else { return [] }
         let since = max(now.addingTimeInterval(-breaker.windowSeconds), campaign.updatedAt)
         let failures = CircuitBreaker.failures.map(\.rawValue)
         guard let row = try await db.raw("""
-            SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN outcome IN (\(binds: failures)) THEN 1 ELSE 0 END), 0) AS f
-            FROM attempts WHERE campaign_id = \(bind: campaign.key) AND status = 'ended' AND ended_at >= \(bind: since.epoch)
+            SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN outcome IN (\(binds: failures)) THEN 1 ELSE 0 END), 0) AS f FROM (
+              SELECT outcome FROM attempts WHERE campaign_id = \(bind: campaign.key) AND status = 'ended' AND ended_at >= \(bind: since.epoch)
+              ORDER BY ended_at DESC LIMIT \(literal: CircuitBreaker.sample)) AS recent
             """).first() else { return [] }
         let (calls, failed) = (try row.int("n"), try row.int("f"))
         guard breaker.trips(calls: calls, failures: failed) else { return [] }

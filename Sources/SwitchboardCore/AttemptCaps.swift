@@ -50,6 +50,9 @@ public struct CircuitBreaker: Sendable, Codable, Equatable {
     public static let `default` = CircuitBreaker(enabled: true, failureThreshold: 0.5, windowSeconds: 120, minCalls: 5)
     /// Outcomes that count as failures: the carrier or the network failed, not the callee.
     public static let failures: [Outcome] = [.failed]
+    /// The most calls of the window judged at once: the latest ones (a campaign dialing hundreds
+    /// a second has tens of thousands in two minutes; the latest 200 tell as much).
+    public static let sample = 200
 
     public init(enabled: Bool, failureThreshold: Double, windowSeconds: Double, minCalls: Int) {
         self.enabled = enabled

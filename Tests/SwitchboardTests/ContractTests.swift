@@ -137,12 +137,15 @@ import SwitchboardAPI
         }
     }
 
+    /// A nested container written to after its parent moved on — and after another one took
+    /// its place at the same depth.
     private struct WritesToAClosedContainer: Encodable {
-        enum Key: String, CodingKey { case a, b }
+        enum Key: String, CodingKey { case a, b, c }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Key.self)
             var nested = container.nestedContainer(keyedBy: Key.self, forKey: .a)
             try container.encode(1, forKey: .b)
+            _ = container.nestedContainer(keyedBy: Key.self, forKey: .c)
             try nested.encode(2, forKey: .a)
         }
     }

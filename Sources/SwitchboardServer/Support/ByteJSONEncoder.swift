@@ -20,8 +20,10 @@ struct ByteJSONEncoder {
 
 private final class JSONSink {
     var bytes: [UInt8] = []
-    /// Open containers, innermost last, each with how many members it has so far.
-    var open: [(isObject: Bool, count: Int)] = []
+    /// Open containers, innermost last: each with how many members it has so far, and an id no
+    /// other container had (a stale container must not write into a new one at its depth).
+    var open: [(isObject: Bool, count: Int, id: Int)] = []
+    private var lastID = 0
     /// A key (or a superEncoder) was written and its value has not started.
     var awaitingValue = false
     /// A nested container or superEncoder was asked of a closed container (they cannot throw).
@@ -38,26 +40,27 @@ private final class JSONSink {
         }
     }
 
-    /// Makes the container at `depth` (1-based) the innermost and starts a member in it.
-    func member(of depth: Int) throws {
-        guard depth <= open.count else { misused = true; throw Self.misuse }
+    /// Makes the container `id` at `depth` (1-based) the innermost and starts a member in it.
+    func member(of depth: Int, id: Int) throws {
+        guard depth <= open.count, open[depth - 1].id == id else { misused = true; throw Self.misuse }
         unwind(to: depth)
         if open[depth - 1].count > 0 { bytes.append(UInt8(ascii: ",")) }
         open[depth - 1].count += 1
     }
 
-    func key(_ key: some CodingKey, in depth: Int) throws {
-        try member(of: depth)
+    func key(_ key: some CodingKey, in depth: Int, id: Int) throws {
+        try member(of: depth, id: id)
         string(key.stringValue)
         bytes.append(UInt8(ascii: ":"))
     }
 
-    /// Opens an object or an array for the value being written; returns its depth.
-    func openContainer(object: Bool) -> Int {
+    /// Opens an object or an array for the value being written; returns its depth and id.
+    func openContainer(object: Bool) -> (depth: Int, id: Int) {
         awaitingValue = false
         bytes.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
-        open.append((object, 0))
-        return open.count
+        lastID += 1
+        open.append((object, 0, lastID))
+        return (open.count, lastID)
     }
 
     /// Writes `value`, whose slot (a key, an array comma, the top) is already written; `depth`
@@ -132,13 +135,12 @@ private struct ValueEncoder: Encoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         let own = sink.open.count > depth && sink.open[depth].isObject
-        let level = own ? depth + 1 : sink.openContainer(object: true)
-        return KeyedEncodingContainer(Keyed<Key>(sink: sink, depth: level))
+        return KeyedEncodingContainer(Keyed<Key>(sink: sink, own ? (depth + 1, sink.open[depth].id) : sink.openContainer(object: true)))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         let own = sink.open.count > depth && !sink.open[depth].isObject
-        return Unkeyed(sink: sink, depth: own ? depth + 1 : sink.openContainer(object: false))
+        return Unkeyed(sink: sink, own ? (depth + 1, sink.open[depth].id) : sink.openContainer(object: false))
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: sink, depth: depth) }
@@ -147,42 +149,45 @@ private struct ValueEncoder: Encoder {
 private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let sink: JSONSink
     let depth: Int
+    let id: Int
+
+    init(sink: JSONSink, _ slot: (depth: Int, id: Int)) { (self.sink, depth, id) = (sink, slot.depth, slot.id) }
     var codingPath: [any CodingKey] { [] }
 
-    func encodeNil(forKey key: Key) throws { try sink.key(key, in: depth); sink.null() }
-    func encode(_ value: Bool, forKey key: Key) throws { try sink.key(key, in: depth); sink.bool(value) }
-    func encode(_ value: String, forKey key: Key) throws { try sink.key(key, in: depth); sink.string(value) }
-    func encode(_ value: Double, forKey key: Key) throws { try sink.key(key, in: depth); try sink.float(value) }
-    func encode(_ value: Float, forKey key: Key) throws { try sink.key(key, in: depth); try sink.float(value) }
-    func encode(_ value: Int, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: Int8, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: Int16, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: Int32, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: Int64, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: UInt, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: UInt8, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: UInt16, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: UInt32, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
-    func encode(_ value: UInt64, forKey key: Key) throws { try sink.key(key, in: depth); sink.integer(value) }
+    func encodeNil(forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.null() }
+    func encode(_ value: Bool, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.bool(value) }
+    func encode(_ value: String, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.string(value) }
+    func encode(_ value: Double, forKey key: Key) throws { try sink.key(key, in: depth, id: id); try sink.float(value) }
+    func encode(_ value: Float, forKey key: Key) throws { try sink.key(key, in: depth, id: id); try sink.float(value) }
+    func encode(_ value: Int, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: Int8, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: Int16, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: Int32, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: Int64, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: UInt, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: UInt8, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: UInt16, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: UInt32, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
+    func encode(_ value: UInt64, forKey key: Key) throws { try sink.key(key, in: depth, id: id); sink.integer(value) }
     func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try sink.key(key, in: depth)
+        try sink.key(key, in: depth, id: id)
         try sink.encodeValue(value, depth: depth)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        try? sink.key(key, in: depth)  // misuse is kept in the sink and thrown at the end
-        return KeyedEncodingContainer(Keyed<NestedKey>(sink: sink, depth: sink.openContainer(object: true)))
+        try? sink.key(key, in: depth, id: id)  // misuse is kept in the sink and thrown at the end
+        return KeyedEncodingContainer(Keyed<NestedKey>(sink: sink, sink.openContainer(object: true)))
     }
 
     func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        try? sink.key(key, in: depth)  // misuse is kept in the sink and thrown at the end
-        return Unkeyed(sink: sink, depth: sink.openContainer(object: false))
+        try? sink.key(key, in: depth, id: id)  // misuse is kept in the sink and thrown at the end
+        return Unkeyed(sink: sink, sink.openContainer(object: false))
     }
 
     func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
 
     func superEncoder(forKey key: Key) -> any Encoder {
-        try? sink.key(key, in: depth)  // misuse is kept in the sink and thrown at the end
+        try? sink.key(key, in: depth, id: id)  // misuse is kept in the sink and thrown at the end
         sink.awaitingValue = true
         return ValueEncoder(sink: sink, depth: depth)
     }
@@ -191,33 +196,36 @@ private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
 private struct Unkeyed: UnkeyedEncodingContainer {
     let sink: JSONSink
     let depth: Int
-    var codingPath: [any CodingKey] { [] }
-    var count: Int { sink.open.count >= depth ? sink.open[depth - 1].count : 0 }
+    let id: Int
 
-    func encodeNil() throws { try sink.member(of: depth); sink.null() }
-    func encode(_ value: Bool) throws { try sink.member(of: depth); sink.bool(value) }
-    func encode(_ value: String) throws { try sink.member(of: depth); sink.string(value) }
-    func encode(_ value: Double) throws { try sink.member(of: depth); try sink.float(value) }
-    func encode(_ value: Float) throws { try sink.member(of: depth); try sink.float(value) }
-    func encode(_ value: Int) throws { try sink.member(of: depth); sink.integer(value) }
-    func encode(_ value: Int64) throws { try sink.member(of: depth); sink.integer(value) }
+    init(sink: JSONSink, _ slot: (depth: Int, id: Int)) { (self.sink, depth, id) = (sink, slot.depth, slot.id) }
+    var codingPath: [any CodingKey] { [] }
+    var count: Int { sink.open.count >= depth && sink.open[depth - 1].id == id ? sink.open[depth - 1].count : 0 }
+
+    func encodeNil() throws { try sink.member(of: depth, id: id); sink.null() }
+    func encode(_ value: Bool) throws { try sink.member(of: depth, id: id); sink.bool(value) }
+    func encode(_ value: String) throws { try sink.member(of: depth, id: id); sink.string(value) }
+    func encode(_ value: Double) throws { try sink.member(of: depth, id: id); try sink.float(value) }
+    func encode(_ value: Float) throws { try sink.member(of: depth, id: id); try sink.float(value) }
+    func encode(_ value: Int) throws { try sink.member(of: depth, id: id); sink.integer(value) }
+    func encode(_ value: Int64) throws { try sink.member(of: depth, id: id); sink.integer(value) }
     func encode<T: Encodable>(_ value: T) throws {
-        try sink.member(of: depth)
+        try sink.member(of: depth, id: id)
         try sink.encodeValue(value, depth: depth)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        try? sink.member(of: depth)  // misuse is kept in the sink and thrown at the end
-        return KeyedEncodingContainer(Keyed<NestedKey>(sink: sink, depth: sink.openContainer(object: true)))
+        try? sink.member(of: depth, id: id)  // misuse is kept in the sink and thrown at the end
+        return KeyedEncodingContainer(Keyed<NestedKey>(sink: sink, sink.openContainer(object: true)))
     }
 
     func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        try? sink.member(of: depth)  // misuse is kept in the sink and thrown at the end
-        return Unkeyed(sink: sink, depth: sink.openContainer(object: false))
+        try? sink.member(of: depth, id: id)  // misuse is kept in the sink and thrown at the end
+        return Unkeyed(sink: sink, sink.openContainer(object: false))
     }
 
     func superEncoder() -> any Encoder {
-        try? sink.member(of: depth)  // misuse is kept in the sink and thrown at the end
+        try? sink.member(of: depth, id: id)  // misuse is kept in the sink and thrown at the end
         sink.awaitingValue = true
         return ValueEncoder(sink: sink, depth: depth)
     }
