@@ -30,6 +30,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "A postgres:// URL to measure on (a fresh schema in it); default a temporary SQLite file.") var database: String?
         @Flag(help: "Post the CSV to the app's upload route (POST /v1/voice/campaigns/{id}/leads) on loopback, as a client would.")
         var http = false
+        @Flag(help: "With --http, post the leads as a JSON array of lead objects instead of CSV.") var json = false
         @Option(help: "The port to serve on with --http (loopback).") var port = 18_092
 
         func run() async throws {
@@ -37,15 +38,16 @@ struct Bench: AsyncParsableCommand {
             defer { bench.remove() }
             let (csv, campaign) = try await bench.prepare(leads: leads, maxConcurrent: 100)
 
-            let (added, seconds) = http ? try await Self.overHTTP(bench, csv: csv, campaign: campaign, port: port) : try await {
+            let (added, seconds) = http || json ? try await Self.overHTTP(bench, csv: csv, json: json, campaign: campaign, port: port) : try await {
                 let started = Date()
                 let summary = try await bench.upload(csv, to: campaign)
                 await bench.close()
                 return (summary.added, Date().timeIntervalSince(started))
             }()
             let rate = Double(added) / seconds
-            print(String(format: "switchboard ingest (%@%@): %d leads in %.2f s = %.0f leads/s (CSV parse, E.164 validation, staged %@, commit)",
-                         bench.flavor, http ? ", over HTTP" : "", added, seconds, rate, bench.flavor == "postgres" ? "COPY" : "inserts"))
+            print(String(format: "switchboard ingest (%@%@): %d leads in %.2f s = %.0f leads/s (%@ parse, E.164 validation, staged %@, commit)",
+                         bench.flavor, json ? ", JSON over HTTP" : http ? ", CSV over HTTP" : "", added, seconds, rate, json ? "JSON" : "CSV",
+                         bench.flavor == "postgres" ? "COPY" : "inserts"))
             guard !noBaseline, bench.flavor == "sqlite" else { return }
             let baseline = try sqliteImportBaseline(count: leads, campaignID: campaign.key, in: bench.directory)
             print(String(format: "sqlite3 .import:    %d rows in %.2f s = %.0f rows/s (same rows, same table and indexes)",
@@ -53,9 +55,10 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "ratio: %.2f", rate / (Double(leads) / baseline)))
         }
 
-        /// The app serving the database (API role), and the file posted as one `text/csv` body;
-        /// timed from the request to the summary.
-        static func overHTTP(_ bench: BenchDatabase, csv: URL, campaign: CampaignRecord, port: Int) async throws -> (added: Int, seconds: Double) {
+        /// The app serving the database (API role), and the leads posted as one body, the CSV file
+        /// or the same rows as a JSON array; timed from the request to the summary.
+        static func overHTTP(_ bench: BenchDatabase, csv: URL, json: Bool, campaign: CampaignRecord, port: Int) async throws
+            -> (added: Int, seconds: Double) {
             let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
             await bench.close()
             let server = try await bench.serve(port: port, role: .api)
@@ -69,8 +72,8 @@ struct Bench: AsyncParsableCommand {
             var request = HTTPClientRequest(url: "\(base)/v1/voice/campaigns/\(campaign.id)/leads")
             request.method = .POST
             request.headers.add(name: "X-API-Key", value: key)
-            request.headers.add(name: "Content-Type", value: "text/csv")
-            request.body = .bytes(ByteBuffer(data: try Data(contentsOf: csv)))
+            request.headers.add(name: "Content-Type", value: json ? "application/json" : "text/csv")
+            request.body = .bytes(json ? try jsonLeads(fromCSV: csv) : ByteBuffer(data: try Data(contentsOf: csv)))
             let started = Date()
             let response = try await client.execute(request, timeout: .seconds(3_600))
             let body = try await response.body.collect(upTo: 1 << 20)
@@ -80,6 +83,18 @@ struct Bench: AsyncParsableCommand {
                 throw ValidationError("the upload answered \(response.status): \(String(buffer: body))")
             }
             return (Int(added), seconds)
+        }
+
+        /// The CSV's `phone_number,first_name` rows as `[{"phone_number":…,"first_name":…},…]`.
+        static func jsonLeads(fromCSV csv: URL) throws -> ByteBuffer {
+            var body = ByteBuffer(string: "[")
+            for (index, line) in try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").dropFirst().enumerated() {
+                let fields = line.split(separator: ",", maxSplits: 1)
+                guard fields.count == 2 else { continue }
+                body.writeString((index == 0 ? "" : ",") + #"{"phone_number":"\#(fields[0])","first_name":"\#(fields[1])"}"#)
+            }
+            body.writeString("]")
+            return body
         }
     }
 
