@@ -65,11 +65,7 @@ struct Bench: AsyncParsableCommand {
             defer { server.cancel() }
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             defer { _ = client.shutdown() }
-            let base = "http://127.0.0.1:\(port)"
-            for _ in 0..<100 where (try? await API.get(client, "\(base)/health/live", key: key)) != 200 {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            var request = HTTPClientRequest(url: "\(base)/v1/voice/campaigns/\(campaign.id)/leads")
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/voice/campaigns/\(campaign.id)/leads")
             request.method = .POST
             request.headers.add(name: "X-API-Key", value: key)
             request.headers.add(name: "Content-Type", value: json ? "application/json" : "text/csv")
@@ -267,7 +263,8 @@ struct BenchDatabase {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
-    /// The app as `serve` builds it, on this database and a loopback port; cancel the task to stop it.
+    /// The app as `serve` builds it, on this database and a loopback port, returned once it
+    /// answers (the benches time requests, not start-up); cancel the task to stop it.
     func serve(port: Int, role: AppConfiguration.Role, simulatorTimeScale: Double = 1) async throws -> Task<Void, any Error> {
         var config = AppConfiguration()
         config.databaseURL = url
@@ -278,7 +275,14 @@ struct BenchDatabase {
         config.recordingsDirectory = directory.appendingPathComponent("recordings").path
         config.logLevel = .warning
         let app = try await buildApplication(config)
-        return Task { try await app.runService() }
+        let server = Task { try await app.runService() }
+        let live = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/live")
+        for _ in 0..<100 {
+            if let response = try? await HTTPClient.shared.execute(live, timeout: .seconds(1)), response.status == .ok { return server }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.cancel()
+        throw ValidationError("the server did not answer on port \(port)")
     }
 }
 

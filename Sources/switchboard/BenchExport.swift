@@ -41,14 +41,10 @@ extension Bench {
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/voice/campaigns/\(campaign.id)/failed-numbers?format=csv")
             request.headers.add(name: "X-API-Key", value: key)
-            var response: HTTPClientResponse?
-            for _ in 0..<50 where response == nil {
-                response = try? await client.execute(request, timeout: .seconds(600))
-                if response == nil { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            guard let response, response.status == .ok else {
+            let response = try await client.execute(request, timeout: .seconds(600))
+            guard response.status == .ok else {
                 try await client.shutdown()
-                throw ValidationError("the export answered \(response?.status.code ?? 0)")
+                throw ValidationError("the export answered \(response.status.code)")
             }
             resetPeakRSS()
             let started = Date()
