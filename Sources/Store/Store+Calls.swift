@@ -3,6 +3,7 @@ import SQLKit
 import SwitchboardCore
 
 extension Store {
+    /// A page of calls, without their transcripts (a page shows none; a single call does).
     public func calls(organizationID: String, filter: CallFilter) async throws -> [CallRecord] {
         try await database.read { db in
             var sql: SQLQueryString = "SELECT * FROM calls WHERE organization_id = \(bind: organizationID)"
@@ -15,13 +16,13 @@ extension Store {
                 sql += " AND (created_at < \(bind: after.createdAt.epoch) OR (created_at = \(bind: after.createdAt.epoch) AND id < \(bind: after.id)))"
             }
             sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: filter.limit) OFFSET \(literal: filter.offset)"
-            return try await db.raw(sql).all().map(Self.call)
+            return try await db.raw(sql).all().map { try Self.call($0, transcript: false) }
         }
     }
 
     public func call(id: String, organizationID: String) async throws -> CallRecord? {
         try await database.read { db in
-            try await db.raw("SELECT * FROM calls WHERE id = \(bind: id) AND organization_id = \(bind: organizationID)").first().map(Self.call)
+            try await db.raw("SELECT * FROM calls WHERE id = \(bind: id) AND organization_id = \(bind: organizationID)").first().map { try Self.call($0) }
         }
     }
 
@@ -42,14 +43,14 @@ extension Store {
         }
     }
 
-    static func call(_ row: any SQLRow) throws -> CallRecord {
+    static func call(_ row: any SQLRow, transcript: Bool = true) throws -> CallRecord {
         CallRecord(
             id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
             userID: try row.string("user_id"), campaignID: ScopedID.publicID(try row.string("campaign_id")), agentID: try row.optionalString("agent_id"),
             fromNumber: try row.string("from_number"), toNumber: try row.string("to_number"), status: try row.value("status"),
             outcome: try row.optionalValue("outcome"), attempts: try row.int("attempts"), duration: try row.double("duration_sec"),
             detail: try row.optionalString("detail"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
-            transcript: try row.optionalString("transcript").map { try Coding.decode([TranscriptTurn].self, $0) } ?? [],
+            transcript: transcript ? try row.optionalString("transcript").map { try Coding.decode([TranscriptTurn].self, $0) } ?? [] : [],
             extracted: try row.optionalString("extracted").map { try Coding.decode([String: JSONValue].self, $0) },
             recording: try row.optionalString("recording_path").map { CallMedia.Recording(path: $0, seconds: try row.optionalDouble("recording_sec") ?? 0) },
             turnLatency: try row.optionalDouble("turn_latency_p50_ms").map {

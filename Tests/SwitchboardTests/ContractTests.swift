@@ -106,6 +106,18 @@ import SwitchboardAPI
         try same(Teli(payload: Merged(Schemas.Call(call), ["extra": JSONValue.array([1, 0.1, 1e21, -0.0, true, .null, ["k": "v"]])]),
                       poweredBy: "Switchboard"))
         try same([Schemas.Call(call), Schemas.Call(call)])
+        // A single call: its attempts, conversation, recording, latency and analysis, which a
+        // page leaves out (`Schemas.Call` writes its fields by hand: `JSONFields`).
+        call.transcript = [TranscriptTurn(role: .agent, content: "Hi \"there\"", at: 0.5), TranscriptTurn(role: .user, content: "yes", interrupted: true)]
+        call.extracted = ["budget": 1_200, "name": "Ada"]
+        call.recording = CallMedia.Recording(path: "c1.wav", seconds: 12.25)
+        call.turnLatency = CallMedia.Latency(p50: 410.4, p95: 880.6)
+        call.analysis = CallAnalysis(summary: "agreed", sentiment: .positive, successful: nil, reason: "asked for a call-back")
+        let attempt = AttemptRecord(id: 1, attempt: 1, fromNumber: "+15175550100", toNumber: "+15175550101", provider: .simulator, status: .ended,
+                                    outcome: .completed, dialAt: Date(timeIntervalSince1970: 1_768_489_200.5), endedAt: Date(timeIntervalSince1970: 1_768_489_260),
+                                    duration: 59.5, inDoubt: false)
+        try same(Teli(payload: Schemas.CallEnvelope(call: Schemas.Call(call, attempts: [attempt, attempt])), poweredBy: "Switchboard"))
+        try same(Schemas.CallList(count: 2, calls: [Schemas.Call(call), Schemas.Call(call)]))
         try same(["a": [Int?.none, 2], "b": []])
         try same(Date(timeIntervalSince1970: 0.5))
         try same(["data": Data([0, 1, 254]), "empty": Data()])

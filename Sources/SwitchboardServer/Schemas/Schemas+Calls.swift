@@ -3,12 +3,13 @@ import Store
 import SwitchboardCore
 
 extension Schemas {
-    /// `Call`: Teli's call object, with DialNexa's aliases.
-    struct Call: Encodable, Sendable {
+    /// `Call`: Teli's call object, with DialNexa's aliases. Its fields are written by hand
+    /// (`JSONFields`): a page holds a hundred of them.
+    struct Call: JSONFields, Sendable {
         var call_id: String
         var campaign_id: String
-        @Nullable var voice_agent_id: String?
-        @Nullable var agent_id: String?
+        var voice_agent_id: String?
+        var agent_id: String?
         var organization_id: String
         var tenant_id: String
         var user_id: String
@@ -17,27 +18,65 @@ extension Schemas {
         var direction: Direction
         var call_status: CallStatus
         var status: CallStatus
-        @Nullable var outcome: Outcome?
-        @Nullable var disconnection_reason: Outcome?
+        var outcome: Outcome?
+        var disconnection_reason: Outcome?
         var in_voicemail: Bool
         var call_successful: Bool
         var attempts_count: Int
         var duration_ms: Int
-        @Nullable var detail: String?
+        var detail: String?
         var start_timestamp: Int
-        @Nullable var end_timestamp: Int?
+        var end_timestamp: Int?
         var call_started_at: String
-        @Nullable var call_ended_at: String?
+        var call_ended_at: String?
         /// Only on a single call: every attempt and the conversation.
         var attempts: [Attempt]?
         var transcript: String?
         var transcript_object: [TranscriptTurn]?
         var extracted_fields: [String: JSONValue]?
-        @Nullable var recording_url: String?
-        @Nullable var recording_duration_sec: Double?
+        var recording_url: String?
+        var recording_duration_sec: Double?
         var turn_latency_ms: TurnLatency?
         /// After the call: summary, sentiment, and the verdict against the agent's success criteria.
-        @Nullable var call_analysis: Analysis?
+        var call_analysis: Analysis?
+
+        func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
+
+        /// In the contract's order; a nullable field is written as `null`, the single call's
+        /// own fields are left out of a page.
+        func writeFields(to out: inout some JSONFieldWriter) throws {
+            try out.string("call_id", call_id)
+            try out.string("campaign_id", campaign_id)
+            try out.string("voice_agent_id", nullable: voice_agent_id)
+            try out.string("agent_id", nullable: agent_id)
+            try out.string("organization_id", organization_id)
+            try out.string("tenant_id", tenant_id)
+            try out.string("user_id", user_id)
+            try out.string("from_number", from_number)
+            try out.string("to_number", to_number)
+            try out.raw("direction", direction)
+            try out.raw("call_status", call_status)
+            try out.raw("status", status)
+            try out.raw("outcome", nullable: outcome)
+            try out.raw("disconnection_reason", nullable: disconnection_reason)
+            try out.bool("in_voicemail", in_voicemail)
+            try out.bool("call_successful", call_successful)
+            try out.int("attempts_count", attempts_count)
+            try out.int("duration_ms", duration_ms)
+            try out.string("detail", nullable: detail)
+            try out.int("start_timestamp", start_timestamp)
+            try out.int("end_timestamp", nullable: end_timestamp)
+            try out.string("call_started_at", call_started_at)
+            try out.string("call_ended_at", nullable: call_ended_at)
+            try out.value("attempts", ifPresent: attempts)
+            try out.string("transcript", ifPresent: transcript)
+            try out.value("transcript_object", ifPresent: transcript_object)
+            try out.value("extracted_fields", ifPresent: extracted_fields)
+            try out.string("recording_url", nullable: recording_url)
+            try out.double("recording_duration_sec", nullable: recording_duration_sec)
+            try out.value("turn_latency_ms", ifPresent: turn_latency_ms)
+            try out.value("call_analysis", nullable: call_analysis)
+        }
 
         struct Analysis: Encodable, Sendable {
             var summary: String

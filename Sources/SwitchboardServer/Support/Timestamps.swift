@@ -9,8 +9,9 @@ enum Timestamps {
     /// Teli's SMS campaign list writes `2025-11-12T16:31:02+00:00`: whole seconds, an offset.
     static func teliOffset(_ date: Date) -> String { format(date, fractionDigits: 0, zulu: false) + "+00:00" }
 
-    /// Written with integer arithmetic: a calls page formats hundreds of these, and `Calendar`
-    /// plus `String(format:)` made them a fifth of the page's cost.
+    /// Written with integer arithmetic into one buffer: a calls page formats hundreds of these,
+    /// and `Calendar` plus `String(format:)`, then a string built piece by piece, were a fifth
+    /// and then a tenth of the page's cost.
     static func format(_ date: Date, fractionDigits: Int, zulu: Bool) -> String {
         let scale = (0..<fractionDigits).reduce(Int64(1)) { value, _ in value * 10 }
         let seconds = date.timeIntervalSince1970
@@ -19,18 +20,36 @@ enum Timestamps {
         let (days, secondOfDay) = whole.quotientAndRemainder(dividingBy: 86_400)
         let (day, time) = secondOfDay < 0 ? (days - 1, secondOfDay + 86_400) : (days, secondOfDay)
         let (year, month, dayOfMonth) = civil(daysSinceEpoch: day)
-        var text = ""
+        var text: [UInt8] = []
         text.reserveCapacity(32)
-        func append(_ value: Int64, digits: Int) {
-            var digitsText = String(value)
-            if digitsText.count < digits { digitsText = String(repeating: "0", count: digits - digitsText.count) + digitsText }
-            text += digitsText
+        appendDigits(year, atLeast: 4, to: &text); text.append(UInt8(ascii: "-"))
+        appendDigits(month, atLeast: 2, to: &text); text.append(UInt8(ascii: "-"))
+        appendDigits(dayOfMonth, atLeast: 2, to: &text); text.append(UInt8(ascii: "T"))
+        appendDigits(time / 3_600, atLeast: 2, to: &text); text.append(UInt8(ascii: ":"))
+        appendDigits(time / 60 % 60, atLeast: 2, to: &text); text.append(UInt8(ascii: ":"))
+        appendDigits(time % 60, atLeast: 2, to: &text)
+        if fractionDigits > 0 { text.append(UInt8(ascii: ".")); appendDigits(fraction, atLeast: fractionDigits, to: &text) }
+        if zulu { text.append(UInt8(ascii: "Z")) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `value` in decimal, zero-padded to at least `digits` digits, written right to left
+    /// into its place.
+    private static func appendDigits(_ value: Int64, atLeast digits: Int, to text: inout [UInt8]) {
+        if value < 0 { text.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        var width = 1
+        var power: UInt64 = 10
+        while width < 19, rest >= power { width += 1; power *= 10 }
+        width = max(width, digits)
+        let start = text.count
+        text.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var index = start + width - 1
+        while rest > 0 {
+            text[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
         }
-        append(year, digits: 4); text += "-"; append(month, digits: 2); text += "-"; append(dayOfMonth, digits: 2)
-        text += "T"; append(time / 3_600, digits: 2); text += ":"; append(time / 60 % 60, digits: 2); text += ":"; append(time % 60, digits: 2)
-        if fractionDigits > 0 { text += "."; append(fraction, digits: fractionDigits) }
-        if zulu { text += "Z" }
-        return text
     }
 
     /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
