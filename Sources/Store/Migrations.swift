@@ -23,6 +23,7 @@ public enum Migrations {
         Migration(version: 10, name: "web console sessions", statements: Schema.v10),
         Migration(version: 11, name: "per-campaign lead counts", statements: Schema.v11),
         Migration(version: 12, name: "a campaign's recent ended attempts by an index (the circuit breaker)", statements: Schema.v12),
+        Migration(version: 13, name: "a page of calls in its order from an index", statements: Schema.v13),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -373,5 +374,17 @@ enum Schema {
     /// (dispatch at 1M leads ran at a third of its rate at 100k).
     static func v12(_ flavor: SQLFlavor) -> [String] {
         ["CREATE INDEX attempts_campaign_ended ON attempts (campaign_id, ended_at) WHERE status = 'ended'"].map { render($0, flavor) }
+    }
+
+    /// The calls list pages newest first with `id` breaking ties, and a dialer creates a whole
+    /// batch of calls at one instant: with `id` outside the index, a page sorted every call of
+    /// the newest instant (a thousand) to return a hundred. These indexes give the order whole.
+    static func v13(_ flavor: SQLFlavor) -> [String] {
+        [
+            "CREATE INDEX calls_org_page ON calls (organization_id, created_at, id)",
+            "DROP INDEX calls_org",
+            "CREATE INDEX calls_campaign_page ON calls (campaign_id, created_at, id)",
+            "DROP INDEX calls_campaign",
+        ].map { render($0, flavor) }
     }
 }
