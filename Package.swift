@@ -43,11 +43,17 @@ let package = Package(
             dependencies: [.product(name: "CSV", package: "CSV.swift")],
             swiftSettings: strict
         ),
+        // What Swift cannot call in sqlite-nio's bundled SQLite (a variadic configuration call).
+        .target(
+            name: "CSQLiteConfig",
+            dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio")]
+        ),
         // The one place that writes SQL, over `any SQLDatabase`; implements the engines' ports.
         .target(
             name: "Store",
             dependencies: [
                 "SwitchboardCore",
+                "CSQLiteConfig",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import Logging
 import NIOCore
@@ -30,6 +31,12 @@ final class SQLiteDirectConnection: @unchecked Sendable {
             sqlite_nio_sqlite3_close_v2(handle)
             throw error
         }
+        // Without the query planner stability guarantee, SQLite marks a statement to be
+        // prepared again whenever a parameter the planner looked at is bound (the leads
+        // queue's partial index made every status read re-plan: 13% of its time). With it,
+        // a kept statement keeps its plan; no query here needs a bound value to pick an index.
+        let planner = switchboard_sqlite_enable_qpsg(UnsafeMutableRawPointer(handle))
+        guard planner == SQLITE_OK else { throw SQLiteFailure(planner, handle, sql: "enable QPSG") }
     }
 
     /// Runs `sql` with `binds`, handing each row to `onRow`.
