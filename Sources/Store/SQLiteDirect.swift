@@ -72,6 +72,29 @@ final class SQLiteDirectConnection: @unchecked Sendable {
         }
     }
 
+    /// Frames in the write-ahead log after this connection's last commit, once `reportWALSize`
+    /// has replaced SQLite's automatic checkpoint with this count.
+    var pagesInWAL: Int { walPages.load(ordering: .relaxed) }
+    private let walPages = Atomic(0)
+
+    /// From now on a commit here records the WAL's size instead of checkpointing it (SQLite's
+    /// automatic checkpoint is the hook this replaces).
+    func reportWALSize() {
+        _ = sqlite_nio_sqlite3_wal_hook(handle, { context, _, _, pages in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<SQLiteDirectConnection>.fromOpaque(context).takeUnretainedValue().walPages.store(Int(pages), ordering: .relaxed)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// A passive checkpoint: copies into the database what of the WAL it can without waiting on
+    /// the writer or a reader.
+    func checkpoint() throws {
+        guard let handle else { return }
+        let status = sqlite_nio_sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        guard status == SQLITE_OK || status == SQLITE_BUSY else { throw SQLiteFailure(status, handle, sql: "checkpoint") }
+    }
+
     func close() {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
         statements.removeAll()

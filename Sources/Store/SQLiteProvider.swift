@@ -12,6 +12,12 @@ import SwitchboardCore
 /// (`DedicatedThreadExecutor`) on which its transactions run whole, their statements plain
 /// calls into SQLite (`SQLiteDirectConnection`, prepared statements kept): two thread hops a
 /// transaction, where sqlite-nio made three a statement.
+///
+/// The writer does not checkpoint the WAL after its commits, as SQLite would: a connection of
+/// its own does, on its own thread, so the copy into the database file and its fsync leave the
+/// writer's thread (a tenth of its time while dialing). A WAL the checkpointer cannot keep up
+/// with (it copies while the writer appends, so the log never restarts under constant writes)
+/// is checkpointed by the writer once it reaches `writerCheckpointPages`.
 public final class SQLiteProvider: DatabaseProvider {
     public let flavor = SQLFlavor.sqlite
     private struct Connection: Sendable {
@@ -32,6 +38,15 @@ public final class SQLiteProvider: DatabaseProvider {
     }
     private let writer: Connection
     private let readers: [Connection]
+    private let checkpointer: Connection?
+    /// SQLite's own threshold for its automatic checkpoint.
+    private static let checkpointPages = 1_000
+    private static let writerCheckpointPages = 10_000
+    private struct Checkpoints: Sendable {
+        var running: Task<Void, Never>?
+        var closed = false
+    }
+    private let checkpoints = Locked(Checkpoints())
     private let nextReader = Locked(0)
     private let meter: UsageMeter
     public var usage: DatabaseUsage { meter.usage }
@@ -49,15 +64,19 @@ public final class SQLiteProvider: DatabaseProvider {
         }
         let writer = try await connect("sqlite-writer")
         var readerConnections: [Connection] = []
+        var checkpointer: Connection?
         if !memory {
             for index in 0..<max(1, readers) { readerConnections.append(try await connect("sqlite-reader-\(index)")) }
+            checkpointer = try await connect("sqlite-checkpointer")
+            writer.database.connection.reportWALSize()
         }
-        return SQLiteProvider(writer: writer, readers: readerConnections)
+        return SQLiteProvider(writer: writer, readers: readerConnections, checkpointer: checkpointer)
     }
 
-    private init(writer: Connection, readers: [Connection]) {
+    private init(writer: Connection, readers: [Connection], checkpointer: Connection?) {
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         meter = UsageMeter(capacity: 1 + readers.count)
     }
 
@@ -83,10 +102,28 @@ public final class SQLiteProvider: DatabaseProvider {
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
+                try self.checkpointAfterCommit(db.connection)
                 return result
             } catch {
                 try? await db.raw("ROLLBACK").run()
                 throw error
+            }
+        }
+    }
+
+    /// On the writer's thread after a commit: starts the checkpointer once the WAL has
+    /// `checkpointPages`, and checkpoints here if it has outgrown what the checkpointer keeps up
+    /// with.
+    private func checkpointAfterCommit(_ connection: SQLiteDirectConnection) throws {
+        guard let checkpointer else { return }
+        let pages = connection.pagesInWAL
+        if pages >= Self.writerCheckpointPages { return try connection.checkpoint() }
+        guard pages >= Self.checkpointPages else { return }
+        checkpoints.withLock { state in
+            guard !state.closed, state.running == nil else { return }
+            state.running = Task { [checkpoints] in
+                _ = try? await checkpointer.run { db in try db.connection.checkpoint() }
+                checkpoints.withLock { $0.running = nil }
             }
         }
     }
@@ -109,7 +146,12 @@ public final class SQLiteProvider: DatabaseProvider {
     }
 
     public func close() async {
-        for connection in readers + [writer] {
+        let checkpoint = checkpoints.withLock { state in
+            state.closed = true
+            return state.running
+        }
+        await checkpoint?.value
+        for connection in readers + [writer] + (checkpointer.map { [$0] } ?? []) {
             _ = try? await connection.run { db in db.connection.close() }
             connection.thread.shutdown()
         }

@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import SQLKit
+@testable import Store
+import Testing
+
+@Suite struct SQLiteProviderTests {
+    /// The writer no longer checkpoints after its commits; the checkpointer's connection does.
+    /// In WAL mode only a checkpoint writes pages into the database file, so the file growing
+    /// while the writer stays under its own threshold shows the checkpointer ran.
+    @Test func theCheckpointerCopiesTheWALIntoTheDatabase() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-wal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("db.sqlite").path
+        let provider = try await SQLiteProvider.open(path: path, logger: Logger(label: "test"))
+        do {
+            func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
+            try await provider.write { db in try await db.raw("CREATE TABLE filler (body TEXT NOT NULL)").run() }
+            let before = try fileSize()
+            // About 6 MB in 30 commits: some 1,500 pages, past the checkpointer's 1,000 and
+            // short of the 10,000 at which the writer would checkpoint itself.
+            let body = String(repeating: "x", count: 1_000)
+            for _ in 0..<30 {
+                try await provider.write { db in
+                    for _ in 0..<200 { try await db.raw("INSERT INTO filler (body) VALUES (\(bind: body))").run() }
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try fileSize() < before + 2_000_000, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let after = try fileSize()
+            #expect(after >= before + 2_000_000, "the database file holds \(after) bytes")
+            let rows = try await provider.read { db in try await db.raw("SELECT COUNT(*) AS n FROM filler").first()?.decode(column: "n", as: Int.self) }
+            #expect(rows == 6_000)
+        } catch {
+            await provider.close()
+            throw error
+        }
+        await provider.close()
+    }
+}
