@@ -6,7 +6,8 @@ extension Store {
     /// Claims due conversations of running campaigns (starts and drips of ACTIVE ones; replies
     /// of COMPLETED ones too) for `lease` seconds, bumping each one's fencing token.
     public func claimConversations(now: Date, lease: TimeInterval, limit: Int) async throws -> [ConversationRecord] {
-        try await write { db in
+        // Rows decoded (their JSON too) after the transaction, off the writer's thread.
+        try await write { db -> [any SQLRow] in
             var select: SQLQueryString = """
                 SELECT c.id FROM conversations c JOIN sms_campaigns s ON s.id = c.campaign_id
                 WHERE c.due_at IS NOT NULL AND c.due_at <= \(bind: now.epoch) AND (c.lease_until IS NULL OR c.lease_until < \(bind: now.epoch))
@@ -19,8 +20,8 @@ extension Store {
             return try await db.raw("""
                 UPDATE conversations SET claim_id = claim_id + 1, lease_until = \(bind: now.epoch + lease)
                 WHERE id IN (\(binds: ids)) RETURNING *
-                """).all().map(Self.conversation)
-        }
+                """).all()
+        }.map(Self.conversation)
     }
 
     /// Writes claimed conversations' turns in one transaction: each one's queued texts, next

@@ -9,7 +9,9 @@ extension Store {
     /// hours get their next opening as due time instead, so nothing spins.
     public func claim(_ campaign: CampaignRecord, limits: ClaimLimits, now: Date) async throws -> [ClaimedAttempt] {
         let settings = campaign.settings
-        return try await writeCounting { db, counts in
+        // The leads' fields are decoded once the transaction is over: the writer's thread is
+        // what every write waits for, and decoding JSON need not happen on it.
+        let claimed: [(attempt: ClaimedAttempt, fields: String?)] = try await writeCounting { db, counts in
             if database.flavor == .postgres {
                 // Dialers in other processes claim too. Caps and pacing are global because
                 // every claim for a campaign, or from one of its numbers, holds these row locks
@@ -49,7 +51,7 @@ extension Store {
                 if !plan.setAside { break }
             }
 
-            var claimed: [ClaimedAttempt] = []
+            var claimed: [(attempt: ClaimedAttempt, fields: String?)] = []
             let assignments = Pacer.assign(count: eligible.count, numbers: &loads, now: now, horizon: limits.horizon)
             guard !eligible.isEmpty else { return [] }
             // Set-based writes: one statement per step for the whole batch.
@@ -92,18 +94,17 @@ extension Store {
                     if c.lead.attempts == 0 { counts.add(campaign.key, LeadCounts.dialed) }
                 }
                 for c in chunk {
-                    let fields = try c.lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
-                    claimed.append(ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.key,
-                                                  attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? .simulator,
-                                                  carrierSettings: carriers[c.from]?.settings ?? [:], to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
-                                                  maxDuration: settings.maxCallDuration, fields: fields))
+                    claimed.append((ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.key,
+                                                   attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? .simulator,
+                                                   carrierSettings: carriers[c.from]?.settings ?? [:], to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
+                                                   maxDuration: settings.maxCallDuration, fields: [:]), c.lead.fields))
                 }
             }
-            try await emit(db, claimed.map { attempt in
+            try await emit(db, claimed.map { attempt, _ in
                 WebhookEvent(organizationID: campaign.organizationID, type: .callInitiated, occurredAt: attempt.dialAt,
                              data: Self.callEventData(attempt))
             })
-            let used = Set(claimed.map(\.from))
+            let used = Set(claimed.map(\.attempt.from))
             for load in loads where used.contains(load.number) {
                 try await db.raw("""
                     UPDATE phone_numbers SET next_slot_at = \(bind: load.nextSlotAt.epoch), last_used_at = \(bind: load.lastUsedAt.epoch)
@@ -111,6 +112,11 @@ extension Store {
                     """).run()
             }
             return claimed
+        }
+        return try claimed.map { claim in
+            var attempt = claim.attempt
+            attempt.fields = try claim.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
+            return attempt
         }
     }
 
