@@ -27,7 +27,6 @@ public final class LeadImportSession {
     private var csv = CSVLeadParser()
     private var pending: [ValidLead] = []
     private var summary = Summary()
-    private let decoder = JSONDecoder()
     /// The chunk being written while the next one is parsed: at most one in flight.
     private var writing: Task<Void, any Error>?
 
@@ -90,7 +89,7 @@ public final class LeadImportSession {
     }
 
     private func decode(_ element: [UInt8]) throws -> LeadInput {
-        guard let value = try? decoder.decode(JSONValue.self, from: Data(element)) else {
+        guard let value = try? JSONValue(parsing: element) else {
             throw LeadStreamError.malformedJSON(element: summary.received + pending.count)
         }
         return LeadInput(json: value)
