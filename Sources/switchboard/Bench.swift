@@ -48,8 +48,16 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "switchboard ingest (%@%@): %d leads in %.2f s = %.0f leads/s (%@ parse, E.164 validation, staged %@, commit)",
                          bench.flavor, json ? ", JSON over HTTP" : http ? ", CSV over HTTP" : "", added, seconds, rate, json ? "JSON" : "CSV",
                          bench.flavor == "postgres" ? "COPY" : "inserts"))
-            guard !noBaseline, bench.flavor == "sqlite" else { return }
-            let baseline = try sqliteImportBaseline(count: leads, campaignID: campaign.key, in: bench.directory)
+            guard !noBaseline else { return }
+            let rows = try baselineRows(count: leads, campaignID: campaign.key, in: bench.directory)
+            if let database {
+                let baseline = try await postgresCopyBaseline(rows, postgres: database)
+                print(String(format: "psql \\copy:         %d rows in %.2f s = %.0f rows/s (same rows, same table and indexes)",
+                             leads, baseline, Double(leads) / baseline))
+                print(String(format: "ratio: %.2f", rate / (Double(leads) / baseline)))
+                return
+            }
+            let baseline = try sqliteImportBaseline(rows, in: bench.directory)
             print(String(format: "sqlite3 .import:    %d rows in %.2f s = %.0f rows/s (same rows, same table and indexes)",
                          leads, baseline, Double(leads) / baseline))
             print(String(format: "ratio: %.2f", rate / (Double(leads) / baseline)))
@@ -60,11 +68,25 @@ struct Bench: AsyncParsableCommand {
         static func overHTTP(_ bench: BenchDatabase, csv: URL, json: Bool, campaign: CampaignRecord, port: Int) async throws
             -> (added: Int, seconds: Double) {
             let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
-            await bench.close()
+            await bench.closeConnections()
             let server = try await bench.serve(port: port, role: .api)
-            defer { server.cancel() }
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             defer { _ = client.shutdown() }
+            do {
+                let result = try await post(client, csv: csv, json: json, campaign: campaign, port: port, key: key)
+                server.cancel()
+                _ = await server.result
+                await bench.dropSchema()
+                return result
+            } catch {
+                server.cancel()
+                await bench.dropSchema()
+                throw error
+            }
+        }
+
+        private static func post(_ client: HTTPClient, csv: URL, json: Bool, campaign: CampaignRecord, port: Int, key: String) async throws
+            -> (added: Int, seconds: Double) {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/voice/campaigns/\(campaign.id)/leads")
             request.method = .POST
             request.headers.add(name: "X-API-Key", value: key)
@@ -225,11 +247,27 @@ struct BenchDatabase {
         return BenchDatabase(directory: directory, url: url, database: database, store: store)
     }
 
+    /// The PostgreSQL schema the bench made, if any.
+    var schema: String? {
+        database.flavor == .postgres ? URLComponents(string: url)?.queryItems?.first { $0.name == "search_path" }?.value : nil
+    }
+
+    /// Closes the connections and drops the bench's PostgreSQL schema.
     func close() async {
-        if database.flavor == .postgres, let schema = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "search_path" })?.value {
-            try? await database.write { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
-        }
+        if let schema { try? await database.write { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() } }
         await database.close()
+    }
+
+    /// Closes the connections only, for the app to serve the database.
+    func closeConnections() async { await database.close() }
+
+    /// Drops the bench's PostgreSQL schema over a connection of its own, once the app that
+    /// served it has stopped.
+    func dropSchema() async {
+        guard let schema, let base = url.components(separatedBy: "?").first else { return }
+        guard let admin = try? await DatabaseURL.open(base, logger: Logger(label: "bench")) else { return }
+        try? await admin.write { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+        await admin.close()
     }
 
     func campaign(maxConcurrent: Int) async throws -> CampaignRecord {
@@ -299,9 +337,11 @@ func writeLeadsCSV(count: Int, to url: URL) throws {
     handle.write(Data(block.utf8))
 }
 
-/// The same rows, as full `leads` rows, imported by the sqlite3 shell into a fresh database with
-/// the same schema and indexes. Returns the seconds the import took.
-func sqliteImportBaseline(count: Int, campaignID: String, in directory: URL) throws -> Double {
+/// The columns of `baselineRows`, the first of `leads` (later migrations added more).
+let baselineColumns = "id, campaign_id, phone_number, fields, state, due_at, due_reason, attempts, last_outcome, claim_id, lease_until, call_id"
+
+/// The bench's leads as full `leads` rows, a CSV file for the database's own bulk loader.
+func baselineRows(count: Int, campaignID: String, in directory: URL) throws -> URL {
     let rows = directory.appendingPathComponent("rows.csv")
     _ = FileManager.default.createFile(atPath: rows.path, contents: nil)
     let handle = try FileHandle(forWritingTo: rows)
@@ -313,7 +353,30 @@ func sqliteImportBaseline(count: Int, campaignID: String, in directory: URL) thr
     }
     handle.write(Data(block.utf8))
     try handle.close()
+    return rows
+}
 
+/// The rows copied by psql's `\copy` into the `leads` table of a fresh schema the migrations
+/// made (the same columns and indexes). Returns the seconds the copy took.
+func postgresCopyBaseline(_ rows: URL, postgres: String) async throws -> Double {
+    let baseline = try await BenchDatabase.make(postgres)
+    defer { baseline.remove() }
+    let schema = URLComponents(string: baseline.url)?.queryItems?.first { $0.name == "search_path" }?.value ?? "public"
+    let copy = Process()
+    copy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    copy.arguments = ["psql", postgres, "-v", "ON_ERROR_STOP=1", "-q", "-c", "SET search_path TO \(schema)", "-c", "\\copy leads (\(baselineColumns)) FROM '\(rows.path)' CSV"]
+    let started = Date()
+    try copy.run()
+    copy.waitUntilExit()
+    let seconds = Date().timeIntervalSince(started)
+    await baseline.close()
+    guard copy.terminationStatus == 0 else { throw ValidationError("psql \\copy failed; is psql installed?") }
+    return seconds
+}
+
+/// The rows imported by the sqlite3 shell into a fresh database with the same schema and
+/// indexes. Returns the seconds the import took.
+func sqliteImportBaseline(_ rows: URL, in directory: URL) throws -> Double {
     let database = directory.appendingPathComponent("baseline.sqlite").path
     let schema = Process()
     schema.executableURL = URL(fileURLWithPath: "/usr/bin/env")
