@@ -16,6 +16,18 @@ extension JSONValue {
             return try parser.document()
         }
     }
+
+    /// The same, from a string's UTF-8 in place.
+    public init(parsing text: String) throws(JSONSyntaxError) {
+        var text = text
+        let parsed = text.withUTF8 { buffer in
+            Result { () throws(JSONSyntaxError) -> JSONValue in
+                var parser = JSONParser(bytes: buffer)
+                return try parser.document()
+            }
+        }
+        self = try parsed.get()
+    }
 }
 
 private struct JSONParser {
