@@ -225,9 +225,28 @@ extension Store {
             id: ScopedID.publicID(try row.string("id")), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
             userID: try row.string("user_id"), kind: try row.value("kind"),
             status: CampaignStatus(rawValue: try row.string("status")) ?? .ended, statusReason: try row.optionalString("status_reason"),
-            settings: try Coding.decode(CampaignSettings.self, try row.string("settings")),
+            settings: try SettingsCache.settings(try row.string("settings")),
             beginAt: try row.date("begin_at"), endAt: try row.date("end_at"), contactsCount: try row.int("contacts_count"),
             invalidLeadsCount: try row.int("invalid_leads_count"), duplicateLeadsCount: try row.int("duplicate_leads_count"),
             retryCount: try row.int("retry_count"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}
+
+/// Campaign settings decoded, by their stored JSON text: a status read and each pass of a
+/// dialer decode the same text again, and decoding was a tenth of a status read. Keyed by the
+/// text itself, so changed settings are a new entry and an entry is never stale; emptied when
+/// it holds `limit` texts.
+enum SettingsCache {
+    private static let entries = Locked<[String: CampaignSettings]>([:])
+    static let limit = 1_024
+
+    static func settings(_ text: String) throws -> CampaignSettings {
+        if let hit = entries.withLock({ $0[text] }) { return hit }
+        let decoded = try Coding.decode(CampaignSettings.self, text)
+        entries.withLock { entries in
+            if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+            entries[text] = decoded
+        }
+        return decoded
     }
 }
