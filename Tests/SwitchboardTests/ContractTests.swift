@@ -118,6 +118,17 @@ import SwitchboardAPI
                                     duration: 59.5, inDoubt: false)
         try same(Teli(payload: Schemas.CallEnvelope(call: Schemas.Call(call, attempts: [attempt, attempt])), poweredBy: "Switchboard"))
         try same(Schemas.CallList(count: 2, calls: [Schemas.Call(call), Schemas.Call(call)]))
+        // A campaign's status (`JSONFields` too), with settings as JSON values.
+        let settings = CampaignSettings(agentID: "agent_1", outboundNumber: "+15175550001", numbers: ["+15175550001", "+15175550002"],
+                                        redialEnabled: true, retry: RetryPolicy(maxAttempts: 3, interval: 60),
+                                        callingHours: CallingHours(start: 540, end: 1200), maxConcurrentCalls: 5)
+        let campaign = CampaignRecord(id: "c1", organizationID: "o", tenantID: "t", userID: "u", settings: settings,
+                                      beginAt: Date(timeIntervalSince1970: 1_768_489_200), endAt: Date(timeIntervalSince1970: 1_768_575_600),
+                                      createdAt: Date(timeIntervalSince1970: 1_768_489_200), updatedAt: Date(timeIntervalSince1970: 1_768_489_200))
+        var progress = CampaignProgress()
+        (progress.total, progress.completed, progress.outcomes, progress.notCalledReasons) = (3, 1, ["completed": 1], ["dnc": 1])
+        try same(Teli(payload: Schemas.VoiceCampaign.detail(campaign, progress: progress, now: Date(timeIntervalSince1970: 1_768_489_300)),
+                      poweredBy: "Switchboard"))
         try same(["a": [Int?.none, 2], "b": []])
         try same(Date(timeIntervalSince1970: 0.5))
         try same(["data": Data([0, 1, 254]), "empty": Data()])

@@ -193,7 +193,11 @@ extension CampaignSettings {
 extension CallingHours {
     /// As a client writes it: `{"start": "09:00", "end": "20:00", "days": [...], "timezone": …, "holidays": [...]}`.
     var json: JSONValue {
-        func hhmm(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+        // Not `String(format:)`: a status read writes two of these, and it showed in its profile.
+        func hhmm(_ minutes: Int) -> String {
+            func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+            return twoDigits(minutes / 60) + ":" + twoDigits(minutes % 60)
+        }
         let names = CallingHours.weekdayNames.sorted { $0.value < $1.value }.filter { days.contains($0.value) }.map(\.key)
         return [
             "start": .string(hhmm(start)),

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardCore
 
 /// Encodes a response straight into bytes, with the output of Foundation's `JSONEncoder` set
 /// to `.withoutEscapingSlashes` (keys in the order they are encoded, integers and floats written
@@ -89,10 +90,40 @@ private final class JSONSink {
         if type == String.self, let text = value as? String { return string(text) }
         if type == URL.self, let url = value as? URL { return string(url.absoluteString) }
         if type == Data.self, let data = value as? Data { return string(data.base64EncodedString()) }
+        if type == JSONValue.self, let json = value as? JSONValue { return try write(json) }
         let start = bytes.count
         try value.encode(to: ValueEncoder(sink: self, depth: depth))
         unwind(to: depth)
         if bytes.count == start { bytes.append(contentsOf: "{}".utf8) }
+    }
+
+    /// A `JSONValue` as its `encode(to:)` writes it (whole numbers as integers), without a
+    /// container per node: settings and lead fields are trees of these.
+    func write(_ json: JSONValue) throws {
+        awaitingValue = false
+        switch json {
+        case .string(let text): string(text)
+        case .number(let number):
+            if number.rounded() == number, abs(number) < 1e15 { integer(Int64(number)) } else { try float(number) }
+        case .bool(let value): bool(value)
+        case .null: null()
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                try write(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(key)
+                bytes.append(UInt8(ascii: ":"))
+                try write(value)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
     }
 
     func null() { awaitingValue = false; bytes.append(contentsOf: "null".utf8) }
