@@ -24,9 +24,9 @@ struct Bench: AsyncParsableCommand {
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Streams a CSV of N leads through the upload path; then sqlite3 .import of the same rows into the same table.")
+            abstract: "Streams a CSV of N leads through the upload path; then sqlite3 .import (psql \\copy on PostgreSQL) of the same rows into the same table.")
         @Option(help: "Leads to ingest.") var leads = 100_000
-        @Flag(help: "Skip the sqlite3 .import comparison.") var noBaseline = false
+        @Flag(help: "Skip the sqlite3 .import (or psql \\copy) comparison.") var noBaseline = false
         @Option(help: "A postgres:// URL to measure on (a fresh schema in it); default a temporary SQLite file.") var database: String?
         @Flag(help: "Post the CSV to the app's upload route (POST /v1/voice/campaigns/{id}/leads) on loopback, as a client would.")
         var http = false
