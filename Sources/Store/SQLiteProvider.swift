@@ -102,7 +102,7 @@ public final class SQLiteProvider: DatabaseProvider {
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
-                try self.checkpointAfterCommit(db.connection)
+                self.checkpointAfterCommit(db)
                 return result
             } catch {
                 try? await db.raw("ROLLBACK").run()
@@ -113,16 +113,27 @@ public final class SQLiteProvider: DatabaseProvider {
 
     /// On the writer's thread after a commit: starts the checkpointer once the WAL has
     /// `checkpointPages`, and checkpoints here if it has outgrown what the checkpointer keeps up
-    /// with.
-    private func checkpointAfterCommit(_ connection: SQLiteDirectConnection) throws {
+    /// with. A checkpoint that fails is logged, never thrown: the transaction has committed.
+    private func checkpointAfterCommit(_ db: SQLiteDirectDatabase) {
         guard let checkpointer else { return }
-        let pages = connection.pagesInWAL
-        if pages >= Self.writerCheckpointPages { return try connection.checkpoint() }
+        let pages = db.connection.pagesInWAL
+        if pages >= Self.writerCheckpointPages {
+            do {
+                try db.connection.checkpoint()
+            } catch {
+                db.logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)", "pages": "\(pages)"])
+            }
+            return
+        }
         guard pages >= Self.checkpointPages else { return }
         checkpoints.withLock { state in
             guard !state.closed, state.running == nil else { return }
             state.running = Task { [checkpoints] in
-                _ = try? await checkpointer.run { db in try db.connection.checkpoint() }
+                do {
+                    try await checkpointer.run { db in try db.connection.checkpoint() }
+                } catch {
+                    checkpointer.database.logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)", "pages": "\(pages)"])
+                }
                 checkpoints.withLock { $0.running = nil }
             }
         }

@@ -40,9 +40,6 @@ extension JSONFieldWriter {
     mutating func int(_ key: StaticString, nullable value: Int?) throws {
         if let value { try int(key, value) } else { try null(key) }
     }
-    mutating func bool(_ key: StaticString, nullable value: Bool?) throws {
-        if let value { try bool(key, value) } else { try null(key) }
-    }
     mutating func double(_ key: StaticString, nullable value: Double?) throws {
         if let value { try double(key, value) } else { try null(key) }
     }
