@@ -254,8 +254,8 @@ struct BenchDatabase {
 
     /// Closes the connections and drops the bench's PostgreSQL schema.
     func close() async {
-        if let schema { try? await database.write { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() } }
         await database.close()
+        await dropSchema()
     }
 
     /// Closes the connections only, for the app to serve the database.
