@@ -1,14 +1,22 @@
 /// Random identifiers in the shapes the compatible APIs use (`voice_campaign_4491036864fc`).
 public enum Identifier {
     public static func make(_ prefix: String, bytes: Int = 6) -> String {
+        // Eight random bytes a call to the system's generator (a call each byte made ids a
+        // twenty-fifth of the dialer's writer thread, in `getrandom`).
         var generator = SystemRandomNumberGenerator()
-        var out = prefix
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            out += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(bytes * 2)
+        var word: UInt64 = 0
+        for index in 0..<bytes {
+            if index % 8 == 0 { word = generator.next() }
+            let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt64(index % 8)))
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0xF)])
         }
-        return out
+        return prefix + String(decoding: hex, as: UTF8.self)
     }
+
+    private static let digits = Array("0123456789abcdef".utf8)
 }
 
 /// Ids a client chooses (campaign ids) are its organization's own: each organization may use
