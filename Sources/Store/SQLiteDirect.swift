@@ -207,7 +207,19 @@ struct SQLiteDirectDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
         let (sql, binds) = serialize(query)
-        try connection.run(sql, binds: try binds.map(Self.data), onRow)
+        var values: [SQLiteData] = []
+        values.reserveCapacity(binds.count)
+        var index = 0
+        while index < binds.count {
+            if let run = binds[index] as? SQLiteBindRun {
+                values += run.values
+                index += max(1, run.values.count)
+            } else {
+                values.append(try Self.data(binds[index]))
+                index += 1
+            }
+        }
+        try connection.run(sql, binds: values, onRow)
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {

@@ -145,7 +145,7 @@ public final class SQLiteProvider: DatabaseProvider {
         let perStatement = max(1, 30_000 / max(1, columns.count))
         try await write { db in
             for chunk in rows.chunked(perStatement) {
-                let values = Store.rows(chunk.map { $0.map { $0 as any Encodable & Sendable } })
+                let values = Store.rows(chunk.map { $0.map { $0 as any SQLBindable } })
                 try await db.raw("INSERT INTO \(ident: table) (\(unsafeRaw: columns.joined(separator: ", "))) VALUES " + values).run()
             }
         }

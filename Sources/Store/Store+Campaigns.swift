@@ -44,7 +44,7 @@ extension Store {
         // 3 binds a row; 1,000 rows stay far below SQLite's and PostgreSQL's bind limits.
         for start in stride(from: 0, to: leads.count, by: 1_000) {
             let rows = leads[start..<min(start + 1_000, leads.count)].map {
-                [campaignID, $0.phone.e164, $0.fieldsJSON, "queued", dueAt.epoch, "new"] as [any Encodable & Sendable]
+                [campaignID, $0.phone.e164, $0.fieldsJSON, "queued", dueAt.epoch, "new"] as [any SQLBindable]
             }
             inserted += try await db.raw("INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason) VALUES "
                                          + Self.rows(rows) + " ON CONFLICT DO NOTHING RETURNING id").all().count

@@ -235,9 +235,9 @@ extension Store {
                     """).all()
                 var live: [Int64: Outcome] = [:]
                 for row in ended { live[Int64(try row.int("id"))] = try row.value("outcome") }
-                var retries: [[any Encodable & Sendable]] = []
-                var finals: [[any Encodable & Sendable]] = []
-                var calls: [[any Encodable & Sendable]] = []
+                var retries: [[any SQLBindable]] = []
+                var finals: [[any SQLBindable]] = []
+                var calls: [[any SQLBindable]] = []
                 for completion in chunk {
                     guard let outcome = live[completion.attempt.attemptID] else { continue }
                     let attempt = completion.attempt

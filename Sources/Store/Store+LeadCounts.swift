@@ -54,7 +54,7 @@ struct LeadCounts {
 extension Store {
     /// Adds the transaction's changes to the counts: one statement, keys in order.
     func apply(_ db: any SQLDatabase, _ counts: LeadCounts) async throws {
-        var rows: [[any Encodable & Sendable]] = []
+        var rows: [[any SQLBindable]] = []
         for campaign in counts.changes.keys.sorted() {
             for (bucket, n) in (counts.changes[campaign] ?? [:]).sorted(by: { $0.key < $1.key }) where n != 0 {
                 rows.append([campaign, bucket, n])

@@ -245,7 +245,7 @@ extension Store {
         guard !bodies.isEmpty else { return [] }
         let rows = bodies.map {
             [organizationID, campaignID, conversationID, "outbound", from, to, $0, mediaURL, kind.rawValue, status.rawValue, now.epoch, now.epoch]
-                as [any Encodable & Sendable]
+                as [any SQLBindable]
         }
         return try await db.raw("""
             INSERT INTO messages (organization_id, campaign_id, conversation_id, direction, our_number, contact_number, body, media_url, kind,

@@ -16,7 +16,7 @@ extension Store {
             for start in stride(from: 0, to: contacts.count, by: 500) {
                 let rows = contacts[start..<min(start + 500, contacts.count)].map {
                     [campaign.organizationID, campaign.key, $0.phone.e164, campaign.fromNumber, $0.fieldsJSON, "queued", now, "start", now, now]
-                        as [any Encodable & Sendable]
+                        as [any SQLBindable]
                 }
                 inserted += try await db.raw("""
                     INSERT INTO conversations (organization_id, campaign_id, phone_number, from_number, fields, state, due_at, due_kind,

@@ -55,7 +55,7 @@ extension Store {
             endpoints[try row.string("organization_id"), default: []].append((try row.string("id"), types))
         }
         guard !endpoints.isEmpty else { return }
-        var rows: [[any Encodable & Sendable]] = []
+        var rows: [[any SQLBindable]] = []
         for event in events {
             let payload = event.payload
             let messageID = Identifier.make("msg_", bytes: 12)

@@ -101,23 +101,6 @@ extension SQLRow {
     }
 }
 
-extension Store {
-    /// `(?, ?, …), (?, ?, …)`: rows of binds for a multi-row INSERT or a VALUES list.
-    static func rows(_ rows: some Sequence<[any Encodable & Sendable]>) -> SQLQueryString {
-        var sql: SQLQueryString = ""
-        for (i, row) in rows.enumerated() {
-            sql += "\(unsafeRaw: i == 0 ? "" : ", ")(\(binds: row))"
-        }
-        return sql
-    }
-
-    /// `WITH name(columns) AS (VALUES (…), (…))`: a batch of rows to join an UPDATE against, in
-    /// the SQL that SQLite and PostgreSQL share.
-    static func values(_ name: String, _ columns: [String], _ rows: [[any Encodable & Sendable]]) -> SQLQueryString {
-        "WITH \(unsafeRaw: name)(\(unsafeRaw: columns.joined(separator: ", "))) AS (VALUES " + Self.rows(rows) + ")"
-    }
-}
-
 extension Array {
     /// Consecutive slices of at most `size` elements.
     func chunked(_ size: Int) -> [ArraySlice<Element>] {

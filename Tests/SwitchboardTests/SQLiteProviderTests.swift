@@ -40,4 +40,26 @@ import Testing
         }
         await provider.close()
     }
+
+    /// Rows of binds reach SQLite as one run of values (`BindRows`): binds written before and
+    /// after the run keep their places, and each value keeps its storage class.
+    @Test func bindRowsKeepTheirPlacesAmongOtherBinds() async throws {
+        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
+        do {
+            let rows: [[any SQLBindable]] = [["a", 1, 1.5, true], ["b", Int64(2), Double?.none, false], [String?.none, 3, 0.25, true]]
+            let found = try await provider.write { db in
+                try await db.raw("SELECT \(bind: "first") AS head, v.* FROM (" + Store.values("v", ["name", "n", "x", "flag"], rows)
+                                 + " SELECT * FROM v) AS v WHERE v.n <> \(bind: 2) ORDER BY v.n").all().map { row in
+                    [try row.decode(column: "head", as: String.self), try row.decode(column: "name", as: String?.self) ?? "nil",
+                     "\(try row.decode(column: "n", as: Int.self))", "\(try row.decode(column: "x", as: Double?.self).map { "\($0)" } ?? "nil")",
+                     "\(try row.decode(column: "flag", as: Int.self))"]
+                }
+            }
+            #expect(found == [["first", "a", "1", "1.5", "1"], ["first", "nil", "3", "0.25", "1"]])
+        } catch {
+            await provider.close()
+            throw error
+        }
+        await provider.close()
+    }
 }
