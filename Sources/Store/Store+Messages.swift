@@ -212,16 +212,27 @@ extension Store {
                 (Int64(try $0.int("id")), SMSStatus(rawValue: try $0.string("status")) ?? .failed)
             }, uniquingKeysWith: { first, _ in first })
             var leftOutbox: Set<String> = []
-            for (messageID, result) in results {
-                guard let status = current[messageID], result.status.rank > status.rank else { continue }
-                let campaignID = try await db.raw("""
-                    UPDATE messages SET status = \(bind: result.status.rawValue),
-                      provider_message_id = COALESCE(\(bind: result.providerMessageID), provider_message_id),
-                      error = COALESCE(\(bind: result.error), error), updated_at = \(bind: now.epoch),
-                      sent_at = COALESCE(sent_at, \(bind: result.status == .failed ? nil : now.epoch))
-                    WHERE id = \(bind: messageID) RETURNING campaign_id
-                    """).first()?.optionalString("campaign_id")
-                if let campaignID, status.rank < SMSStatus.sent.rank { leftOutbox.insert(campaignID) }
+            // One statement for the pass: a row for each message an answer moves forward (of
+            // two answers for one message, the furthest).
+            var furthest: [Int64: SMSSendResult] = [:]
+            for (messageID, result) in results where current[messageID].map({ result.status.rank > $0.rank }) ?? false {
+                if furthest[messageID].map({ result.status.rank >= $0.status.rank }) ?? true { furthest[messageID] = result }
+            }
+            let forward = results.compactMap { messageID, _ in furthest.removeValue(forKey: messageID).map { (messageID, $0) } }
+            for chunk in forward.chunked(400) {
+                for row in try await db.raw(Self.values("v", ["id", "status", "provider_message_id", "error", "sent_at"], chunk.map { messageID, result in
+                    [messageID, result.status.rawValue, result.providerMessageID, result.error, result.status == .failed ? nil : now.epoch]
+                }) + """
+                     UPDATE messages SET status = v.status, provider_message_id = COALESCE(v.provider_message_id, messages.provider_message_id),
+                      error = COALESCE(v.error, messages.error), updated_at = \(literal: now.epoch),
+                      sent_at = COALESCE(messages.sent_at, CAST(v.sent_at AS DOUBLE PRECISION))
+                    FROM v WHERE messages.id = v.id RETURNING messages.id, messages.campaign_id
+                    """).all() {
+                    // A text that was still in the outbox (not yet `sent`) has left it.
+                    guard let campaignID = try row.optionalString("campaign_id"),
+                          let before = current[Int64(try row.int("id"))], before.rank < SMSStatus.sent.rank else { continue }
+                    leftOutbox.insert(campaignID)
+                }
             }
             // A campaign's last text leaving the outbox may complete it.
             for campaignID in leftOutbox { try await completeSMSCampaignIfDone(db, id: campaignID, now: now) }
@@ -243,14 +254,22 @@ extension Store {
     func insertOutbound(_ db: any SQLDatabase, organizationID: String, campaignID: String?, conversationID: Int64?, from: String, to: String,
                         bodies: [String], kind: MessageKind, status: SMSStatus, mediaURL: String?, now: Date) async throws -> [Int64] {
         guard !bodies.isEmpty else { return [] }
-        let rows = bodies.map {
+        let rows = Self.outboundRows(organizationID: organizationID, campaignID: campaignID, conversationID: conversationID, from: from, to: to,
+                                     bodies: bodies, kind: kind, status: status, mediaURL: mediaURL, now: now)
+        return try await db.raw("INSERT INTO messages (\(unsafeRaw: Self.outboundColumns)) VALUES " + Self.rows(rows) + " RETURNING id")
+            .all().map { Int64(try $0.int("id")) }
+    }
+
+    static let outboundColumns = """
+        organization_id, campaign_id, conversation_id, direction, our_number, contact_number, body, media_url, kind, status, created_at, updated_at
+        """
+
+    /// A row of `outboundColumns` for each of the bodies.
+    static func outboundRows(organizationID: String, campaignID: String?, conversationID: Int64?, from: String, to: String, bodies: [String],
+                             kind: MessageKind, status: SMSStatus, mediaURL: String?, now: Date) -> [[any SQLBindable]] {
+        bodies.map {
             [organizationID, campaignID, conversationID, "outbound", from, to, $0, mediaURL, kind.rawValue, status.rawValue, now.epoch, now.epoch]
-                as [any SQLBindable]
         }
-        return try await db.raw("""
-            INSERT INTO messages (organization_id, campaign_id, conversation_id, direction, our_number, contact_number, body, media_url, kind,
-              status, created_at, updated_at) VALUES
-            """ + Self.rows(rows) + " RETURNING id").all().map { Int64(try $0.int("id")) }
     }
 
     static func message(_ row: any SQLRow) throws -> MessageRecord {
