@@ -17,6 +17,14 @@ final class SQLiteDirectConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private static let statementCacheSize = 256
+    /// Multi-row statements (`BindRows`) are kept apart: a prepared statement of a few hundred
+    /// rows holds a program of megabytes, and a batch of each size has a text of its own. One
+    /// is kept only when its text comes again (a full batch does; the odd sizes of a last
+    /// batch seldom), and few are kept.
+    private var largeStatements: [String: OpaquePointer] = [:]
+    private var largeTextsSeen: Set<Int> = []
+    private static let largeStatementCacheSize = 16
+    private static let largeStatementLength = 4_096
     private static let initialized = Mutex(false)
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -41,10 +49,14 @@ final class SQLiteDirectConnection: @unchecked Sendable {
 
     /// Runs `sql` with `binds`, handing each row to `onRow`.
     func run(_ sql: String, binds: [SQLiteData], _ onRow: (SQLiteDirectRow) -> Void) throws {
-        let statement = try prepared(sql)
+        let (statement, kept) = try prepared(sql)
         defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+            if kept {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+            } else {
+                sqlite_nio_sqlite3_finalize(statement)
+            }
         }
         for (index, value) in binds.enumerated() {
             let position = Int32(index + 1)
@@ -97,23 +109,42 @@ final class SQLiteDirectConnection: @unchecked Sendable {
 
     func close() {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        for statement in largeStatements.values { sqlite_nio_sqlite3_finalize(statement) }
         statements.removeAll()
+        largeStatements.removeAll()
         sqlite_nio_sqlite3_close_v2(handle)
         handle = nil
     }
 
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+    /// The statement for `sql`, and whether it is kept for next time (if not, the caller
+    /// finalizes it).
+    private func prepared(_ sql: String) throws -> (OpaquePointer, kept: Bool) {
+        let large = sql.utf8.count >= Self.largeStatementLength
+        if let statement = large ? largeStatements[sql] : statements[sql] { return (statement, true) }
+        let keep = !large || largeTextsSeen.insert(sql.hashValue).inserted == false
         var statement: OpaquePointer?
-        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        let flags = keep ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, flags, &statement, nil)
         guard status == SQLITE_OK, let statement else { throw SQLiteFailure(status, handle, sql: sql) }
-        // Statements with literal lists (`IN (…)` of varying length) have many texts: a bound.
-        if statements.count >= Self.statementCacheSize {
-            for old in statements.values { sqlite_nio_sqlite3_finalize(old) }
-            statements.removeAll(keepingCapacity: true)
+        guard keep else {
+            if largeTextsSeen.count > 4_096 { largeTextsSeen.removeAll(keepingCapacity: true) }
+            return (statement, false)
         }
-        statements[sql] = statement
-        return statement
+        // Statements with literal lists (`IN (…)` of varying length) have many texts: a bound.
+        if large {
+            Self.keep(statement, for: sql, in: &largeStatements, limit: Self.largeStatementCacheSize)
+        } else {
+            Self.keep(statement, for: sql, in: &statements, limit: Self.statementCacheSize)
+        }
+        return (statement, true)
+    }
+
+    private static func keep(_ statement: OpaquePointer, for sql: String, in cache: inout [String: OpaquePointer], limit: Int) {
+        if cache.count >= limit {
+            for old in cache.values { sqlite_nio_sqlite3_finalize(old) }
+            cache.removeAll(keepingCapacity: true)
+        }
+        cache[sql] = statement
     }
 
     private static func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteData {
