@@ -100,10 +100,13 @@ extension Store {
                                                    maxDuration: settings.maxCallDuration, fields: [:]), c.lead.fields))
                 }
             }
-            try await emit(db, claimed.map { attempt, _ in
-                WebhookEvent(organizationID: campaign.organizationID, type: .callInitiated, occurredAt: attempt.dialAt,
-                             data: Self.callEventData(attempt))
-            })
+            let subscribers = try await webhookSubscribers(db, organizations: [campaign.organizationID])
+            if subscribers.want(.callInitiated, from: campaign.organizationID) {
+                try await emit(db, claimed.map { attempt, _ in
+                    WebhookEvent(organizationID: campaign.organizationID, type: .callInitiated, occurredAt: attempt.dialAt,
+                                 data: Self.callEventData(attempt))
+                }, to: subscribers)
+            }
             let used = Set(claimed.map(\.attempt.from))
             for load in loads where used.contains(load.number) {
                 try await db.raw("""
@@ -218,6 +221,7 @@ extension Store {
                 let campaign = try Self.campaign(row)
                 campaigns[campaign.key] = campaign
             }
+            let subscribers = try await webhookSubscribers(db, organizations: Set(campaigns.values.map(\.organizationID)))
             for chunk in completions.chunked(400) {
                 // Only attempts still `dialing` end here; one already settled (by a reaper) is left.
                 // A transfer the carrier took was marked on the attempt while the call went on
@@ -251,7 +255,7 @@ extension Store {
                     case .retry(let at): retries.append([attempt.leadID, attempt.attemptID, at.epoch, result.outcome.rawValue])
                     case .final(let outcome): finals.append([attempt.leadID, attempt.attemptID, outcome.rawValue])
                     }
-                    if let organizationID = campaign?.organizationID {
+                    if let organizationID = campaign?.organizationID, subscribers.want(end.event, from: organizationID) {
                         var data = Self.callEventData(attempt)
                         data["outcome"] = .string(result.outcome.rawValue)
                         data["duration_sec"] = JSONValue(result.duration)
@@ -294,6 +298,7 @@ extension Store {
                 case .ringing(let at): (.callRinging, at)
                 case .answered(let at): (.callAnswered, at)
                 }
+                guard subscribers.want(type, from: organizationID) else { continue }
                 events.append(WebhookEvent(organizationID: organizationID, type: type, occurredAt: at, data: Self.callEventData(step.attempt)))
             }
             events.sort { $0.occurredAt < $1.occurredAt }
@@ -304,7 +309,7 @@ extension Store {
                       let now = completions.filter({ $0.attempt.campaignID == id }).map(\.result.endedAt).max() else { continue }
                 events += try await tripBreakerIfNeeded(db, campaign, now: now)
             }
-            try await emit(db, events)
+            try await emit(db, events, to: subscribers)
             return touched
         }
     }

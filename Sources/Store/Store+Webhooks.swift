@@ -45,21 +45,31 @@ extension Store {
     /// active endpoint. Nothing is written for an organization without endpoints.
     func emit(_ db: any SQLDatabase, _ events: [WebhookEvent]) async throws {
         guard !events.isEmpty else { return }
-        let organizations = Array(Set(events.map(\.organizationID)))
-        var endpoints: [String: [(id: String, events: Set<String>)]] = [:]
+        try await emit(db, events, to: try await webhookSubscribers(db, organizations: Set(events.map(\.organizationID))))
+    }
+
+    /// The organizations' active endpoints, read once by a transaction that may emit many
+    /// events: it builds only the events someone takes (most organizations have no endpoint).
+    func webhookSubscribers(_ db: any SQLDatabase, organizations: Set<String>) async throws -> WebhookSubscribers {
+        guard !organizations.isEmpty else { return WebhookSubscribers() }
+        var subscribers = WebhookSubscribers()
         for row in try await db.raw("""
             SELECT id, organization_id, events FROM webhook_endpoints
-            WHERE organization_id IN (\(binds: organizations)) AND status = 'active' AND deleted_at IS NULL
+            WHERE organization_id IN (\(binds: Array(organizations))) AND status = 'active' AND deleted_at IS NULL
             """).all() {
             let types = Set(try Coding.decode([String].self, try row.string("events")))
-            endpoints[try row.string("organization_id"), default: []].append((try row.string("id"), types))
+            subscribers.endpoints[try row.string("organization_id"), default: []].append((try row.string("id"), types))
         }
-        guard !endpoints.isEmpty else { return }
+        return subscribers
+    }
+
+    func emit(_ db: any SQLDatabase, _ events: [WebhookEvent], to subscribers: WebhookSubscribers) async throws {
+        guard !subscribers.endpoints.isEmpty else { return }
         var rows: [[any SQLBindable]] = []
-        for event in events {
+        for event in events where subscribers.want(event.type, from: event.organizationID) {
             let payload = event.payload
             let messageID = Identifier.make("msg_", bytes: 12)
-            for endpoint in endpoints[event.organizationID] ?? [] where endpoint.events.contains(event.type.rawValue) {
+            for endpoint in subscribers.endpoints[event.organizationID] ?? [] where endpoint.events.contains(event.type.rawValue) {
                 rows.append([endpoint.id, event.organizationID, messageID, event.type.rawValue, payload, "pending",
                              event.occurredAt.epoch, event.occurredAt.epoch, event.occurredAt.epoch])
             }
@@ -167,5 +177,14 @@ extension Store {
             eventType: try row.value("event_type"), payload: try row.string("payload"), status: try row.value("status"),
             attempts: try row.int("attempts"), nextAttemptAt: try row.date("next_attempt_at"), lastStatusCode: try row.optionalInt("last_status_code"),
             lastError: try row.optionalString("last_error"), createdAt: try row.date("created_at"), deliveredAt: try row.optionalDate("delivered_at"))
+    }
+}
+
+/// Who takes which events: each organization's active endpoints and their event types.
+struct WebhookSubscribers {
+    var endpoints: [String: [(id: String, events: Set<String>)]] = [:]
+
+    func want(_ type: WebhookEventType, from organizationID: String) -> Bool {
+        endpoints[organizationID]?.contains { $0.events.contains(type.rawValue) } ?? false
     }
 }
