@@ -20,7 +20,7 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
 /// `(?, ?, …), (?, ?, …)`: rows of binds for a multi-row INSERT or a VALUES list.
 ///
 /// SQLKit serializes a bind as four existentials and a placeholder expression; a claim of 500
-/// leads binds ~20,000 values, and that cost, on the writer's thread that every write waits
+/// leads binds ~13,000 values, and that cost, on the writer's thread that every write waits
 /// for, was a quarter of it. On `SQLiteDirectDatabase` the rows serialize as one run of `?`
 /// placeholders and a single bind holding all their values, which the connection expands.
 struct BindRows: SQLExpression {

@@ -17,10 +17,10 @@ final class SQLiteDirectConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private static let statementCacheSize = 256
-    /// Multi-row statements (`BindRows`) are kept apart: a prepared statement of a few hundred
-    /// rows holds a program of megabytes, and a batch of each size has a text of its own. One
-    /// is kept only when its text comes again (a full batch does; the odd sizes of a last
-    /// batch seldom), and few are kept.
+    /// Multi-row statements (`BindRows`) are kept apart: a prepared statement of 300 rows of 9
+    /// binds holds ~300 KB (`sqlite3 .stats`), and a batch of each size has a text of its own,
+    /// so 256 of them could hold 75 MB. One is kept only when its text comes again (a full
+    /// batch does; the odd sizes of a last batch seldom), and 16 at most.
     private var largeStatements: [String: OpaquePointer] = [:]
     private var largeTextsSeen: Set<Int> = []
     private static let largeStatementCacheSize = 16
