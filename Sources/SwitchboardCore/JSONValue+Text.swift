@@ -13,7 +13,7 @@ extension JSONValue {
         case .string(let value): Self.writeString(value, to: &out)
         case .number(let value):
             if value.isNaN || value.isInfinite { out += "null" }
-            else if value.rounded() == value, abs(value) < 1e15 { out += String(Int64(value)) }
+            else if let integer = JSONValue.integer(value) { out += String(integer) }
             else { out += String(value) }
         case .bool(let value): out += value ? "true" : "false"
         case .null: out += "null"

@@ -24,8 +24,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         switch self {
         case .string(let value): try container.encode(value)
         case .number(let value):
-            if value.rounded() == value, abs(value) < 1e15 { try container.encode(Int64(value)) }
-            else { try container.encode(value) }
+            if let integer = JSONValue.integer(value) { try container.encode(integer) } else { try container.encode(value) }
         case .bool(let value): try container.encode(value)
         case .null: try container.encodeNil()
         case .array(let value): try container.encode(value)
@@ -33,11 +32,18 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// `number` as the integer it is written as: whole, and under 10^15, where a `Double`
+    /// still counts every integer exactly. JSON has one number type; `3`, not `3.0`, is what
+    /// clients sent and expect back.
+    public static func integer(_ number: Double) -> Int64? {
+        number.rounded() == number && abs(number) < 1e15 ? Int64(number) : nil
+    }
+
     /// The value as template text: strings as they are, numbers without a trailing `.0`.
     public var text: String? {
         switch self {
         case .string(let value): value
-        case .number(let value): value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .number(let value): JSONValue.integer(value).map { String($0) } ?? String(value)
         case .bool(let value): String(value)
         case .null, .array, .object: nil
         }

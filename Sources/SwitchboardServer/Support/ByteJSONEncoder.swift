@@ -104,7 +104,7 @@ private final class JSONSink {
         switch json {
         case .string(let text): string(text)
         case .number(let number):
-            if number.rounded() == number, abs(number) < 1e15 { integer(Int64(number)) } else { try float(number) }
+            if let whole = JSONValue.integer(number) { integer(whole) } else { try float(number) }
         case .bool(let value): bool(value)
         case .null: null()
         case .array(let items):

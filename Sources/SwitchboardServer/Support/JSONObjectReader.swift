@@ -80,7 +80,7 @@ struct JSONObjectReader: Sendable {
 
     func int(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
         guard let value = try number(key) else { return nil }
-        guard value.rounded() == value, abs(value) < 1e15 else { throw APIError.badRequest("\(name(key)) must be an integer", field: name(key)) }
+        guard JSONValue.integer(value) != nil else { throw APIError.badRequest("\(name(key)) must be an integer", field: name(key)) }
         if let range, !range.contains(Int(value)) {
             throw APIError.badRequest("\(name(key)) must be between \(range.lowerBound) and \(range.upperBound)", field: name(key))
         }
