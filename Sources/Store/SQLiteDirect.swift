@@ -257,15 +257,10 @@ struct SQLiteDirectDatabase: SQLDatabase {
         eventLoop.makeFutureWithTask { try await execute(sql: query, onRow) }
     }
 
-    /// A bind as SQLite stores it: the common types directly, the rest through SQLiteKit's encoder.
+    /// A bind as SQLite stores it: the common types as `SQLBindable` says, the rest through
+    /// SQLiteKit's encoder.
     private static func data(_ value: any Encodable & Sendable) throws -> SQLiteData {
-        switch value {
-        case let text as String: return .text(text)
-        case let number as Int: return .integer(number)
-        case let number as Int64: return .integer(Int(number))
-        case let number as Double: return .float(number)
-        case let flag as Bool: return .integer(flag ? 1 : 0)
-        default: return try SQLiteDataEncoder().encode(value)
-        }
+        if let value = value as? any SQLBindable { return value.sqliteData }
+        return try SQLiteDataEncoder().encode(value)
     }
 }

@@ -67,6 +67,9 @@ def wait(driver, condition, seconds=30, what="condition"):
         return WebDriverWait(driver, seconds, poll_frequency=0.2).until(condition)
     except Exception:
         shot(driver, "failure")
+        # What the page said then: an error page, or a status other than the one awaited.
+        body = driver.execute_script("return document.body ? document.body.innerText : document.documentElement.outerHTML;")
+        print(f"--- the page at {driver.current_url}:\n{body[:3000]}", file=sys.stderr)
         raise AssertionError(f"timed out waiting for {what} on {driver.current_url}")
 
 
