@@ -28,9 +28,12 @@ public enum ScopedID {
     public static func key(organizationID: String, id: String) -> String { organizationID + "/" + id }
 
     /// The id the client knows, from a stored key.
+    /// Searched as bytes: a `Character` search walks grapheme clusters, and a page of calls
+    /// reads a hundred of these.
     public static func publicID(_ key: String) -> String {
-        guard let slash = key.firstIndex(of: "/") else { return key }
-        return String(key[key.index(after: slash)...])
+        let utf8 = key.utf8
+        guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return key }
+        return String(key[utf8.index(after: slash)...])
     }
 }
 
