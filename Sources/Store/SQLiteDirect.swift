@@ -188,11 +188,27 @@ struct SQLiteDirectRow: SQLRow {
     final class Columns: Sendable {
         let names: [String]
         let index: [String: Int]
+        /// Where the last name was found. Rows are mapped in about the order their columns
+        /// were selected, so the next name is usually the next column: one string compare
+        /// instead of hashing the name (a page of calls looks up 2,000 names).
+        private let hint = Atomic<Int>(0)
 
         init(_ statement: OpaquePointer) {
             let count = sqlite_nio_sqlite3_column_count(statement)
             names = (0..<count).map { sqlite_nio_sqlite3_column_name(statement, $0).map { String(cString: $0) } ?? "" }
             index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+
+        func position(of column: String) -> Int? {
+            let guess = hint.load(ordering: .relaxed)
+            // A later column of the same name is not the one the row answers with.
+            if guess < names.count, names[guess] == column, names.count == index.count {
+                hint.store(guess + 1, ordering: .relaxed)
+                return guess
+            }
+            guard let found = index[column] else { return nil }
+            hint.store(found + 1, ordering: .relaxed)
+            return found
         }
     }
 
@@ -205,15 +221,21 @@ struct SQLiteDirectRow: SQLRow {
 
     func contains(column: String) -> Bool { columns.index[column] != nil }
 
-    func decodeNil(column: String) throws -> Bool {
-        guard let index = columns.index[column] else { return true }
-        return values[index] == .null
+    /// The stored value, as SQLite gave it.
+    func value(_ column: String) throws -> SQLiteData {
+        guard let position = columns.position(of: column) else { throw MissingColumn(column: column) }
+        return values[position]
     }
 
+    func decodeNil(column: String) throws -> Bool {
+        guard let position = columns.position(of: column) else { return true }
+        return values[position] == .null
+    }
+
+    /// The store's own shapes without a decoder (most of a page's columns are these); the
+    /// checks on `D` fold away where the type is known (`SQLRow.typed`).
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        guard let index = columns.index[column] else { throw MissingColumn(column: column) }
-        let value = values[index]
-        // The store's own shapes, without a decoder: most of a page's columns are these.
+        let value = try value(column)
         switch value {
         case .text(let text) where D.self == String.self || D.self == String?.self: return text as! D
         case .integer(let number) where D.self == Int.self || D.self == Int?.self: return number as! D

@@ -6,7 +6,7 @@ extension Store {
     /// A page of calls, without their transcripts (a page shows none; a single call does).
     public func calls(organizationID: String, filter: CallFilter) async throws -> [CallRecord] {
         try await database.read { db in
-            var sql: SQLQueryString = "SELECT * FROM calls WHERE organization_id = \(bind: organizationID)"
+            var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.callPageColumns) FROM calls WHERE organization_id = \(bind: organizationID)"
             if let userID = filter.userID { sql += " AND user_id = \(bind: userID)" }
             if let campaignID = filter.campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
             if let agentID = filter.agentID { sql += " AND agent_id = \(bind: agentID)" }
@@ -19,6 +19,13 @@ extension Store {
             return try await db.raw(sql).all().map { try Self.call($0, transcript: false) }
         }
     }
+
+    /// What a page shows of a call: every column `call(_:transcript: false)` reads. A transcript
+    /// can run to kilobytes, and the analysis worker's own columns are not shown.
+    static let callPageColumns = """
+        id, organization_id, tenant_id, user_id, campaign_id, agent_id, from_number, to_number, status, outcome, attempts, duration_sec, \
+        detail, created_at, updated_at, extracted, recording_path, recording_sec, turn_latency_p50_ms, turn_latency_p95_ms, analysis, direction
+        """
 
     public func call(id: String, organizationID: String) async throws -> CallRecord? {
         try await database.read { db in

@@ -73,14 +73,23 @@ extension Date {
 }
 
 extension SQLRow {
-    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
-    func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
-    func int(_ column: String) throws -> Int { try decode(column: column, as: Int.self) }
-    func optionalInt(_ column: String) throws -> Int? { try decode(column: column, as: Int?.self) }
-    func double(_ column: String) throws -> Double { try decode(column: column, as: Double.self) }
-    func optionalDouble(_ column: String) throws -> Double? { try decode(column: column, as: Double?.self) }
+    func string(_ column: String) throws -> String { try typed(column, String.self) }
+    func optionalString(_ column: String) throws -> String? { try typed(column, String?.self) }
+    func int(_ column: String) throws -> Int { try typed(column, Int.self) }
+    func optionalInt(_ column: String) throws -> Int? { try typed(column, Int?.self) }
+    func double(_ column: String) throws -> Double { try typed(column, Double.self) }
+    func optionalDouble(_ column: String) throws -> Double? { try typed(column, Double?.self) }
     func date(_ column: String) throws -> Date { Date(epoch: try double(column)) }
-    func optionalDate(_ column: String) throws -> Date? { try decode(column: column, as: Double?.self).map(Date.init(epoch:)) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalDouble(column).map(Date.init(epoch:)) }
+
+    /// A column as `type`. An embedded SQLite row is read directly, where the type is known:
+    /// through the `SQLRow` protocol, each value took a generic decode that looked up type
+    /// metadata and cast its result, most of the time a page of calls spent reading its rows.
+    @inline(__always)
+    private func typed<D: Decodable>(_ column: String, _ type: D.Type) throws -> D {
+        if let row = self as? SQLiteDirectRow { return try row.decode(column: column, as: D.self) }
+        return try decode(column: column, as: D.self)
+    }
 
     /// A state, kind or name stored as its raw value; one this build does not know is a row it
     /// cannot read, never a default.
