@@ -342,13 +342,25 @@ extension Store {
         ])]
     }
 
-    /// Keeps the engine's in-flight claims alive.
+    /// Keeps the engine's in-flight claims alive. On PostgreSQL a lead another transaction
+    /// holds is skipped, not waited for: that transaction is ending its call or reaping it, and
+    /// a renewal that waited while holding the rows it had renewed deadlocked with the same
+    /// dialer's completions, which take their leads in another order. A skipped lead is
+    /// renewed at the next heartbeat, well inside its lease.
     public func renewLeases(attemptIDs: [Int64], until: Date) async throws {
         guard !attemptIDs.isEmpty else { return }
+        let postgres = database.flavor == .postgres
         try await write { db in
-            for start in stride(from: 0, to: attemptIDs.count, by: 500) {
-                let chunk = Array(attemptIDs[start..<min(start + 500, attemptIDs.count)])
-                try await db.raw("UPDATE leads SET lease_until = \(bind: until.epoch) WHERE state = 'dialing' AND claim_id IN (\(binds: chunk))").run()
+            for chunk in attemptIDs.chunked(500) {
+                let ids = Array(chunk)
+                if postgres {
+                    try await db.raw("""
+                        UPDATE leads SET lease_until = \(bind: until.epoch) WHERE id IN (
+                          SELECT id FROM leads WHERE state = 'dialing' AND claim_id IN (\(binds: ids)) FOR UPDATE SKIP LOCKED)
+                        """).run()
+                } else {
+                    try await db.raw("UPDATE leads SET lease_until = \(bind: until.epoch) WHERE state = 'dialing' AND claim_id IN (\(binds: ids))").run()
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SQLKit
 import Testing
 @testable import Dialer
 import Store
@@ -121,6 +122,50 @@ import TelephonySimulator
         try await fixture.store.complete([AttemptCompletion(attempt: fresh, result: DialResult(outcome: .completed, endedAt: later))])
         progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
         #expect(progress.completed == 1)
+        await fixture.close()
+    }
+
+    @Test(arguments: Backend.allCases) func aHeartbeatRenewsLeasesWithoutWaitingForARowInUse(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
+        let claims = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 60), now: fixture.clock.now())
+        #expect(claims.count == 2)
+        func lease(_ claim: ClaimedAttempt) async throws -> Double? {
+            try await fixture.database.read { db in
+                try await db.raw("SELECT lease_until FROM leads WHERE claim_id = \(bind: claim.attemptID)").first()?.decode(column: "lease_until", as: Double.self)
+            }
+        }
+        let later = fixture.clock.now().addingTimeInterval(600)
+        try await fixture.store.renewLeases(attemptIDs: claims.map(\.attemptID), until: later)
+        #expect(try await lease(claims[0]) == later.timeIntervalSince1970)
+        #expect(try await lease(claims[1]) == later.timeIntervalSince1970)
+
+        // On PostgreSQL, another transaction (a completion) holds one lead's row: the renewal
+        // takes the other and returns without waiting for it. SQLite has one writer, so a
+        // renewal there simply runs after it.
+        guard backend == .postgres else { await fixture.close(); return }
+        let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
+        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await fixture.database.write { db in
+                try await db.raw("SELECT id FROM leads WHERE claim_id = \(bind: claims[0].attemptID) FOR UPDATE").run()
+                lockedSignal.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in locked { break }
+        let latest = later.addingTimeInterval(600)
+        let renewed = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await fixture.store.renewLeases(attemptIDs: claims.map(\.attemptID), until: latest); return true }
+            // A renewal that waits would wait for the holder: let it go, so the test ends.
+            group.addTask { try await Task.sleep(for: .seconds(20)); releaseSignal.yield(); return false }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        releaseSignal.yield()
+        try await holder.value
+        #expect(renewed, "the renewal waited for the row another transaction held")
+        #expect(try await lease(claims[0]) == later.timeIntervalSince1970)
+        #expect(try await lease(claims[1]) == latest.timeIntervalSince1970)
         await fixture.close()
     }
 
