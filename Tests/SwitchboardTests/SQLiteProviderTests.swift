@@ -62,4 +62,33 @@ import Testing
         }
         await provider.close()
     }
+
+    /// A row answers by name whatever the order its columns are read in (the lookup starts
+    /// after the last column found); of two columns with one name the first answers; a name
+    /// the statement lacks is an error, not another column's value.
+    @Test func rowsAnswerByNameInAnyOrder() async throws {
+        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
+        do {
+            let found = try await provider.write { db in
+                let unique = try await db.raw("SELECT 1 AS a, 'x' AS b, 2.5 AS c, NULL AS d UNION ALL SELECT 2, 'y', 3, 'z'").all()
+                var read: [String] = []
+                for row in unique {
+                    read.append("\(try row.int("a")) \(try row.string("b")) \(try row.double("c")) \(try row.optionalString("d") ?? "nil")")
+                    read.append("\(try row.optionalString("d") ?? "nil") \(try row.double("c")) \(try row.string("b")) \(try row.int("a"))")
+                    read.append("\(try row.string("b")) \(try row.string("b")) \(try row.optionalInt("a") ?? -1)")
+                    #expect(throws: (any Error).self) { try row.string("e") }
+                }
+                let twice = try await db.raw("SELECT 1 AS a, 2 AS b, 3 AS a").all()
+                for row in twice {
+                    read.append("\(try row.int("b")) \(try row.int("a")) \(try row.int("a"))")
+                }
+                return read
+            }
+            #expect(found == ["1 x 2.5 nil", "nil 2.5 x 1", "x x 1", "2 y 3.0 z", "z 3.0 y 2", "y y 2", "2 1 1"])
+        } catch {
+            await provider.close()
+            throw error
+        }
+        await provider.close()
+    }
 }
