@@ -51,6 +51,13 @@ extension Store {
     }
 
     static func call(_ row: any SQLRow, transcript: Bool = true) throws -> CallRecord {
+        // One cast per row, so the 20-odd reads below are specialised for the embedded row
+        // rather than each opening the existential and casting (`SQLRow.typed`).
+        if let row = row as? SQLiteDirectRow { return try call(of: row, transcript: transcript) }
+        return try call(of: row, transcript: transcript)
+    }
+
+    private static func call(of row: some SQLRow, transcript: Bool) throws -> CallRecord {
         CallRecord(
             id: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
             userID: try row.string("user_id"), campaignID: ScopedID.publicID(try row.string("campaign_id")), agentID: try row.optionalString("agent_id"),

@@ -221,6 +221,12 @@ extension Store {
     }
 
     static func campaign(_ row: any SQLRow) throws -> CampaignRecord {
+        // Specialised for the embedded row, as `call(_:transcript:)` is.
+        if let row = row as? SQLiteDirectRow { return try campaign(of: row) }
+        return try campaign(of: row)
+    }
+
+    private static func campaign(of row: some SQLRow) throws -> CampaignRecord {
         CampaignRecord(
             id: ScopedID.publicID(try row.string("id")), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
             userID: try row.string("user_id"), kind: try row.value("kind"),
