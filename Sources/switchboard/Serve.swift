@@ -18,11 +18,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        switch ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_FORMAT"] ?? "text" {
-        case "json": LoggingSystem.bootstrap(JSONLogHandler.init)
-        case "text": break
-        case let other: throw ValidationError("SWITCHBOARD_LOG_FORMAT must be text or json (got \(other))")
-        }
+        try Self.bootstrapLogging()
         // Environment first, then flags; derived values (the public URL) follow what is in force.
         var config = try AppConfiguration.fromEnvironment()
         if let host { config.host = host }
@@ -32,4 +28,19 @@ struct Serve: AsyncParsableCommand {
         let app = try await buildApplication(config)
         try await app.runService()
     }
+
+    /// The log format `SWITCHBOARD_LOG_FORMAT` names, for this process (a bench that serves
+    /// the app logs as `serve` does). Safe to call again: the logging system is set up once.
+    static func bootstrapLogging() throws {
+        let format = Self.logFormat
+        guard format == "json" || format == "text" else {
+            throw ValidationError("SWITCHBOARD_LOG_FORMAT must be text or json (got \(format))")
+        }
+        _ = Self.loggingBootstrapped
+    }
+
+    private static var logFormat: String { ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_FORMAT"] ?? "text" }
+    private static let loggingBootstrapped: Void = {
+        if logFormat == "json" { LoggingSystem.bootstrap(JSONLogHandler.init) } else { LoggingSystem.bootstrap(TextLogHandler.init) }
+    }()
 }
