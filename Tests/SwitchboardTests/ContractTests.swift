@@ -138,6 +138,13 @@ import SwitchboardAPI
         #expect(try ByteJSONEncoder.encode(NestedByHand()) == Array(#"{"a":1,"b":{"a":"x","b":[true,null,{"c":2.5}]},"c":[1,2],"super":"below"}"#.utf8))
         #expect(try ByteJSONEncoder.encode(["k": "q\"\\/\u{8}\u{c}\n\r\t\u{1f}é"]) == Array(#"{"k":"q\"\\/\b\f\n\r\t\u001fé"}"#.utf8))
         #expect(try ByteJSONEncoder.encode([1.0, 0.25, 1e21, -0.0]) == Array("[1,0.25,1e+21,-0]".utf8))
+        // Integers are written digit by digit: the ends of their ranges, and zero.
+        #expect(try ByteJSONEncoder.encode([Int64.min, Int64.max, 0, -7]) == Array("[\(Int64.min),\(Int64.max),0,-7]".utf8))
+        #expect(try ByteJSONEncoder.encode([UInt64.max, 10]) == Array("[\(UInt64.max),10]".utf8))
+        // A document bigger than the encoder's first allocation, across which it grows.
+        let long = (0..<3_000).map { "row \($0) \u{1}" }
+        #expect(try ByteJSONEncoder.encode(long) == Array(try foundation.encode(long)))
+        #expect(try Array(buffer: ByteJSONEncoder.encodeBuffer(long)) == Array(try foundation.encode(long)))
         #expect(throws: EncodingError.self) { try ByteJSONEncoder.encode(Double.nan) }
         #expect(throws: EncodingError.self) { try ByteJSONEncoder.encode(WritesToAClosedContainer()) }
     }

@@ -56,7 +56,7 @@ struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
 
     func response() throws -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try ByteJSONEncoder.encode(body))))
+                 body: ResponseBody(byteBuffer: try ByteJSONEncoder.encodeBuffer(body)))
     }
 }
 

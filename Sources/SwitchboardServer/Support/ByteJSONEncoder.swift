@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SwitchboardCore
 
 /// Encodes a response straight into bytes, with the output of Foundation's `JSONEncoder` set
@@ -12,10 +13,16 @@ import SwitchboardCore
 /// writing a wrong document. `codingPath` is not tracked (always empty).
 struct ByteJSONEncoder {
     static func encode(_ value: some Encodable) throws -> [UInt8] {
-        let sink = JSONSink()
-        try sink.encodeValue(value, depth: 0)
-        if sink.misused { throw JSONSink.misuse }
-        return sink.bytes
+        let sink = try JSONSink.encoding(value)
+        return [UInt8](UnsafeBufferPointer(start: sink.base, count: sink.count))
+    }
+
+    /// The document in a buffer for a response body: one copy of the bytes, not two.
+    static func encodeBuffer(_ value: some Encodable) throws -> ByteBuffer {
+        let sink = try JSONSink.encoding(value)
+        var buffer = ByteBufferAllocator().buffer(capacity: sink.count)
+        buffer.writeBytes(UnsafeRawBufferPointer(start: sink.base, count: sink.count))
+        return buffer
     }
 
     /// The byte writer for a `JSONFields` value being encoded by this encoder (nil for any
@@ -27,9 +34,14 @@ struct ByteJSONEncoder {
 }
 
 private final class JSONSink {
-    // Unchecked: one encode owns its sink, on one thread, and never holds an access across a
-    // call; the runtime's check of each access to these two was a tenth of a page's time.
-    @exclusivity(unchecked) var bytes: [UInt8] = []
+    // The document so far, in memory of its own: appending to a class-held `[UInt8]` checked
+    // the array's uniqueness and capacity, and retained it, on every append (most of a page's
+    // encoding time was appends). One encode owns its sink, on one thread, and never holds an
+    // access across a call, so exclusivity goes unchecked: the runtime's check of each access
+    // was a tenth of a page's time.
+    @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var capacity: Int
     /// Open containers, innermost last: each with how many members it has so far, and an id no
     /// other container had (a stale container must not write into a new one at its depth).
     @exclusivity(unchecked) var open: [(isObject: Bool, count: Int, id: Int)] = []
@@ -40,13 +52,52 @@ private final class JSONSink {
     var misused = false
     static let misuse = EncodingError.invalidValue((), .init(codingPath: [], debugDescription: "a container was written to after it was closed"))
 
-    init() { bytes.reserveCapacity(16_384) }
+    init() {
+        capacity = 16_384
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    static func encoding(_ value: some Encodable) throws -> JSONSink {
+        let sink = JSONSink()
+        try sink.encodeValue(value, depth: 0)
+        if sink.misused { throw misuse }
+        return sink
+    }
+
+    @inline(__always) private func reserve(_ more: Int) {
+        if count + more > capacity { grow(to: count + more) }
+    }
+
+    private func grow(to needed: Int) {
+        let bigger = Swift.max(capacity * 2, needed)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+        moved.initialize(from: base, count: count)
+        base.deallocate()
+        (base, capacity) = (moved, bigger)
+    }
+
+    @inline(__always) func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always) func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (base + count).initialize(from: start, count: bytes.count)
+        count += bytes.count
+    }
+
+    @inline(__always) func append(_ text: StaticString) { text.withUTF8Buffer { append($0) } }
 
     /// Closes the containers above `depth`, as their values are done.
     func unwind(to depth: Int) {
-        if awaitingValue { bytes.append(contentsOf: "{}".utf8); awaitingValue = false }
+        if awaitingValue { append("{}"); awaitingValue = false }
         while open.count > depth {
-            bytes.append(open.removeLast().isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+            append(open.removeLast().isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
         }
     }
 
@@ -54,28 +105,28 @@ private final class JSONSink {
     func member(of depth: Int, id: Int) throws {
         guard depth <= open.count, open[depth - 1].id == id else { misused = true; throw Self.misuse }
         unwind(to: depth)
-        if open[depth - 1].count > 0 { bytes.append(UInt8(ascii: ",")) }
+        if open[depth - 1].count > 0 { append(UInt8(ascii: ",")) }
         open[depth - 1].count += 1
     }
 
     func key(_ key: some CodingKey, in depth: Int, id: Int) throws {
         try member(of: depth, id: id)
         string(key.stringValue)
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: ":"))
     }
 
     /// A literal key, which needs no escape (ours are field names).
     func key(_ key: StaticString, in depth: Int, id: Int) throws {
         try member(of: depth, id: id)
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: "\":".utf8)
+        append(UInt8(ascii: "\""))
+        append(key)
+        append("\":")
     }
 
     /// Opens an object or an array for the value being written; returns its depth and id.
     func openContainer(object: Bool) -> (depth: Int, id: Int) {
         awaitingValue = false
-        bytes.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
+        append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
         lastID += 1
         open.append((object, 0, lastID))
         return (open.count, lastID)
@@ -91,10 +142,10 @@ private final class JSONSink {
         if type == URL.self, let url = value as? URL { return string(url.absoluteString) }
         if type == Data.self, let data = value as? Data { return string(data.base64EncodedString()) }
         if type == JSONValue.self, let json = value as? JSONValue { return try write(json) }
-        let start = bytes.count
+        let start = count
         try value.encode(to: ValueEncoder(sink: self, depth: depth))
         unwind(to: depth)
-        if bytes.count == start { bytes.append(contentsOf: "{}".utf8) }
+        if count == start { append("{}") }
     }
 
     /// A `JSONValue` as its `encode(to:)` writes it (whole numbers as integers), without a
@@ -108,37 +159,45 @@ private final class JSONSink {
         case .bool(let value): bool(value)
         case .null: null()
         case .array(let items):
-            bytes.append(UInt8(ascii: "["))
+            append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                if index > 0 { append(UInt8(ascii: ",")) }
                 try write(item)
             }
-            bytes.append(UInt8(ascii: "]"))
+            append(UInt8(ascii: "]"))
         case .object(let members):
-            bytes.append(UInt8(ascii: "{"))
+            append(UInt8(ascii: "{"))
             for (index, (key, value)) in members.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                if index > 0 { append(UInt8(ascii: ",")) }
                 string(key)
-                bytes.append(UInt8(ascii: ":"))
+                append(UInt8(ascii: ":"))
                 try write(value)
             }
-            bytes.append(UInt8(ascii: "}"))
+            append(UInt8(ascii: "}"))
         }
     }
 
-    func null() { awaitingValue = false; bytes.append(contentsOf: "null".utf8) }
-    func bool(_ value: Bool) { awaitingValue = false; bytes.append(contentsOf: value ? "true".utf8 : "false".utf8) }
+    func null() { awaitingValue = false; append("null") }
+    func bool(_ value: Bool) { awaitingValue = false; append(value ? "true" : "false") }
     func integer(_ value: some BinaryInteger) {
         awaitingValue = false
-        guard var magnitude = UInt64(exactly: value.magnitude) else { return bytes.append(contentsOf: String(value).utf8) }
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        guard var magnitude = UInt64(exactly: value.magnitude) else { return append(String(value)) }
+        if value < 0 { append(UInt8(ascii: "-")) }
         // Digits written least significant first, then turned round: no String made.
-        let start = bytes.count
+        reserve(20)
+        let start = count
         repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            base[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            count += 1
             magnitude /= 10
         } while magnitude > 0
-        bytes[start...].reverse()
+        var digits = UnsafeMutableBufferPointer(start: base + start, count: count - start)
+        digits.reverse()
+    }
+
+    func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append($0) }
     }
 
     func float(_ value: some BinaryFloatingPoint & LosslessStringConvertible) throws {
@@ -148,20 +207,20 @@ private final class JSONSink {
         awaitingValue = false
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }  // as JSONEncoder writes 1.0: `1`
-        bytes.append(contentsOf: text.utf8)
+        append(text)
     }
 
     func string(_ value: String) {
         awaitingValue = false
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         // Most strings need no escape: one append of their UTF-8, scanned in place.
         var value = value
         let plain = value.withUTF8 { utf8 in
             guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-            bytes.append(contentsOf: utf8)
+            append(utf8)
             return true
         }
-        if plain { return bytes.append(UInt8(ascii: "\"")) }
+        if plain { return append(UInt8(ascii: "\"")) }
         var out: [UInt8] = []
         out.reserveCapacity(value.utf8.count + 8)
         for byte in value.utf8 {
@@ -181,8 +240,8 @@ private final class JSONSink {
             default: out.append(byte)
             }
         }
-        bytes.append(contentsOf: out)
-        bytes.append(UInt8(ascii: "\""))
+        out.withUnsafeBufferPointer { append($0) }
+        append(UInt8(ascii: "\""))
     }
 }
 
