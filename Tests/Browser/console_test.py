@@ -19,6 +19,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -63,14 +64,18 @@ def shot(driver, name):
 
 
 def wait(driver, condition, seconds=30, what="condition"):
+    # A click that submits a form leaves the old page's elements in hand until the next page
+    # replaces them: reading one then is stale, and the condition is asked again, not failed.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
     try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.2).until(condition)
-    except Exception:
+        return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=ignored).until(condition)
+    except Exception as error:
         shot(driver, "failure")
         # What the page said then: an error page, or a status other than the one awaited.
         body = driver.execute_script("return document.body ? document.body.innerText : document.documentElement.outerHTML;")
         print(f"--- the page at {driver.current_url}:\n{body[:3000]}", file=sys.stderr)
-        raise AssertionError(f"timed out waiting for {what} on {driver.current_url}")
+        failure = f"timed out waiting for {what}" if isinstance(error, TimeoutException) else f"{type(error).__name__} while waiting for {what}"
+        raise AssertionError(f"{failure} on {driver.current_url}") from error
 
 
 def check(condition, message):
