@@ -32,15 +32,15 @@ struct Serve: AsyncParsableCommand {
     /// The log format `SWITCHBOARD_LOG_FORMAT` names, for this process (a bench that serves
     /// the app logs as `serve` does). Safe to call again: the logging system is set up once.
     static func bootstrapLogging() throws {
-        let format = Self.logFormat
-        guard format == "json" || format == "text" else {
-            throw ValidationError("SWITCHBOARD_LOG_FORMAT must be text or json (got \(format))")
+        guard SwitchboardLogHandler.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("SWITCHBOARD_LOG_FORMAT must be text or json (got \(logFormat))")
         }
-        _ = Self.loggingBootstrapped
+        _ = loggingBootstrapped
     }
 
     private static var logFormat: String { ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_FORMAT"] ?? "text" }
     private static let loggingBootstrapped: Void = {
-        if logFormat == "json" { LoggingSystem.bootstrap(JSONLogHandler.init) } else { LoggingSystem.bootstrap(TextLogHandler.init) }
+        let format = SwitchboardLogHandler.Format(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { SwitchboardLogHandler(label: $0, format: format) }
     }()
 }
