@@ -93,6 +93,11 @@ private final class JSONSink {
 
     @inline(__always) func append(_ text: StaticString) { text.withUTF8Buffer { append($0) } }
 
+    func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append($0) }
+    }
+
     /// Closes the containers above `depth`, as their values are done.
     func unwind(to depth: Int) {
         if awaitingValue { append("{}"); awaitingValue = false }
@@ -193,11 +198,6 @@ private final class JSONSink {
         } while magnitude > 0
         var digits = UnsafeMutableBufferPointer(start: base + start, count: count - start)
         digits.reverse()
-    }
-
-    func append(_ text: String) {
-        var text = text
-        text.withUTF8 { append($0) }
     }
 
     func float(_ value: some BinaryFloatingPoint & LosslessStringConvertible) throws {
