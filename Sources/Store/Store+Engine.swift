@@ -57,7 +57,7 @@ extension Store {
             // Set-based writes: one statement per step for the whole batch.
             struct Claim { var lead: DueLead; var from: String; var dialAt: Date; var callID: String }
             let claims = zip(eligible, assignments).map { lead, slot in
-                Claim(lead: lead, from: loads[slot.numberIndex].number, dialAt: slot.dialAt, callID: lead.callID ?? Identifier.make("call_"))
+                Claim(lead: lead, from: loads[slot.numberIndex].number, dialAt: slot.dialAt, callID: lead.callID ?? Identifier.ordered("call_", at: now))
             }
             for chunk in claims.chunked(500) {
                 let new = chunk.filter { $0.lead.callID == nil }

@@ -27,7 +27,7 @@ extension Store {
                 """).first()
             let campaignKey = try last?.string("campaign_id")
             guard let agentID = try last?.optionalString("agent_id") ?? number.inboundAgentID else { return nil }
-            let callID = Identifier.make("call_")
+            let callID = Identifier.ordered("call_", at: now)
             try await db.raw("""
                 INSERT INTO calls (id, organization_id, tenant_id, user_id, campaign_id, lead_id, agent_id, from_number, to_number,
                   status, attempts, created_at, updated_at, direction)

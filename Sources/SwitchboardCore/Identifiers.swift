@@ -1,3 +1,5 @@
+import Foundation
+
 /// Random identifiers in the shapes the compatible APIs use (`voice_campaign_4491036864fc`).
 public enum Identifier {
     public static func make(_ prefix: String, bytes: Int = 6) -> String {
@@ -13,6 +15,21 @@ public enum Identifier {
             hex.append(digits[Int(byte >> 4)])
             hex.append(digits[Int(byte & 0xF)])
         }
+        return prefix + String(decoding: hex, as: UTF8.self)
+    }
+
+    /// An id that sorts by when it was made: the time in milliseconds (48 bits) then 64 random
+    /// bits, as hex (`call_019ad4c3e2f14b6c8e0a9d7f3b21`). Rows keyed by such ids are added at
+    /// the end of their index, where a random id lands on a random page of it: a dialer
+    /// writing 10,000 calls a second read and rewrote a cold page for most of them.
+    public static func ordered(_ prefix: String, at time: Date) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let millis = UInt64(max(0, time.timeIntervalSince1970 * 1000))
+        let random: UInt64 = generator.next()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(28)
+        for shift in stride(from: 44, through: 0, by: -4) { hex.append(digits[Int((millis >> UInt64(shift)) & 0xF)]) }
+        for shift in stride(from: 60, through: 0, by: -4) { hex.append(digits[Int((random >> UInt64(shift)) & 0xF)]) }
         return prefix + String(decoding: hex, as: UTF8.self)
     }
 
