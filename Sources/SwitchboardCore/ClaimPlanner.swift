@@ -43,14 +43,31 @@ public struct ClaimPlan: Sendable, Equatable {
     ///   - recentDials: each number's dials across the organization within `AttemptCaps.lookBack`.
     public init(leads: [DueLead], suppressed: Set<String>, recentDials: [String: [Date]], caps: AttemptCaps,
                 settings: CampaignSettings, campaignEnds: Date, now: Date) {
+        let hours = settings.callingHours
+        // Leads share few zones and most may be dialed now: each opening is worked out once per
+        // claim (a calendar's date arithmetic per lead was the dialer's costliest step of its own).
+        var openings: [OpeningKey: Date?] = [:]
         for lead in leads {
             if suppressed.contains(lead.phone) {
                 suppress.append(lead.id)
                 continue
             }
             let allowed = caps.nextAllowed(after: recentDials[lead.phone] ?? [], now: now)
-            let opening = (try? PhoneNumber(parsing: lead.phone)).flatMap { number in
-                settings.callingHours.nextOpening(from: allowed, zones: settings.callingHours.zones(for: number, fallback: settings.timeZone))
+            let opening: Date?
+            if hours.isAlways {
+                // Hours open around the clock: where the number is does not matter.
+                opening = allowed
+            } else if let number = try? PhoneNumber(parsing: lead.phone) {
+                let zones = hours.zones(for: number, fallback: settings.timeZone)
+                let key = OpeningKey(from: allowed, zones: zones.map(\.identifier))
+                if let known = openings[key] {
+                    opening = known
+                } else {
+                    opening = hours.nextOpening(from: allowed, zones: zones)
+                    openings[key] = opening
+                }
+            } else {
+                opening = nil
             }
             let reason = allowed > now ? DueReason.attemptCap : .callingHours
             if let opening, opening <= now {
@@ -61,6 +78,11 @@ public struct ClaimPlan: Sendable, Equatable {
                 notCalled.append((lead.id, reason))
             }
         }
+    }
+
+    private struct OpeningKey: Hashable {
+        var from: Date
+        var zones: [String]
     }
 
     public static func == (lhs: ClaimPlan, rhs: ClaimPlan) -> Bool {

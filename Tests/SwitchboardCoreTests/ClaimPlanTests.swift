@@ -46,4 +46,16 @@ import Testing
         #expect(plan.deferred.map(\.reason) == [.attemptCap])
         #expect(plan.deferred.first.map { $0.until > now } == true)
     }
+
+    @Test func eachLeadWaitsForItsOwnZonesOpening() {
+        // 09:00–20:00 local, at 15:00 UTC: 10:00 in New York (open), 07:00 in Los Angeles
+        // (opens at 17:00 UTC). Leads of both zones, interleaved, each get their zone's answer.
+        let hours = CallingHours(start: 9 * 60, end: 20 * 60)
+        let leads = [lead(1, "+12125550001"), lead(2, "+12135550002"), lead(3, "+12125550003"), lead(4, "+12135550004")]
+        let plan = ClaimPlan(leads: leads, suppressed: [], recentDials: [:], caps: AttemptCaps(per24Hours: 0, per7Days: 0),
+                             settings: settings(hours), campaignEnds: now.addingTimeInterval(86_400), now: now)
+        #expect(plan.dial.map(\.id) == [1, 3])
+        #expect(plan.deferred.map(\.id) == [2, 4])
+        #expect(plan.deferred.map(\.until) == [now.addingTimeInterval(2 * 3_600), now.addingTimeInterval(2 * 3_600)])
+    }
 }
