@@ -28,19 +28,12 @@ struct BindRows: SQLExpression {
 
     func serialize(to serializer: inout SQLSerializer) {
         if serializer.database is SQLiteDirectDatabase {
-            var sql = ""
             var values: [SQLiteData] = []
             values.reserveCapacity(rows.count * (rows.first?.count ?? 0))
-            sql.reserveCapacity(values.capacity * 3 + rows.count * 4)
-            for (index, row) in rows.enumerated() {
-                sql += index == 0 ? "(" : ", ("
-                for (column, value) in row.enumerated() {
-                    sql += column == 0 ? "?" : ", ?"
-                    values.append(value.sqliteData)
-                }
-                sql += ")"
+            for row in rows {
+                for value in row { values.append(value.sqliteData) }
             }
-            serializer.write(sql)
+            serializer.write(Self.placeholders(rows: rows))
             // SQLite numbers a bare `?` one past the highest number so far, and SQLKit numbers
             // its own placeholders by the binds written before them: the run holds its first
             // place, and empty slots hold the rest, for placeholders after it to count right.
@@ -57,6 +50,15 @@ struct BindRows: SQLExpression {
             }
             serializer.write(")")
         }
+    }
+
+    /// `(?, ?), (?, ?)`, copied row by row from one row's text: a run of 6,500 placeholders
+    /// built a `?` at a time was a twentieth of the dialer writer's time. Rows of a statement
+    /// have the same columns (SQLite rejects a VALUES list whose rows differ).
+    private static func placeholders(rows: [[any SQLBindable]]) -> String {
+        guard let first = rows.first else { return "" }
+        let row = "(" + Array(repeating: "?", count: first.count).joined(separator: ", ") + ")"
+        return row + String(repeating: ", " + row, count: rows.count - 1)
     }
 }
 
