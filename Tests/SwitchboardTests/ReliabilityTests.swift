@@ -107,6 +107,11 @@ import TelephonySimulator
     @Test(arguments: Backend.allCases) func aStaleClaimCannotWrite(_ backend: Backend) async throws {
         let fixture = try await Fixture.make(backend, leads: ["+15550000001"])
         let stale = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 10), now: fixture.clock.now())[0]
+        // The campaign's last call activity is its latest claim, then its latest end.
+        func lastActivity() async throws -> Double? {
+            try await fixture.store.progress(campaignID: fixture.campaign.key).lastCallUpdateAt?.timeIntervalSince1970
+        }
+        #expect(try await lastActivity().map { abs($0 - fixture.clock.now().timeIntervalSince1970) < 0.001 } == true)
         // Its lease lapses; the carrier never saw it; the lead is claimed again.
         let later = fixture.clock.now().addingTimeInterval(30)
         try await fixture.dialer(SimulatorDialLog()).reap(now: later)
@@ -119,9 +124,12 @@ import TelephonySimulator
         var progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
         #expect(progress.inProgress == 1)
         #expect(progress.completed == 0)
-        try await fixture.store.complete([AttemptCompletion(attempt: fresh, result: DialResult(outcome: .completed, endedAt: later))])
+        #expect(try await lastActivity().map { abs($0 - later.timeIntervalSince1970) < 0.001 } == true)
+        let end = later.addingTimeInterval(5)
+        try await fixture.store.complete([AttemptCompletion(attempt: fresh, result: DialResult(outcome: .completed, endedAt: end))])
         progress = try await fixture.store.progress(campaignID: fixture.campaign.key)
         #expect(progress.completed == 1)
+        #expect(try await lastActivity().map { abs($0 - end.timeIntervalSince1970) < 0.001 } == true)
         await fixture.close()
     }
 
