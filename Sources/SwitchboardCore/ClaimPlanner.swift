@@ -45,7 +45,7 @@ public struct ClaimPlan: Sendable, Equatable {
                 settings: CampaignSettings, campaignEnds: Date, now: Date) {
         let hours = settings.callingHours
         // Leads share few zones and most may be dialed now: each opening is worked out once per
-        // claim (a calendar's date arithmetic per lead was the dialer's costliest step of its own).
+        // claim, not with a calendar's date arithmetic per lead on the writer's thread.
         var openings: [OpeningKey: Date?] = [:]
         for lead in leads {
             if suppressed.contains(lead.phone) {
