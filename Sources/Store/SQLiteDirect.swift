@@ -15,13 +15,33 @@ import VaporCSQLite
 /// (one library in the process: two copies would not see each other's file locks).
 final class SQLiteDirectConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    /// A kept statement, with its rows' column names once a run has read them: names and their
+    /// index were built again for every run (a status read's campaign row has 30 columns).
+    /// SQLite prepares a statement again when the schema changes, which can change its columns,
+    /// so the names are kept only while SQLite's count of those prepares stays the same.
+    private final class Kept {
+        let statement: OpaquePointer
+        private var columns: SQLiteDirectRow.Columns?
+        private var prepares: Int32 = 0
+
+        init(_ statement: OpaquePointer) { self.statement = statement }
+
+        func columnNames() -> SQLiteDirectRow.Columns {
+            let now = sqlite_nio_sqlite3_stmt_status(statement, SQLITE_STMTSTATUS_REPREPARE, 0)
+            if let columns, now == prepares { return columns }
+            let fresh = SQLiteDirectRow.Columns(statement)
+            columns = fresh
+            prepares = now
+            return fresh
+        }
+    }
+    private var statements: [String: Kept] = [:]
     private static let statementCacheSize = 256
     /// Multi-row statements (`BindRows`) are kept apart: a prepared statement of 300 rows of 9
     /// binds holds ~300 KB (`sqlite3 .stats`), and a batch of each size has a text of its own,
     /// so 256 of them could hold 75 MB. One is kept only when its text comes again (a full
     /// batch does; the odd sizes of a last batch seldom), and 16 at most.
-    private var largeStatements: [String: OpaquePointer] = [:]
+    private var largeStatements: [String: Kept] = [:]
     private var largeTextsSeen: Set<Int> = []
     private static let largeStatementCacheSize = 16
     private static let largeStatementLength = 4_096
@@ -51,7 +71,7 @@ final class SQLiteDirectConnection: @unchecked Sendable {
     func run(_ sql: String, binds: [SQLiteData], _ onRow: (SQLiteDirectRow) -> Void) throws {
         let (statement, kept) = try prepared(sql)
         defer {
-            if kept {
+            if kept != nil {
                 sqlite_nio_sqlite3_reset(statement)
                 sqlite_nio_sqlite3_clear_bindings(statement)
             } else {
@@ -78,7 +98,7 @@ final class SQLiteDirectConnection: @unchecked Sendable {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw SQLiteFailure(status, handle, sql: sql) }
-            let names = columns ?? SQLiteDirectRow.Columns(statement)
+            let names = columns ?? kept?.columnNames() ?? SQLiteDirectRow.Columns(statement)
             columns = names
             onRow(SQLiteDirectRow(columns: names, values: (0..<Int32(names.names.count)).map { Self.value(statement, $0) }))
         }
@@ -108,19 +128,19 @@ final class SQLiteDirectConnection: @unchecked Sendable {
     }
 
     func close() {
-        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
-        for statement in largeStatements.values { sqlite_nio_sqlite3_finalize(statement) }
+        for kept in statements.values { sqlite_nio_sqlite3_finalize(kept.statement) }
+        for kept in largeStatements.values { sqlite_nio_sqlite3_finalize(kept.statement) }
         statements.removeAll()
         largeStatements.removeAll()
         sqlite_nio_sqlite3_close_v2(handle)
         handle = nil
     }
 
-    /// The statement for `sql`, and whether it is kept for next time (if not, the caller
+    /// The statement for `sql`, and its entry if it is kept for next time (if not, the caller
     /// finalizes it).
-    private func prepared(_ sql: String) throws -> (OpaquePointer, kept: Bool) {
+    private func prepared(_ sql: String) throws -> (OpaquePointer, kept: Kept?) {
         let large = sql.utf8.count >= Self.largeStatementLength
-        if let statement = large ? largeStatements[sql] : statements[sql] { return (statement, true) }
+        if let kept = large ? largeStatements[sql] : statements[sql] { return (kept.statement, kept) }
         let keep = !large || largeTextsSeen.insert(sql.hashValue).inserted == false
         var statement: OpaquePointer?
         let flags = keep ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
@@ -128,23 +148,24 @@ final class SQLiteDirectConnection: @unchecked Sendable {
         guard status == SQLITE_OK, let statement else { throw SQLiteFailure(status, handle, sql: sql) }
         guard keep else {
             if largeTextsSeen.count > 4_096 { largeTextsSeen.removeAll(keepingCapacity: true) }
-            return (statement, false)
+            return (statement, nil)
         }
         // Statements with literal lists (`IN (…)` of varying length) have many texts: a bound.
+        let kept = Kept(statement)
         if large {
-            Self.keep(statement, for: sql, in: &largeStatements, limit: Self.largeStatementCacheSize)
+            Self.keep(kept, for: sql, in: &largeStatements, limit: Self.largeStatementCacheSize)
         } else {
-            Self.keep(statement, for: sql, in: &statements, limit: Self.statementCacheSize)
+            Self.keep(kept, for: sql, in: &statements, limit: Self.statementCacheSize)
         }
-        return (statement, true)
+        return (statement, kept)
     }
 
-    private static func keep(_ statement: OpaquePointer, for sql: String, in cache: inout [String: OpaquePointer], limit: Int) {
+    private static func keep(_ kept: Kept, for sql: String, in cache: inout [String: Kept], limit: Int) {
         if cache.count >= limit {
-            for old in cache.values { sqlite_nio_sqlite3_finalize(old) }
+            for old in cache.values { sqlite_nio_sqlite3_finalize(old.statement) }
             cache.removeAll(keepingCapacity: true)
         }
-        cache[sql] = statement
+        cache[sql] = kept
     }
 
     private static func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteData {
