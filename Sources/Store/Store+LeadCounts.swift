@@ -80,7 +80,7 @@ extension Store {
     /// they are right. For the tests; the counts are only ever changed by the statements that
     /// move leads.
     public func leadCountDrift() async throws -> [String] {
-        try await database.read { db in
+        try await database.read(.scan) { db in
             var kept: [String: Int] = [:]
             for row in try await db.raw("SELECT campaign_id, bucket, n FROM campaign_lead_counts WHERE n <> 0").all() {
                 kept[try row.string("campaign_id") + " " + row.string("bucket")] = try row.int("n")
@@ -95,7 +95,7 @@ extension Store {
     /// One campaign's buckets counted from its leads, as every status read did before the counts
     /// were kept: the baseline of `switchboard bench status`.
     public func countLeads(campaignID: String) async throws -> CampaignProgress {
-        try await database.read { db in
+        try await database.read(.scan) { db in
             var counts: [String: Int] = [:]
             for (key, n) in try await countLeads(db, campaignID: campaignID) { counts[String(key.split(separator: " ", maxSplits: 1)[1])] = n }
             return CampaignProgress(counts: counts)
@@ -122,24 +122,27 @@ extension CampaignProgress {
     init(counts: [String: Int]) {
         self.init()
         for (bucket, n) in counts where n != 0 {
-            let parts = bucket.split(separator: ":", maxSplits: 1).map(String.init)
-            switch parts[0] {
+            // "<kind>" or "<kind>:<detail>", split without allocating (every status read does this).
+            let colon = bucket.utf8.firstIndex(of: UInt8(ascii: ":"))
+            let kind = bucket[..<(colon ?? bucket.endIndex)]
+            let detail = colon.map { String(bucket[bucket.index(after: $0)...]) }
+            switch kind {
             case "dialed": dialed += n
             case "queued":
                 total += n
-                if parts.count > 1, parts[1] == "retry" { retryScheduled += n } else { pending += n }
+                if detail == "retry" { retryScheduled += n } else { pending += n }
             case "dialing":
                 total += n
                 inProgress += n
             case "done":
                 total += n
-                let outcome = parts.count > 1 ? parts[1] : Outcome.failed.rawValue
+                let outcome = detail ?? Outcome.failed.rawValue
                 if outcome == Outcome.completed.rawValue { completed += n } else { failed += n }
                 outcomes[outcome, default: 0] += n
             case "not_called":
                 total += n
                 notCalled += n
-                notCalledReasons[parts.count > 1 ? parts[1] : "campaign_ended", default: 0] += n
+                notCalledReasons[detail ?? "campaign_ended", default: 0] += n
             case "suppressed":
                 total += n
                 suppressed += n
