@@ -9,6 +9,9 @@ final class AsyncLock: Sendable {
     }
     private let state = Mutex(State())
 
+    /// Whether nobody holds the lock at this moment (it may be taken the next).
+    var isFree: Bool { state.withLock { !$0.locked } }
+
     func withLock<T>(_ body: () async throws -> T) async rethrows -> T {
         await lock()
         defer { unlock() }

@@ -11,7 +11,7 @@ public enum SQLFlavor: Sendable {
 /// Each backend is a provider; there is one store.
 public protocol DatabaseProvider: Sendable {
     var flavor: SQLFlavor { get }
-    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ cost: ReadCost, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Appends rows of text (or NULL) to a table in one transaction, the fastest way the
@@ -24,6 +24,25 @@ public protocol DatabaseProvider: Sendable {
     func close() async
     /// How busy its connections are now, for the metrics.
     var usage: DatabaseUsage { get }
+}
+
+extension DatabaseProvider {
+    /// A bounded read, as most are.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await read(.bounded, body)
+    }
+}
+
+/// What a read may cost, which decides where SQLite runs it. A SQLite statement blocks the
+/// thread it runs on; two hops to a connection's own thread and back cost more than a status
+/// read's statements (~20 µs) and halved its throughput through HTTP.
+public enum ReadCost: Sendable {
+    /// Index seeks and pages bounded by a limit: on the caller's thread, like the rest of a
+    /// request's work.
+    case bounded
+    /// Rows in proportion to a campaign (counts, a filter that may skip most of them): on the
+    /// connection's own thread, so it never holds a thread of Swift's concurrency pool long.
+    case scan
 }
 
 /// A provider's connections at one moment: operations holding one, operations waiting for one,

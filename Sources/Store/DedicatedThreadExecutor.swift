@@ -10,11 +10,22 @@ final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var stopping = false
 
+    private let started = DispatchSemaphore(value: 0)
+    private var threadID: pthread_t?
+
     init(name: String) {
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in
+            threadID = pthread_self()
+            started.signal()
+            run()
+        }
         thread.name = name
         thread.start()
+        started.wait()
     }
+
+    /// Whether the caller runs on this executor's thread.
+    var isCurrent: Bool { threadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)

@@ -58,7 +58,7 @@ public final class PostgresProvider: DatabaseProvider {
         return configuration
     }
 
-    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ cost: ReadCost, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withConnection { connection in try await body(connection.sql(queryLogLevel: nil, logger: self.logger)) }
     }
 

@@ -11,7 +11,8 @@ import SwitchboardCore
 /// their own connections and never wait for a writer. Each connection has a thread of its own
 /// (`DedicatedThreadExecutor`) on which its transactions run whole, their statements plain
 /// calls into SQLite (`SQLiteDirectConnection`, prepared statements kept): two thread hops a
-/// transaction, where sqlite-nio made three a statement.
+/// transaction, where sqlite-nio made three a statement. A bounded read (`ReadCost`) makes
+/// none: it runs on the caller's thread, holding a free reader.
 ///
 /// The writer does not checkpoint the WAL after its commits, as SQLite would: a connection of
 /// its own does, on its own thread, so the copy into the database file and its fsync leave the
@@ -25,13 +26,16 @@ public final class SQLiteProvider: DatabaseProvider {
         let thread: DedicatedThreadExecutor
         let lock = AsyncLock()
 
-        /// Runs `body` on the connection's thread, one body at a time.
-        func run<T: Sendable>(_ meter: UsageMeter? = nil, _ body: @escaping @Sendable (SQLiteDirectDatabase) async throws -> T) async throws -> T {
+        /// Runs `body` one body at a time: on the connection's thread, or with `onCallersThread`
+        /// on the thread that called (a bounded read: see `ReadCost`).
+        func run<T: Sendable>(_ meter: UsageMeter? = nil, onCallersThread: Bool = false,
+                              _ body: @escaping @Sendable (SQLiteDirectDatabase) async throws -> T) async throws -> T {
             meter?.waiting(1)
             return try await lock.withLock { [database, thread] in
                 meter?.waiting(-1)
                 meter?.active(1)
                 defer { meter?.active(-1) }
+                if onCallersThread { return try await body(database) }
                 return try await withTaskExecutorPreference(thread) { try await body(database) }
             }
         }
@@ -90,10 +94,13 @@ public final class SQLiteProvider: DatabaseProvider {
         try await db.raw("PRAGMA temp_store = MEMORY").run()
     }
 
-    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// A bounded read runs on the caller's thread, a scan on its connection's thread
+    /// (`ReadCost`), on a reader that is free if one is, else on the next in turn.
+    public func read<T: Sendable>(_ cost: ReadCost, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         guard !readers.isEmpty else { return try await write(body) }
-        let index = nextReader.withLock { value -> Int in value &+= 1; return value }
-        return try await readers[abs(index) % readers.count].run(meter, body)
+        let next = abs(nextReader.withLock { value -> Int in value &+= 1; return value })
+        let free = (0..<readers.count).lazy.map { (next + $0) % self.readers.count }.first { self.readers[$0].lock.isFree }
+        return try await readers[free ?? next % readers.count].run(meter, onCallersThread: cost == .bounded, body)
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -110,6 +117,9 @@ public final class SQLiteProvider: DatabaseProvider {
             }
         }
     }
+
+    /// Whether the caller runs on a reader's own thread (for the tests of `ReadCost`).
+    func onAReadersThread() -> Bool { readers.contains { $0.thread.isCurrent } }
 
     /// On the writer's thread after a commit: starts the checkpointer once the WAL has
     /// `checkpointPages`, and checkpoints here if it has outgrown what the checkpointer keeps up

@@ -488,7 +488,7 @@ public struct QueueHealth: Sendable, Equatable {
 extension Store {
     /// One read over the queue's index (due leads of active campaigns) and the webhook outbox.
     public func queueHealth(now: Date) async throws -> QueueHealth {
-        try await database.read { db in
+        try await database.read(.scan) { db in
             let queue = try await db.raw("""
                 SELECT COUNT(*) AS n, MIN(l.due_at) AS oldest FROM leads l JOIN campaigns c ON c.id = l.campaign_id
                 WHERE c.status = 'active' AND l.state = 'queued' AND l.due_at <= \(bind: now.epoch)

@@ -117,7 +117,7 @@ extension Store {
 
     /// Conversations by state, and messages by direction and status.
     public func smsCampaignCounts(id: String) async throws -> [String: Int] {
-        try await database.read { db in
+        try await database.read(.scan) { db in
             var counts: [String: Int] = [:]
             for row in try await db.raw("SELECT state, COUNT(*) AS n FROM conversations WHERE campaign_id = \(bind: id) GROUP BY state").all() {
                 counts["conversations_" + (try row.string("state"))] = try row.int("n")

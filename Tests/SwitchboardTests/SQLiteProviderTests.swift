@@ -91,4 +91,43 @@ import Testing
         }
         await provider.close()
     }
+
+    /// A kept statement's column names are read once, and again when the schema changes them
+    /// (SQLite prepares the statement again).
+    @Test func aKeptStatementsColumnsFollowTheSchema() async throws {
+        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
+        do {
+            try await provider.write { db in
+                try await db.raw("CREATE TABLE t (a INTEGER NOT NULL)").run()
+                try await db.raw("INSERT INTO t (a) VALUES (1)").run()
+            }
+            let select: @Sendable (any SQLDatabase) async throws -> [String] = { db in
+                try await db.raw("SELECT * FROM t").all().map { row in
+                    try row.allColumns.map { "\($0)=\(try row.decode(column: $0, as: String.self))" }.joined(separator: " ")
+                }
+            }
+            #expect(try await provider.write(select) == ["a=1"])
+            #expect(try await provider.write(select) == ["a=1"])
+            try await provider.write { db in try await db.raw("ALTER TABLE t ADD COLUMN b TEXT NOT NULL DEFAULT 'x'").run() }
+            #expect(try await provider.write(select) == ["a=1 b=x"])
+        } catch {
+            await provider.close()
+            throw error
+        }
+        await provider.close()
+    }
+
+    /// A bounded read runs on the thread that asked for it; a scan on its reader's own thread,
+    /// so a long read never holds a thread of the concurrency pool.
+    @Test func aScanRunsOnItsReadersThread() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-reads-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let provider = try await SQLiteProvider.open(path: directory.appendingPathComponent("db.sqlite").path, logger: Logger(label: "test"))
+        let scan = try await provider.read(.scan) { db in try await db.raw("SELECT 1 AS n").run(); return provider.onAReadersThread() }
+        let bounded = try await provider.read(.bounded) { db in try await db.raw("SELECT 1 AS n").run(); return provider.onAReadersThread() }
+        await provider.close()
+        #expect(scan)
+        #expect(!bounded)
+    }
 }
