@@ -5,7 +5,7 @@ import SwitchboardCore
 extension Store {
     /// A page of calls, without their transcripts (a page shows none; a single call does).
     public func calls(organizationID: String, filter: CallFilter) async throws -> [CallRecord] {
-        try await database.read { db in
+        try await database.read(Self.cost(of: filter)) { db in
             var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.callPageColumns) FROM calls WHERE organization_id = \(bind: organizationID)"
             if let userID = filter.userID { sql += " AND user_id = \(bind: userID)" }
             if let campaignID = filter.campaignID { sql += " AND campaign_id = \(bind: ScopedID.key(organizationID: organizationID, id: campaignID))" }
@@ -18,6 +18,13 @@ extension Store {
             sql += " ORDER BY created_at DESC, id DESC LIMIT \(literal: filter.limit) OFFSET \(literal: filter.offset)"
             return try await db.raw(sql).all().map { try Self.call($0, transcript: false) }
         }
+    }
+
+    /// A page by organization or campaign walks its index in order and reads about `limit`
+    /// rows; a filter the index does not hold, or a large offset, may read many more.
+    private static func cost(of filter: CallFilter) -> ReadCost {
+        let walksItsIndex = filter.userID == nil && filter.agentID == nil && filter.status == nil && filter.successful == nil
+        return walksItsIndex && filter.offset <= 1_000 ? .bounded : .scan
     }
 
     /// What a page shows of a call: every column `call(_:transcript: false)` reads. A transcript
