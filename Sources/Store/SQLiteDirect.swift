@@ -72,8 +72,8 @@ final class SQLiteDirectConnection: @unchecked Sendable {
         let (statement, kept) = try prepared(sql)
         defer {
             if kept != nil {
+                // Its binds stay until the next run binds every parameter again.
                 sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
             } else {
                 sqlite_nio_sqlite3_finalize(statement)
             }
@@ -84,7 +84,17 @@ final class SQLiteDirectConnection: @unchecked Sendable {
             switch value {
             case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, position, Int64(number))
             case .float(let number): status = sqlite_nio_sqlite3_bind_double(statement, position, number)
-            case .text(let text): status = sqlite_nio_sqlite3_bind_text64(statement, position, text, UInt64(text.utf8.count), Self.transient, UInt8(SQLITE_UTF8))
+            case .text(var text):
+                // Its UTF-8 in place (a short string's on the stack): passing the String as a C
+                // string copied each short one (a phone number, an id) to the heap first.
+                status = text.withUTF8 { utf8 in
+                    // No address is NULL to SQLite: an empty string gets one.
+                    guard let base = utf8.baseAddress else {
+                        return sqlite_nio_sqlite3_bind_text64(statement, position, "", 0, Self.transient, UInt8(SQLITE_UTF8))
+                    }
+                    return sqlite_nio_sqlite3_bind_text64(statement, position, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                                                          UInt64(utf8.count), Self.transient, UInt8(SQLITE_UTF8))
+                }
             case .null: status = sqlite_nio_sqlite3_bind_null(statement, position)
             case .blob(let bytes):
                 status = bytes.withUnsafeReadableBytes {

@@ -92,6 +92,28 @@ import Testing
         await provider.close()
     }
 
+    /// Text reaches SQLite as its UTF-8 bytes, whatever the string's storage: empty (which must
+    /// not become NULL), short (stored inline), long, and beyond ASCII.
+    @Test func textBindsKeepEveryString() async throws {
+        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
+        do {
+            let texts = ["", "+15550001234", String(repeating: "long text ", count: 20), "Zoë ☎ 通话"]
+            let found = try await provider.write { db in
+                var found: [String] = []
+                for text in texts {
+                    let row = try await db.raw("SELECT \(bind: text) AS t, \(bind: text) IS NULL AS missing, length(\(bind: text)) AS n").first()
+                    found.append("\(try row?.string("t") ?? "?") \(try row?.int("missing") ?? -1) \(try row?.int("n") ?? -1)")
+                }
+                return found
+            }
+            #expect(found == texts.map { "\($0) 0 \($0.count)" })
+        } catch {
+            await provider.close()
+            throw error
+        }
+        await provider.close()
+    }
+
     /// A kept statement's column names are read once, and again when the schema changes them
     /// (SQLite prepares the statement again).
     @Test func aKeptStatementsColumnsFollowTheSchema() async throws {
