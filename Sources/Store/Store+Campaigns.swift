@@ -92,7 +92,9 @@ extension Store {
 
     /// The organization's campaign `id` with its progress (what a status read, the most frequent
     /// request, costs): two statements in one read, so the campaign's 30 columns come once and
-    /// not beside each of its progress rows, as they did when one statement joined them.
+    /// not beside each of its progress rows, as they did when one statement joined them. A
+    /// commit may land between the two; progress is read second, so at worst a poll shows a
+    /// campaign still active whose last lead has just ended, and the next poll agrees.
     public func campaignWithProgress(id: String, organizationID: String) async throws -> (CampaignRecord, CampaignProgress)? {
         let key = ScopedID.key(organizationID: organizationID, id: id)
         return try await database.read { db in
