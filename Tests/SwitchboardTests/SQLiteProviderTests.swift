@@ -13,8 +13,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite").path
-        let provider = try await SQLiteProvider.open(path: path, logger: Logger(label: "test"))
-        do {
+        try await withProvider(path: path) { provider in
             func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
             try await provider.write { db in try await db.raw("CREATE TABLE filler (body TEXT NOT NULL)").run() }
             let before = try fileSize()
@@ -34,18 +33,13 @@ import Testing
             #expect(after >= before + 2_000_000, "the database file holds \(after) bytes")
             let rows = try await provider.read { db in try await db.raw("SELECT COUNT(*) AS n FROM filler").first()?.decode(column: "n", as: Int.self) }
             #expect(rows == 6_000)
-        } catch {
-            await provider.close()
-            throw error
         }
-        await provider.close()
     }
 
     /// Rows of binds reach SQLite as one run of values (`BindRows`): binds written before and
     /// after the run keep their places, and each value keeps its storage class.
     @Test func bindRowsKeepTheirPlacesAmongOtherBinds() async throws {
-        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
-        do {
+        try await withProvider { provider in
             let rows: [[any SQLBindable]] = [["a", 1, 1.5, true], ["b", Int64(2), Double?.none, false], [String?.none, 3, 0.25, true]]
             let found = try await provider.write { db in
                 try await db.raw("SELECT \(bind: "first") AS head, v.* FROM (" + Store.values("v", ["name", "n", "x", "flag"], rows)
@@ -56,19 +50,14 @@ import Testing
                 }
             }
             #expect(found == [["first", "a", "1", "1.5", "1"], ["first", "nil", "3", "0.25", "1"]])
-        } catch {
-            await provider.close()
-            throw error
         }
-        await provider.close()
     }
 
     /// A row answers by name whatever the order its columns are read in (the lookup starts
     /// after the last column found); of two columns with one name the first answers; a name
     /// the statement lacks is an error, not another column's value.
     @Test func rowsAnswerByNameInAnyOrder() async throws {
-        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
-        do {
+        try await withProvider { provider in
             let found = try await provider.write { db in
                 let unique = try await db.raw("SELECT 1 AS a, 'x' AS b, 2.5 AS c, NULL AS d UNION ALL SELECT 2, 'y', 3, 'z'").all()
                 var read: [String] = []
@@ -85,18 +74,13 @@ import Testing
                 return read
             }
             #expect(found == ["1 x 2.5 nil", "nil 2.5 x 1", "x x 1", "2 y 3.0 z", "z 3.0 y 2", "y y 2", "2 1 1"])
-        } catch {
-            await provider.close()
-            throw error
         }
-        await provider.close()
     }
 
     /// Text reaches SQLite as its UTF-8 bytes, whatever the string's storage: empty (which must
     /// not become NULL), short (stored inline), long, and beyond ASCII.
     @Test func textBindsKeepEveryString() async throws {
-        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
-        do {
+        try await withProvider { provider in
             let texts = ["", "+15550001234", String(repeating: "long text ", count: 20), "Zoë ☎ 通话"]
             let found = try await provider.write { db in
                 var found: [String] = []
@@ -107,18 +91,13 @@ import Testing
                 return found
             }
             #expect(found == texts.map { "\($0) 0 \($0.count)" })
-        } catch {
-            await provider.close()
-            throw error
         }
-        await provider.close()
     }
 
     /// A kept statement's column names are read once, and again when the schema changes them
     /// (SQLite prepares the statement again).
     @Test func aKeptStatementsColumnsFollowTheSchema() async throws {
-        let provider = try await SQLiteProvider.open(path: ":memory:", logger: Logger(label: "test"))
-        do {
+        try await withProvider { provider in
             try await provider.write { db in
                 try await db.raw("CREATE TABLE t (a INTEGER NOT NULL)").run()
                 try await db.raw("INSERT INTO t (a) VALUES (1)").run()
@@ -132,11 +111,7 @@ import Testing
             #expect(try await provider.write(select) == ["a=1"])
             try await provider.write { db in try await db.raw("ALTER TABLE t ADD COLUMN b TEXT NOT NULL DEFAULT 'x'").run() }
             #expect(try await provider.write(select) == ["a=1 b=x"])
-        } catch {
-            await provider.close()
-            throw error
         }
-        await provider.close()
     }
 
     /// A bounded read runs on the thread that asked for it; a scan on its reader's own thread,
@@ -145,11 +120,24 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-reads-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let provider = try await SQLiteProvider.open(path: directory.appendingPathComponent("db.sqlite").path, logger: Logger(label: "test"))
-        let scan = try await provider.read(.scan) { db in try await db.raw("SELECT 1 AS n").run(); return provider.onAReadersThread() }
-        let bounded = try await provider.read(.bounded) { db in try await db.raw("SELECT 1 AS n").run(); return provider.onAReadersThread() }
-        await provider.close()
+        let (scan, bounded) = try await withProvider(path: directory.appendingPathComponent("db.sqlite").path) { provider in
+            (try await provider.read(.scan) { db in try await db.raw("SELECT 1 AS n").run(); return provider.onAReadersThread() },
+             try await provider.read(.bounded) { db in try await db.raw("SELECT 1 AS n").run(); return provider.onAReadersThread() })
+        }
         #expect(scan)
         #expect(!bounded)
+    }
+}
+
+/// Opens a provider, runs `body` and closes the provider, whether `body` throws or not.
+private func withProvider<T>(path: String = ":memory:", _ body: (SQLiteProvider) async throws -> T) async throws -> T {
+    let provider = try await SQLiteProvider.open(path: path, logger: Logger(label: "test"))
+    do {
+        let result = try await body(provider)
+        await provider.close()
+        return result
+    } catch {
+        await provider.close()
+        throw error
     }
 }
