@@ -33,7 +33,7 @@ struct BindRows: SQLExpression {
             for row in rows {
                 for value in row { values.append(value.sqliteData) }
             }
-            serializer.write(Self.placeholders(rows: rows))
+            serializer.write(PlaceholderRun.marker(rows: rows.count, columns: rows.first?.count ?? 0))
             // SQLite numbers a bare `?` one past the highest number so far, and SQLKit numbers
             // its own placeholders by the binds written before them: the run holds its first
             // place, and empty slots hold the rest, for placeholders after it to count right.
@@ -52,13 +52,39 @@ struct BindRows: SQLExpression {
         }
     }
 
-    /// `(?, ?), (?, ?)`, copied row by row from one row's text: a run of 6,500 placeholders
-    /// built a `?` at a time was about 4% of the dialer writer's time. Rows of a statement
-    /// have the same columns (SQLite rejects a VALUES list whose rows differ).
-    private static func placeholders(rows: [[any SQLBindable]]) -> String {
-        guard let first = rows.first else { return "" }
-        let row = "(" + Array(repeating: "?", count: first.count).joined(separator: ", ") + ")"
-        return row + String(repeating: ", " + row, count: rows.count - 1)
+}
+
+/// A run of placeholders in a SQLite statement's text, written as a short marker
+/// (`\u{1}500x13\u{1}`: 500 rows of 13). The text with its markers is the key of the
+/// connection's kept statements; only preparing a statement writes the placeholders out. A
+/// claim's statements ran to tens of kilobytes of `?, ?` that were built, hashed and compared
+/// whole on every run, for a statement already prepared (about 7% of the dialer's writer).
+/// Rows of a statement have the same columns: SQLite rejects a VALUES list whose rows differ.
+enum PlaceholderRun {
+    static let delimiter = UInt8(1)
+
+    static func marker(rows: Int, columns: Int) -> String {
+        rows == 0 ? "" : "\u{1}\(rows)x\(columns)\u{1}"
+    }
+
+    /// `sql` with each marker written out as `(?, ?), (?, ?)`; the same text when it has none.
+    static func expand(_ sql: String) -> String {
+        guard sql.utf8.contains(delimiter) else { return sql }
+        var parts = sql.utf8.split(separator: delimiter, omittingEmptySubsequences: false).map { String(Substring($0)) }
+        // Markers sit between delimiters: the odd parts.
+        for index in stride(from: 1, to: parts.count, by: 2) {
+            let size = parts[index].split(separator: "x").compactMap { Int($0) }
+            guard size.count == 2 else { continue }
+            parts[index] = placeholders(rows: size[0], columns: size[1])
+        }
+        return parts.joined()
+    }
+
+    /// `(?, ?), (?, ?)`, copied row by row from one row's text.
+    static func placeholders(rows: Int, columns: Int) -> String {
+        guard rows > 0 else { return "" }
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return row + String(repeating: ", " + row, count: rows - 1)
     }
 }
 

@@ -148,14 +148,17 @@ final class SQLiteDirectConnection: @unchecked Sendable {
 
     /// The statement for `sql`, and its entry if it is kept for next time (if not, the caller
     /// finalizes it).
+    /// `sql` is the statement's key: its text with each run of placeholders as a marker
+    /// (`PlaceholderRun`), written out only here, to prepare it.
     private func prepared(_ sql: String) throws -> (OpaquePointer, kept: Kept?) {
-        let large = sql.utf8.count >= Self.largeStatementLength
-        if let kept = large ? largeStatements[sql] : statements[sql] { return (kept.statement, kept) }
+        if let kept = statements[sql] ?? largeStatements[sql] { return (kept.statement, kept) }
+        let text = PlaceholderRun.expand(sql)
+        let large = text.utf8.count >= Self.largeStatementLength
         let keep = !large || largeTextsSeen.insert(sql.hashValue).inserted == false
         var statement: OpaquePointer?
         let flags = keep ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
-        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, flags, &statement, nil)
-        guard status == SQLITE_OK, let statement else { throw SQLiteFailure(status, handle, sql: sql) }
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, text, -1, flags, &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw SQLiteFailure(status, handle, sql: text) }
         guard keep else {
             if largeTextsSeen.count > 4_096 { largeTextsSeen.removeAll(keepingCapacity: true) }
             return (statement, nil)
@@ -210,7 +213,7 @@ struct SQLiteFailure: Error, CustomStringConvertible {
         self.sql = sql
     }
 
-    var description: String { "SQLite error \(code): \(message) (in \(sql.prefix(200)))" }
+    var description: String { "SQLite error \(code): \(message) (in \(PlaceholderRun.expand(sql).prefix(200)))" }
 }
 
 /// A row: its values, and the statement's column names (shared by its rows; the first of two

@@ -77,6 +77,17 @@ import Testing
         }
     }
 
+    /// A statement's key holds each run of placeholders as a short marker; preparing writes the
+    /// run out, rows of the same columns, and leaves the text around it as it was.
+    @Test func placeholderRunsAreWrittenOutToPrepare() {
+        let key = "INSERT INTO t (a, b, c) VALUES " + PlaceholderRun.marker(rows: 2, columns: 3)
+            + " ON CONFLICT DO NOTHING; " + PlaceholderRun.marker(rows: 1, columns: 1) + " ?7"
+        #expect(key.utf8.count < 70)
+        #expect(PlaceholderRun.expand(key) == "INSERT INTO t (a, b, c) VALUES (?, ?, ?), (?, ?, ?) ON CONFLICT DO NOTHING; (?) ?7")
+        #expect(PlaceholderRun.expand("SELECT 1") == "SELECT 1")
+        #expect(PlaceholderRun.marker(rows: 0, columns: 4).isEmpty)
+    }
+
     /// Text reaches SQLite as its UTF-8 bytes, whatever the string's storage: empty (which must
     /// not become NULL), short (stored inline), long, and beyond ASCII.
     @Test func textBindsKeepEveryString() async throws {
