@@ -58,8 +58,9 @@ struct BindRows: SQLExpression {
 /// (`\u{1}500x13\u{1}`: 500 rows of 13). The text with its markers is the key of the
 /// connection's kept statements; only preparing a statement writes the placeholders out. A
 /// claim's statements ran to tens of kilobytes of `?, ?` that were built, hashed and compared
-/// whole on every run, for a statement already prepared (about 7% of the dialer's writer).
-/// Rows of a statement have the same columns: SQLite rejects a VALUES list whose rows differ.
+/// whole on every run, for a statement already prepared (a tenth of the dialer's writer thread
+/// in a profile). Rows of a statement have the same columns: SQLite rejects a VALUES list whose
+/// rows differ. The delimiter, U+0001, appears nowhere else in our SQL: every value is bound.
 enum PlaceholderRun {
     static let delimiter = UInt8(1)
 
