@@ -105,8 +105,9 @@ extension Store {
     /// with `userID` (a member's), only those of its own campaigns.
     public func messages(organizationID: String, userID: String?, contact: String?, campaignID: String?, afterID: Int64,
                          limit: Int) async throws -> [MessageRecord] {
-        // Only the organization's and a thread's pages walk an index in id order (`ReadCost`).
-        try await database.read(userID == nil && campaignID == nil ? .bounded : .scan) { db in
+        // Pages walk the organization's messages in id order (`ReadCost`); by campaign they sort
+        // the campaign's. The key's own user is the default scope, bounded as for calls.
+        try await database.read(campaignID == nil ? .bounded : .scan) { db in
             var sql: SQLQueryString = "SELECT * FROM messages WHERE organization_id = \(bind: organizationID) AND id > \(bind: afterID)"
             sql += Self.ownedBy(userID, organizationID: organizationID)
             if let contact { sql += " AND contact_number = \(bind: contact)" }
