@@ -65,7 +65,7 @@ struct CallsController {
                 let extracted: [String] = fields.map { names in names.map { call.extracted?[$0]?.text ?? "" } }
                     ?? [call.extracted.map { JSONValue.object($0).jsonText } ?? ""]
                 return [call.id, call.campaignID, call.direction.rawValue, shown.from_number, shown.to_number, call.status.rawValue,
-                        call.outcome?.rawValue ?? "", "\(call.attempts)", "\(call.duration)", shown.call_started_at, shown.call_ended_at ?? "",
+                        call.outcome?.rawValue ?? "", "\(call.attempts)", "\(call.duration)", Timestamps.teli(shown.call_started_at), shown.call_ended_at.map(Timestamps.teli) ?? "",
                         call.detail ?? "", call.analysis?.summary ?? "", call.analysis?.sentiment.rawValue ?? "",
                         call.analysis?.successful.map { "\($0)" } ?? "", shown.recording_url ?? ""] + extracted
             }

@@ -27,8 +27,9 @@ extension Schemas {
         var detail: String?
         var start_timestamp: Int
         var end_timestamp: Int?
-        var call_started_at: String
-        var call_ended_at: String?
+        /// Written as Teli's timestamps (`Timestamps.Style.teli`), straight into the response.
+        var call_started_at: Date
+        var call_ended_at: Date?
         /// Only on a single call: every attempt and the conversation.
         var attempts: [Attempt]?
         var transcript: String?
@@ -66,8 +67,8 @@ extension Schemas {
             try out.string("detail", nullable: detail)
             try out.int("start_timestamp", start_timestamp)
             try out.int("end_timestamp", nullable: end_timestamp)
-            try out.string("call_started_at", call_started_at)
-            try out.string("call_ended_at", nullable: call_ended_at)
+            try out.timestamp("call_started_at", call_started_at, .teli)
+            try out.timestamp("call_ended_at", nullable: call_ended_at, .teli)
             try out.value("attempts", ifPresent: attempts)
             try out.string("transcript", ifPresent: transcript)
             try out.value("transcript_object", ifPresent: transcript_object)
@@ -113,8 +114,8 @@ extension Schemas {
             detail = call.detail
             start_timestamp = Int(call.createdAt.timeIntervalSince1970 * 1000)
             end_timestamp = ended ? Int(call.updatedAt.timeIntervalSince1970 * 1000) : nil
-            call_started_at = Timestamps.teli(call.createdAt)
-            call_ended_at = ended ? Timestamps.teli(call.updatedAt) : nil
+            call_started_at = call.createdAt
+            call_ended_at = ended ? call.updatedAt : nil
             recording_url = call.recording.map { _ in "/v1/voice/calls/\(call.id)/recording" }
             recording_duration_sec = call.recording?.seconds
             turn_latency_ms = call.turnLatency.map { TurnLatency(p50: $0.p50.rounded(), p95: $0.p95.rounded()) }

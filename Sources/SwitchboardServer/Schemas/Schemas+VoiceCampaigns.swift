@@ -46,9 +46,10 @@ extension Schemas {
         var organization_id: String
         var tenant_id: String
         var user_id: String
-        var campaign_begin_time: String
-        var campaign_end_time: String
-        var created_at: String
+        /// Written as Teli's timestamps (`Timestamps.Style.teli`), straight into the response.
+        var campaign_begin_time: Date
+        var campaign_end_time: Date
+        var created_at: Date
 
         init(_ campaign: CampaignRecord) {
             campaign_id = campaign.id
@@ -62,9 +63,9 @@ extension Schemas {
             organization_id = campaign.organizationID
             tenant_id = campaign.tenantID
             user_id = campaign.userID
-            campaign_begin_time = Timestamps.teli(campaign.beginAt)
-            campaign_end_time = Timestamps.teli(campaign.endAt)
-            created_at = Timestamps.teli(campaign.createdAt)
+            campaign_begin_time = campaign.beginAt
+            campaign_end_time = campaign.endAt
+            created_at = campaign.createdAt
         }
 
         func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
@@ -81,9 +82,9 @@ extension Schemas {
             try out.string("organization_id", organization_id)
             try out.string("tenant_id", tenant_id)
             try out.string("user_id", user_id)
-            try out.string("campaign_begin_time", campaign_begin_time)
-            try out.string("campaign_end_time", campaign_end_time)
-            try out.string("created_at", created_at)
+            try out.timestamp("campaign_begin_time", campaign_begin_time, .teli)
+            try out.timestamp("campaign_end_time", campaign_end_time, .teli)
+            try out.timestamp("created_at", created_at, .teli)
         }
 
         static func detail(_ campaign: CampaignRecord, progress: CampaignProgress, now: Date) -> VoiceCampaignDetail {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A response object that lists its fields once, by hand, for two writers: `ByteJSONEncoder`,
 /// which writes them straight into the response's bytes, and any other `Encoder` (Foundation's,
 /// in the tests that hold ours to it) through a keyed container. For the objects a response
@@ -25,6 +27,8 @@ protocol JSONFieldWriter {
     mutating func int(_ key: StaticString, _ value: Int) throws
     mutating func bool(_ key: StaticString, _ value: Bool) throws
     mutating func double(_ key: StaticString, _ value: Double) throws
+    /// A date as a string in one of the APIs' shapes.
+    mutating func timestamp(_ key: StaticString, _ date: Date, _ style: Timestamps.Style) throws
     mutating func null(_ key: StaticString) throws
     mutating func value(_ key: StaticString, _ value: some Encodable) throws
 }
@@ -42,6 +46,9 @@ extension JSONFieldWriter {
     }
     mutating func double(_ key: StaticString, nullable value: Double?) throws {
         if let value { try double(key, value) } else { try null(key) }
+    }
+    mutating func timestamp(_ key: StaticString, nullable date: Date?, _ style: Timestamps.Style) throws {
+        if let date { try timestamp(key, date, style) } else { try null(key) }
     }
     mutating func raw(_ key: StaticString, nullable value: (some RawRepresentable<String>)?) throws {
         if let value { try string(key, value.rawValue) } else { try null(key) }
@@ -67,6 +74,9 @@ private struct KeyedFieldWriter: JSONFieldWriter {
     mutating func int(_ key: StaticString, _ value: Int) throws { try container.encode(value, forKey: FieldKey(key)) }
     mutating func bool(_ key: StaticString, _ value: Bool) throws { try container.encode(value, forKey: FieldKey(key)) }
     mutating func double(_ key: StaticString, _ value: Double) throws { try container.encode(value, forKey: FieldKey(key)) }
+    mutating func timestamp(_ key: StaticString, _ date: Date, _ style: Timestamps.Style) throws {
+        try container.encode(Timestamps.format(date, style), forKey: FieldKey(key))
+    }
     mutating func null(_ key: StaticString) throws { try container.encodeNil(forKey: FieldKey(key)) }
     mutating func value(_ key: StaticString, _ value: some Encodable) throws { try container.encode(value, forKey: FieldKey(key)) }
 }
