@@ -15,11 +15,13 @@ public enum DatabaseURL {
         }
     }
 
-    public static func open(_ url: String, logger: Logger) async throws -> any DatabaseProvider {
+    /// `sqliteWriterNiceness`: see `SQLiteProvider` (PostgreSQL's server schedules its own work).
+    public static func open(_ url: String, sqliteWriterNiceness: Int32 = SQLiteProvider.defaultWriterNiceness,
+                            logger: Logger) async throws -> any DatabaseProvider {
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))
             guard !path.isEmpty else { throw Failure.unsupported(url) }
-            return try await SQLiteProvider.open(path: path, logger: logger)
+            return try await SQLiteProvider.open(path: path, writerNiceness: sqliteWriterNiceness, logger: logger)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             return try await PostgresProvider.open(url: url, logger: logger)

@@ -13,9 +13,12 @@ final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
     private let started = DispatchSemaphore(value: 0)
     private var threadID: pthread_t?
 
-    init(name: String) {
+    /// `niceness` is the thread's nice value (0–19; higher gives way to the process's other
+    /// threads when the cores are contended). Linux keeps a nice value per thread.
+    init(name: String, niceness: Int32 = 0) {
         let thread = Thread { [self] in
             threadID = pthread_self()
+            if niceness != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
             started.signal()
             run()
         }

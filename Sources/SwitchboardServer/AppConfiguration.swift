@@ -22,6 +22,9 @@ public struct AppConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var databaseURL = DatabaseURL.default
+    /// The nice value of the SQLite writer's thread (`SWITCHBOARD_SQLITE_WRITER_NICE`, 0–19): above
+    /// 0, API reads go first when the cores are contended (see `SQLiteProvider`).
+    public var sqliteWriterNiceness = SQLiteProvider.defaultWriterNiceness
     public var role = Role.all
     /// 1 = realistic ring and talk times, 0 = instant.
     public var simulatorTimeScale = 1.0
@@ -107,6 +110,7 @@ public struct AppConfiguration: Sendable {
         if let value = try env.int("SWITCHBOARD_SIP_PORT", in: 0...65_535) { config.sipPort = value }
         if let value = env["SWITCHBOARD_POWERED_BY"] { config.poweredBy = value }
         if let value = try env.choice("SWITCHBOARD_LOG_LEVEL", Logger.Level.self) { config.logLevel = value }
+        if let value = try env.int("SWITCHBOARD_SQLITE_WRITER_NICE", in: 0...19) { config.sqliteWriterNiceness = Int32(value) }
         if let value = try env.bool("SWITCHBOARD_ALLOW_CARRIER_BASE_URL") { config.allowCarrierBaseURL = value }
         if let value = try env.bool("SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") { config.allowPrivateWebhooks = value }
         if let value = env["SWITCHBOARD_METRICS_TOKEN"], !value.isEmpty { config.metricsToken = value }

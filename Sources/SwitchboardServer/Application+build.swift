@@ -82,7 +82,7 @@ func openStore(_ config: AppConfiguration, logger: Logger) async throws -> (any 
     while true {
         var opened: (any DatabaseProvider)?
         do {
-            let database = try await DatabaseURL.open(config.databaseURL, logger: logger)
+            let database = try await DatabaseURL.open(config.databaseURL, sqliteWriterNiceness: config.sqliteWriterNiceness, logger: logger)
             opened = database
             let store = Store(database: database, logger: logger)
             let applied = try await store.migrate()

@@ -139,7 +139,7 @@ struct Bench: AsyncParsableCommand {
             let log = SimulatorDialLog()
             var engines: [(Dialer, any DatabaseProvider)] = []
             for _ in 0..<max(1, dialers) {
-                let database = try await DatabaseURL.open(bench.url, logger: logger)
+                let database = try await DatabaseURL.open(bench.url, sqliteWriterNiceness: try BenchDatabase.writerNiceness(), logger: logger)
                 let dialer = Dialer(store: Store(database: database, logger: logger),
                                     providers: ProviderRegistry([SimulatorProvider(timeScale: 0, clock: clock, log: log)]),
                                     clock: clock, configuration: DialerConfiguration(limits: ClaimLimits(batch: batch), pollInterval: 0.01),
@@ -229,6 +229,9 @@ struct BenchDatabase {
     let database: any DatabaseProvider
     let store: Store
     var flavor: String { database.flavor == .postgres ? "postgres" : "sqlite" }
+    /// The SQLite writer's nice value as `serve` takes it (`SWITCHBOARD_SQLITE_WRITER_NICE`), so a
+    /// bench runs as the server would and can be run both ways.
+    static func writerNiceness() throws -> Int32 { try AppConfiguration.fromEnvironment().sqliteWriterNiceness }
 
     static func make(_ postgres: String? = nil) async throws -> BenchDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
@@ -243,7 +246,7 @@ struct BenchDatabase {
             await admin.close()
             url = postgres + (postgres.contains("?") ? "&" : "?") + "search_path=\(schema)"
         }
-        let database = try await DatabaseURL.open(url, logger: logger)
+        let database = try await DatabaseURL.open(url, sqliteWriterNiceness: try writerNiceness(), logger: logger)
         let store = Store(database: database, logger: logger)
         try await store.migrate()
         return BenchDatabase(directory: directory, url: url, database: database, store: store)
@@ -309,6 +312,7 @@ struct BenchDatabase {
         try Serve.bootstrapLogging()
         var config = AppConfiguration()
         config.databaseURL = url
+        config.sqliteWriterNiceness = try Self.writerNiceness()
         config.port = port
         config.role = role
         config.simulatorTimeScale = simulatorTimeScale

@@ -138,11 +138,26 @@ import Testing
         #expect(scan)
         #expect(!bounded)
     }
+
+    /// The writer's thread gives way to the rest of the process when the cores are contended
+    /// (Linux keeps a nice value per thread); a reader's thread does not.
+    @Test func theWriterRunsAtItsNiceness() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-nice-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func niceness() -> Int32 { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        let (writer, reader) = try await withProvider(path: directory.appendingPathComponent("db.sqlite").path, writerNiceness: 7) { provider in
+            (try await provider.write { _ in niceness() }, try await provider.read(.scan) { _ in niceness() })
+        }
+        #expect(writer == 7)
+        #expect(reader != 7)
+    }
 }
 
 /// Opens a provider, runs `body` and closes the provider, whether `body` throws or not.
-private func withProvider<T>(path: String = ":memory:", _ body: (SQLiteProvider) async throws -> T) async throws -> T {
-    let provider = try await SQLiteProvider.open(path: path, logger: Logger(label: "test"))
+private func withProvider<T>(path: String = ":memory:", writerNiceness: Int32 = SQLiteProvider.defaultWriterNiceness,
+                             _ body: (SQLiteProvider) async throws -> T) async throws -> T {
+    let provider = try await SQLiteProvider.open(path: path, writerNiceness: writerNiceness, logger: Logger(label: "test"))
     do {
         let result = try await body(provider)
         await provider.close()
