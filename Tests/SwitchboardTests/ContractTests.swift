@@ -67,6 +67,19 @@ import SwitchboardAPI
         #expect(json["attempts"] == nil, "a plain optional is left out")
     }
 
+    /// A one-character key is a literal Swift may keep as a single scalar, without a pointer
+    /// to its bytes: written as any other.
+    @Test func oneCharacterKeysAreWritten() throws {
+        struct Point: JSONFields {
+            func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
+            func writeFields(to out: inout some JSONFieldWriter) throws {
+                try out.int("x", 1)
+                try out.string("é", "2")
+            }
+        }
+        #expect(String(decoding: try ByteJSONEncoder.encode(Point()), as: UTF8.self) == #"{"x":1,"é":"2"}"#)
+    }
+
     /// The timestamp writer does its own calendar arithmetic: it agrees with Foundation's ISO 8601
     /// formatter on leap days, century years and dates before 1970, and rounds the fraction down
     /// rather than into the next second.

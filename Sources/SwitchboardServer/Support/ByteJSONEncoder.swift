@@ -124,13 +124,16 @@ private final class JSONSink {
     /// and colon after one check of the room: a page of calls writes three thousand.
     func key(_ key: StaticString, in depth: Int, id: Int) throws {
         try member(of: depth, id: id)
-        let length = key.utf8CodeUnitCount
-        reserve(length + 3)
-        base[count] = UInt8(ascii: "\"")
-        (base + count + 1).initialize(from: key.utf8Start, count: length)
-        base[count + 1 + length] = UInt8(ascii: "\"")
-        base[count + 2 + length] = UInt8(ascii: ":")
-        count += length + 3
+        // Through `withUTF8Buffer`: a one-character literal may be stored as a scalar, which
+        // has no `utf8Start`.
+        key.withUTF8Buffer { name in
+            reserve(name.count + 3)
+            base[count] = UInt8(ascii: "\"")
+            if let start = name.baseAddress { (base + count + 1).initialize(from: start, count: name.count) }
+            base[count + 1 + name.count] = UInt8(ascii: "\"")
+            base[count + 2 + name.count] = UInt8(ascii: ":")
+            count += name.count + 3
+        }
     }
 
     /// Opens an object or an array for the value being written; returns its depth and id.
