@@ -145,7 +145,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-nice-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        func niceness() -> Int32 { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        @Sendable func niceness() -> Int32 { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
         let (writer, reader) = try await withProvider(path: directory.appendingPathComponent("db.sqlite").path, writerNiceness: 7) { provider in
             (try await provider.write { _ in niceness() }, try await provider.read(.scan) { _ in niceness() })
         }
