@@ -22,8 +22,9 @@ public struct AppConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var databaseURL = DatabaseURL.default
-    /// The nice value of the SQLite writer's thread (`SWITCHBOARD_SQLITE_WRITER_NICE`, 0–19): above
-    /// 0, API reads go first when the cores are contended (see `SQLiteProvider`).
+    /// The nice value of the SQLite writer's and checkpointer's threads
+    /// (`SWITCHBOARD_SQLITE_WRITER_NICE`, 0–19): above 0, API reads go first when the cores are
+    /// contended (see `SQLiteProvider`).
     public var sqliteWriterNiceness = SQLiteProvider.defaultWriterNiceness
     public var role = Role.all
     /// 1 = realistic ring and talk times, 0 = instant.
