@@ -235,6 +235,11 @@ public final class PostgresProvider: DatabaseProvider {
         }
     }
 
+    /// A row that would repeat a unique key (SQLSTATE 23505).
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+
     static func isConnectionFailure(_ error: PSQLError) -> Bool {
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed:

@@ -177,6 +177,48 @@ import TelephonySimulator
         await fixture.close()
     }
 
+    /// On PostgreSQL an upload's leads move in without ON CONFLICT (`Store.moveStaged`). A
+    /// number another transaction inserts meanwhile must not fail the upload: it is skipped.
+    @Test func anUploadSkipsANumberInsertedWhileItMoves() async throws {
+        let fixture = try await Fixture.make(.postgres, leads: ["+15550000001"])
+        let now = fixture.clock.now()
+        let upload = try await fixture.store.beginImport(campaignID: fixture.campaign.key, now: now)
+        try await fixture.store.stage(try ["+15550000002", "+15550000003"].map { ValidLead(phone: try PhoneNumber(parsing: $0)) }, in: upload, now: now)
+
+        // Another transaction inserts one of the upload's numbers and holds it uncommitted.
+        let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
+        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await fixture.database.write { db in
+                try await db.raw("""
+                    INSERT INTO leads (campaign_id, phone_number, state, due_at, due_reason)
+                    VALUES (\(bind: fixture.campaign.key), '+15550000002', 'queued', \(bind: now.timeIntervalSince1970), 'new')
+                    """).run()
+                insertedSignal.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in inserted { break }
+        let committing = Task { try await fixture.store.commitImport(upload, received: 2, invalid: 0, now: now) }
+        // The move has reached that number and waits for the holder's row.
+        while try await fixture.database.read({ db in
+            try await db.raw("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'").first()?.int("n") ?? 0
+        }) == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        releaseSignal.yield()
+        try await holder.value
+        let (added, duplicates) = try await committing.value
+        #expect(added == 1)
+        #expect(duplicates == 1)
+        let numbers = try await fixture.database.read { db in
+            try await db.raw("SELECT phone_number FROM leads WHERE campaign_id = \(bind: fixture.campaign.key) ORDER BY phone_number").all()
+                .map { try $0.decode(column: "phone_number", as: String.self) }
+        }
+        #expect(numbers == ["+15550000001", "+15550000002", "+15550000003"])
+        await fixture.close()
+    }
+
     @Test func theSimulatorAnswersForRecentDialsOnly() async throws {
         let clock = ManualClock(testStart)
         let log = SimulatorDialLog(capacity: 2)
