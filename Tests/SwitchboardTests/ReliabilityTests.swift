@@ -200,13 +200,20 @@ import TelephonySimulator
         }
         for await _ in inserted { break }
         let committing = Task { try await fixture.store.commitImport(upload, received: 2, invalid: 0, now: now) }
-        // The move has reached that number and waits for the holder's row.
-        while try await fixture.database.read({ db in
-            try await db.raw("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'").first()?.int("n") ?? 0
-        }) == 0 {
-            try await Task.sleep(for: .milliseconds(10))
+        // The move (its statement without ON CONFLICT) has reached that number and waits for
+        // the holder's row; a move that never gets there is let go after 20 s, and fails below.
+        var waiting = 0
+        for _ in 0..<2_000 where waiting == 0 {
+            waiting = try await fixture.database.read { db in
+                try await db.raw("""
+                    SELECT COUNT(*) AS n FROM pg_stat_activity
+                    WHERE wait_event_type = 'Lock' AND query LIKE '%NOT EXISTS (SELECT 1 FROM leads l WHERE%'
+                    """).first()?.decode(column: "n", as: Int.self) ?? 0
+            }
+            if waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
         }
         releaseSignal.yield()
+        #expect(waiting == 1, "the move did not wait for the number the other transaction held")
         try await holder.value
         let (added, duplicates) = try await committing.value
         #expect(added == 1)
