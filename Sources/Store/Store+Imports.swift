@@ -45,15 +45,18 @@ extension Store {
     /// Inside a write: the import's staged leads into `leads`, in upload order, then the import
     /// is gone. Returns how many were new to the campaign.
     func moveStaged(_ db: any SQLDatabase, _ upload: LeadImport, dueAt: Double) async throws -> Int {
+        // From the staged rows as `s`, with `s.at` their upload order: dial order among leads
+        // due at once.
+        let insert: SQLQueryString = """
+            INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
+            SELECT \(bind: upload.campaignID), s.phone_number, s.fields, 'queued', \(bind: dueAt), 'new' FROM
+            """
         guard database.flavor == .postgres else {
             let before = try await leadCount(db, campaignID: upload.campaignID)
-            // Upload order is dial order among leads due at once. `WHERE` is required before
-            // ON CONFLICT in INSERT … SELECT (SQLite's parser).
-            try await db.raw("""
-                INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
-                SELECT \(bind: upload.campaignID), phone_number, fields, 'queued', \(bind: dueAt), 'new'
-                FROM lead_staging WHERE import_id = \(bind: upload.id) ORDER BY rowid
-                ON CONFLICT DO NOTHING
+            // `WHERE` is required before ON CONFLICT in INSERT … SELECT (SQLite's parser).
+            try await db.raw(insert + """
+                 (SELECT phone_number, fields, rowid AS at FROM lead_staging WHERE import_id = \(bind: upload.id)) AS s
+                WHERE true ORDER BY s.at ON CONFLICT DO NOTHING
                 """).run()
             let added = try await leadCount(db, campaignID: upload.campaignID) - before
             try await removeImport(db, upload)
@@ -75,10 +78,6 @@ extension Store {
             (SELECT DISTINCT ON (phone_number) phone_number, fields, ctid AS at FROM lead_staging
              WHERE import_id = \(bind: upload.id) ORDER BY phone_number, ctid) AS s
             """ : "(SELECT phone_number, fields, ctid AS at FROM lead_staging WHERE import_id = \(bind: upload.id)) AS s"
-        let insert: SQLQueryString = """
-            INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason)
-            SELECT \(bind: upload.campaignID), s.phone_number, s.fields, 'queued', \(bind: dueAt), 'new' FROM
-            """
         // Counted as inserted: counting the campaign's leads after would visit every new row's
         // heap tuple (none is all-visible yet), seconds at a million.
         func count(_ statement: SQLQueryString) async throws -> Int {
