@@ -24,7 +24,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
-        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -40,7 +39,6 @@ let package = Package(
         // Domain, decisions and ports: records, states, planners; no NIO, no HTTP, no SQL, no I/O.
         .target(
             name: "SwitchboardCore",
-            dependencies: [.product(name: "CSV", package: "CSV.swift")],
             swiftSettings: strict
         ),
         // What Swift cannot call in sqlite-nio's bundled SQLite (a variadic configuration call).

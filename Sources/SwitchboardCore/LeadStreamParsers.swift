@@ -1,5 +1,3 @@
-import CSV
-
 public enum LeadStreamError: Error, Sendable, Equatable, CustomStringConvertible {
     case notAJSONArray
     case malformedJSON(element: Int)
@@ -157,14 +155,10 @@ public struct CSVLeadParser: Sendable {
     /// off by the end of `bytes` is left out).
     public static func sample(_ bytes: [UInt8], rows: Int) -> (header: [String], rows: [[String]]) {
         let end = bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
-        guard let reader = try? CSVReader(string: String(decoding: bytes[..<end], as: UTF8.self), hasHeaderRow: false, trimFields: true) else {
-            return ([], [])
-        }
         var header: [String]?
         var records: [[String]] = []
-        while records.count < rows, let row = reader.next() {
-            if row.allSatisfy(\.isEmpty) { continue }
-            if header == nil { header = row } else { records.append(row) }
+        for row in CSVRecords.read(Array(bytes[..<end])) where !row.allSatisfy(\.isEmpty) {
+            if header == nil { header = row } else if records.count < rows { records.append(row) } else { break }
         }
         return (header ?? [], records)
     }
@@ -195,14 +189,8 @@ public struct CSVLeadParser: Sendable {
     }
 
     private mutating func parse(_ bytes: [UInt8]) throws(LeadStreamError) -> [LeadInput] {
-        guard !bytes.isEmpty else { return [] }
-        let text = String(decoding: bytes, as: UTF8.self)
-        let reader: CSVReader
-        do { reader = try CSVReader(string: text, hasHeaderRow: false, trimFields: true) }
-        catch { throw .malformedCSV(String(describing: error)) }
         var leads: [LeadInput] = []
-        while let row = reader.next() {
-            if row.allSatisfy(\.isEmpty) { continue }
+        for row in CSVRecords.read(bytes) where !row.allSatisfy(\.isEmpty) {
             guard let header else {
                 let names = row.map(Self.fieldName)
                 let phoneNames = mapping.map { [$0.phone] } ?? LeadInput.phoneKeys
@@ -220,7 +208,6 @@ public struct CSVLeadParser: Sendable {
             }
             leads.append(LeadInput(phone: phoneColumn < row.count ? row[phoneColumn] : nil, fields: fields))
         }
-        if let error = reader.error { throw .malformedCSV(String(describing: error)) }
         return leads
     }
 }

@@ -92,3 +92,38 @@ import Testing
         #expect(throws: LeadStreamError.self) { _ = try parser.finish() }
     }
 }
+
+@Suite struct CSVRecordsTests {
+    func read(_ text: String) -> [[String]] { CSVRecords.read(Array(text.utf8)) }
+
+    @Test func splitsFieldsAndRecordsByRFC4180() {
+        #expect(read("") == [])
+        #expect(read("a,b\nc,d") == [["a", "b"], ["c", "d"]])
+        #expect(read("a,b\r\nc,d\r\n") == [["a", "b"], ["c", "d"]])
+        #expect(read("a\rb\n\nc") == [["a"], ["b"], [""], ["c"]])
+        #expect(read("a,,b,\n") == [["a", "", "b", ""]])
+    }
+
+    @Test func quotedFieldsHoldDelimitersBreaksAndQuotes() {
+        #expect(read("\"a,b\",\"line\r\nbreak\",\"say \"\"hi\"\"\"\n") == [["a,b", "line\r\nbreak", "say \"hi\""]])
+        #expect(read("\"\",x\n") == [["", "x"]])
+        // Unterminated: the rest is the field (the streaming parser rejects this before it gets here).
+        #expect(read("\"open,end") == [["open,end"]])
+        // A quote that neither doubles nor closes stays text.
+        #expect(read("\"a\"b\",c\n") == [["a\"b", "c"]])
+        // Quotes inside an unquoted field are text.
+        #expect(read("5\"10,x\n") == [["5\"10", "x"]])
+    }
+
+    @Test func trimsSpacesAroundFieldsButNotInsideQuotes() {
+        #expect(read("  a b ,\tc\t\n") == [["a b", "c"]])
+        #expect(read(" \" a \" , \"b\"\t\n") == [[" a ", "b"]])
+        // No-break and ideographic spaces are spaces too; other characters are kept whole.
+        #expect(read("\u{A0}+1 555\u{3000},é\u{2009}\n") == [["+1 555", "é"]])
+        #expect(read("\u{200B}x\n") == [["\u{200B}x"]])
+    }
+
+    @Test func repairsInvalidUTF8FieldByField() {
+        #expect(CSVRecords.read([0x61, 0xFF, 0x2C, 0x62]) == [["a\u{FFFD}", "b"]])
+    }
+}
