@@ -41,21 +41,30 @@ extension JSONValue {
         out += "}"
     }
 
+    /// Text without quotes, backslashes or control characters (nearly every field) is copied
+    /// whole; otherwise the runs between the characters escaped.
     static func writeString(_ value: String, to out: inout String) {
         out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
+        let scalars = value.unicodeScalars
+        var run = scalars.startIndex
+        for index in value.utf8.indices {
+            let byte = value.utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            // An ASCII byte starts a scalar: the runs cut no character's encoding.
+            out += Substring(scalars[run..<index])
+            switch byte {
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "\n"): out += "\\n"
+            case UInt8(ascii: "\r"): out += "\\r"
+            case UInt8(ascii: "\t"): out += "\\t"
+            default:
+                let hex = String(byte, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
             }
+            run = value.utf8.index(after: index)
         }
+        out += Substring(scalars[run...])
         out += "\""
     }
 }

@@ -15,13 +15,18 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     public init(parsing raw: String, defaultCountryCode: String = "1") throws(PhoneNumberError) {
         let trimmed = raw.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw .missing }
+        // Read as bytes: every character allowed is ASCII but the no-break space (C2 A0).
         var digits = ""
         var international = false
-        for (offset, ch) in trimmed.enumerated() {
-            switch ch {
-            case "0"..."9": digits.append(ch)
-            case "+" where offset == 0: international = true
-            case " ", "-", "(", ")", ".", "\u{00A0}": continue
+        var bytes = trimmed.utf8.makeIterator()
+        var first = true
+        while let byte = bytes.next() {
+            defer { first = false }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: "+") where first: international = true
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."): continue
+            case 0xC2 where bytes.next() == 0xA0: continue
             default: throw .invalidCharacters
             }
         }
@@ -75,7 +80,11 @@ public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertibl
 
 extension StringProtocol {
     public func trimmingWhitespace() -> Substring {
-        let scalars = self[...]
+        // Most values begin and end with a visible ASCII character: nothing to trim.
+        let scalars = Substring(self)
+        if let first = scalars.utf8.first, let last = scalars.utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+            return scalars
+        }
         let start = scalars.firstIndex(where: { !$0.isWhitespace }) ?? scalars.endIndex
         let end = scalars.lastIndex(where: { !$0.isWhitespace }).map { scalars.index(after: $0) } ?? start
         return Substring(scalars[start..<Swift.max(start, end)])

@@ -11,6 +11,8 @@ import Testing
         ("0044 20 7946 0958", "+442079460958"),
         ("+44 20 7946 0958", "+442079460958"),
         ("13135727768", "+13135727768"),
+        ("+1\u{00A0}555\u{00A0}123\u{00A0}4567", "+15551234567"),
+        ("\u{3000}(555) 123-4567\t", "+15551234567"),
     ])
     func normalizesToE164(raw: String, expected: String) throws {
         #expect(try PhoneNumber(parsing: raw).e164 == expected)
@@ -21,6 +23,8 @@ import Testing
         ("   ", .missing),
         ("call me", .invalidCharacters),
         ("+1555+1234567", .invalidCharacters),
+        ("+1555123456\u{0301}7", .invalidCharacters),
+        ("+1555\u{00C2}1234567", .invalidCharacters),
         ("12345", .tooShort),
         ("+1555123456789012", .tooLong),
         ("+15551234", .tooShort),
