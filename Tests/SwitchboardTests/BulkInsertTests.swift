@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import Store
+import SwitchboardServer
 import Testing
 
 @Suite struct BulkInsertTests {
@@ -10,6 +11,7 @@ import Testing
         let harness = Harness(backend)
         defer { try? FileManager.default.removeItem(at: harness.directory) }
         let values = ["plain", "tab\there", "line\nbreak\r\n", #"back\slash \N"#, "quote \" é 🙂", ""]
+        try await TestDatabase.prepare(harness.config.databaseURL)
         let read = try await harness.withStore { store in
             try await store.migrate()
             try await store.database.bulkInsert(into: "lead_staging", columns: ["import_id", "phone_number", "fields"],
