@@ -12,16 +12,27 @@ extension Store {
         }
     }
 
-    /// Stages a chunk (COPY on PostgreSQL) and renews the import's lease. Staged rows count for
-    /// nothing until `commitImport`, so the two need not share a transaction.
-    public func stage(_ leads: [ValidLead], in upload: LeadImport, now: Date) async throws {
-        try await write { db in
-            try await db.raw("UPDATE lead_imports SET lease_until = \(bind: now.epoch + LeadImport.lease) WHERE id = \(bind: upload.id)").run()
-        }
+    /// Stages a chunk (COPY on PostgreSQL). Staged rows count for nothing until `commitImport`.
+    public func stage(_ leads: [ValidLead], in upload: LeadImport) async throws {
         let id = String(upload.id)
         try await database.bulkInsert(into: "lead_staging", columns: ["import_id", "phone_number", "fields"],
                                       rows: leads.map { [id, $0.phone.e164, $0.fieldsJSON] })
     }
+
+    /// Extends the import's lease by `LeadImport.lease`. Throws `StoreError.conflict` when it
+    /// has lapsed and the import was reaped with its staged rows.
+    public func renewImport(_ upload: LeadImport, now: Date) async throws {
+        try await write { db in
+            guard try await db.raw("""
+                UPDATE lead_imports SET lease_until = \(bind: now.epoch + LeadImport.lease) WHERE id = \(bind: upload.id) RETURNING id
+                """).first() != nil else { throw Self.lapsed }
+        }
+    }
+
+    /// An import reaped before it was committed: what it staged is gone, so none of it may be
+    /// added (a commit would otherwise add only the rows staged after the reap).
+    static let lapsed = StoreError.conflict(
+        "the upload paused longer than \(Int(LeadImport.lease)) s and was abandoned; none of its leads were added, send it again")
 
     /// Moves every staged lead of the import into the campaign at once (duplicates of numbers
     /// it already has are skipped) and adds the counts. A finished campaign that receives new
@@ -45,6 +56,11 @@ extension Store {
     /// Inside a write: the import's staged leads into `leads`, in upload order, then the import
     /// is gone. Returns how many were new to the campaign.
     func moveStaged(_ db: any SQLDatabase, _ upload: LeadImport, dueAt: Double) async throws -> Int {
+        // Taken first: a reaper that has not yet run now finds nothing; one that has, or holds
+        // the row (it waits for it on PostgreSQL), leaves nothing to take.
+        guard try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: upload.id) RETURNING id").first() != nil else {
+            throw Self.lapsed
+        }
         // From the staged rows as `s`, with `s.at` their upload order: dial order among leads
         // due at once.
         let insert: SQLQueryString = """
@@ -59,7 +75,7 @@ extension Store {
                 WHERE true ORDER BY s.at ON CONFLICT DO NOTHING
                 """).run()
             let added = try await leadCount(db, campaignID: upload.campaignID) - before
-            try await removeImport(db, upload)
+            try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: upload.id)").run()
             return added
         }
         // The upload-order sort of a million staged rows spilled to disk in the default 4 MB;
@@ -96,13 +112,13 @@ extension Store {
             try await db.raw("ROLLBACK TO SAVEPOINT move_staged").run()
             added = try await count(insert + " " + staged + " ORDER BY s.at ON CONFLICT DO NOTHING")
         }
-        try await removeImport(db, upload)
+        try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: upload.id)").run()
         return added
     }
 
-    private func removeImport(_ db: any SQLDatabase, _ upload: LeadImport) async throws {
-        try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: upload.id)").run()
-        try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: upload.id)").run()
+    private func removeImport(_ db: any SQLDatabase, id: Int64) async throws {
+        try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: id)").run()
+        try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: id)").run()
     }
 
     private func leadCount(_ db: any SQLDatabase, campaignID: String) async throws -> Int {
@@ -110,20 +126,14 @@ extension Store {
     }
 
     public func abortImport(_ upload: LeadImport) async throws {
-        try await write { db in
-            try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: upload.id)").run()
-            try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: upload.id)").run()
-        }
+        try await write { db in try await removeImport(db, id: upload.id) }
     }
 
     /// Removes imports whose process stopped renewing them, with their staged rows.
     public func reapAbandonedImports(now: Date) async throws -> Int {
         try await write { db in
             let stale = try await db.raw("SELECT id FROM lead_imports WHERE lease_until < \(bind: now.epoch)").all().map { try $0.int("id") }
-            for id in stale {
-                try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: id)").run()
-                try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: id)").run()
-            }
+            for id in stale { try await removeImport(db, id: Int64(id)) }
             return stale.count
         }
     }

@@ -36,7 +36,8 @@ public struct Store: Sendable {
 }
 
 public enum StoreError: Error, Equatable, Sendable {
-    /// A unique value is taken (an id, a phone number).
+    /// A unique value is taken (an id, a phone number), or what the request continues is gone
+    /// (an upload whose lease lapsed).
     case conflict(String)
 }
 

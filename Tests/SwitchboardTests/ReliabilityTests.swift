@@ -5,6 +5,7 @@ import Testing
 @testable import Dialer
 import Store
 import SwitchboardCore
+import SwitchboardServer
 import TelephonySimulator
 
 /// Crash safety at the store and engine level: a dead dialer's claims are reconciled with the
@@ -183,7 +184,7 @@ import TelephonySimulator
         let fixture = try await Fixture.make(.postgres, leads: ["+15550000001"])
         let now = fixture.clock.now()
         let upload = try await fixture.store.beginImport(campaignID: fixture.campaign.key, now: now)
-        try await fixture.store.stage(try ["+15550000002", "+15550000003"].map { ValidLead(phone: try PhoneNumber(parsing: $0)) }, in: upload, now: now)
+        try await fixture.store.stage(try ["+15550000002", "+15550000003"].map { ValidLead(phone: try PhoneNumber(parsing: $0)) }, in: upload)
 
         // Another transaction inserts one of the upload's numbers and holds it uncommitted.
         let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
@@ -223,6 +224,46 @@ import TelephonySimulator
                 .map { try $0.decode(column: "phone_number", as: String.self) }
         }
         #expect(numbers == ["+15550000001", "+15550000002", "+15550000003"])
+        await fixture.close()
+    }
+
+    /// An upload that keeps sending keeps its import however long it takes: each piece renews
+    /// the lease once a quarter of it has passed. One that pauses past its lease is reaped with
+    /// what it staged, and then fails rather than adding only the leads sent after the reap.
+    @Test(arguments: Backend.allCases) func aSlowUploadKeepsItsImportAndALapsedOneAddsNothing(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: [])
+        func rows(_ numbers: ClosedRange<Int>) -> [UInt8] { Array(numbers.map { "+1555000\(1000 + $0)\n" }.joined().utf8) }
+        func reap() async throws -> Int { try await fixture.store.reapAbandonedImports(now: fixture.clock.now()) }
+
+        let slow = try await LeadImportSession.begin(campaignID: fixture.campaign.key, format: .csv, store: fixture.store, clock: fixture.clock, chunk: 2)
+        try await slow.feed(Array("phone_number\n".utf8))
+        for n in 1...4 {
+            try await slow.feed(rows(n...n))
+            fixture.clock.advance(by: LeadImport.lease * 0.6)
+            #expect(try await reap() == 0, "a lead was sent \(Int(LeadImport.lease * 0.6)) s ago")
+        }
+        #expect(try await slow.finish().added == 4)
+
+        let lapsing = try await LeadImportSession.begin(campaignID: fixture.campaign.key, format: .csv, store: fixture.store, clock: fixture.clock, chunk: 2)
+        try await lapsing.feed(Array("phone_number\n".utf8) + rows(11...12))
+        fixture.clock.advance(by: LeadImport.lease + 1)
+        #expect(try await reap() == 1)
+        await #expect(throws: StoreError.self) { try await lapsing.feed(rows(13...13)) }
+        await lapsing.abort()
+
+        // The commit checks too: an import reaped after its last piece adds nothing.
+        let upload = try await fixture.store.beginImport(campaignID: fixture.campaign.key, now: fixture.clock.now())
+        try await fixture.store.stage([ValidLead(phone: try PhoneNumber(parsing: "+15550002001"))], in: upload)
+        fixture.clock.advance(by: LeadImport.lease + 1)
+        #expect(try await reap() == 1)
+        await #expect(throws: StoreError.self) { try await fixture.store.commitImport(upload, received: 1, invalid: 0, now: fixture.clock.now()) }
+
+        let (leads, staged) = try await fixture.database.read { db in
+            (try await db.raw("SELECT COUNT(*) AS n FROM leads").first()?.decode(column: "n", as: Int.self),
+             try await db.raw("SELECT COUNT(*) AS n FROM lead_staging").first()?.decode(column: "n", as: Int.self))
+        }
+        #expect(leads == 4)
+        #expect(staged == 0)
         await fixture.close()
     }
 

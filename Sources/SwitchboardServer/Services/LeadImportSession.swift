@@ -29,6 +29,9 @@ public final class LeadImportSession {
     private var summary = Summary()
     /// The chunk being written while the next one is parsed: at most one in flight.
     private var writing: Task<Void, any Error>?
+    /// When the import's lease is next renewed: a quarter of it after the last renewal, so an
+    /// upload that keeps sending is never reaped, and one transaction every 30 s, not one a chunk.
+    private var renewAt: Date
 
     /// `columns` says which CSV columns make a lead (the console's mapping); by default the
     /// phone column is found by name and every other column is a field.
@@ -42,6 +45,7 @@ public final class LeadImportSession {
         self.store = store
         self.clock = clock
         self.upload = upload
+        self.renewAt = clock.now().addingTimeInterval(LeadImport.lease / 4)
         self.format = format
         self.csv = CSVLeadParser(mapping: columns)
         self.chunk = chunk
@@ -51,6 +55,7 @@ public final class LeadImportSession {
 
     /// Throws `LeadStreamError` for a body that cannot be read.
     public func feed(_ bytes: some Sequence<UInt8>) async throws {
+        try await keepLease()
         switch format {
         case .csv: try await take(try csv.feed(bytes))
         case .json: try await take(try json.feed(bytes).map(decode))
@@ -69,6 +74,7 @@ public final class LeadImportSession {
     /// Reads to the end and stages the rest, leaving the leads staged: for a campaign that is
     /// created with them (`Store.createCampaign(_:leads:staged:stagedValid:)`).
     func finishStaging() async throws -> Summary {
+        try await keepLease()
         switch format {
         case .csv: try await take(try csv.finish())
         case .json: try json.finish()
@@ -110,8 +116,17 @@ public final class LeadImportSession {
 
     private func flush() async throws {
         try await writing?.value
-        let (batch, store, upload, now) = (pending, store, upload, clock.now())
-        writing = Task { try await store.stage(batch, in: upload, now: now) }
+        let (batch, store, upload) = (pending, store, upload)
+        writing = Task { try await store.stage(batch, in: upload) }
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Renews the lease when due. Throws `StoreError.conflict` when the upload paused so long
+    /// that its import was reaped.
+    private func keepLease() async throws {
+        let now = clock.now()
+        guard now >= renewAt else { return }
+        try await store.renewImport(upload, now: now)
+        renewAt = now.addingTimeInterval(LeadImport.lease / 4)
     }
 }
