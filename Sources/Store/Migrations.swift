@@ -25,6 +25,7 @@ public enum Migrations {
         Migration(version: 12, name: "a campaign's recent ended attempts by an index (the circuit breaker)", statements: Schema.v12),
         Migration(version: 13, name: "a page of calls in its order from an index", statements: Schema.v13),
         Migration(version: 14, name: "a campaign's last call activity from its attempts' indexes", statements: Schema.v14),
+        Migration(version: 15, name: "a staged lead's place in its upload", statements: Schema.v15),
     ]
 
     /// Applies what is missing (up to `through`, for tests of a migration); returns the
@@ -400,5 +401,12 @@ enum Schema {
             "CREATE INDEX attempts_live_campaign ON attempts (campaign_id, claimed_at) WHERE status = 'dialing'",
             "DROP INDEX calls_campaign_updated",
         ].map { render($0, flavor) }
+    }
+
+    /// On PostgreSQL a staged row's physical place (`ctid`) is not its upload order: COPY fills
+    /// space that vacuum freed anywhere in the table, so a later chunk can sit before an
+    /// earlier one. Each staged lead carries its place in the upload instead.
+    static func v15(_ flavor: SQLFlavor) -> [String] {
+        ["ALTER TABLE lead_staging ADD COLUMN ordinal {int}"].map { render($0, flavor) }
     }
 }

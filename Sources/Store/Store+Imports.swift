@@ -12,11 +12,12 @@ extension Store {
         }
     }
 
-    /// Stages a chunk (COPY on PostgreSQL). Staged rows count for nothing until `commitImport`.
-    public func stage(_ leads: [ValidLead], in upload: LeadImport) async throws {
+    /// Stages a chunk (COPY on PostgreSQL) whose first lead is the import's `first`th (from 0).
+    /// Staged rows count for nothing until `commitImport`.
+    public func stage(_ leads: [ValidLead], in upload: LeadImport, first: Int) async throws {
         let id = String(upload.id)
-        try await database.bulkInsert(into: "lead_staging", columns: ["import_id", "phone_number", "fields"],
-                                      rows: leads.map { [id, $0.phone.e164, $0.fieldsJSON] })
+        try await database.bulkInsert(into: "lead_staging", columns: ["import_id", "ordinal", "phone_number", "fields"],
+                                      rows: leads.enumerated().map { [id, String(first + $0.offset), $0.element.phone.e164, $0.element.fieldsJSON] })
     }
 
     /// Extends the import's lease by `LeadImport.lease`. Throws `StoreError.conflict` when it
@@ -69,7 +70,9 @@ extension Store {
             """
         guard database.flavor == .postgres else {
             let before = try await leadCount(db, campaignID: upload.campaignID)
-            // `WHERE` is required before ON CONFLICT in INSERT … SELECT (SQLite's parser).
+            // `WHERE` is required before ON CONFLICT in INSERT … SELECT (SQLite's parser). The
+            // rowid is the upload order here (a new row's is above every row's in the table, and
+            // the import's own stay), and scanning by it needs no sort.
             try await db.raw(insert + """
                  (SELECT phone_number, fields, rowid AS at FROM lead_staging WHERE import_id = \(bind: upload.id)) AS s
                 WHERE true ORDER BY s.at ON CONFLICT DO NOTHING
@@ -91,9 +94,9 @@ extension Store {
             SELECT 1 AS repeated FROM lead_staging WHERE import_id = \(bind: upload.id) GROUP BY phone_number HAVING COUNT(*) > 1 LIMIT 1
             """).first() != nil
         let staged: SQLQueryString = repeats ? """
-            (SELECT DISTINCT ON (phone_number) phone_number, fields, ctid AS at FROM lead_staging
-             WHERE import_id = \(bind: upload.id) ORDER BY phone_number, ctid) AS s
-            """ : "(SELECT phone_number, fields, ctid AS at FROM lead_staging WHERE import_id = \(bind: upload.id)) AS s"
+            (SELECT DISTINCT ON (phone_number) phone_number, fields, ordinal AS at FROM lead_staging
+             WHERE import_id = \(bind: upload.id) ORDER BY phone_number, ordinal) AS s
+            """ : "(SELECT phone_number, fields, ordinal AS at FROM lead_staging WHERE import_id = \(bind: upload.id)) AS s"
         // Counted as inserted: counting the campaign's leads after would visit every new row's
         // heap tuple (none is all-visible yet), seconds at a million.
         func count(_ statement: SQLQueryString) async throws -> Int {

@@ -32,6 +32,8 @@ public final class LeadImportSession {
     /// When the import's lease is next renewed: a quarter of it after the last renewal, so an
     /// upload that keeps sending is never reaped, and one transaction every 30 s, not one a chunk.
     private var renewAt: Date
+    /// Valid leads handed to the store so far: the next one's place in the upload.
+    private var stagedCount = 0
 
     /// `columns` says which CSV columns make a lead (the console's mapping); by default the
     /// phone column is found by name and every other column is a field.
@@ -116,8 +118,9 @@ public final class LeadImportSession {
 
     private func flush() async throws {
         try await writing?.value
-        let (batch, store, upload) = (pending, store, upload)
-        writing = Task { try await store.stage(batch, in: upload) }
+        let (batch, store, upload, first) = (pending, store, upload, stagedCount)
+        writing = Task { try await store.stage(batch, in: upload, first: first) }
+        stagedCount += batch.count
         pending.removeAll(keepingCapacity: true)
     }
 
