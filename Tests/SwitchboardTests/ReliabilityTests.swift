@@ -235,9 +235,19 @@ import TelephonySimulator
         func leads(_ places: ClosedRange<Int>) throws -> [ValidLead] {
             try places.map { ValidLead(phone: try PhoneNumber(parsing: "+1555100" + String(format: "%04d", $0))) }
         }
+        // Vacuum frees a deleted row only once no open transaction can still see it, and other
+        // tests' transactions in the same database may: vacuum again until none is left dead.
         func removeOthers(_ condition: SQLQueryString) async throws {
             try await fixture.database.write { db in try await db.raw("DELETE FROM lead_staging WHERE import_id = -1 AND " + condition).run() }
-            try await fixture.database.read { db in try await db.raw("VACUUM lead_staging").run() }
+            let database = fixture.database
+            try await until(seconds: 60) {
+                let dead = try? await database.read { db in
+                    try await db.raw("VACUUM lead_staging").run()
+                    return try await db.raw("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'lead_staging'::regclass")
+                        .first()?.decode(column: "n_dead_tup", as: Int.self)
+                }
+                return dead == 0
+            }
         }
         // Another upload's rows fill the table; the back of it goes, then this upload stages its
         // first chunk; the front goes, then the second chunk.
