@@ -15,47 +15,66 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     public init(parsing raw: String, defaultCountryCode: String = "1") throws(PhoneNumberError) {
         let trimmed = raw.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw .missing }
-        // Read as bytes: every character allowed is ASCII but the no-break space (C2 A0).
-        var digits = ""
-        var international = false
-        var bytes = trimmed.utf8.makeIterator()
-        var first = true
-        while let byte = bytes.next() {
-            defer { first = false }
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "+") where first: international = true
-            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."): continue
-            case 0xC2 where bytes.next() == 0xA0: continue
-            default: throw .invalidCharacters
-            }
-        }
+        var (digits, international) = try Self.digits(of: trimmed)
+        // Digits are ASCII: their UTF-8 count is their count, without walking characters.
         if !international, digits.hasPrefix("00") {
             digits.removeFirst(2)
             international = true
         }
         if !international {
-            if defaultCountryCode == "1", digits.count == 10 {
+            if defaultCountryCode == "1", digits.utf8.count == 10 {
                 digits = "1" + digits
-            } else if digits.count > 10, PhoneData.countryCode(prefixOf: digits) != nil {
+            } else if digits.utf8.count > 10, PhoneData.countryCode(prefixOf: digits) != nil {
                 // Already carries a country code without the `+` (`15551234567`, `447911123456`).
-            } else if digits.count >= 6, digits.count + defaultCountryCode.count <= 15, defaultCountryCode != "1" {
+            } else if digits.utf8.count >= 6, digits.utf8.count + defaultCountryCode.utf8.count <= 15, defaultCountryCode != "1" {
                 digits = defaultCountryCode + digits.drop(while: { $0 == "0" })
             } else {
-                throw digits.count < 10 ? .tooShort : .unknownCountryCode
+                throw digits.utf8.count < 10 ? .tooShort : .unknownCountryCode
             }
         }
-        guard digits.count >= 8 else { throw .tooShort }
-        guard digits.count <= 15 else { throw .tooLong }
+        guard digits.utf8.count >= 8 else { throw .tooShort }
+        guard digits.utf8.count <= 15 else { throw .tooLong }
         guard let cc = PhoneData.countryCode(prefixOf: digits) else { throw .unknownCountryCode }
         if cc == "1" {
             // North American Numbering Plan: 10 national digits, area code not starting 0 or 1.
-            guard digits.count == 11 else { throw digits.count < 11 ? .tooShort : .tooLong }
-            let area = digits[digits.index(digits.startIndex, offsetBy: 1)]
-            guard area != "0", area != "1" else { throw .invalidAreaCode }
+            guard digits.utf8.count == 11 else { throw digits.utf8.count < 11 ? .tooShort : .tooLong }
+            let area = digits.utf8.dropFirst().first
+            guard area != UInt8(ascii: "0"), area != UInt8(ascii: "1") else { throw .invalidAreaCode }
         }
         self.e164 = "+" + digits
         self.countryCode = cc
+    }
+
+    /// The digits of `text`, and whether a `+` led them. Read as bytes: every character allowed
+    /// is ASCII but the no-break space (C2 A0). The digits are written into the string's own
+    /// storage in one pass, which for up to 15 of them is inline, not allocated: appending them
+    /// one by one was most of the time an upload spent on a number.
+    private static func digits(of text: Substring) throws(PhoneNumberError) -> (digits: String, international: Bool) {
+        var international = false
+        var invalid = false
+        let utf8 = text.utf8
+        let digits = String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var count = 0
+            var bytes = utf8.makeIterator()
+            var first = true
+            while let byte = bytes.next() {
+                defer { first = false }
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    buffer[count] = byte
+                    count += 1
+                case UInt8(ascii: "+") where first: international = true
+                case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."): continue
+                case 0xC2 where bytes.next() == 0xA0: continue
+                default:
+                    invalid = true
+                    return 0
+                }
+            }
+            return count
+        }
+        if invalid { throw .invalidCharacters }
+        return (digits, international)
     }
 
     /// The candidate IANA zones of this number, from the longest known prefix. Empty when only

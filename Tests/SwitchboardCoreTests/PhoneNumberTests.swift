@@ -18,6 +18,12 @@ import Testing
         #expect(try PhoneNumber(parsing: raw).e164 == expected)
     }
 
+    @Test func aDefaultCountryReplacesTheTrunkZero() throws {
+        #expect(try PhoneNumber(parsing: "020 7946 0958", defaultCountryCode: "44").e164 == "+442079460958")
+        #expect(try PhoneNumber(parsing: "+1 (555) 123 - 4567", defaultCountryCode: "44").e164 == "+15551234567")
+        #expect(throws: PhoneNumberError.tooShort) { try PhoneNumber(parsing: "0123", defaultCountryCode: "44") }
+    }
+
     @Test(arguments: [
         ("", PhoneNumberError.missing),
         ("   ", .missing),
