@@ -166,7 +166,7 @@ public final class SQLiteProvider: DatabaseProvider {
         try await write { db in
             for chunk in rows.chunked(perStatement) {
                 let values = Store.rows(chunk.map { $0.map { $0 as any SQLBindable } })
-                try await db.raw("INSERT INTO \(ident: table) (\(unsafeRaw: columns.joined(separator: ", "))) VALUES " + values).run()
+                try await db.raw("INSERT INTO \(ident: table) (\(unsafeRaw: columns.joined(separator: ", "))) " + values).run()
             }
         }
     }

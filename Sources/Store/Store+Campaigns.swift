@@ -46,7 +46,7 @@ extension Store {
             let rows = leads[start..<min(start + 1_000, leads.count)].map {
                 [campaignID, $0.phone.e164, $0.fieldsJSON, "queued", dueAt.epoch, "new"] as [any SQLBindable]
             }
-            inserted += try await db.raw("INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason) VALUES "
+            inserted += try await db.raw("INSERT INTO leads (campaign_id, phone_number, fields, state, due_at, due_reason) "
                                          + Self.rows(rows) + " ON CONFLICT DO NOTHING RETURNING id").all().count
         }
         return inserted

@@ -76,7 +76,7 @@ extension Store {
                                        status: campaign.dryRun ? .dryRun : .queued, mediaURL: turn.mediaURL, now: now)
         }
         for chunk in texts.chunked(500) {
-            try await db.raw("INSERT INTO messages (\(unsafeRaw: Self.outboundColumns)) VALUES " + Self.rows(chunk)).run()
+            try await db.raw("INSERT INTO messages (\(unsafeRaw: Self.outboundColumns)) " + Self.rows(chunk)).run()
         }
         return kept
     }

@@ -64,7 +64,7 @@ extension Store {
                 if !new.isEmpty {
                     try await db.raw("""
                         INSERT INTO calls (id, organization_id, tenant_id, user_id, campaign_id, lead_id, agent_id, from_number, to_number,
-                          status, attempts, created_at, updated_at) VALUES
+                          status, attempts, created_at, updated_at)
                         """ + Self.rows(new.map {
                             [$0.callID, campaign.organizationID, campaign.tenantID, campaign.userID, campaign.key, $0.lead.id, settings.agentID,
                              $0.from, $0.lead.phone, "ongoing", 0, now.epoch, now.epoch]
@@ -76,7 +76,7 @@ extension Store {
                          UPDATE calls SET status = 'ongoing', from_number = v.from_number, updated_at = \(literal: now.epoch) FROM v WHERE calls.id = v.id
                         """).run()
                 }
-                let insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) VALUES "
+                let insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) "
                     + Self.rows(chunk.map {
                         [$0.callID, campaign.key, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, (carriers[$0.from]?.provider ?? .simulator).rawValue,
                          "dialing", now.epoch, $0.dialAt.epoch]

@@ -61,7 +61,7 @@ extension Store {
             }
         }
         guard !rows.isEmpty else { return }
-        try await db.raw("INSERT INTO campaign_lead_counts (campaign_id, bucket, n) VALUES " + Self.rows(rows) + """
+        try await db.raw("INSERT INTO campaign_lead_counts (campaign_id, bucket, n) " + Self.rows(rows) + """
              ON CONFLICT (campaign_id, bucket) DO UPDATE SET n = campaign_lead_counts.n + excluded.n
             """).run()
     }

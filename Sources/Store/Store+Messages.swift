@@ -258,7 +258,7 @@ extension Store {
         guard !bodies.isEmpty else { return [] }
         let rows = Self.outboundRows(organizationID: organizationID, campaignID: campaignID, conversationID: conversationID, from: from, to: to,
                                      bodies: bodies, kind: kind, status: status, mediaURL: mediaURL, now: now)
-        return try await db.raw("INSERT INTO messages (\(unsafeRaw: Self.outboundColumns)) VALUES " + Self.rows(rows) + " RETURNING id")
+        return try await db.raw("INSERT INTO messages (\(unsafeRaw: Self.outboundColumns)) " + Self.rows(rows) + " RETURNING id")
             .all().map { Int64(try $0.int("id")) }
     }
 

@@ -20,7 +20,7 @@ extension Store {
                 }
                 inserted += try await db.raw("""
                     INSERT INTO conversations (organization_id, campaign_id, phone_number, from_number, fields, state, due_at, due_kind,
-                      created_at, updated_at) VALUES
+                      created_at, updated_at)
                     """ + Self.rows(rows) + " ON CONFLICT DO NOTHING RETURNING id").all().count
             }
             try await db.raw("""

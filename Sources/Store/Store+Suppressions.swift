@@ -17,7 +17,7 @@ extension Store {
     func insertSuppressions(_ db: any SQLDatabase, _ entries: [Suppression], organizationID: String, announce: Bool) async throws -> [String] {
         var added: [String] = []
         for chunk in entries.chunked(500) {
-            let rows = try await db.raw("INSERT INTO suppressions (organization_id, value, kind, reason, source, created_at) VALUES "
+            let rows = try await db.raw("INSERT INTO suppressions (organization_id, value, kind, reason, source, created_at) "
                 + Self.rows(chunk.map { [organizationID, $0.value, $0.kind.rawValue, $0.reason, $0.source.rawValue, $0.createdAt.epoch] })
                 + " ON CONFLICT DO NOTHING RETURNING value").all()
             added += try rows.map { try $0.string("value") }

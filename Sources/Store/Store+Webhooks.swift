@@ -78,7 +78,7 @@ extension Store {
         for chunk in rows.chunked(300) {
             try await db.raw("""
                 INSERT INTO webhook_deliveries (endpoint_id, organization_id, message_id, event_type, payload, status, next_attempt_at,
-                  created_at, updated_at) VALUES
+                  created_at, updated_at)
                 """ + Self.rows(chunk)).run()
         }
     }
