@@ -44,7 +44,7 @@ extension Store {
                 let plan = ClaimPlan(
                     leads: leads, suppressed: try await suppressed(db, organizationID: campaign.organizationID, numbers: phones),
                     recentDials: try await recentDials(db, organizationID: campaign.organizationID, numbers: phones,
-                                                       since: now.addingTimeInterval(-AttemptCaps.lookBack)),
+                                                       since: now.addingTimeInterval(-AttemptCaps.lookBack), caps: caps),
                     caps: caps, settings: settings, campaignEnds: campaign.endAt, now: now)
                 eligible += plan.dial
                 try await setAside(db, plan, campaignID: campaign.key, counts: &counts)
@@ -160,8 +160,11 @@ extension Store {
         return select
     }
 
-    /// When each number was dialed since `since` by any of the organization's campaigns.
-    private func recentDials(_ db: any SQLDatabase, organizationID: String, numbers: [String], since: Date) async throws -> [String: [Date]] {
+    /// When each number was dialed since `since` by any of the organization's campaigns;
+    /// nothing to read when no cap is set.
+    private func recentDials(_ db: any SQLDatabase, organizationID: String, numbers: [String], since: Date,
+                             caps: AttemptCaps) async throws -> [String: [Date]] {
+        guard caps.per24Hours > 0 || caps.per7Days > 0, !numbers.isEmpty else { return [:] }
         var dials: [String: [Date]] = [:]
         for row in try await db.raw("""
             SELECT a.to_number, a.dial_at FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
