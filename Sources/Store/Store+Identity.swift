@@ -28,14 +28,15 @@ extension Store {
 
     /// The key's principal, from `principals` when this process resolved it a moment ago.
     public func principal(forKey key: String) async throws -> Principal? {
-        let hash = Self.hashKey(key)
-        if let known = principals.principal(hash: hash) { return known }
+        let digest = Self.keyDigest(key)
+        if let known = principals.principal(digest: digest) { return known }
+        let hash = digest.hexString
         let principal = try await database.read { db -> Principal? in
             guard let row = try await db.raw("SELECT id, organization_id, tenant_id, user_id, role FROM api_keys WHERE key_hash = \(bind: hash)").first() else { return nil }
             return Principal(keyID: try row.string("id"), organizationID: try row.string("organization_id"), tenantID: try row.string("tenant_id"),
                              userID: try row.string("user_id"), role: Principal.Role(rawValue: try row.string("role")) ?? .member)
         }
-        if let principal { principals.remember(principal, hash: hash) }
+        if let principal { principals.remember(principal, digest: digest) }
         return principal
     }
 
@@ -48,8 +49,12 @@ extension Store {
             """).run()
     }
 
-    static func hashKey(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).hexString
+    static func hashKey(_ key: String) -> String { keyDigest(key).hexString }
+
+    /// The key's SHA-256, hashed from its UTF-8 in place (no `Data` made for it).
+    static func keyDigest(_ key: String) -> SHA256Digest {
+        var key = key
+        return key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
     }
 }
 

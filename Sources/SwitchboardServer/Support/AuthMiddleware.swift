@@ -22,10 +22,14 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    // Header names are case-insensitive: X-API-Key and x-api-key are the same field. Made once:
+    // a name checks and lowercases its text when made.
+    private static let apiKey = HTTPField.Name("X-API-Key")!
+    private static let elevenLabsKey = HTTPField.Name("xi-api-key")!
+
     static func key(in request: Request) -> String? {
-        // Header names are case-insensitive: X-API-Key and x-api-key are the same field.
-        if let key = request.headers[HTTPField.Name("X-API-Key")!], !key.isEmpty { return key }
-        if let key = request.headers[HTTPField.Name("xi-api-key")!], !key.isEmpty { return key }
+        if let key = request.headers[apiKey], !key.isEmpty { return key }
+        if let key = request.headers[elevenLabsKey], !key.isEmpty { return key }
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimmingCharacters(in: .whitespaces) }
