@@ -298,11 +298,18 @@ struct SQLiteDirectDatabase: SQLDatabase {
         values.reserveCapacity(binds.count)
         var index = 0
         while index < binds.count {
-            if let run = binds[index] as? SQLiteBindRun {
+            let bind = binds[index]
+            // Compared by type first, the commonest first: a cast to a protocol looks up the
+            // conformance each time, and a status read has six binds.
+            let type = type(of: bind)
+            if type == String.self, let text = bind as? String {
+                values.append(.text(text))
+                index += 1
+            } else if type == SQLiteBindRun.self, let run = bind as? SQLiteBindRun {
                 values += run.values
                 index += max(1, run.values.count)
             } else {
-                values.append(try Self.data(binds[index]))
+                values.append(try Self.data(bind))
                 index += 1
             }
         }
