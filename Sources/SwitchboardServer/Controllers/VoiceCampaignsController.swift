@@ -162,7 +162,7 @@ struct VoiceCampaignsController {
         return DialingState(activeCalls: progress.inProgress, waitingReason: reason, nextDialAt: next)
     }
 
-    struct DialingState {
+    struct DialingState: Sendable {
         var activeCalls: Int
         var waitingReason: String?
         var nextDialAt: Date?

@@ -92,7 +92,7 @@ extension Schemas {
             return Merged(VoiceCampaign(campaign), Detail(status_reason: campaign.statusReason, progress: Progress(progress),
                             dialing: DialingState(VoiceCampaignsController.dialingState(campaign, progress, now: now)),
                             agent_outbound_number: settings.outboundNumber,
-                            number_pool: settings.numbers.map { ["phone_number": $0] },
+                            number_pool: settings.numbers.map(PoolNumber.init),
                             redial_enabled: settings.redialEnabled, redial_config: settings.redialConfigJSON,
                             calling_hours: settings.callingHoursJSON, circuit_breaker: settings.circuitBreakerJSON,
                             timezone: settings.timeZone, max_concurrent_calls: settings.maxConcurrentCalls,
@@ -105,7 +105,7 @@ extension Schemas {
             var progress: Progress
             var dialing: DialingState
             var agent_outbound_number: String
-            var number_pool: [[String: String]]
+            var number_pool: [PoolNumber]
             var redial_enabled: Bool
             var redial_config: JSONValue
             var calling_hours: JSONValue
@@ -141,37 +141,51 @@ extension Schemas {
         var campaigns: [VoiceCampaign]
     }
 
-    /// `Progress`: the campaign's leads by state.
-    struct Progress: Encodable, Sendable {
-        var total, completed, pending, in_progress, retry_scheduled, failed, not_called, suppressed: Int
-        var not_called_reasons: [String: Int]
-        var outcomes: [String: Int]
+    /// `Progress`: the campaign's leads by state. Written by hand, as the status read's other
+    /// parts are: through Codable its two maps were most of the response's encoding.
+    struct Progress: JSONFields, Sendable {
+        var progress: CampaignProgress
 
-        init(_ progress: CampaignProgress) {
-            total = progress.total
-            completed = progress.completed
-            pending = progress.pending
-            in_progress = progress.inProgress
-            retry_scheduled = progress.retryScheduled
-            failed = progress.failed
-            not_called = progress.notCalled
-            suppressed = progress.suppressed
-            not_called_reasons = progress.notCalledReasons
-            outcomes = progress.outcomes
+        init(_ progress: CampaignProgress) { self.progress = progress }
+
+        func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
+
+        func writeFields(to out: inout some JSONFieldWriter) throws {
+            try out.int("total", progress.total)
+            try out.int("completed", progress.completed)
+            try out.int("pending", progress.pending)
+            try out.int("in_progress", progress.inProgress)
+            try out.int("retry_scheduled", progress.retryScheduled)
+            try out.int("failed", progress.failed)
+            try out.int("not_called", progress.notCalled)
+            try out.int("suppressed", progress.suppressed)
+            try out.counts("not_called_reasons", progress.notCalledReasons)
+            try out.counts("outcomes", progress.outcomes)
         }
     }
 
     /// `DialingState`: when nothing is dialing, why, and when the next dial is due.
-    struct DialingState: Encodable, Sendable {
-        var active_calls: Int
-        @Nullable var waiting_reason: String?
-        @Nullable var next_dial_at: String?
+    struct DialingState: JSONFields, Sendable {
+        var state: VoiceCampaignsController.DialingState
 
-        init(_ state: VoiceCampaignsController.DialingState) {
-            active_calls = state.activeCalls
-            waiting_reason = state.waitingReason
-            next_dial_at = state.nextDialAt.map(Timestamps.teli)
+        init(_ state: VoiceCampaignsController.DialingState) { self.state = state }
+
+        func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
+
+        func writeFields(to out: inout some JSONFieldWriter) throws {
+            try out.int("active_calls", state.activeCalls)
+            try out.string("waiting_reason", nullable: state.waitingReason)
+            try out.timestamp("next_dial_at", nullable: state.nextDialAt, .teli)
         }
+    }
+
+    /// One number of a campaign's `number_pool`.
+    struct PoolNumber: JSONFields, Sendable {
+        var phoneNumber: String
+
+        func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
+
+        func writeFields(to out: inout some JSONFieldWriter) throws { try out.string("phone_number", phoneNumber) }
     }
 
     /// `CampaignAction`'s payload: what pause, resume and delete answer.

@@ -353,6 +353,18 @@ private struct SinkFieldWriter: JSONFieldWriter {
         sink.timestamp(date, style)
     }
     func null(_ key: StaticString) throws { try sink.key(key, in: depth, id: id); sink.null() }
+    /// Written in the order of the names, so a document does not change with a dictionary's.
+    func counts(_ key: StaticString, _ value: [String: Int]) throws {
+        try sink.key(key, in: depth, id: id)
+        sink.append(UInt8(ascii: "{"))
+        for (index, (name, count)) in value.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { sink.append(UInt8(ascii: ",")) }
+            sink.string(name)
+            sink.append(UInt8(ascii: ":"))
+            sink.integer(count)
+        }
+        sink.append(UInt8(ascii: "}"))
+    }
     func value(_ key: StaticString, _ value: some Encodable) throws {
         try sink.key(key, in: depth, id: id)
         try sink.encodeValue(value, depth: depth)

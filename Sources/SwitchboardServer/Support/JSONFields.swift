@@ -30,6 +30,8 @@ protocol JSONFieldWriter {
     /// A date as a string in one of the APIs' shapes.
     mutating func timestamp(_ key: StaticString, _ date: Date, _ style: Timestamps.Style) throws
     mutating func null(_ key: StaticString) throws
+    /// Counts by name (a progress's outcomes), as an object.
+    mutating func counts(_ key: StaticString, _ value: [String: Int]) throws
     mutating func value(_ key: StaticString, _ value: some Encodable) throws
 }
 
@@ -78,6 +80,7 @@ private struct KeyedFieldWriter: JSONFieldWriter {
         try container.encode(Timestamps.format(date, style), forKey: FieldKey(key))
     }
     mutating func null(_ key: StaticString) throws { try container.encodeNil(forKey: FieldKey(key)) }
+    mutating func counts(_ key: StaticString, _ value: [String: Int]) throws { try container.encode(value, forKey: FieldKey(key)) }
     mutating func value(_ key: StaticString, _ value: some Encodable) throws { try container.encode(value, forKey: FieldKey(key)) }
 }
 
