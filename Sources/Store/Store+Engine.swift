@@ -450,11 +450,17 @@ extension Store {
         }
     }
 
-    /// `completed` once every lead is terminal; true when it changed.
+    /// `completed` once every lead is terminal; true when it changed. Asked whenever a claim
+    /// finds nothing, so both halves are a probe of a partial index: a queued lead (ordered by
+    /// `due_at`, which makes `leads_queue` the index to read) or a lead dialing, found through
+    /// its live attempt (a lead is `dialing` exactly while its claim's attempt is).
     public func completeCampaignIfDone(id: String, now: Date) async throws -> Bool {
         try await write { db in
             let open = try await db.raw("""
-                SELECT 1 AS ok FROM leads WHERE campaign_id = \(bind: id) AND state IN ('queued', 'dialing') LIMIT 1
+                SELECT 1 AS ok FROM (SELECT 1 FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1) AS queued
+                UNION ALL SELECT 1 FROM (
+                  SELECT 1 FROM attempts a JOIN leads l ON l.id = a.lead_id
+                  WHERE a.campaign_id = \(bind: id) AND a.status = 'dialing' AND l.state = 'dialing' LIMIT 1) AS dialing
                 """).first()
             guard open == nil else { return false }
             guard let row = try await db.raw("""

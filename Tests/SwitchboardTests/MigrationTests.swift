@@ -52,7 +52,7 @@ import Testing
             ]
             try await database.write { db in for statement in statements { try await db.raw(statement).run() } }
 
-            #expect(try await store.migrate() == Array(5...15))
+            #expect(try await store.migrate() == Array(5...16))
 
             let campaign = try #require(try await store.campaign(id: "c1", organizationID: "o"))
             #expect(campaign.key == "o/c1")

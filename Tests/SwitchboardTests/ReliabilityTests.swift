@@ -134,6 +134,24 @@ import TelephonySimulator
         await fixture.close()
     }
 
+    /// A campaign is done when no lead is queued and none is dialing: each half is asked of an
+    /// index of its own (`completeCampaignIfDone`), so each is held here on its own.
+    @Test(arguments: Backend.allCases) func aCampaignCompletesOnlyWithNoLeadQueuedOrDialing(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
+        let (store, key, now) = (fixture.store, fixture.campaign.key, fixture.clock.now())
+        let first = try await store.claim(fixture.campaign, limits: ClaimLimits(batch: 1), now: now)
+        #expect(first.count == 1)
+        #expect(try await !store.completeCampaignIfDone(id: key, now: now), "one lead queued, one dialing")
+        let second = try await store.claim(fixture.campaign, limits: ClaimLimits(batch: 1), now: now)
+        #expect(second.count == 1)
+        try await store.complete([AttemptCompletion(attempt: first[0], result: DialResult(outcome: .completed, endedAt: now))])
+        #expect(try await !store.completeCampaignIfDone(id: key, now: now), "one lead dialing")
+        try await store.complete([AttemptCompletion(attempt: second[0], result: DialResult(outcome: .completed, endedAt: now))])
+        #expect(try await store.completeCampaignIfDone(id: key, now: now))
+        #expect(try await store.campaign(id: fixture.campaign.id, organizationID: "o")?.status == .completed)
+        await fixture.close()
+    }
+
     @Test(arguments: Backend.allCases) func aHeartbeatRenewsLeasesWithoutWaitingForARowInUse(_ backend: Backend) async throws {
         let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
         let claims = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 60), now: fixture.clock.now())
