@@ -50,15 +50,4 @@ import Testing
         #expect(read == [["first", "tab\there 🙂", "1", "1.5", "true"], ["first", "", "3", "-0.25", "true"], ["first", "nil", "4", "nil", "false"]])
         #expect(mixed == [7, 2.5])
     }
-
-    /// The store's PostgreSQL sessions run without JIT compilation (`PostgresProvider`).
-    @Test func postgresSessionsRunWithoutJIT() async throws {
-        let harness = Harness(.postgres)
-        defer { try? FileManager.default.removeItem(at: harness.directory) }
-        try await TestDatabase.prepare(harness.config.databaseURL)
-        let jit = try await harness.withStore { store in
-            try await store.database.read { db in try await db.raw("SHOW jit").first()?.decode(column: "jit", as: String.self) }
-        }
-        #expect(jit == "off")
-    }
 }
