@@ -12,11 +12,15 @@ extension Store {
         // The leads' fields are decoded once the transaction is over: the writer's thread is
         // what every write waits for, and decoding JSON need not happen on it.
         let claimed: [(attempt: ClaimedAttempt, fields: String?)] = try await writeCounting { db, counts in
+            // Dialers in other processes claim too. Caps and pacing are global because every
+            // claim for a campaign, or from one of its numbers, holds these row locks (taken on
+            // PostgreSQL; SQLite's writes take turns anyway) until it commits: the counts below
+            // are exact, and `next_slot_at` never races. The engine read the campaign before
+            // this transaction, so a pause, cancel or delete may have committed since.
+            var lockCampaign: SQLQueryString = "SELECT status FROM campaigns WHERE id = \(bind: campaign.key) AND deleted_at IS NULL"
+            if database.flavor == .postgres { lockCampaign += " FOR UPDATE" }
+            guard try await db.raw(lockCampaign).first()?.string("status") == CampaignStatus.active.rawValue else { return [] }
             if database.flavor == .postgres {
-                // Dialers in other processes claim too. Caps and pacing are global because
-                // every claim for a campaign, or from one of its numbers, holds these row locks
-                // until it commits: the counts below are exact, and `next_slot_at` never races.
-                try await db.raw("SELECT id FROM campaigns WHERE id = \(bind: campaign.key) FOR UPDATE").run()
                 try await db.raw("SELECT id FROM phone_numbers WHERE phone_number IN (\(binds: settings.numbers)) ORDER BY phone_number FOR UPDATE").run()
             }
             let live = try await db.raw("SELECT COUNT(*) AS n FROM attempts WHERE campaign_id = \(bind: campaign.key) AND status = 'dialing'").first()

@@ -152,6 +152,18 @@ import TelephonySimulator
         await fixture.close()
     }
 
+    /// The engine reads its campaigns before it claims: a pause committed in between is seen
+    /// under the claim's lock, and nothing is claimed.
+    @Test(arguments: Backend.allCases) func aClaimFromAStaleReadOfItsCampaignTakesNothingOncePaused(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
+        let (store, key, now) = (fixture.store, fixture.campaign.key, fixture.clock.now())
+        #expect(try await store.setCampaignStatus(id: key, from: [.active], to: .paused, reason: nil, now: now))
+        #expect(try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now).isEmpty)
+        #expect(try await store.setCampaignStatus(id: key, from: [.paused], to: .active, reason: nil, now: now))
+        #expect(try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now).count == 2)
+        await fixture.close()
+    }
+
     @Test(arguments: Backend.allCases) func aHeartbeatRenewsLeasesWithoutWaitingForARowInUse(_ backend: Backend) async throws {
         let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
         let claims = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 60), now: fixture.clock.now())
