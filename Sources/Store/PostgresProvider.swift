@@ -64,14 +64,14 @@ public final class PostgresProvider: DatabaseProvider {
     }
 
     public func read<T: Sendable>(_ cost: ReadCost, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await withConnection { connection in try await body(connection.sql(queryLogLevel: nil, logger: self.logger)) }
+        try await withConnection { connection in try await body(PostgresDirectDatabase(connection: connection, logger: self.logger)) }
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withConnection { connection in
             do {
                 return try await connection.withTransaction(logger: self.logger) { connection in
-                    try await body(connection.sql(queryLogLevel: nil, logger: self.logger))
+                    try await body(PostgresDirectDatabase(connection: connection, logger: self.logger))
                 }
             } catch let error as PostgresTransactionError {
                 // The store's own errors (a conflict) and the server's pass through as

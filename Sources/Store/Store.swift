@@ -83,12 +83,14 @@ extension SQLRow {
     func date(_ column: String) throws -> Date { Date(epoch: try double(column)) }
     func optionalDate(_ column: String) throws -> Date? { try optionalDouble(column).map(Date.init(epoch:)) }
 
-    /// A column as `type`. An embedded SQLite row is read directly, where the type is known:
-    /// through the `SQLRow` protocol, each value took a generic decode that looked up type
-    /// metadata and cast its result, most of the time a page of calls spent reading its rows.
+    /// A column as `type`. The store's own rows (embedded SQLite, PostgreSQL) are read directly,
+    /// where the type is known: through the `SQLRow` protocol, each value took a generic decode
+    /// that looked up type metadata and cast its result, most of the time a page of calls spent
+    /// reading its rows.
     @inline(__always)
     private func typed<D: Decodable>(_ column: String, _ type: D.Type) throws -> D {
         if let row = self as? SQLiteDirectRow { return try row.decode(column: column, as: D.self) }
+        if let row = self as? PostgresDirectRow { return try row.decode(column: column, as: D.self) }
         return try decode(column: column, as: D.self)
     }
 

@@ -19,6 +19,41 @@ import Testing
         #expect(jit == "off")
     }
 
+    /// The store's sessions bind and read the common types themselves (`PostgresDirectDatabase`)
+    /// and leave the rest to PostgresKit, a whole statement when one bind is of another type:
+    /// either way a value reads back as it was bound.
+    @Test func sessionsBindAndReadAsPostgresKitWould() async throws {
+        let harness = Harness(.postgres)
+        defer { try? FileManager.default.removeItem(at: harness.directory) }
+        try await TestDatabase.prepare(harness.config.databaseURL)
+        let epoch = Date(timeIntervalSince1970: 1_768_532_400)
+        try await harness.withStore { store in
+            try await store.database.read { db in
+                let direct = try #require(try await db.raw("""
+                    SELECT \(bind: "héllo ☎") AS s, \(bind: 42) AS i, \(bind: Int64(1) << 40) AS big, \(bind: 2.5) AS d, \(bind: String?.none) AS n,
+                      \(bind: Int?.some(7)) AS oi, \(bind: true) AS b, \(bind: ["a", "b"]) AS arr, 12345678901::numeric AS num, 3::int4 AS small
+                    """).first())
+                #expect(direct is PostgresDirectRow)
+                #expect(try direct.decode(column: "s", as: String.self) == "héllo ☎")
+                #expect(try direct.decode(column: "i", as: Int.self) == 42)
+                #expect(try direct.decode(column: "big", as: Int.self) == 1 << 40)
+                #expect(try direct.decode(column: "d", as: Double.self) == 2.5)
+                #expect(try direct.decode(column: "n", as: String?.self) == nil)
+                #expect(try direct.decode(column: "oi", as: Int?.self) == 7)
+                #expect(try direct.decode(column: "b", as: Bool.self))
+                #expect(try direct.decode(column: "arr", as: [String].self) == ["a", "b"])
+                #expect(try direct.decode(column: "num", as: Double.self) == 12_345_678_901)
+                #expect(try direct.decode(column: "small", as: Int.self) == 3)
+                #expect(throws: (any Error).self) { try direct.decode(column: "missing", as: String.self) }
+
+                let other = try #require(try await db.raw("SELECT \(bind: epoch) AS at, \(bind: "x") AS s").first())
+                #expect(!(other is PostgresDirectRow))
+                #expect(try other.decode(column: "at", as: Date.self) == epoch)
+                #expect(try other.decode(column: "s", as: String.self) == "x")
+            }
+        }
+    }
+
     /// An operation that holds its connection for 6 s is slow when its deadline is 12 s (a
     /// quarter is 3 s), and is not with the default deadline, which an import's copy of a
     /// million rows keeps to: the warning is for a stall, not for a long upload.
