@@ -23,7 +23,13 @@ extension Store {
             if database.flavor == .postgres {
                 try await db.raw("SELECT id FROM phone_numbers WHERE phone_number IN (\(binds: settings.numbers)) ORDER BY phone_number FOR UPDATE").run()
             }
-            let live = try await db.raw("SELECT COUNT(*) AS n FROM attempts WHERE campaign_id = \(bind: campaign.key) AND status = 'dialing'").first()
+            // In flight: the campaign's leads dialing, as kept with the leads (a lead is dialing
+            // exactly while its attempt is). Counting the live attempts walked their index, on
+            // PostgreSQL past every entry an ended attempt leaves there until vacuum: a sixth of
+            // a claim's time in the database at 100k leads.
+            let live = try await db.raw("""
+                SELECT n FROM campaign_lead_counts WHERE campaign_id = \(bind: campaign.key) AND bucket = \(bind: LeadCounts.dialing)
+                """).first()
             let free = min(limits.batch, settings.maxConcurrentCalls - (try live?.int("n") ?? 0))
             guard free > 0 else { return [] }
 

@@ -164,6 +164,22 @@ import TelephonySimulator
         await fixture.close()
     }
 
+    /// The campaign's cap on calls in flight holds across claims: what one claim took counts
+    /// against the next until it ends.
+    @Test(arguments: Backend.allCases) func claimsKeepTheCampaignsCapOnCallsInFlight(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: (1...5).map { "+1555000000\($0)" }, maxConcurrent: 2)
+        let (store, now) = (fixture.store, fixture.clock.now())
+        let first = try await store.claim(fixture.campaign, limits: ClaimLimits(batch: 1), now: now)
+        #expect(first.count == 1)
+        #expect(try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now).count == 1)
+        #expect(try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now).isEmpty)
+        try await store.complete([AttemptCompletion(attempt: first[0], result: DialResult(outcome: .completed, endedAt: now))])
+        #expect(try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now).count == 1)
+        #expect(try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now).isEmpty)
+        #expect(try await store.leadCountDrift().isEmpty)
+        await fixture.close()
+    }
+
     @Test(arguments: Backend.allCases) func aHeartbeatRenewsLeasesWithoutWaitingForARowInUse(_ backend: Backend) async throws {
         let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
         let claims = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 60), now: fixture.clock.now())
