@@ -312,7 +312,6 @@ struct BenchDatabase {
     /// The app as `serve` builds it, on this database and a loopback port, returned once it
     /// answers (the benches time requests, not start-up); cancel the task to stop it.
     func serve(port: Int, role: AppConfiguration.Role, simulatorTimeScale: Double = 1) async throws -> Task<Void, any Error> {
-        try Serve.bootstrapLogging()
         var config = AppConfiguration()
         config.databaseURL = url
         config.sqliteWriterNiceness = try Self.writerNiceness()

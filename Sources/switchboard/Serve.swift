@@ -29,8 +29,8 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// The log format `SWITCHBOARD_LOG_FORMAT` names, for this process (a bench that serves
-    /// the app logs as `serve` does). Safe to call again: the logging system is set up once.
+    /// The log format `SWITCHBOARD_LOG_FORMAT` names, for this process (every bench logs as
+    /// `serve` does). Safe to call again: the logging system is set up once.
     static func bootstrapLogging() throws {
         guard SwitchboardLogHandler.Format(rawValue: logFormat) != nil else {
             throw ValidationError("SWITCHBOARD_LOG_FORMAT must be text or json (got \(logFormat))")
