@@ -57,6 +57,12 @@ public final class PostgresProvider: DatabaseProvider {
         // with LLVM for 20–30 ms, longer than running it (seen on a claim's probe of recent
         // dials, inside the campaign's lock). JIT pays off only for long analytic queries.
         configuration.options.additionalStartupParameters.append(("jit", "off"))
+        // The planner's default (4) prices a read by key as a spinning disk's seek. With a
+        // table's statistics stale (a new campaign's first minute: autovacuum analyzes once a
+        // minute at most), that made it join a claim's 500 leads by scanning and hashing the
+        // whole table, inside the campaign's lock (docs/performance.md, fifteenth pass). 1.1 is
+        // the usual setting for SSDs; `?random_page_cost=` in the URL sets another.
+        configuration.options.additionalStartupParameters.append(("random_page_cost", query["random_page_cost"] ?? "1.1"))
         if let max = query["max_connections"].flatMap(Int.init), max > 0 { configuration.options.maximumConnections = max }
         else { configuration.options.maximumConnections = 10 }
         configuration.options.connectTimeout = .seconds(2)

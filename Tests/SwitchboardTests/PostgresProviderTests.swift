@@ -19,6 +19,25 @@ import Testing
         #expect(jit == "off")
     }
 
+    /// They price a read by key as on an SSD, unless the URL says otherwise: the default
+    /// turned a claim's update of its leads into a scan of the table while its statistics
+    /// were stale.
+    @Test func sessionsPriceAReadByKeyAsOnAnSSD() async throws {
+        let harness = Harness(.postgres)
+        defer { try? FileManager.default.removeItem(at: harness.directory) }
+        try await TestDatabase.prepare(harness.config.databaseURL)
+        let url = harness.config.databaseURL
+        for (query, expected) in [("", "1.1"), ("random_page_cost=4", "4")] {
+            let separator = url.contains("?") ? "&" : "?"
+            let database = try await PostgresProvider.open(url: query.isEmpty ? url : url + separator + query, logger: Logger(label: "test"))
+            let cost = try await database.read { db in
+                try await db.raw("SHOW random_page_cost").first()?.decode(column: "random_page_cost", as: String.self)
+            }
+            await database.close()
+            #expect(cost == expected)
+        }
+    }
+
     /// The store's sessions bind and read the common types themselves (`PostgresDirectDatabase`)
     /// and leave the rest to PostgresKit, a whole statement when one bind is of another type:
     /// either way a value reads back as it was bound.
