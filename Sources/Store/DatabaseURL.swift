@@ -7,10 +7,14 @@ public enum DatabaseURL {
 
     public enum Failure: Error, CustomStringConvertible {
         case unsupported(String)
+        /// A setting in the URL's query that has no valid value.
+        case invalidSetting(name: String, value: String, expected: String)
         public var description: String {
             switch self {
             case .unsupported(let url):
                 "unsupported database URL \(url): use sqlite://PATH, sqlite://:memory: or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+            case .invalidSetting(let name, let value, let expected):
+                "invalid \(name)=\(value) in the database URL: expected \(expected)"
             }
         }
     }

@@ -62,7 +62,13 @@ public final class PostgresProvider: DatabaseProvider {
         // minute at most), that made it join a claim's 500 leads by scanning and hashing the
         // whole table, inside the campaign's lock (docs/performance.md, fifteenth pass). 1.1 is
         // the usual setting for SSDs; `?random_page_cost=` in the URL sets another.
-        configuration.options.additionalStartupParameters.append(("random_page_cost", query["random_page_cost"] ?? "1.1"))
+        let randomPageCost = query["random_page_cost"] ?? "1.1"
+        // Checked here: PostgreSQL refuses the session, and the pool reports only that no
+        // connection came.
+        guard let cost = Double(randomPageCost), cost.isFinite, cost > 0 else {
+            throw DatabaseURL.Failure.invalidSetting(name: "random_page_cost", value: randomPageCost, expected: "a positive number")
+        }
+        configuration.options.additionalStartupParameters.append(("random_page_cost", randomPageCost))
         if let max = query["max_connections"].flatMap(Int.init), max > 0 { configuration.options.maximumConnections = max }
         else { configuration.options.maximumConnections = 10 }
         configuration.options.connectTimeout = .seconds(2)

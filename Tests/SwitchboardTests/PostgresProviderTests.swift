@@ -36,6 +36,8 @@ import Testing
             await database.close()
             #expect(cost == expected)
         }
+        // A value PostgreSQL would refuse is named before any connection is tried.
+        #expect(throws: DatabaseURL.Failure.self) { try PostgresProvider.configuration(url + (url.contains("?") ? "&" : "?") + "random_page_cost=abc") }
     }
 
     /// The store's sessions bind and read the common types themselves (`PostgresDirectDatabase`)
