@@ -27,9 +27,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: harness.directory) }
         try await TestDatabase.prepare(harness.config.databaseURL)
         let url = harness.config.databaseURL
-        for (query, expected) in [("", "1.1"), ("random_page_cost=4", "4")] {
-            let separator = url.contains("?") ? "&" : "?"
-            let database = try await PostgresProvider.open(url: query.isEmpty ? url : url + separator + query, logger: Logger(label: "test"))
+        let setting = { (query: String) in url + (url.contains("?") ? "&" : "?") + query }
+        for (url, expected) in [(url, "1.1"), (setting("random_page_cost=4"), "4")] {
+            let database = try await PostgresProvider.open(url: url, logger: Logger(label: "test"))
             let cost = try await database.read { db in
                 try await db.raw("SHOW random_page_cost").first()?.decode(column: "random_page_cost", as: String.self)
             }
@@ -37,7 +37,7 @@ import Testing
             #expect(cost == expected)
         }
         // A value PostgreSQL would refuse is named before any connection is tried.
-        #expect(throws: DatabaseURL.Failure.self) { try PostgresProvider.configuration(url + (url.contains("?") ? "&" : "?") + "random_page_cost=abc") }
+        #expect(throws: DatabaseURL.Failure.self) { try PostgresProvider.configuration(setting("random_page_cost=abc")) }
     }
 
     /// The store's sessions bind and read the common types themselves (`PostgresDirectDatabase`)
