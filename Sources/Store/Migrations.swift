@@ -392,7 +392,7 @@ enum Schema {
     }
 
     /// A status read's "last change to the campaign's calls" is now the latest attempt claimed
-    /// or ended, read from the attempts' indexes (`Store.progressSQL`): the in-flight index
+    /// or ended, read from the attempts' indexes (`Store.progressColumns`): the in-flight index
     /// holds its claim time for that. `calls_campaign_updated` goes: every attempt wrote it
     /// three times (the call's insert, then a delete and an insert when it ended), for that one
     /// read; without it the dialer makes ~7% more attempts a second.

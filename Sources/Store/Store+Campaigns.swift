@@ -74,77 +74,66 @@ extension Store {
         try await progress(campaignIDs: [campaignID])[campaignID] ?? CampaignProgress()
     }
 
-    /// Progress of several campaigns, for a page of a list: for each, one statement reads its kept
-    /// counts (`LeadCounts`), the last change to its calls and its next due lead, each through an
-    /// index (a status read is a few statements, whatever the campaign's size).
+    /// Progress of several campaigns, for a page of a list: one statement, a row for each.
     public func progress(campaignIDs: [String]) async throws -> [String: CampaignProgress] {
         guard !campaignIDs.isEmpty else { return [:] }
         return try await database.read { db in
             var all: [String: CampaignProgress] = [:]
-            for id in campaignIDs {
-                var rows = ProgressRows()
-                for row in try await db.raw(Self.progressSQL(campaignID: id)).all() { try rows.add(row) }
-                all[id] = rows.progress
+            for row in try await db.raw("SELECT c.id, \(unsafeRaw: Self.progressColumns) FROM campaigns c WHERE c.id IN (\(binds: campaignIDs))").all() {
+                all[try row.string("id")] = try Self.progress(row)
             }
             return all
         }
     }
 
     /// The organization's campaign `id` with its progress (what a status read, the most frequent
-    /// request, costs): two statements in one read, so the campaign's 30 columns come once and
-    /// not beside each of its progress rows, as they did when one statement joined them. A
-    /// commit may land between the two; progress is read second, so at worst a poll shows a
-    /// campaign still active whose last lead has just ended, and the next poll agrees.
+    /// request, costs): one row, the campaign's columns and then its progress's four, so the
+    /// two come from one snapshot on either database. As two statements (SQLite takes and
+    /// drops its read lock on the WAL's shared memory by a system call for each) a status read
+    /// cost ~5 µs more, and a commit between them could show a campaign still active whose last
+    /// lead had just ended.
     public func campaignWithProgress(id: String, organizationID: String) async throws -> (CampaignRecord, CampaignProgress)? {
         let key = ScopedID.key(organizationID: organizationID, id: id)
         return try await database.read { db in
-            guard let campaign = try await db.raw("""
-                SELECT * FROM campaigns WHERE id = \(bind: key) AND organization_id = \(bind: organizationID) AND deleted_at IS NULL
-                """).first().map(Self.campaign) else { return nil }
-            var rows = ProgressRows()
-            for row in try await db.raw(Self.progressSQL(campaignID: key)).all() { try rows.add(row) }
-            return (campaign, rows.progress)
+            guard let row = try await db.raw("""
+                SELECT c.*, \(unsafeRaw: Self.progressColumns) FROM campaigns c
+                WHERE c.id = \(bind: key) AND c.organization_id = \(bind: organizationID) AND c.deleted_at IS NULL
+                """).first() else { return nil }
+            return (try Self.campaign(row), try Self.progress(row))
         }
     }
 
-    /// A campaign's progress as rows `(progress_bucket, progress_n, progress_at, progress_reason)`:
-    /// its kept counts, then the last change to its calls and its next due lead, each an index read.
-    /// The last change is the latest attempt claimed or ended (`attempts_live_campaign` and
+    /// A campaign's progress as four columns of a row of `campaigns c`, each an index read:
+    /// its kept counts (`LeadCounts`) as `bucket=n,…` (one column, where a row for each count
+    /// repeated the campaign's 30 columns beside it), the last change to its calls, and its
+    /// next due lead's time and reason (one probe each, the same lead: one snapshot). The last
+    /// change is the latest attempt claimed or ended (`attempts_live_campaign` and
     /// `attempts_campaign_ended`); what is written to a call after its end (its transcript,
-    /// analysis, recording) is not a change to the campaign's progress.
-    static func progressSQL(campaignID id: String) -> SQLQueryString {
+    /// analysis, recording) is not a change to the campaign's progress. Buckets are names
+    /// (`done:busy`), never holding `=` or `,`.
+    static let progressColumns = """
+        (SELECT string_agg(bucket || '=' || n, ',') FROM campaign_lead_counts WHERE campaign_id = c.id AND n <> 0) AS progress_counts,
+        (SELECT MAX(at) FROM (
+          SELECT MAX(ended_at) AS at FROM attempts WHERE campaign_id = c.id AND status = 'ended'
+          UNION ALL SELECT MAX(claimed_at) FROM attempts WHERE campaign_id = c.id AND status = 'dialing') AS last_call) AS progress_last_call,
+        (SELECT due_at FROM leads WHERE campaign_id = c.id AND state = 'queued' ORDER BY due_at LIMIT 1) AS progress_next_due,
+        (SELECT due_reason FROM leads WHERE campaign_id = c.id AND state = 'queued' ORDER BY due_at LIMIT 1) AS progress_next_reason
         """
-        SELECT bucket AS progress_bucket, n AS progress_n, NULL AS progress_at, NULL AS progress_reason
-          FROM campaign_lead_counts WHERE campaign_id = \(bind: id) AND n <> 0
-        UNION ALL SELECT '~last_call', 0, MAX(at), NULL FROM (
-          SELECT MAX(ended_at) AS at FROM attempts WHERE campaign_id = \(bind: id) AND status = 'ended'
-          UNION ALL SELECT MAX(claimed_at) FROM attempts WHERE campaign_id = \(bind: id) AND status = 'dialing') AS last_call
-        UNION ALL SELECT '~next_due', 0, due_at, due_reason FROM (
-          SELECT due_at, due_reason FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1) AS due
-        """
-    }
 
-    /// Folds the rows of `progressSQL` into a campaign's progress.
-    private struct ProgressRows {
+    /// The progress read by `progressColumns`.
+    private static func progress(_ row: any SQLRow) throws -> CampaignProgress {
         var counts: [String: Int] = [:]
-        var lastCall: Date?
-        var next: (at: Date, reason: String?)?
-
-        mutating func add(_ row: any SQLRow) throws {
-            switch try row.string("progress_bucket") {
-            case "~last_call": lastCall = try row.optionalDate("progress_at")
-            case "~next_due": next = (try row.date("progress_at"), try row.optionalString("progress_reason"))
-            case let bucket: counts[bucket] = try row.int("progress_n")
+        for pair in try row.optionalString("progress_counts")?.split(separator: ",") ?? [] {
+            guard let equals = pair.lastIndex(of: "="), let n = Int(pair[pair.index(after: equals)...]) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "progress count '\(pair)' is not bucket=n"))
             }
+            counts[String(pair[..<equals])] = n
         }
-
-        var progress: CampaignProgress {
-            var progress = CampaignProgress(counts: counts)
-            progress.lastCallUpdateAt = lastCall
-            progress.nextDueAt = next?.at
-            progress.nextDueReason = next?.reason.flatMap(DueReason.init(rawValue:))
-            return progress
-        }
+        var progress = CampaignProgress(counts: counts)
+        progress.lastCallUpdateAt = try row.optionalDate("progress_last_call")
+        progress.nextDueAt = try row.optionalDate("progress_next_due")
+        progress.nextDueReason = progress.nextDueAt == nil ? nil : try row.optionalString("progress_next_reason").flatMap(DueReason.init(rawValue:))
+        return progress
     }
 
     /// Moves a campaign from one of `from` to `to`; false when it was in none of them.
