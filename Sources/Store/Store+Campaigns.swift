@@ -110,7 +110,8 @@ extension Store {
     /// change is the latest attempt claimed or ended (`attempts_live_campaign` and
     /// `attempts_campaign_ended`); what is written to a call after its end (its transcript,
     /// analysis, recording) is not a change to the campaign's progress. Buckets are names
-    /// (`done:busy`), never holding `=` or `,`.
+    /// (`done:busy`), never holding `=` or `,`. `string_agg` is PostgreSQL's and SQLite's since
+    /// 3.44 (sqlite-nio 1.13.2, the least `Package.swift` takes, bundles 3.54).
     static let progressColumns = """
         (SELECT string_agg(bucket || '=' || n, ',') FROM campaign_lead_counts WHERE campaign_id = c.id AND n <> 0) AS progress_counts,
         (SELECT MAX(at) FROM (
