@@ -106,7 +106,8 @@ extension Store {
     /// A campaign's progress as four columns of a row of `campaigns c`, each an index read:
     /// its kept counts (`LeadCounts`) as `bucket=n,…` (one column, where a row for each count
     /// repeated the campaign's 30 columns beside it), the last change to its calls, and its
-    /// next due lead's time and reason (one probe each, the same lead: one snapshot). The last
+    /// next due lead's time and reason (a probe each: both read the first entry of
+    /// `leads_queue` in one snapshot, and an index keeps its equal keys in one order). The last
     /// change is the latest attempt claimed or ended (`attempts_live_campaign` and
     /// `attempts_campaign_ended`); what is written to a call after its end (its transcript,
     /// analysis, recording) is not a change to the campaign's progress. Buckets are names
