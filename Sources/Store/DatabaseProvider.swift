@@ -24,6 +24,10 @@ public protocol DatabaseProvider: Sendable {
     func close() async
     /// How busy its connections are now, for the metrics.
     var usage: DatabaseUsage { get }
+    /// Changes after every write transaction this provider runs, once it is visible to reads:
+    /// while it holds, nothing read since has changed. Nil where other processes write the
+    /// database too (PostgreSQL), so this process cannot know.
+    var writeGeneration: UInt64? { get }
 }
 
 extension DatabaseProvider {

@@ -10,6 +10,8 @@ import SwitchboardCore
 /// on one database. The client runs in a task of its own from `open` to `close`, so the store
 /// is usable before the service group starts (migrations run first).
 public final class PostgresProvider: DatabaseProvider {
+    /// Dialers and APIs in other processes write it too.
+    public let writeGeneration: UInt64? = nil
     public let flavor = SQLFlavor.postgres
     private let client: PostgresClient
     private let meter: UsageMeter

@@ -4,6 +4,7 @@ import NIOPosix
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import Synchronization
 import SwitchboardCore
 
 /// The embedded default: one SQLite file in WAL mode. One writer connection (SQLite allows one
@@ -60,6 +61,9 @@ public final class SQLiteProvider: DatabaseProvider {
     private let nextReader = Locked(0)
     private let meter: UsageMeter
     public var usage: DatabaseUsage { meter.usage }
+    /// One process holds a SQLite file (see `listen`), and its writes all go through `write`.
+    private let writes = Atomic<UInt64>(0)
+    public var writeGeneration: UInt64? { writes.load(ordering: .acquiring) }
 
     /// The writer's and the checkpointer's nice value unless configured.
     public static let defaultWriterNiceness: Int32 = 10
@@ -114,7 +118,11 @@ public final class SQLiteProvider: DatabaseProvider {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writer.run(meter) { db in
+        // Counted when the transaction is over, committed or not: after a commit, so a read that
+        // sees the new count sees what it wrote; after a rollback too, rather than judge a
+        // failed COMMIT.
+        defer { writes.add(1, ordering: .releasing) }
+        return try await writer.run(meter) { db in
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
                 let result = try await body(db)

@@ -11,6 +11,8 @@ public struct Store: Sendable {
     /// Told after commits what they queued (for this process's workers).
     public let observers: CommitObservers
     let principals = PrincipalCache()
+    /// Status reads since the last write (`campaignWithProgress`).
+    let statusReads = UnchangedReads<Store.CampaignWithProgress?>()
 
     public init(database: any DatabaseProvider, logger: Logger, observers: CommitObservers = CommitObservers()) {
         self.database = database

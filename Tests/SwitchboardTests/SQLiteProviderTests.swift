@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SQLKit
 @testable import Store
+import SwitchboardCore
 import Testing
 
 @Suite struct SQLiteProviderTests {
@@ -137,6 +138,31 @@ import Testing
         }
         #expect(scan)
         #expect(!bounded)
+    }
+
+    /// A read is served again until the next write, and never when a write landed while it
+    /// was being made: what it found may be older than that write.
+    @Test func aReadIsKeptUntilTheNextWrite() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-kept-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let found = try await withProvider(path: directory.appendingPathComponent("db.sqlite").path) { provider in
+            let reads = UnchangedReads<Int>()
+            let made = Locked(0)
+            @Sendable func read(writing: Bool = false) async throws -> Int {
+                try await reads.value("campaign", database: provider) {
+                    if writing { try await provider.write { _ in } }
+                    return made.withLock { $0 += 1; return $0 }
+                }
+            }
+            var found = [try await read(), try await read()]
+            try await provider.write { _ in }
+            found += [try await read(), try await read()]
+            try await provider.write { _ in }
+            found += [try await read(writing: true), try await read(), try await read()]
+            return found
+        }
+        #expect(found == [1, 1, 2, 2, 3, 4, 4])
     }
 
     /// The writer's thread gives way to the rest of the process when the cores are contended
