@@ -92,7 +92,7 @@ extension Store {
     /// drops its read lock on the WAL's shared memory by a system call for each) a status read
     /// cost ~5 µs more, and a commit between them could show a campaign still active whose last
     /// lead had just ended. On SQLite what it finds is kept until the next write
-    /// (`UnchangedReads`): polls outnumber commits ~50 to one even while a campaign dials.
+    /// (`UnchangedReads`): polls outnumber commits, even while a campaign dials.
     public func campaignWithProgress(id: String, organizationID: String) async throws -> (CampaignRecord, CampaignProgress)? {
         let key = ScopedID.key(organizationID: organizationID, id: id)
         let found = try await statusReads.value(organizationID + "\u{0}" + key, database: database) {
