@@ -76,11 +76,13 @@ extension Store {
         }
     }
 
-    /// A page of a campaign's leads after `afterLeadID`, in upload order, with their calls.
+    /// A page of a campaign's leads after `afterLeadID`, in upload order, with their calls. A
+    /// lead's call is named once its row exists: on PostgreSQL a claim takes the lead a moment
+    /// before it writes the call.
     public func recipients(campaignID: String, afterLeadID: Int64, limit: Int) async throws -> [RecipientRecord] {
         try await database.read { db in
             try await db.raw("""
-                SELECT l.id, l.phone_number, l.fields, l.state, l.last_outcome, l.attempts, l.call_id, a.dial_at, c.updated_at AS call_updated_at
+                SELECT l.id, l.phone_number, l.fields, l.state, l.last_outcome, l.attempts, c.id AS call_id, a.dial_at, c.updated_at AS call_updated_at
                 FROM leads l LEFT JOIN attempts a ON a.id = l.claim_id AND l.state = 'dialing' LEFT JOIN calls c ON c.id = l.call_id
                 WHERE l.campaign_id = \(bind: campaignID) AND l.id > \(bind: afterLeadID) ORDER BY l.id LIMIT \(literal: limit)
                 """).all().map { row in

@@ -4,231 +4,12 @@ import SQLKit
 import SwitchboardCore
 
 extension Store {
-    /// Claims the campaign's due leads that fit its concurrency cap, its numbers' caps and
-    /// calls-per-second, and their calling hours, in one transaction. Due leads outside their
-    /// hours get their next opening as due time instead, so nothing spins.
-    public func claim(_ campaign: CampaignRecord, limits: ClaimLimits, now: Date) async throws -> [ClaimedAttempt] {
-        let settings = campaign.settings
-        // The leads' fields are decoded once the transaction is over: the writer's thread is
-        // what every write waits for, and decoding JSON need not happen on it.
-        let claimed: [(attempt: ClaimedAttempt, fields: String?)] = try await writeCounting { db, counts in
-            // Dialers in other processes claim too. Caps and pacing are global because every
-            // claim for a campaign, or from one of its numbers, holds these row locks (taken on
-            // PostgreSQL; SQLite's writes take turns anyway) until it commits: the counts below
-            // are exact, and `next_slot_at` never races. The engine read the campaign before
-            // this transaction, so a pause, cancel or delete may have committed since.
-            var lockCampaign: SQLQueryString = "SELECT status FROM campaigns WHERE id = \(bind: campaign.key) AND deleted_at IS NULL"
-            if database.flavor == .postgres { lockCampaign += " FOR UPDATE" }
-            guard try await db.raw(lockCampaign).first()?.string("status") == CampaignStatus.active.rawValue else { return [] }
-            if database.flavor == .postgres {
-                try await db.raw("SELECT id FROM phone_numbers WHERE phone_number IN (\(binds: settings.numbers)) ORDER BY phone_number FOR UPDATE").run()
-            }
-            // In flight: the campaign's leads dialing, as kept with the leads (a lead is dialing
-            // exactly while its attempt is): one row. Counting the live attempts walked their
-            // index, on PostgreSQL past every entry an ended attempt leaves there until vacuum
-            // (~1 ms a claim at 100k leads), and grew with the calls in flight.
-            let live = try await db.raw("""
-                SELECT n FROM campaign_lead_counts WHERE campaign_id = \(bind: campaign.key) AND bucket = \(bind: LeadCounts.dialing)
-                """).first()
-            let free = min(limits.batch, settings.maxConcurrentCalls - (try live?.int("n") ?? 0))
-            guard free > 0 else { return [] }
-
-            var (loads, carriers) = try await numberLoads(db, numbers: settings.numbers, callsPerSecond: settings.callsPerSecond)
-            var probe = loads
-            let capacity = Pacer.assign(count: free, numbers: &probe, now: now, horizon: limits.horizon).count
-            guard capacity > 0 else { return [] }
-
-            var eligible: [DueLead] = []
-            let caps = try await organizationSettings(db, campaign.organizationID).attemptCaps
-            // A few rounds: leads set aside (suppressed, outside their hours, over a cap) leave
-            // room for the next ones.
-            for _ in 0..<4 where eligible.count < capacity {
-                let rows = try await db.raw(dueLeads(campaignID: campaign.key, now: now, excluding: eligible.map(\.id),
-                                                     limit: capacity - eligible.count)).all()
-                if rows.isEmpty { break }
-                let leads = try rows.map { row in
-                    DueLead(id: Int64(try row.int("id")), phone: try row.string("phone_number"), fields: try row.optionalString("fields"),
-                            attempts: try row.int("attempts"), callID: try row.optionalString("call_id"))
-                }
-                let phones = leads.map(\.phone)
-                let plan = ClaimPlan(
-                    leads: leads, suppressed: try await suppressed(db, organizationID: campaign.organizationID, numbers: phones),
-                    recentDials: try await recentDials(db, organizationID: campaign.organizationID, numbers: phones,
-                                                       since: now.addingTimeInterval(-AttemptCaps.lookBack), caps: caps),
-                    caps: caps, settings: settings, campaignEnds: campaign.endAt, now: now)
-                eligible += plan.dial
-                try await setAside(db, plan, campaignID: campaign.key, counts: &counts)
-                if !plan.setAside { break }
-            }
-
-            var claimed: [(attempt: ClaimedAttempt, fields: String?)] = []
-            let assignments = Pacer.assign(count: eligible.count, numbers: &loads, now: now, horizon: limits.horizon)
-            guard !eligible.isEmpty else { return [] }
-            // Set-based writes: one statement per step for the whole batch.
-            struct Claim { var lead: DueLead; var from: String; var dialAt: Date; var callID: String }
-            let claims = zip(eligible, assignments).map { lead, slot in
-                Claim(lead: lead, from: loads[slot.numberIndex].number, dialAt: slot.dialAt, callID: lead.callID ?? Identifier.ordered("call_", at: now))
-            }
-            for chunk in claims.chunked(500) {
-                let new = chunk.filter { $0.lead.callID == nil }
-                if !new.isEmpty {
-                    try await db.raw("""
-                        INSERT INTO calls (id, organization_id, tenant_id, user_id, campaign_id, lead_id, agent_id, from_number, to_number,
-                          status, attempts, created_at, updated_at)
-                        """ + Self.rows(new.map {
-                            [$0.callID, campaign.organizationID, campaign.tenantID, campaign.userID, campaign.key, $0.lead.id, settings.agentID,
-                             $0.from, $0.lead.phone, "ongoing", 0, now.epoch, now.epoch]
-                        })).run()
-                }
-                let again = chunk.filter { $0.lead.callID != nil }
-                if !again.isEmpty {
-                    try await db.raw(Self.values("v", ["id", "from_number"], again.map { [$0.callID, $0.from] }) + """
-                         UPDATE calls SET status = 'ongoing', from_number = v.from_number, updated_at = \(literal: now.epoch) FROM v WHERE calls.id = v.id
-                        """).run()
-                }
-                let insert: SQLQueryString = "INSERT INTO attempts (call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at) "
-                    + Self.rows(chunk.map {
-                        [$0.callID, campaign.key, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone, (carriers[$0.from]?.provider ?? .simulator).rawValue,
-                         "dialing", now.epoch, $0.dialAt.epoch]
-                    }) + " RETURNING id, lead_id"
-                var attemptIDs: [Int64: Int64] = [:]
-                for row in try await db.raw(insert).all() { attemptIDs[Int64(try row.int("lead_id"))] = Int64(try row.int("id")) }
-                try await db.raw(Self.values("v", ["id", "claim_id", "lease_until", "call_id"], chunk.map {
-                    [$0.lead.id, attemptIDs[$0.lead.id], $0.dialAt.epoch + limits.lease, $0.callID]
-                }) + """
-                     UPDATE leads SET state = 'dialing', claim_id = v.claim_id, lease_until = v.lease_until, attempts = attempts + 1, call_id = v.call_id
-                    FROM v WHERE leads.id = v.id
-                    """).run()
-                for c in chunk {
-                    counts.move(campaign.key, from: LeadCounts.queued(attempts: c.lead.attempts), to: LeadCounts.dialing)
-                    if c.lead.attempts == 0 { counts.add(campaign.key, LeadCounts.dialed) }
-                }
-                for c in chunk {
-                    claimed.append((ClaimedAttempt(attemptID: attemptIDs[c.lead.id]!, leadID: c.lead.id, callID: c.callID, campaignID: campaign.key,
-                                                   attemptNumber: c.lead.attempts + 1, from: c.from, provider: carriers[c.from]?.provider ?? .simulator,
-                                                   carrierSettings: carriers[c.from]?.settings ?? [:], to: c.lead.phone, dialAt: c.dialAt, ringTimeout: settings.ringTimeout,
-                                                   maxDuration: settings.maxCallDuration, fields: [:]), c.lead.fields))
-                }
-            }
-            let subscribers = try await webhookSubscribers(db, organizations: [campaign.organizationID])
-            if subscribers.want(.callInitiated, from: campaign.organizationID) {
-                try await emit(db, claimed.map { attempt, _ in
-                    WebhookEvent(organizationID: campaign.organizationID, type: .callInitiated, occurredAt: attempt.dialAt,
-                                 data: Self.callEventData(attempt))
-                }, to: subscribers)
-            }
-            let used = Set(claimed.map(\.attempt.from))
-            for load in loads where used.contains(load.number) {
-                try await db.raw("""
-                    UPDATE phone_numbers SET next_slot_at = \(bind: load.nextSlotAt.epoch), last_used_at = \(bind: load.lastUsedAt.epoch)
-                    WHERE phone_number = \(bind: load.number)
-                    """).run()
-            }
-            return claimed
-        }
-        return try claimed.map { claim in
-            var attempt = claim.attempt
-            attempt.fields = try claim.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
-            return attempt
-        }
-    }
-
-    /// Writes what a claim plan set aside: suppressed leads, leads due again later, leads that
-    /// will not be called.
-    private func setAside(_ db: any SQLDatabase, _ plan: ClaimPlan, campaignID: String, counts: inout LeadCounts) async throws {
-        if !plan.suppress.isEmpty {
-            let moved = try await db.raw("""
-                UPDATE leads SET state = 'suppressed', last_outcome = 'suppressed', due_reason = NULL WHERE id IN (\(binds: plan.suppress))
-                RETURNING attempts
-                """).all().map { try $0.int("attempts") }
-            counts.moveQueued(campaignID, attempts: moved, to: LeadCounts.suppressed)
-        }
-        for lead in plan.deferred {
-            try await db.raw("""
-                UPDATE leads SET due_at = \(bind: lead.until.epoch), due_reason = \(bind: lead.reason.rawValue) WHERE id = \(bind: lead.id)
-                """).run()
-        }
-        for lead in plan.notCalled {
-            let moved = try await db.raw("""
-                UPDATE leads SET state = 'not_called', due_reason = \(bind: lead.reason.rawValue) WHERE id = \(bind: lead.id) RETURNING attempts
-                """).all().map { try $0.int("attempts") }
-            counts.moveQueued(campaignID, attempts: moved, to: LeadCounts.notCalled(lead.reason.rawValue))
-        }
-    }
-
-    /// The claim's read of the queue: served in order by the partial index `leads_queue`, no
-    /// sort (a test checks the plan). On PostgreSQL, rows another transaction holds are skipped.
-    public func dueLeads(campaignID: String, now: Date, excluding chosen: [Int64], limit: Int) -> SQLQueryString {
-        var select: SQLQueryString = """
-            SELECT id, phone_number, fields, attempts, call_id FROM leads
-            WHERE campaign_id = \(bind: campaignID) AND state = 'queued' AND due_at <= \(bind: now.epoch)
-            """
-        // Leads chosen in an earlier round are still `queued` until the claim writes them.
-        if !chosen.isEmpty { select += " AND id NOT IN (\(binds: chosen))" }
-        select += " ORDER BY due_at LIMIT \(literal: limit)"
-        if database.flavor == .postgres { select += " FOR UPDATE SKIP LOCKED" }
-        return select
-    }
-
-    /// When each number was dialed since `since` by any of the organization's campaigns;
-    /// nothing to read when no cap is set.
-    ///
-    /// On PostgreSQL each number is its own probe of `attempts_to_number` (`OFFSET 0` keeps the
-    /// planner from folding the probes back into one join). As one `IN` list, the planner judged
-    /// `attempts`, which grows while dialing, by statistics from when it was small, and scanned
-    /// all of it: ~20 ms a claim at 100k, growing with the table, inside the campaign's lock.
-    private func recentDials(_ db: any SQLDatabase, organizationID: String, numbers: [String], since: Date,
-                             caps: AttemptCaps) async throws -> [String: [Date]] {
-        guard caps.per24Hours > 0 || caps.per7Days > 0, !numbers.isEmpty else { return [:] }
-        let query: SQLQueryString = database.flavor == .postgres ? """
-            SELECT n.number AS to_number, d.dial_at FROM unnest(\(bind: numbers)::text[]) AS n(number) CROSS JOIN LATERAL (
-              SELECT a.dial_at FROM attempts a
-              WHERE a.to_number = n.number AND a.dial_at > \(bind: since.epoch) AND a.status <> 'void'
-                AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = a.campaign_id AND c.organization_id = \(bind: organizationID))
-              OFFSET 0) AS d
-            """ : """
-            SELECT a.to_number, a.dial_at FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
-            WHERE a.to_number IN (\(binds: numbers)) AND a.dial_at > \(bind: since.epoch) AND a.status <> 'void'
-              AND c.organization_id = \(bind: organizationID)
-            """
-        var dials: [String: [Date]] = [:]
-        for row in try await db.raw(query).all() {
-            dials[try row.string("to_number"), default: []].append(try row.date("dial_at"))
-        }
-        return dials
-    }
-
     /// What every `call.*` event says about its attempt.
     static func callEventData(_ attempt: ClaimedAttempt) -> [String: JSONValue] {
         [
             "call_id": .string(attempt.callID), "campaign_id": .string(ScopedID.publicID(attempt.campaignID)), "attempt": JSONValue(attempt.attemptNumber),
             "from_number": .string(attempt.from), "to_number": .string(attempt.to), "provider": .string(attempt.provider.rawValue),
         ]
-    }
-
-    /// The numbers' current load, and the carrier of each, read inside the claim's transaction.
-    private func numberLoads(_ db: any SQLDatabase, numbers: [String], callsPerSecond: Double?) async throws -> ([NumberLoad], carriers: [String: NumberCarrier]) {
-        var live: [String: Int] = [:]
-        for row in try await db.raw("""
-            SELECT from_number, COUNT(*) AS n FROM attempts WHERE status = 'dialing' AND from_number IN (\(binds: numbers)) GROUP BY from_number
-            """).all() {
-            live[try row.string("from_number")] = try row.int("n")
-        }
-        let rows = try await db.raw("""
-            SELECT phone_number, provider, settings, max_concurrent_calls, calls_per_second, next_slot_at, last_used_at FROM phone_numbers
-            WHERE phone_number IN (\(binds: numbers))
-            """).all()
-        var byNumber: [String: NumberLoad] = [:]
-        var carriers: [String: NumberCarrier] = [:]
-        for row in rows {
-            let number = try row.string("phone_number")
-            carriers[number] = try NumberCarrier(row)
-            byNumber[number] = NumberLoad(number: number, inFlight: live[number] ?? 0, maxConcurrent: try row.int("max_concurrent_calls"),
-                                          callsPerSecond: try callsPerSecond ?? row.double("calls_per_second"),
-                                          nextSlotAt: try row.date("next_slot_at"), lastUsedAt: try row.date("last_used_at"))
-        }
-        // Keep the campaign's order so ties go to the outbound number first.
-        return (numbers.compactMap { byNumber[$0] }, carriers)
     }
 
     /// Writes outcomes and the retry planner's decisions in one transaction. A completion whose
@@ -392,8 +173,11 @@ extension Store {
 
     /// Claims whose lease ran out: their dialer died or lost the database. Each is marked
     /// in doubt, to be reconciled with its carrier before anything else happens to its lead.
+    /// A claim that was never recorded (its dialer died between a claim's two transactions)
+    /// has no attempt to reconcile and no carrier was asked: its lead is put back as it was.
     public func expiredClaims(now: Date, limit: Int = 500) async throws -> [ClaimedAttempt] {
-        try await write { db in
+        try await writeCounting { db, counts in
+            try await requeueUnrecorded(db, now: now, limit: limit, counts: &counts)
             let rows = try await db.raw("""
                 SELECT a.id, a.lead_id, a.call_id, a.campaign_id, a.attempt, a.from_number, a.provider, a.to_number, a.dial_at, l.fields,
                   p.settings
@@ -419,6 +203,30 @@ extension Store {
             }
             return claims
         }
+    }
+
+    /// Leads whose lease ran out while their claim's attempt was never written. The attempt's
+    /// row is written within the dialer's database deadline (10 s) of its lead being taken, far
+    /// inside the lead's lease (90 s): a lead still without one when the lease runs out was
+    /// lost with its dialer. A call id no call row has is forgotten with it.
+    private func requeueUnrecorded(_ db: any SQLDatabase, now: Date, limit: Int, counts: inout LeadCounts) async throws {
+        var lost: SQLQueryString = """
+            SELECT id FROM leads WHERE state = 'dialing' AND lease_until < \(bind: now.epoch)
+              AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = leads.claim_id) LIMIT \(literal: limit)
+            """
+        // Another reaper may be putting back the same leads: skip what it holds.
+        if database.flavor == .postgres { lost += " FOR UPDATE SKIP LOCKED" }
+        let rows = try await db.raw("""
+            UPDATE leads SET state = 'queued', attempts = attempts - 1, claim_id = NULL, lease_until = NULL, due_at = \(bind: now.epoch),
+              call_id = CASE WHEN EXISTS (SELECT 1 FROM calls c WHERE c.id = leads.call_id) THEN leads.call_id END
+            WHERE id IN (\(lost)) RETURNING campaign_id, attempts
+            """).all()
+        for row in rows {
+            let (campaignID, attempts) = (try row.string("campaign_id"), try row.int("attempts"))
+            counts.move(campaignID, from: LeadCounts.dialing, to: LeadCounts.queued(attempts: attempts))
+            if attempts == 0 { counts.add(campaignID, LeadCounts.dialed, -1) }
+        }
+        if !rows.isEmpty { logger.notice("claims lost before they were recorded; leads re-queued", metadata: ["leads": "\(rows.count)"]) }
     }
 
     /// The carrier never received this attempt: void it and put the lead back, uncounted.
@@ -461,16 +269,16 @@ extension Store {
     }
 
     /// `completed` once every lead is terminal; true when it changed. Asked whenever a claim
-    /// finds nothing, so both halves are a probe of a partial index: a queued lead (ordered by
-    /// `due_at`, which makes `leads_queue` the index to read) or a lead dialing, found through
-    /// its live attempt (a lead is `dialing` exactly while its claim's attempt is).
+    /// finds nothing, so both halves are one probe: a queued lead (ordered by `due_at`, which
+    /// makes the partial index `leads_queue` the index to read) or the campaign's count of
+    /// leads dialing, which a claim moves when it takes its leads, before (on PostgreSQL) its
+    /// attempts are written.
     public func completeCampaignIfDone(id: String, now: Date) async throws -> Bool {
         try await write { db in
             let open = try await db.raw("""
                 SELECT 1 AS ok FROM (SELECT 1 FROM leads WHERE campaign_id = \(bind: id) AND state = 'queued' ORDER BY due_at LIMIT 1) AS queued
-                UNION ALL SELECT 1 FROM (
-                  SELECT 1 FROM attempts a JOIN leads l ON l.id = a.lead_id
-                  WHERE a.campaign_id = \(bind: id) AND a.status = 'dialing' AND l.state = 'dialing' LIMIT 1) AS dialing
+                UNION ALL SELECT 1 FROM campaign_lead_counts
+                  WHERE campaign_id = \(bind: id) AND bucket = \(bind: LeadCounts.dialing) AND n > 0
                 """).first()
             guard open == nil else { return false }
             guard let row = try await db.raw("""

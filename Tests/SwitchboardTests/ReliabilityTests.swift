@@ -105,6 +105,66 @@ import TelephonySimulator
         await fixture.close()
     }
 
+    /// On PostgreSQL a claim takes its leads in one transaction and writes their calls and
+    /// attempts in a second. A dialer that dies between them leaves leads dialing under an
+    /// attempt and, for a first call, a call that no row has: the campaign is not done while
+    /// they are out, and when their lease runs out they are put back as they were, a retry with
+    /// its call. (The second transaction's loss is made here by deleting what it wrote, which
+    /// on SQLite, where both are one transaction, cannot happen otherwise.)
+    @Test(arguments: Backend.allCases) func aClaimLostBeforeItIsRecordedIsPutBack(_ backend: Backend) async throws {
+        let fixture = try await Fixture.make(backend, leads: ["+15550000001", "+15550000002"])
+        let (store, key, start) = (fixture.store, fixture.campaign.key, fixture.clock.now())
+        let first = try await store.claim(fixture.campaign, limits: ClaimLimits(batch: 1), now: start)
+        try await store.complete([AttemptCompletion(attempt: first[0], result: DialResult(outcome: .busy, endedAt: start))])
+        let now = start.addingTimeInterval(120)
+        let lost = try await store.claim(fixture.campaign, limits: ClaimLimits(lease: 90), now: now)
+        #expect(lost.count == 2)
+        let retry = try #require(lost.first { $0.leadID == first[0].leadID })
+        let fresh = try #require(lost.first { $0.leadID != first[0].leadID })
+        #expect(retry.callID == first[0].callID)
+        try await fixture.database.write { db in
+            try await db.raw("DELETE FROM attempts WHERE id IN (\(binds: lost.map(\.attemptID)))").run()
+            try await db.raw("DELETE FROM calls WHERE id = \(bind: fresh.callID)").run()
+        }
+        #expect(try await !store.completeCampaignIfDone(id: key, now: now), "two leads taken, not yet recorded")
+
+        let log = SimulatorDialLog()
+        try await fixture.dialer(log).reap(now: now.addingTimeInterval(60))
+        func leads() async throws -> [Int64: (state: String, attempts: Int, callID: String?)] {
+            try await fixture.database.read { db in
+                var leads: [Int64: (state: String, attempts: Int, callID: String?)] = [:]
+                for row in try await db.raw("SELECT id, state, attempts, call_id FROM leads").all() {
+                    leads[Int64(try row.decode(column: "id", as: Int.self))] = (try row.decode(column: "state", as: String.self),
+                        try row.decode(column: "attempts", as: Int.self), try row.decode(column: "call_id", as: String?.self))
+                }
+                return leads
+            }
+        }
+        #expect(try await leads().values.allSatisfy { $0.state == "dialing" }, "inside the lease nothing is touched")
+
+        try await fixture.dialer(log).reap(now: now.addingTimeInterval(120))
+        let back = try await leads()
+        #expect(back[retry.leadID]?.state == "queued")
+        #expect(back[retry.leadID]?.attempts == 1)
+        #expect(back[retry.leadID]?.callID == first[0].callID)
+        #expect(back[fresh.leadID]?.state == "queued")
+        #expect(back[fresh.leadID]?.attempts == 0)
+        #expect(back[fresh.leadID]?.callID == nil)
+        #expect(try await store.leadCountDrift().isEmpty)
+        #expect(log.count == 0, "nothing was dialed")
+
+        let again = try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now.addingTimeInterval(120))
+        #expect(Set(again.map(\.leadID)) == [retry.leadID, fresh.leadID])
+        #expect(again.first { $0.leadID == retry.leadID }?.attemptNumber == 2)
+        #expect(again.first { $0.leadID == retry.leadID }?.callID == first[0].callID)
+        let recalled = try #require(again.first { $0.leadID == fresh.leadID })
+        #expect(recalled.attemptNumber == 1)
+        #expect(try await store.attempts(callID: recalled.callID).count == 1)
+        #expect(try await store.attempts(callID: first[0].callID).count == 2)
+        #expect(try await store.leadCountDrift().isEmpty)
+        await fixture.close()
+    }
+
     @Test(arguments: Backend.allCases) func aStaleClaimCannotWrite(_ backend: Backend) async throws {
         let fixture = try await Fixture.make(backend, leads: ["+15550000001"])
         let stale = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 10), now: fixture.clock.now())[0]
