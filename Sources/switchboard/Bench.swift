@@ -9,6 +9,7 @@ import NIOHTTP1
 import Logging
 import Messaging
 import SQLKit
+import ServiceLifecycle
 import Store
 import SwitchboardCore
 import SwitchboardServer
@@ -69,17 +70,15 @@ struct Bench: AsyncParsableCommand {
             -> (added: Int, seconds: Double) {
             let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
             await bench.closeConnections()
-            let server = try await bench.serve(port: port, role: .api)
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             defer { _ = client.shutdown() }
             do {
-                let result = try await post(client, csv: csv, json: json, campaign: campaign, port: port, key: key)
-                server.cancel()
-                _ = await server.result
+                let result = try await bench.serving(port: port, role: .api) {
+                    try await post(client, csv: csv, json: json, campaign: campaign, port: port, key: key)
+                }
                 await bench.dropSchema()
                 return result
             } catch {
-                server.cancel()
                 await bench.dropSchema()
                 throw error
             }
@@ -309,9 +308,10 @@ struct BenchDatabase {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
-    /// The app as `serve` builds it, on this database and a loopback port, returned once it
-    /// answers (the benches time requests, not start-up); cancel the task to stop it.
-    func serve(port: Int, role: AppConfiguration.Role, simulatorTimeScale: Double = 1) async throws -> Task<Void, any Error> {
+    /// Runs `body` against the app as `serve` builds it, on this database and a loopback port,
+    /// once it answers (the benches time requests, not start-up). Then the app shuts down as on
+    /// SIGTERM: cancelled instead, its server logged the cancellation as errors.
+    func serving<T>(port: Int, role: AppConfiguration.Role, simulatorTimeScale: Double = 1, _ body: () async throws -> T) async throws -> T {
         var config = AppConfiguration()
         config.databaseURL = url
         config.sqliteWriterNiceness = try Self.writerNiceness()
@@ -322,13 +322,27 @@ struct BenchDatabase {
         config.recordingsDirectory = directory.appendingPathComponent("recordings").path
         config.logLevel = .warning
         let app = try await buildApplication(config)
-        let server = Task { try await app.runService() }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: app.logger))
+        let running = Task { try await group.run() }
+        do {
+            try await Self.waitUntilLive(port: port)
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            _ = await running.result
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = await running.result
+            throw error
+        }
+    }
+
+    private static func waitUntilLive(port: Int) async throws {
         let live = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/live")
         for _ in 0..<100 {
-            if let response = try? await HTTPClient.shared.execute(live, timeout: .seconds(1)), response.status == .ok { return server }
+            if let response = try? await HTTPClient.shared.execute(live, timeout: .seconds(1)), response.status == .ok { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        server.cancel()
         throw ValidationError("the server did not answer on port \(port)")
     }
 }

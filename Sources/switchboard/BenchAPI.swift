@@ -34,32 +34,32 @@ extension Bench {
             let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
             await bench.close()
 
-            let server = try await bench.serve(port: port, role: .all, simulatorTimeScale: 0)
-            defer { server.cancel() }
-            let base = "http://127.0.0.1:\(port)"
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            let status = "\(base)/v1/voice/campaigns/\(campaign.id)"
-            let calls = "\(base)/v1/voice/calls?limit=100"
-            // Give the dialer a moment to be dialing flat out.
-            try await Task.sleep(for: .seconds(2))
+            try await bench.serving(port: port, role: .all, simulatorTimeScale: 0) {
+                let base = "http://127.0.0.1:\(port)"
+                let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                let status = "\(base)/v1/voice/campaigns/\(campaign.id)"
+                let calls = "\(base)/v1/voice/calls?limit=100"
+                // Give the dialer a moment to be dialing flat out.
+                try await Task.sleep(for: .seconds(2))
 
-            for (name, url) in [("status", status), ("calls list", calls)] {
-                let result = try await Self.steady(client, url: url, key: key, rate: rate, seconds: seconds)
-                print(String(format: "%@ at %d req/s for %d s while dialing: p50 %.2f ms, p99 %.2f ms, %d errors",
-                             name, rate, seconds, result.p50, result.p99, result.errors))
+                for (name, url) in [("status", status), ("calls list", calls)] {
+                    let result = try await Self.steady(client, url: url, key: key, rate: rate, seconds: seconds)
+                    print(String(format: "%@ at %d req/s for %d s while dialing: p50 %.2f ms, p99 %.2f ms, %d errors",
+                                 name, rate, seconds, result.p50, result.p99, result.errors))
+                }
+                // The baseline is a bare route (`/health/live` answers without the database);
+                // `/health` adds one database round trip.
+                let bare = try await Self.wrk("\(base)/health/live", key: nil, seconds: wrkSeconds)
+                let health = try await Self.wrk("\(base)/health", key: nil, seconds: wrkSeconds)
+                let statusMax = try await Self.wrk(status, key: key, seconds: wrkSeconds)
+                let callsMax = try await Self.wrk(calls, key: key, seconds: wrkSeconds)
+                print(String(format: "wrk (2 threads, 32 connections, %d s each, while dialing): bare route /health/live %.0f req/s; /health (one query) %.0f req/s; "
+                             + "status %.0f req/s (%.2f of the bare route, %.2f of /health); calls list %.0f req/s (%.2f of the bare route)",
+                             wrkSeconds, bare, health, statusMax, statusMax / bare, statusMax / health, callsMax, callsMax / bare))
+                let progress = try await Self.progress(client, status, key: key)
+                print("campaign while measured: \(progress)")
+                try await client.shutdown()
             }
-            // The baseline is a bare route (`/health/live` answers without the database);
-            // `/health` adds one database round trip.
-            let bare = try await Self.wrk("\(base)/health/live", key: nil, seconds: wrkSeconds)
-            let health = try await Self.wrk("\(base)/health", key: nil, seconds: wrkSeconds)
-            let statusMax = try await Self.wrk(status, key: key, seconds: wrkSeconds)
-            let callsMax = try await Self.wrk(calls, key: key, seconds: wrkSeconds)
-            print(String(format: "wrk (2 threads, 32 connections, %d s each, while dialing): bare route /health/live %.0f req/s; /health (one query) %.0f req/s; "
-                         + "status %.0f req/s (%.2f of the bare route, %.2f of /health); calls list %.0f req/s (%.2f of the bare route)",
-                         wrkSeconds, bare, health, statusMax, statusMax / bare, statusMax / health, callsMax, callsMax / bare))
-            let progress = try await Self.progress(client, status, key: key)
-            print("campaign while measured: \(progress)")
-            try await client.shutdown()
         }
 
         static func get(_ client: HTTPClient, _ url: String, key: String) async throws -> UInt {

@@ -36,28 +36,28 @@ extension Bench {
             let key = try await bench.store.createAPIKey(organizationID: "bench", tenantID: "bench", userID: "bench", role: .admin, now: Date())
             await bench.close()
 
-            let server = try await bench.serve(port: port, role: .api)
-            defer { server.cancel() }
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/voice/campaigns/\(campaign.id)/failed-numbers?format=csv")
-            request.headers.add(name: "X-API-Key", value: key)
-            let response = try await client.execute(request, timeout: .seconds(600))
-            guard response.status == .ok else {
+            try await bench.serving(port: port, role: .api) {
+                let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/voice/campaigns/\(campaign.id)/failed-numbers?format=csv")
+                request.headers.add(name: "X-API-Key", value: key)
+                let response = try await client.execute(request, timeout: .seconds(600))
+                guard response.status == .ok else {
+                    try await client.shutdown()
+                    throw ValidationError("the export answered \(response.status.code)")
+                }
+                resetPeakRSS()
+                let started = Date()
+                var lines = 0
+                var bytes = 0
+                for try await chunk in response.body {
+                    bytes += chunk.readableBytes
+                    lines += chunk.readableBytesView.lazy.filter { $0 == UInt8(ascii: "\n") }.count
+                }
+                let seconds = Date().timeIntervalSince(started)
                 try await client.shutdown()
-                throw ValidationError("the export answered \(response.status.code)")
+                print(String(format: "export failed-numbers CSV (sqlite): %d rows, %.1f MB in %.2f s = %.0f rows/s; peak RSS while exporting %.0f MB",
+                             lines - 1, Double(bytes) / 1_048_576, seconds, Double(lines - 1) / seconds, Double(peakRSSKilobytes()) / 1024))
             }
-            resetPeakRSS()
-            let started = Date()
-            var lines = 0
-            var bytes = 0
-            for try await chunk in response.body {
-                bytes += chunk.readableBytes
-                lines += chunk.readableBytesView.lazy.filter { $0 == UInt8(ascii: "\n") }.count
-            }
-            let seconds = Date().timeIntervalSince(started)
-            try await client.shutdown()
-            print(String(format: "export failed-numbers CSV (sqlite): %d rows, %.1f MB in %.2f s = %.0f rows/s; peak RSS while exporting %.0f MB",
-                         lines - 1, Double(bytes) / 1_048_576, seconds, Double(lines - 1) / seconds, Double(peakRSSKilobytes()) / 1024))
         }
     }
 }
