@@ -17,14 +17,16 @@ struct Reservation: Sendable {
     var claims: [LeadClaim] = []
     var carriers: [String: NumberCarrier] = [:]
 
+    /// The carrier a claim dials through.
+    func provider(_ number: String) -> ProviderName { carriers[number]?.provider ?? .simulator }
+
     /// The claims as the engine dials them, their leads' fields not yet decoded.
     func attempts(of campaign: CampaignRecord) -> [ClaimedAttempt] {
         claims.map { claim in
-            let carrier = carriers[claim.from]
-            return ClaimedAttempt(attemptID: claim.attemptID, leadID: claim.lead.id, callID: claim.callID, campaignID: campaign.key,
-                                  attemptNumber: claim.lead.attempts + 1, from: claim.from, provider: carrier?.provider ?? .simulator,
-                                  carrierSettings: carrier?.settings ?? [:], to: claim.lead.phone, dialAt: claim.dialAt,
-                                  ringTimeout: campaign.settings.ringTimeout, maxDuration: campaign.settings.maxCallDuration, fields: [:])
+            ClaimedAttempt(attemptID: claim.attemptID, leadID: claim.lead.id, callID: claim.callID, campaignID: campaign.key,
+                           attemptNumber: claim.lead.attempts + 1, from: claim.from, provider: provider(claim.from),
+                           carrierSettings: carriers[claim.from]?.settings ?? [:], to: claim.lead.phone, dialAt: claim.dialAt,
+                           ringTimeout: campaign.settings.ringTimeout, maxDuration: campaign.settings.maxCallDuration, fields: [:])
         }
     }
 }
@@ -188,7 +190,7 @@ extension Store {
                 INSERT INTO attempts (id, call_id, campaign_id, lead_id, attempt, from_number, to_number, provider, status, claimed_at, dial_at)
                 """ + Self.rows(chunk.map {
                     [$0.attemptID, $0.callID, campaign.key, $0.lead.id, $0.lead.attempts + 1, $0.from, $0.lead.phone,
-                     (reservation.carriers[$0.from]?.provider ?? ProviderName.simulator).rawValue, "dialing", now.epoch, $0.dialAt.epoch]
+                     reservation.provider($0.from).rawValue, "dialing", now.epoch, $0.dialAt.epoch]
                 })).run()
         }
         let subscribers = try await webhookSubscribers(db, organizations: [campaign.organizationID])

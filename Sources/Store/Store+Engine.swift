@@ -208,7 +208,7 @@ extension Store {
     /// Leads whose lease ran out while their claim's attempt was never written. The attempt's
     /// row is written within the dialer's database deadline (10 s) of its lead being taken, far
     /// inside the lead's lease (90 s): a lead still without one when the lease runs out was
-    /// lost with its dialer. A call id no call row has is forgotten with it.
+    /// lost with its dialer.
     private func requeueUnrecorded(_ db: any SQLDatabase, now: Date, limit: Int, counts: inout LeadCounts) async throws {
         var lost: SQLQueryString = """
             SELECT id FROM leads WHERE state = 'dialing' AND lease_until < \(bind: now.epoch)
@@ -216,17 +216,8 @@ extension Store {
             """
         // Another reaper may be putting back the same leads: skip what it holds.
         if database.flavor == .postgres { lost += " FOR UPDATE SKIP LOCKED" }
-        let rows = try await db.raw("""
-            UPDATE leads SET state = 'queued', attempts = attempts - 1, claim_id = NULL, lease_until = NULL, due_at = \(bind: now.epoch),
-              call_id = CASE WHEN EXISTS (SELECT 1 FROM calls c WHERE c.id = leads.call_id) THEN leads.call_id END
-            WHERE id IN (\(lost)) RETURNING campaign_id, attempts
-            """).all()
-        for row in rows {
-            let (campaignID, attempts) = (try row.string("campaign_id"), try row.int("attempts"))
-            counts.move(campaignID, from: LeadCounts.dialing, to: LeadCounts.queued(attempts: attempts))
-            if attempts == 0 { counts.add(campaignID, LeadCounts.dialed, -1) }
-        }
-        if !rows.isEmpty { logger.notice("claims lost before they were recorded; leads re-queued", metadata: ["leads": "\(rows.count)"]) }
+        let requeued = try await putBack(db, "id IN (\(lost))", now: now, counts: &counts)
+        if requeued > 0 { logger.notice("claims lost before they were recorded; leads re-queued", metadata: ["leads": "\(requeued)"]) }
     }
 
     /// The carrier never received this attempt: void it and put the lead back, uncounted.
@@ -237,14 +228,27 @@ extension Store {
                 WHERE id = \(bind: attempt.attemptID) AND status = 'dialing' RETURNING id
                 """).first()
             guard voided != nil else { return }
-            guard let lead = try await db.raw("""
-                UPDATE leads SET state = 'queued', attempts = attempts - 1, claim_id = NULL, lease_until = NULL, due_at = \(bind: now.epoch)
-                WHERE id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing' RETURNING campaign_id, attempts
-                """).first() else { return }
-            let (campaignID, attempts) = (try lead.string("campaign_id"), try lead.int("attempts"))
+            try await putBack(db, "id = \(bind: attempt.leadID) AND claim_id = \(bind: attempt.attemptID) AND state = 'dialing'",
+                              now: now, counts: &counts)
+        }
+    }
+
+    /// Puts the leads `which` selects back in the queue, due now, as if their claim had never
+    /// been: the attempt uncounted, and a call id that no call row has (a first call whose
+    /// claim was never recorded) forgotten. Returns how many.
+    @discardableResult
+    private func putBack(_ db: any SQLDatabase, _ which: SQLQueryString, now: Date, counts: inout LeadCounts) async throws -> Int {
+        let rows = try await db.raw("""
+            UPDATE leads SET state = 'queued', attempts = attempts - 1, claim_id = NULL, lease_until = NULL, due_at = \(bind: now.epoch),
+              call_id = CASE WHEN EXISTS (SELECT 1 FROM calls c WHERE c.id = leads.call_id) THEN leads.call_id END
+            WHERE
+            """ + " " + which + " RETURNING campaign_id, attempts").all()
+        for row in rows {
+            let (campaignID, attempts) = (try row.string("campaign_id"), try row.int("attempts"))
             counts.move(campaignID, from: LeadCounts.dialing, to: LeadCounts.queued(attempts: attempts))
             if attempts == 0 { counts.add(campaignID, LeadCounts.dialed, -1) }
         }
+        return rows.count
     }
 
     /// Campaigns the engine looks after: active or paused, not deleted.
