@@ -49,7 +49,12 @@ extension Store {
         if database.flavor == .postgres {
             reservation = try await writeCounting { db, counts in try await reserve(db, campaign, limits: limits, now: now, counts: &counts) }
             if !reservation.claims.isEmpty {
-                try await write { db in try await record(db, campaign, reservation, now: now) }
+                do {
+                    try await write { db in try await record(db, campaign, reservation, now: now) }
+                } catch {
+                    try? await release(reservation, now: now)
+                    throw error
+                }
             }
         } else {
             reservation = try await writeCounting { db, counts in
@@ -64,6 +69,19 @@ extension Store {
             var attempt = attempt
             attempt.fields = try claim.lead.fields.map { try Coding.decode([String: JSONValue].self, $0) } ?? [:]
             return attempt
+        }
+    }
+
+    /// Puts a reservation's leads back at once when its record failed, not when their lease
+    /// runs out. A lead whose attempt was written after all (the commit landed, its answer did
+    /// not) is left to the reaper, which asks its carrier.
+    private func release(_ reservation: Reservation, now: Date) async throws {
+        let (leads, attempts) = (reservation.claims.map(\.lead.id), reservation.claims.map(\.attemptID))
+        _ = try await writeCounting { db, counts in
+            try await putBack(db, """
+                id IN (\(binds: leads)) AND claim_id IN (\(binds: attempts)) AND state = 'dialing'
+                  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = leads.claim_id)
+                """, now: now, counts: &counts)
         }
     }
 

@@ -237,7 +237,7 @@ extension Store {
     /// been: the attempt uncounted, and a call id that no call row has (a first call whose
     /// claim was never recorded) forgotten. Returns how many.
     @discardableResult
-    private func putBack(_ db: any SQLDatabase, _ which: SQLQueryString, now: Date, counts: inout LeadCounts) async throws -> Int {
+    func putBack(_ db: any SQLDatabase, _ which: SQLQueryString, now: Date, counts: inout LeadCounts) async throws -> Int {
         let rows = try await db.raw("""
             UPDATE leads SET state = 'queued', attempts = attempts - 1, claim_id = NULL, lease_until = NULL, due_at = \(bind: now.epoch),
               call_id = CASE WHEN EXISTS (SELECT 1 FROM calls c WHERE c.id = leads.call_id) THEN leads.call_id END

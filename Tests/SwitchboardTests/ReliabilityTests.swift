@@ -165,6 +165,29 @@ import TelephonySimulator
         await fixture.close()
     }
 
+    /// On PostgreSQL, a claim whose second transaction fails puts its leads back at once: they
+    /// do not wait out their lease. The failure is a trigger that refuses every attempt row.
+    @Test func aClaimWhoseRecordFailsPutsItsLeadsBackAtOnce() async throws {
+        let fixture = try await Fixture.make(.postgres, leads: ["+15550000001", "+15550000002"])
+        let (store, key, now) = (fixture.store, fixture.campaign.key, fixture.clock.now())
+        try await fixture.database.write { db in
+            try await db.raw("CREATE FUNCTION refuse_attempts() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql").run()
+            try await db.raw("CREATE TRIGGER refuse_attempts BEFORE INSERT ON attempts FOR EACH ROW EXECUTE FUNCTION refuse_attempts()").run()
+        }
+        await #expect(throws: (any Error).self) { try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now) }
+        let states = try await fixture.database.read { db in
+            try await db.raw("SELECT state, attempts, call_id FROM leads").all().map {
+                "\(try $0.decode(column: "state", as: String.self)) \(try $0.decode(column: "attempts", as: Int.self)) \(try $0.decode(column: "call_id", as: String?.self) ?? "-")"
+            }
+        }
+        #expect(states == ["queued 0 -", "queued 0 -"])
+        #expect(try await store.leadCountDrift().isEmpty)
+        try await fixture.database.write { db in try await db.raw("DROP TRIGGER refuse_attempts ON attempts").run() }
+        #expect(try await store.claim(fixture.campaign, limits: ClaimLimits(), now: now).count == 2)
+        #expect(try await !store.completeCampaignIfDone(id: key, now: now))
+        await fixture.close()
+    }
+
     @Test(arguments: Backend.allCases) func aStaleClaimCannotWrite(_ backend: Backend) async throws {
         let fixture = try await Fixture.make(backend, leads: ["+15550000001"])
         let stale = try await fixture.store.claim(fixture.campaign, limits: ClaimLimits(lease: 10), now: fixture.clock.now())[0]
