@@ -19,7 +19,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -66,7 +66,10 @@ def shot(driver, name):
 def wait(driver, condition, seconds=30, what="condition"):
     # A click that submits a form leaves the old page's elements in hand until the next page
     # replaces them: reading one then is stale, and the condition is asked again, not failed.
-    ignored = (NoSuchElementException, StaleElementReferenceException)
+    # Reading while the old page unloads can fail in the driver itself (a plain
+    # WebDriverException, seen once in CI on the suppressions page): asked again too. A page
+    # that never gets there still fails, by the clock.
+    ignored = (NoSuchElementException, StaleElementReferenceException, WebDriverException)
     try:
         return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=ignored).until(condition)
     except Exception as error:
@@ -74,7 +77,7 @@ def wait(driver, condition, seconds=30, what="condition"):
         # What the page said then: an error page, or a status other than the one awaited.
         body = driver.execute_script("return document.body ? document.body.innerText : document.documentElement.outerHTML;")
         print(f"--- the page at {driver.current_url}:\n{body[:3000]}", file=sys.stderr)
-        failure = f"timed out waiting for {what}" if isinstance(error, TimeoutException) else f"{type(error).__name__} while waiting for {what}"
+        failure = f"timed out waiting for {what}" if isinstance(error, TimeoutException) else f"{type(error).__name__} ({error}) while waiting for {what}"
         raise AssertionError(f"{failure} on {driver.current_url}") from error
 
 
