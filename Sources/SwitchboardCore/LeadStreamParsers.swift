@@ -31,6 +31,13 @@ public struct JSONArrayFramer: Sendable {
     public init() {}
 
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(LeadStreamError) -> [[UInt8]] {
+        // Copied once into an array: iterated as the generic sequence, each byte of the loop
+        // went through the sequence's witness table (a caller in another module gets no
+        // specialized copy), a fifth of a JSON upload's time.
+        try feed(contiguous: bytes as? [UInt8] ?? Array(bytes))
+    }
+
+    private mutating func feed(contiguous bytes: [UInt8]) throws(LeadStreamError) -> [[UInt8]] {
         var out: [[UInt8]] = []
         for byte in bytes {
             switch phase {
