@@ -275,6 +275,10 @@ public final class PostgresProvider: DatabaseProvider {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
 
+    static func isUndefinedTable(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "42P01"
+    }
+
     static func isConnectionFailure(_ error: PSQLError) -> Bool {
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed:

@@ -4,9 +4,9 @@ import SwitchboardCore
 
 extension Store {
     /// Creates the campaign and its leads in one transaction: those given, and those of a
-    /// streamed upload staged for it (`staged`, holding `stagedValid` valid leads). Duplicate
-    /// numbers are kept once; returns the campaign as stored, counts filled in.
-    public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead], staged: LeadImport? = nil, stagedValid: Int = 0) async throws -> CampaignRecord {
+    /// streamed upload staged for it. Duplicate numbers are kept once; returns the campaign as
+    /// stored, counts filled in.
+    public func createCampaign(_ campaign: CampaignRecord, leads: [ValidLead], staged: StagedLeads? = nil) async throws -> CampaignRecord {
         let settings = try Coding.json(campaign.settings)
         return try await writeCounting { db, counts in
             if try await db.raw("SELECT 1 AS ok FROM campaigns WHERE id = \(bind: campaign.key)").first() != nil {
@@ -24,7 +24,7 @@ extension Store {
             var offered = leads.count
             if let staged {
                 inserted += try await moveStaged(db, staged, dueAt: campaign.beginAt.epoch)
-                offered += stagedValid
+                offered += staged.count
             }
             counts.add(campaign.key, LeadCounts.queued(attempts: 0), inserted)
             var stored = campaign

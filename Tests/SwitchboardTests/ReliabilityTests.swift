@@ -329,7 +329,7 @@ import TelephonySimulator
             }
         }
         for await _ in inserted { break }
-        let committing = Task { try await fixture.store.commitImport(upload, received: 2, invalid: 0, now: now) }
+        let committing = Task { try await fixture.store.commitImport(StagedLeads(upload: upload, count: 2), invalid: 0, now: now) }
         // The move (its statement without ON CONFLICT) has reached that number and waits for
         // the holder's row; a move that never gets there is let go after 20 s, and fails below.
         var waiting = 0
@@ -356,47 +356,48 @@ import TelephonySimulator
         await fixture.close()
     }
 
-    /// On PostgreSQL a COPY fills space that vacuum freed anywhere in the staging table, so an
-    /// upload's later chunk can sit before an earlier one: its leads still enter the campaign,
-    /// and are dialed, in the order they were sent.
+    /// On PostgreSQL a COPY puts a row wherever its table has room, so an upload's later chunk
+    /// can sit before an earlier one (forced here by freeing the front of the import's table):
+    /// its leads still enter the campaign, and are dialed, in the order they were sent.
     @Test func anUploadKeepsItsOrderWhereStagingReusesFreedSpace() async throws {
         let fixture = try await Fixture.make(.postgres, leads: [])
         func leads(_ places: ClosedRange<Int>) throws -> [ValidLead] {
             try places.map { ValidLead(phone: try PhoneNumber(parsing: "+1555100" + String(format: "%04d", $0))) }
         }
+        let upload = try await fixture.store.beginImport(campaignID: fixture.campaign.key, now: fixture.clock.now())
+        let table = "lead_staging_\(upload.id)"
         // Vacuum frees a deleted row only once no open transaction can still see it, and other
         // tests' transactions in the same database may: vacuum again until none is left dead.
-        func removeOthers(_ condition: SQLQueryString) async throws {
-            try await fixture.database.write { db in try await db.raw("DELETE FROM lead_staging WHERE import_id = -1 AND " + condition).run() }
+        func removeFiller(_ condition: String) async throws {
+            try await fixture.database.write { db in try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE import_id = -1 AND \(unsafeRaw: condition)").run() }
             let database = fixture.database
             try await until(seconds: 60) {
                 let dead = try? await database.read { db in
-                    try await db.raw("VACUUM lead_staging").run()
-                    return try await db.raw("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'lead_staging'::regclass")
+                    try await db.raw("VACUUM \(unsafeRaw: table)").run()
+                    return try await db.raw("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = \(bind: table)::regclass")
                         .first()?.decode(column: "n_dead_tup", as: Int.self)
                 }
                 return dead == 0
             }
         }
-        // Another upload's rows fill the table; the back of it goes, then this upload stages its
-        // first chunk; the front goes, then the second chunk.
+        // Filler rows take the table; the back of them goes, then the first chunk is staged;
+        // the front goes, then the second chunk; then the rest of the filler.
         try await fixture.database.write { db in
-            try await db.raw("INSERT INTO lead_staging (import_id, ordinal, phone_number) SELECT -1, g, '+1' || (5550000000 + g) FROM generate_series(1, 20000) g").run()
+            try await db.raw("INSERT INTO \(unsafeRaw: table) (import_id, ordinal, phone_number) SELECT -1, g, '+1' || (5550000000 + g) FROM generate_series(1, 20000) g").run()
         }
-        try await removeOthers("ordinal > 15000")
-        let upload = try await fixture.store.beginImport(campaignID: fixture.campaign.key, now: fixture.clock.now())
+        try await removeFiller("ordinal > 15000")
         try await fixture.store.stage(try leads(0...3999), in: upload, first: 0)
-        try await removeOthers("ordinal <= 5000")
+        try await removeFiller("ordinal <= 5000")
         try await fixture.store.stage(try leads(4000...7999), in: upload, first: 4000)
+        try await removeFiller("true")
         let secondFirst = try await fixture.database.read { db in
             try await db.raw("""
-                SELECT (SELECT MIN(ctid) FROM lead_staging WHERE import_id = \(bind: upload.id) AND ordinal >= 4000)
-                     < (SELECT MIN(ctid) FROM lead_staging WHERE import_id = \(bind: upload.id) AND ordinal < 4000) AS before
+                SELECT (SELECT MIN(ctid) FROM \(unsafeRaw: table) WHERE ordinal >= 4000) < (SELECT MIN(ctid) FROM \(unsafeRaw: table) WHERE ordinal < 4000) AS before
                 """).first()?.decode(column: "before", as: Bool.self)
         }
         #expect(secondFirst == true, "the second chunk did not land before the first: this test shows nothing")
 
-        let (added, _) = try await fixture.store.commitImport(upload, received: 8_000, invalid: 0, now: fixture.clock.now())
+        let (added, _) = try await fixture.store.commitImport(StagedLeads(upload: upload, count: 8_000, mayRepeat: false), invalid: 0, now: fixture.clock.now())
         #expect(added == 8_000)
         let order = try await fixture.database.read { db in
             try await db.raw("SELECT phone_number FROM leads WHERE campaign_id = \(bind: fixture.campaign.key) ORDER BY id").all()
@@ -435,7 +436,13 @@ import TelephonySimulator
         try await fixture.store.stage([ValidLead(phone: try PhoneNumber(parsing: "+15550002001"))], in: upload, first: 0)
         fixture.clock.advance(by: LeadImport.lease + 1)
         #expect(try await reap() == 1)
-        await #expect(throws: StoreError.self) { try await fixture.store.commitImport(upload, received: 1, invalid: 0, now: fixture.clock.now()) }
+        await #expect(throws: StoreError.self) { try await fixture.store.commitImport(StagedLeads(upload: upload, count: 1), invalid: 0, now: fixture.clock.now()) }
+        if backend == .postgres {
+            // Its table went with it: a piece staged after the reap fails the same way.
+            await #expect(throws: StoreError.self) {
+                try await fixture.store.stage([ValidLead(phone: try PhoneNumber(parsing: "+15550002002"))], in: upload, first: 1)
+            }
+        }
 
         let (leads, staged) = try await fixture.database.read { db in
             (try await db.raw("SELECT COUNT(*) AS n FROM leads").first()?.decode(column: "n", as: Int.self),
@@ -443,6 +450,13 @@ import TelephonySimulator
         }
         #expect(leads == 4)
         #expect(staged == 0)
+        if backend == .postgres {
+            let tables = try await fixture.database.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'lead\\_staging\\_%'")
+                    .first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(tables == 0, "an import's staging table outlived it")
+        }
         await fixture.close()
     }
 

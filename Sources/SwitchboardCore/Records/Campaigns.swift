@@ -149,3 +149,19 @@ public struct LeadImport: Sendable {
         self.campaignID = campaignID
     }
 }
+
+/// What an upload staged, for the transaction that makes it dialable.
+public struct StagedLeads: Sendable {
+    public let upload: LeadImport
+    /// The valid leads staged, a number sent twice counted twice.
+    public let count: Int
+    /// False when no number was staged twice (`RepeatSieve`), so the move need not look for
+    /// repeats; true when one may have been.
+    public let mayRepeat: Bool
+
+    public init(upload: LeadImport, count: Int, mayRepeat: Bool = true) {
+        self.upload = upload
+        self.count = count
+        self.mayRepeat = mayRepeat
+    }
+}

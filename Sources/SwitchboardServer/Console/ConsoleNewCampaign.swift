@@ -104,7 +104,7 @@ struct ConsoleNewCampaign {
             guard summary.received > summary.invalidCount else { throw APIError.badRequest("the file has no valid lead", field: "file") }
             var record = parsed.campaign
             record.invalidLeadsCount = summary.invalidCount
-            campaign = try await api.store.createCampaign(record, leads: [], staged: session.staged, stagedValid: summary.received - summary.invalidCount)
+            campaign = try await api.store.createCampaign(record, leads: [], staged: session.staged)
         } catch {
             await session.abort()
             if let problem = error as? LeadStreamError { throw APIError.badRequest(problem.description, field: "file") }

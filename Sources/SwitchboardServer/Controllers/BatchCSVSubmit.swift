@@ -30,8 +30,7 @@ struct BatchCSVSubmit {
             let body = try BatchSubmitRequest.body(form: parts.fields)
             var parsed = try await BatchSubmitRequest.parse(body, id: id, principal: principal, store: api.store, now: api.clock.now())
             parsed.campaign.invalidLeadsCount = summary.invalidCount
-            let batch = try await api.store.createCampaign(parsed.campaign, leads: [], staged: session.staged,
-                                                           stagedValid: summary.received - summary.invalidCount)
+            let batch = try await api.store.createCampaign(parsed.campaign, leads: [], staged: session.staged)
             return (batch, summary.invalid)
         } catch {
             await session.abort()

@@ -34,6 +34,8 @@ public final class LeadImportSession {
     private var renewAt: Date
     /// Valid leads handed to the store so far: the next one's place in the upload.
     private var stagedCount = 0
+    /// Whether a number may have come twice, so the store knows whether to look for repeats.
+    private var sieve = RepeatSieve()
 
     /// `columns` says which CSV columns make a lead (the console's mapping); by default the
     /// phone column is found by name and every other column is a field.
@@ -67,14 +69,14 @@ public final class LeadImportSession {
     /// Makes every staged lead dialable in the campaign, or none.
     public func finish() async throws -> Summary {
         var summary = try await finishStaging()
-        let counts = try await store.commitImport(upload, received: summary.received, invalid: summary.invalidCount, now: clock.now())
+        let counts = try await store.commitImport(staged, invalid: summary.invalidCount, now: clock.now())
         summary.added = counts.added
         summary.duplicates = counts.duplicates
         return summary
     }
 
     /// Reads to the end and stages the rest, leaving the leads staged: for a campaign that is
-    /// created with them (`Store.createCampaign(_:leads:staged:stagedValid:)`).
+    /// created with them (`Store.createCampaign(_:leads:staged:)`).
     func finishStaging() async throws -> Summary {
         try await keepLease()
         switch format {
@@ -87,8 +89,8 @@ public final class LeadImportSession {
         return summary
     }
 
-    /// The staged import, for `Store.createCampaign`.
-    var staged: LeadImport { upload }
+    /// What was staged, for `Store.createCampaign` once `finishStaging` returned.
+    var staged: StagedLeads { StagedLeads(upload: upload, count: stagedCount, mayRepeat: sieve.mayRepeat) }
 
     /// Removes everything staged so far.
     public func abort() async {
@@ -119,6 +121,7 @@ public final class LeadImportSession {
     private func flush() async throws {
         try await writing?.value
         let (batch, store, upload, first) = (pending, store, upload, stagedCount)
+        sieve.insert(batch)
         writing = Task { try await store.stage(batch, in: upload, first: first) }
         stagedCount += batch.count
         pending.removeAll(keepingCapacity: true)
