@@ -44,6 +44,7 @@ struct Bench: AsyncParsableCommand {
                 // synced: whichever side ran first paid for that (2 s of a million leads), the
                 // other reused them. An untimed copy first makes both sides reuse them.
                 _ = try await postgresCopyBaseline(rows, postgres: database)
+                try psql(database, "CHECKPOINT")
             }
 
             let (added, seconds) = http || json ? try await Self.overHTTP(bench, csv: csv, json: json, campaign: campaign, port: port) : try await {
@@ -394,16 +395,24 @@ func postgresCopyBaseline(_ rows: URL, postgres: String) async throws -> Double 
     let baseline = try await BenchDatabase.make(postgres)
     defer { baseline.remove() }
     let schema = URLComponents(string: baseline.url)?.queryItems?.first { $0.name == "search_path" }?.value ?? "public"
-    let copy = Process()
-    copy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    copy.arguments = ["psql", postgres, "-v", "ON_ERROR_STOP=1", "-q", "-c", "SET search_path TO \(schema)", "-c", "\\copy leads (\(baselineColumns)) FROM '\(rows.path)' CSV"]
+    try psql(postgres, "CHECKPOINT")
     let started = Date()
-    try copy.run()
-    copy.waitUntilExit()
+    try psql(postgres, "SET search_path TO \(schema)", "\\copy leads (\(baselineColumns)) FROM '\(rows.path)' CSV")
     let seconds = Date().timeIntervalSince(started)
     await baseline.close()
-    guard copy.terminationStatus == 0 else { throw ValidationError("psql \\copy failed; is psql installed?") }
     return seconds
+}
+
+/// Runs each command through psql, stopping at the first error. Each side of the ingest bench
+/// starts right after a CHECKPOINT: a checkpoint one side's WAL started would otherwise write
+/// its pages during the other side's time (seconds, at a million rows).
+func psql(_ postgres: String, _ commands: String...) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["psql", postgres, "-v", "ON_ERROR_STOP=1", "-q"] + commands.flatMap { ["-c", $0] }
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw ValidationError("psql failed on \(commands.last ?? ""); is psql installed?") }
 }
 
 /// The rows imported by the sqlite3 shell into a fresh database with the same schema and
