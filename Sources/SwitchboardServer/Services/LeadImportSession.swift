@@ -34,8 +34,9 @@ public final class LeadImportSession {
     private var renewAt: Date
     /// Valid leads handed to the store so far: the next one's place in the upload.
     private var stagedCount = 0
-    /// Whether a number may have come twice, so the store knows whether to look for repeats.
-    private var sieve = RepeatSieve()
+    /// Whether a number may have come twice, so the store knows whether to look for repeats:
+    /// on PostgreSQL (SQLite's move skips repeats as it inserts, at no extra cost).
+    private var sieve: RepeatSieve?
 
     /// `columns` says which CSV columns make a lead (the console's mapping); by default the
     /// phone column is found by name and every other column is a field.
@@ -54,6 +55,7 @@ public final class LeadImportSession {
         self.csv = CSVLeadParser(mapping: columns)
         self.chunk = chunk
         self.listedInvalid = listedInvalid
+        self.sieve = store.database.flavor == .postgres ? RepeatSieve() : nil
         pending.reserveCapacity(chunk)
     }
 
@@ -90,7 +92,7 @@ public final class LeadImportSession {
     }
 
     /// What was staged, for `Store.createCampaign` once `finishStaging` returned.
-    var staged: StagedLeads { StagedLeads(upload: upload, count: stagedCount, mayRepeat: sieve.mayRepeat) }
+    var staged: StagedLeads { StagedLeads(upload: upload, count: stagedCount, mayRepeat: sieve?.mayRepeat ?? true) }
 
     /// Removes everything staged so far.
     public func abort() async {
@@ -121,7 +123,7 @@ public final class LeadImportSession {
     private func flush() async throws {
         try await writing?.value
         let (batch, store, upload, first) = (pending, store, upload, stagedCount)
-        sieve.insert(batch)
+        sieve?.insert(batch)
         writing = Task { try await store.stage(batch, in: upload, first: first) }
         stagedCount += batch.count
         pending.removeAll(keepingCapacity: true)
