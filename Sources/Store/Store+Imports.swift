@@ -153,6 +153,10 @@ extension Store {
 
     private func removeImport(_ db: any SQLDatabase, id: Int64) async throws {
         try await removeStaged(db, id: id)
+        if database.flavor == .postgres {
+            // An import begun by a process from before tables per import staged here.
+            try await db.raw("DELETE FROM lead_staging WHERE import_id = \(bind: id)").run()
+        }
         try await db.raw("DELETE FROM lead_imports WHERE id = \(bind: id)").run()
     }
 
