@@ -2,10 +2,10 @@
 /// its store whether any number may have come twice. On PostgreSQL that spares a million-lead
 /// upload its exact check for repeats (a GROUP BY over every staged row, ~0.6 s).
 ///
-/// A Bloom filter: `insert` may answer "seen" for a number it never saw (the caller then checks
-/// exactly, as it would without the sieve), never "new" for one it saw. It is split into blocks
-/// of one cache line, each number setting one bit in each of a block's eight words, so an
-/// insert costs one cache miss. Over a million numbers the chance that any is wrongly taken
+/// A Bloom filter: it may take a number it never saw for one it did (`mayRepeat` turns true and
+/// the caller checks exactly, as it would without the sieve), never the other way round. It is
+/// split into blocks of one cache line, each number setting one bit in each of a block's eight
+/// words, so a number costs one cache miss. Over a million numbers the chance that any is wrongly taken
 /// for a repeat is about 3%; from about two million on, the exact check is the rule again.
 public struct RepeatSieve: Sendable {
     private static let blockBits = 17
@@ -38,8 +38,6 @@ public struct RepeatSieve: Sendable {
             return seen
         }
     }
-
-    public mutating func insert(_ number: PhoneNumber) { insert([ValidLead(phone: number)]) }
 
     /// The number's block (its first word) and the bits it sets there, one in each word.
     private static func place(of number: PhoneNumber) -> (block: Int, bits: UInt64) {
