@@ -24,6 +24,10 @@ extension Store {
         flavor == .postgres ? "lead_staging_\(id)" : "lead_staging"
     }
 
+    /// Whether `StagedLeads.mayRepeat` spares the commit work: on PostgreSQL, where the move
+    /// looks for numbers sent twice before it inserts; SQLite's skips them as it inserts.
+    public var importsUseRepeatHint: Bool { database.flavor == .postgres }
+
     /// Stages a chunk (COPY on PostgreSQL) whose first lead is the import's `first`th (from 0).
     /// Staged rows count for nothing until `commitImport`.
     public func stage(_ leads: [ValidLead], in upload: LeadImport, first: Int) async throws {

@@ -34,8 +34,8 @@ public final class LeadImportSession {
     private var renewAt: Date
     /// Valid leads handed to the store so far: the next one's place in the upload.
     private var stagedCount = 0
-    /// Whether a number may have come twice, so the store knows whether to look for repeats:
-    /// on PostgreSQL (SQLite's move skips repeats as it inserts, at no extra cost).
+    /// Whether a number may have come twice, so the store knows whether to look for repeats
+    /// (only where it asks: `Store.importsUseRepeatHint`).
     private var sieve: RepeatSieve?
 
     /// `columns` says which CSV columns make a lead (the console's mapping); by default the
@@ -55,7 +55,7 @@ public final class LeadImportSession {
         self.csv = CSVLeadParser(mapping: columns)
         self.chunk = chunk
         self.listedInvalid = listedInvalid
-        self.sieve = store.database.flavor == .postgres ? RepeatSieve() : nil
+        self.sieve = store.importsUseRepeatHint ? RepeatSieve() : nil
         pending.reserveCapacity(chunk)
     }
 
