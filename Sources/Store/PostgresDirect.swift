@@ -29,6 +29,18 @@ struct PostgresDirectDatabase: SQLDatabase {
         eventLoop.makeFutureWithTask { try await execute(sql: query, onRow) }
     }
 
+    /// How many rows a statement wrote, from its command tag (`INSERT 0 n`). Counting the rows
+    /// it returned instead (`WITH added AS (… RETURNING 1) SELECT COUNT(*)`) kept each in a
+    /// tuplestore first: ~0.5 s of a million-lead move.
+    func rowsWritten(by query: any SQLExpression) async throws -> Int {
+        let (sql, binds) = serialize(query)
+        guard let bindings = try Self.bindings(binds) else { throw UnsupportedBind() }
+        let metadata = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger) { _ in }.get()
+        return metadata.rows ?? 0
+    }
+
+    struct UnsupportedBind: Error {}
+
     /// The binds as PostgresKit encodes them (the same types, the same wire format), compared
     /// by type first, the commonest first; nil when one is of another type.
     static func bindings(_ binds: [any Encodable & Sendable]) throws -> PostgresBindings? {

@@ -130,7 +130,7 @@ extension Store {
         // Counted as inserted: counting the campaign's leads after would visit every new row's
         // heap tuple (none is all-visible yet), seconds at a million.
         func count(_ statement: SQLQueryString) async throws -> Int {
-            try await db.raw("WITH added AS (" + statement + " RETURNING 1) SELECT COUNT(*) AS n FROM added").first()?.int("n") ?? 0
+            try await (db as! PostgresDirectDatabase).rowsWritten(by: statement)
         }
         let added: Int
         try await db.raw("SAVEPOINT move_staged").run()
