@@ -81,6 +81,7 @@ extension ValidLead {
     public var fieldsJSON: String? {
         guard !fields.isEmpty else { return nil }
         var out = ""
+        out.reserveCapacity(128)  // past the inline size at once, not by regrowing
         JSONValue.writeObject(fields, to: &out)
         return out
     }

@@ -208,7 +208,7 @@ public struct CSVLeadParser: Sendable {
                 phoneColumn = column
                 continue
             }
-            var fields: [String: JSONValue] = [:]
+            var fields = [String: JSONValue](minimumCapacity: header.count)  // no regrowing as it fills
             for (i, value) in row.enumerated() where i != phoneColumn && i < header.count && !value.isEmpty
                 && mapping?.fields?.contains(header[i]) != false {
                 fields[header[i]] = .string(value)

@@ -42,6 +42,16 @@ import Testing
         #expect(throws: error) { try PhoneNumber(parsing: raw) }
     }
 
+    @Test func everyCountryCodeIsFoundAtTheFrontAndNothingElse() {
+        let codes = PhoneData.countryCodes.split(separator: " ").map(String.init)
+        #expect(codes.contains { $0.count == 1 } && codes.contains { $0.count == 3 })
+        for code in codes { #expect(PhoneData.countryCode(prefixOf: code + "5550100") == code) }
+        #expect(PhoneData.countryCode(prefixOf: "9995550100") == nil)  // 9, 99 and 999 are no codes
+        #expect(PhoneData.countryCode(prefixOf: "0715550100") == nil)  // nor 0, 07 or 071
+        #expect(PhoneData.countryCode(prefixOf: "4a") == nil)
+        #expect(PhoneData.countryCode(prefixOf: "") == nil)
+    }
+
     @Test func candidateZonesFromTheLongestPrefix() throws {
         #expect(try PhoneNumber(parsing: "+12125550100").candidateTimeZones == ["America/New_York"])
         #expect(try PhoneNumber(parsing: "+13105550100").candidateTimeZones == ["America/Los_Angeles"])
