@@ -128,7 +128,8 @@ extension Store {
             ? " WHERE NOT EXISTS (SELECT 1 FROM leads l WHERE l.campaign_id = \(bind: upload.campaignID) AND l.phone_number = s.phone_number)"
             : ""
         // Counted as inserted: counting the campaign's leads after would visit every new row's
-        // heap tuple (none is all-visible yet), seconds at a million.
+        // heap tuple (none is all-visible yet), seconds at a million. PostgreSQL's writes always
+        // run on `PostgresDirectDatabase` (`PostgresProvider.write`).
         func count(_ statement: SQLQueryString) async throws -> Int {
             try await (db as! PostgresDirectDatabase).rowsWritten(by: statement)
         }

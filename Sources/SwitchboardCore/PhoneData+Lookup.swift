@@ -30,6 +30,7 @@ extension PhoneData {
     private static let longestPrefix = prefixTable.keys.map(\.count).max() ?? 0
 
     /// The country calling code that begins `digits` (codes are prefix-free).
+    ///
     /// Read as bytes from a table: as a set of strings, hashing each prefix (and counting the
     /// characters) was 5% of what an upload spent on a lead.
     static func countryCode(prefixOf digits: some StringProtocol) -> String? {
