@@ -47,7 +47,7 @@ extension JSONValue {
         out += "\""
         // Nearly every field: appended whole, not as a slice of its scalars made a Substring
         // (perf of a 1M CSV upload: this function 6.0% of the samples before, 4.4% after).
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !value.utf8.contains(where: escaped) {
             out += value
             out += "\""
             return
@@ -56,7 +56,7 @@ extension JSONValue {
         var run = scalars.startIndex
         for index in value.utf8.indices {
             let byte = value.utf8[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            guard escaped(byte) else { continue }
             // An ASCII byte starts a scalar: the runs cut no character's encoding.
             out += Substring(scalars[run..<index])
             switch byte {
@@ -73,6 +73,11 @@ extension JSONValue {
         }
         out += Substring(scalars[run...])
         out += "\""
+    }
+
+    /// A byte JSON text may not hold as itself: a quote, a backslash, a control character.
+    private static func escaped(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 }
 
