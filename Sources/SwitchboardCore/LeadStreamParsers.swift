@@ -126,14 +126,18 @@ public struct CSVColumnMapping: Sendable, Equatable {
     }
 }
 
-/// Reads CSV leads arriving in chunks: complete records go to the CSV parser as soon as a
-/// line break outside quotes ends them; the header names the fields.
+/// Reads CSV leads arriving in chunks: complete records are cut off as soon as a line break
+/// outside quotes ends them; the header names the fields. Cutting is a scan for quotes and
+/// line breaks; reading the records (`CSVRecordBlock.leads`) is most of the work, and may run
+/// elsewhere, on another core.
 public struct CSVLeadParser: Sendable {
     private var pending: [UInt8] = []
     private var scanned = 0
     private var inQuotes = false
-    private var header: [String]?
-    private var phoneColumn = 0
+    /// How many bytes of `pending` are complete records, and the line breaks that end them.
+    private var complete = 0
+    private var breaks = 0
+    private var header: CSVHeader?
     private let mapping: CSVColumnMapping?
 
     /// Without a mapping the phone column is the first of `LeadInput.phoneKeys` the header has.
@@ -170,48 +174,96 @@ public struct CSVLeadParser: Sendable {
         return (header ?? [], records)
     }
 
+    /// The leads of every record `bytes` completes.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(LeadStreamError) -> [LeadInput] {
-        pending.append(contentsOf: bytes)
-        var lastBreak: Int?
-        while scanned < pending.count {
-            let byte = pending[scanned]
-            if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
-            else if byte == 0x0A, !inQuotes { lastBreak = scanned }
-            scanned += 1
-        }
-        guard let lastBreak else { return [] }
-        let records = Array(pending[...lastBreak])
-        pending.removeFirst(lastBreak + 1)
-        scanned = pending.count
-        return try parse(records)
+        try cut(bytes, records: 1)?.leads() ?? []
     }
 
+    /// The leads of the records left, the last one ended by the end of the stream.
     public mutating func finish() throws(LeadStreamError) -> [LeadInput] {
+        try cutRest()?.leads() ?? []
+    }
+
+    /// Adds `bytes`; once at least `records` line breaks end complete records, cuts them off
+    /// (with the header's names, once it has come), else returns nil and keeps them.
+    public mutating func cut(_ bytes: some Sequence<UInt8>, records: Int) throws(LeadStreamError) -> CSVRecordBlock? {
+        pending.append(contentsOf: bytes)
+        pending.withUnsafeBufferPointer { pending in
+            while scanned < pending.count {
+                let byte = pending[scanned]
+                scanned += 1
+                if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
+                else if byte == 0x0A, !inQuotes { complete = scanned; breaks += 1 }
+            }
+        }
+        guard complete > 0, breaks >= records else { return nil }
+        let block = Array(pending[..<complete])
+        pending.removeFirst(complete)
+        scanned = pending.count
+        (complete, breaks) = (0, 0)
+        return try self.block(block)
+    }
+
+    /// The records left at the end of the stream. Throws when a quote is never closed, or when
+    /// no header came.
+    public mutating func cutRest() throws(LeadStreamError) -> CSVRecordBlock? {
         defer { pending = [] }
         // A quote still open at the end would otherwise swallow every row after it into one field.
         if inQuotes { throw .malformedCSV("a quoted field is never closed") }
-        let rest = try parse(pending)
+        let rest = try block(pending)
         if header == nil { throw .missingPhoneColumn }
         return rest
     }
 
-    private mutating func parse(_ bytes: [UInt8]) throws(LeadStreamError) -> [LeadInput] {
+    /// Complete records as a block to read; the first block whose records are not all blank
+    /// holds the header, read here once more (a few thousand records, once an upload).
+    private mutating func block(_ records: [UInt8]) throws(LeadStreamError) -> CSVRecordBlock? {
+        if let header { return CSVRecordBlock(records: records, header: header, holdsHeader: false) }
+        guard let names = CSVRecords.read(records).first(where: { !$0.allSatisfy(\.isEmpty) }) else { return nil }
+        let header = try CSVHeader(names.map(Self.fieldName), mapping: mapping)
+        self.header = header
+        return CSVRecordBlock(records: records, header: header, holdsHeader: true)
+    }
+}
+
+/// A CSV's field names, and which column is the phone number's.
+struct CSVHeader: Sendable {
+    let names: [String]
+    let phoneColumn: Int
+    /// The columns kept as fields (nil: every column but the phone number's).
+    let kept: Set<String>?
+
+    init(_ names: [String], mapping: CSVColumnMapping?) throws(LeadStreamError) {
+        let phoneNames = mapping.map { [$0.phone] } ?? LeadInput.phoneKeys
+        guard let column = phoneNames.lazy.compactMap({ names.firstIndex(of: $0) }).first else { throw .missingPhoneColumn }
+        self.names = names
+        phoneColumn = column
+        kept = mapping?.fields
+    }
+}
+
+/// Complete CSV records cut from a stream, with the header they are read by: `Sendable`, so
+/// they can be read on another core while the stream goes on.
+public struct CSVRecordBlock: Sendable {
+    let records: [UInt8]
+    let header: CSVHeader
+    /// The block the header came in: its first record that is not blank is the header.
+    let holdsHeader: Bool
+
+    /// The block's size in bytes: more than the records it holds, as each takes at least one.
+    public var byteCount: Int { records.count }
+
+    /// Its records as leads, blank records left out.
+    public func leads() -> [LeadInput] {
         var leads: [LeadInput] = []
-        for row in CSVRecords.read(bytes) where !row.allSatisfy(\.isEmpty) {
-            guard let header else {
-                let names = row.map(Self.fieldName)
-                let phoneNames = mapping.map { [$0.phone] } ?? LeadInput.phoneKeys
-                guard let column = phoneNames.lazy.compactMap({ names.firstIndex(of: $0) }).first else {
-                    throw .missingPhoneColumn
-                }
-                self.header = names
-                phoneColumn = column
-                continue
-            }
-            var fields = [String: JSONValue](minimumCapacity: header.count)  // no regrowing as it fills
-            for (i, value) in row.enumerated() where i != phoneColumn && i < header.count && !value.isEmpty
-                && mapping?.fields?.contains(header[i]) != false {
-                fields[header[i]] = .string(value)
+        var skipping = holdsHeader
+        let (names, phoneColumn) = (header.names, header.phoneColumn)
+        for row in CSVRecords.read(records) where !row.allSatisfy(\.isEmpty) {
+            if skipping { skipping = false; continue }
+            var fields = [String: JSONValue](minimumCapacity: names.count)  // no regrowing as it fills
+            for (i, value) in row.enumerated() where i != phoneColumn && i < names.count && !value.isEmpty
+                && header.kept?.contains(names[i]) != false {
+                fields[names[i]] = .string(value)
             }
             leads.append(LeadInput(phone: phoneColumn < row.count ? row[phoneColumn] : nil, fields: fields))
         }
