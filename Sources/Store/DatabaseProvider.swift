@@ -1,3 +1,4 @@
+import NIOCore
 import SQLKit
 import SwitchboardCore
 
@@ -14,9 +15,12 @@ public protocol DatabaseProvider: Sendable {
     func read<T: Sendable>(_ cost: ReadCost, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
-    /// Appends rows of text (or NULL) to a table in one transaction, the fastest way the
-    /// backend has: multi-row INSERTs on SQLite, COPY on PostgreSQL.
-    func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws
+    /// Rows of text (or NULL) made ready for `bulkInsert`, on the caller's thread and with no
+    /// connection held: COPY's text on PostgreSQL.
+    func bulkRows(columns: [String], rows: [[String?]]) -> BulkRows
+    /// Appends the rows to a table in one transaction, the fastest way the backend has:
+    /// multi-row INSERTs on SQLite, COPY on PostgreSQL.
+    func bulkInsert(_ rows: BulkRows, into table: String) async throws
     /// Calls `onNotify` for each notification on `channel` (PostgreSQL's LISTEN) until the task
     /// is cancelled; returns or throws when the connection is lost, for the caller to listen
     /// again. A backend without notifications waits until cancelled: its callers poll.
@@ -31,6 +35,10 @@ public protocol DatabaseProvider: Sendable {
 }
 
 extension DatabaseProvider {
+    public func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws {
+        try await bulkInsert(bulkRows(columns: columns, rows: rows), into: table)
+    }
+
     /// A bounded read, as most are.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await read(.bounded, body)
@@ -75,4 +83,18 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
     public let reason: String
     public init(reason: String) { self.reason = reason }
     public var description: String { "database unavailable: \(reason)" }
+}
+
+/// Rows for `DatabaseProvider.bulkInsert`, as its backend sends them. Made apart from the
+/// write, so that an upload prepares its next chunk on one core while one is written.
+public struct BulkRows: Sendable {
+    public let columns: [String]
+    public let count: Int
+    let payload: Payload
+
+    enum Payload: Sendable {
+        case values([[String?]])
+        /// COPY's text format, a line a row.
+        case copyText(ByteBuffer)
+    }
 }

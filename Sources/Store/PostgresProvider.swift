@@ -95,9 +95,8 @@ public final class PostgresProvider: DatabaseProvider {
         }
     }
 
-    /// `COPY … FROM STDIN` in text format, in one transaction.
-    public func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws {
-        guard !rows.isEmpty else { return }
+    /// COPY's text: the rows' values, tab between, a line each.
+    public func bulkRows(columns: [String], rows: [[String?]]) -> BulkRows {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(rows.count * 16 * columns.count)
         for row in rows {
@@ -107,9 +106,15 @@ public final class PostgresProvider: DatabaseProvider {
             }
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
-        let data = buffer
+        return BulkRows(columns: columns, count: rows.count, payload: .copyText(buffer))
+    }
+
+    /// `COPY … FROM STDIN` in text format, in one transaction.
+    public func bulkInsert(_ rows: BulkRows, into table: String) async throws {
+        guard case .copyText(let data) = rows.payload else { preconditionFailure("rows made for another backend") }
+        guard rows.count > 0 else { return }
         try await withConnection { connection in
-            try await connection.copyFrom(table: table, columns: columns, logger: self.logger) { writer in
+            try await connection.copyFrom(table: table, columns: rows.columns, logger: self.logger) { writer in
                 try await writer.write(data)
             }
         }

@@ -167,12 +167,18 @@ public final class SQLiteProvider: DatabaseProvider {
         }
     }
 
-    public func bulkInsert(into table: String, columns: [String], rows: [[String?]]) async throws {
-        guard !rows.isEmpty else { return }
+    public func bulkRows(columns: [String], rows: [[String?]]) -> BulkRows {
+        BulkRows(columns: columns, count: rows.count, payload: .values(rows))
+    }
+
+    public func bulkInsert(_ rows: BulkRows, into table: String) async throws {
+        guard case .values(let values) = rows.payload else { preconditionFailure("rows made for another backend") }
+        guard rows.count > 0 else { return }
+        let columns = rows.columns
         // SQLite's default limit is 32,766 binds a statement.
         let perStatement = max(1, 30_000 / max(1, columns.count))
         try await write { db in
-            for chunk in rows.chunked(perStatement) {
+            for chunk in values.chunked(perStatement) {
                 let values = Store.rows(chunk.map { $0.map { $0 as any SQLBindable } })
                 try await db.raw("INSERT INTO \(ident: table) (\(unsafeRaw: columns.joined(separator: ", "))) " + values).run()
             }

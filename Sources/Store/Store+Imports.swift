@@ -31,10 +31,21 @@ extension Store {
     /// Stages a chunk (COPY on PostgreSQL) whose first lead is the import's `first`th (from 0).
     /// Staged rows count for nothing until `commitImport`.
     public func stage(_ leads: [ValidLead], in upload: LeadImport, first: Int) async throws {
+        try await stage(stagingRows(leads, in: upload, first: first), in: upload)
+    }
+
+    /// A chunk's rows as `stage` writes them, made without the database: the leads' fields as
+    /// JSON, and on PostgreSQL as COPY's text. Leads are staged in the order of `first` (any
+    /// number above the chunk before's last), their order within the chunk after it.
+    public func stagingRows(_ leads: [ValidLead], in upload: LeadImport, first: Int) -> BulkRows {
         let id = String(upload.id)
+        return database.bulkRows(columns: ["import_id", "ordinal", "phone_number", "fields"],
+                                 rows: leads.enumerated().map { [id, String(first + $0.offset), $0.element.phone.e164, $0.element.fieldsJSON] })
+    }
+
+    public func stage(_ rows: BulkRows, in upload: LeadImport) async throws {
         do {
-            try await database.bulkInsert(into: Self.staging(upload.id, database.flavor), columns: ["import_id", "ordinal", "phone_number", "fields"],
-                                          rows: leads.enumerated().map { [id, String(first + $0.offset), $0.element.phone.e164, $0.element.fieldsJSON] })
+            try await database.bulkInsert(rows, into: Self.staging(upload.id, database.flavor))
         } catch where PostgresProvider.isUndefinedTable(error) {
             throw Self.lapsed  // reaped, its table with it
         }
