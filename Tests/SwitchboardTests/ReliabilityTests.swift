@@ -407,6 +407,38 @@ import TelephonySimulator
         await fixture.close()
     }
 
+    /// An upload read in many small chunks at once, some of them all invalid or all blank,
+    /// adds its leads in the order sent, counts a repeat across chunks once, and reports each
+    /// invalid lead at its place in the whole upload, in CSV and in JSON.
+    @Test(arguments: Backend.allCases) func chunksReadAtOnceKeepTheUploadsOrderAndPlaces(_ backend: Backend) async throws {
+        // Lead i: invalid when i % 7 == 3, and lead 40 repeats lead 1.
+        let numbers = (0..<60).map { i in i % 7 == 3 ? "bad\(i)" : i == 40 ? "+15550001001" : "+1555000\(1000 + i)" }
+        let valid = numbers.enumerated().filter { $0.offset % 7 != 3 && $0.offset != 40 }.map(\.element)
+        let invalidPlaces = numbers.indices.filter { $0 % 7 == 3 }
+        // Blank records between leads are not leads and take no place.
+        let csv = "phone_number,n\n" + numbers.enumerated().map { "\($0.element),\($0.offset)\n" + ($0.offset % 5 == 0 ? ",\n\n" : "") }.joined()
+        let json = "[" + numbers.enumerated().map { #"{"phone":"\#($0.element)","n":\#($0.offset)}"# }.joined(separator: ",") + "]"
+        for (format, body) in [(LeadImportSession.Format.csv, csv), (.json, json)] {
+            let fixture = try await Fixture.make(backend, leads: [])
+            let campaign = fixture.campaign
+            let session = try await LeadImportSession.begin(campaignID: campaign.key, format: format, store: fixture.store, clock: fixture.clock, chunk: 3)
+            let bytes = Array(body.utf8)
+            for start in stride(from: 0, to: bytes.count, by: 17) { try await session.feed(bytes[start..<min(start + 17, bytes.count)]) }
+            let summary = try await session.finish()
+            #expect(summary.received == 60)
+            #expect(summary.added == valid.count)
+            #expect(summary.duplicates == 1)
+            #expect(summary.invalid.map(\.index) == invalidPlaces, "\(format)")
+            #expect(summary.invalid.map(\.phoneNumber) == invalidPlaces.map { numbers[$0] })
+            let order = try await fixture.database.read { db in
+                try await db.raw("SELECT phone_number FROM leads WHERE campaign_id = \(bind: campaign.key) ORDER BY id").all()
+                    .map { try $0.decode(column: "phone_number", as: String.self) }
+            }
+            #expect(order == valid, "\(format)")
+            await fixture.close()
+        }
+    }
+
     /// An upload that keeps sending keeps its import however long it takes: each piece renews
     /// the lease once a quarter of it has passed. One that pauses past its lease is reaped with
     /// what it staged, and then fails rather than adding only the leads sent after the reap.
