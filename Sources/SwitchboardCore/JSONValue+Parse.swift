@@ -12,9 +12,14 @@ extension JSONValue {
     /// UTF-8, lone surrogates and nesting deeper than 512.
     public init(parsing bytes: [UInt8]) throws(JSONSyntaxError) {
         self = try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
-            var parser = JSONParser(bytes: buffer)
-            return try parser.document()
+            try JSONValue(parsing: buffer)
         }
+    }
+
+    /// The same, from bytes in place.
+    public init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
+        var parser = JSONParser(bytes: bytes)
+        self = try parser.document()
     }
 
     /// The same, from a string's UTF-8 in place.

@@ -17,12 +17,16 @@ public enum LeadStreamError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// Cuts a JSON array arriving in chunks into its top-level elements, so a million leads are
-/// decoded one at a time and never held whole. It only frames (depth, strings, escapes);
-/// each element is then decoded by a real JSON decoder.
+/// decoded a chunk at a time and never held whole. It only frames (depth, strings, escapes);
+/// each element is then decoded by a real JSON decoder, maybe on another core
+/// (`JSONElementBlock`).
 public struct JSONArrayFramer: Sendable {
     private enum Phase { case beforeArray, betweenElements, inElement, afterArray }
     private var phase = Phase.beforeArray
-    private var element: [UInt8] = []
+    /// The complete elements' bytes since the last cut, one after another, then the current
+    /// element's so far; and where each complete one ends.
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
     private var depth = 0
     private var inString = false
     private var escaped = false
@@ -30,16 +34,34 @@ public struct JSONArrayFramer: Sendable {
 
     public init() {}
 
+    /// The elements `bytes` completes, each as its own array.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(LeadStreamError) -> [[UInt8]] {
+        try cut(bytes, elements: 1)?.elements ?? []
+    }
+
+    /// Adds `bytes`; once at least `elements` elements are complete, cuts them off as one
+    /// block, else returns nil and keeps them.
+    public mutating func cut(_ bytes: some Sequence<UInt8>, elements: Int) throws(LeadStreamError) -> JSONElementBlock? {
         // Copied once into an array: iterated as the generic sequence, each byte of the loop
         // went through the sequence's witness table (a caller in another module gets no
         // specialized copy), a fifth of a JSON upload's time.
-        try feed(contiguous: bytes as? [UInt8] ?? Array(bytes))
+        try frame(bytes as? [UInt8] ?? Array(bytes))
+        guard ends.count >= elements, let end = ends.last else { return nil }
+        let block = JSONElementBlock(bytes: Array(self.bytes[..<end]), ends: ends)
+        self.bytes.removeFirst(end)
+        ends.removeAll(keepingCapacity: true)
+        return block
     }
 
-    private mutating func feed(contiguous bytes: [UInt8]) throws(LeadStreamError) -> [[UInt8]] {
-        var out: [[UInt8]] = []
-        for byte in bytes {
+    /// Throws unless the array ended; then returns the elements not yet cut.
+    public mutating func finish() throws(LeadStreamError) -> JSONElementBlock? {
+        guard phase == .afterArray else { throw phase == .beforeArray ? .notAJSONArray : .unterminatedJSON }
+        defer { (bytes, ends) = ([], []) }
+        return ends.isEmpty ? nil : JSONElementBlock(bytes: bytes, ends: ends)
+    }
+
+    private mutating func frame(_ input: [UInt8]) throws(LeadStreamError) {
+        for byte in input {
             switch phase {
             case .beforeArray:
                 if Self.isSpace(byte) { continue }
@@ -49,68 +71,95 @@ public struct JSONArrayFramer: Sendable {
                 if Self.isSpace(byte) || byte == UInt8(ascii: ",") { continue }
                 if byte == UInt8(ascii: "]") { phase = .afterArray; continue }
                 phase = .inElement
-                element.removeAll(keepingCapacity: true)
                 depth = 0
                 inString = false
                 escaped = false
-                if let done = try consume(byte) { out.append(done) }
+                try consume(byte)
             case .inElement:
-                if let done = try consume(byte) { out.append(done) }
+                try consume(byte)
             case .afterArray:
                 guard Self.isSpace(byte) else { throw .notAJSONArray }
             }
         }
-        return out
     }
 
-    public func finish() throws(LeadStreamError) {
-        guard phase == .afterArray else { throw phase == .beforeArray ? .notAJSONArray : .unterminatedJSON }
-    }
-
-    /// Adds a byte of the current element; returns the element when it ends.
-    private mutating func consume(_ byte: UInt8) throws(LeadStreamError) -> [UInt8]? {
+    /// Adds a byte of the current element, and ends it at its last.
+    private mutating func consume(_ byte: UInt8) throws(LeadStreamError) {
         if inString {
-            element.append(byte)
+            bytes.append(byte)
             if escaped { escaped = false }
             else if byte == UInt8(ascii: "\\") { escaped = true }
-            else if byte == UInt8(ascii: "\"") { inString = false; if depth == 0 { return finishElement() } }
-            return nil
+            else if byte == UInt8(ascii: "\"") { inString = false; if depth == 0 { finishElement() } }
+            return
         }
         switch byte {
         case UInt8(ascii: "\""):
             inString = true
-            element.append(byte)
+            bytes.append(byte)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             depth += 1
-            element.append(byte)
+            bytes.append(byte)
         case UInt8(ascii: "}"), UInt8(ascii: "]"):
             if depth == 0 {
                 // `]` closing the array right after a scalar element.
                 guard byte == UInt8(ascii: "]") else { throw .malformedJSON(element: count) }
-                let done = finishElement()
+                finishElement()
                 phase = .afterArray
-                return done
+                return
             }
             depth -= 1
-            element.append(byte)
-            if depth == 0 { return finishElement() }
+            bytes.append(byte)
+            if depth == 0 { finishElement() }
         case UInt8(ascii: ",") where depth == 0:
-            return finishElement()
+            finishElement()
         default:
-            if depth == 0, Self.isSpace(byte) { return nil }
-            element.append(byte)
+            if depth == 0, Self.isSpace(byte) { return }
+            bytes.append(byte)
         }
-        return nil
     }
 
-    private mutating func finishElement() -> [UInt8] {
+    private mutating func finishElement() {
         if phase == .inElement { phase = .betweenElements }
         count += 1
-        return element
+        ends.append(bytes.count)
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+}
+
+/// Elements of a JSON array cut from a stream, their bytes in one array: `Sendable`, to be
+/// decoded on another core while the stream goes on, and two allocations a block where an
+/// array each was ten thousand.
+public struct JSONElementBlock: Sendable {
+    let bytes: [UInt8]
+    /// Where each element ends in `bytes`; each begins where the one before ends.
+    let ends: [Int]
+
+    public var count: Int { ends.count }
+
+    /// Each element's bytes as an array of its own.
+    public var elements: [[UInt8]] {
+        ends.indices.map { Array(bytes[start(of: $0)..<ends[$0]]) }
+    }
+
+    private func start(of element: Int) -> Int { element == 0 ? 0 : ends[element - 1] }
+
+    /// Each element decoded, or the first that cannot be as `LeadStreamError.malformedJSON`
+    /// (its index the block's plus `first`).
+    public func values(first: Int) throws(LeadStreamError) -> [JSONValue] {
+        try bytes.withUnsafeBufferPointer { (all) throws(LeadStreamError) -> [JSONValue] in
+            var values: [JSONValue] = []
+            values.reserveCapacity(ends.count)
+            for i in ends.indices {
+                guard let value = try? JSONValue(parsing: UnsafeBufferPointer(rebasing: all[start(of: i)..<ends[i]])) else {
+                    throw .malformedJSON(element: first + i)
+                }
+                values.append(value)
+            }
+            return values
+        }
     }
 }
 

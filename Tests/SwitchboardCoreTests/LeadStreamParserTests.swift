@@ -11,8 +11,23 @@ import Testing
         for start in stride(from: 0, to: bytes.count, by: size) {
             out += try framer.feed(bytes[start..<min(start + size, bytes.count)]).map { String(decoding: $0, as: UTF8.self) }
         }
-        try framer.finish()
+        out += try framer.finish()?.elements.map { String(decoding: $0, as: UTF8.self) } ?? []
         return out
+    }
+
+    /// Blocks of several elements, one array for all their bytes: cut once enough are
+    /// complete, the rest at the end; a bad element is named by its place in the array.
+    @Test func cutsBlocksOfElementsAndNamesABadOneByItsPlace() throws {
+        var framer = JSONArrayFramer()
+        let bytes = Array(#"[1, "two", {"n":3}, [4], nope, 6]"#.utf8)
+        var blocks: [JSONElementBlock] = []
+        for start in stride(from: 0, to: bytes.count, by: 5) {
+            if let block = try framer.cut(bytes[start..<min(start + 5, bytes.count)], elements: 3) { blocks.append(block) }
+        }
+        if let rest = try framer.finish() { blocks.append(rest) }
+        #expect(blocks.map(\.count) == [3, 3])
+        #expect(try blocks[0].values(first: 0) == [1, "two", ["n": 3]])
+        #expect(throws: LeadStreamError.malformedJSON(element: 4)) { try blocks[1].values(first: 3) }
     }
 
     @Test(arguments: [1, 2, 3, 7, 1000])

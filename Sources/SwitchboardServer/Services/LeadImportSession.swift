@@ -25,8 +25,6 @@ public final class LeadImportSession {
     private var format: Format
     private var json = JSONArrayFramer()
     private var csv = CSVLeadParser()
-    /// JSON elements framed but not yet handed to a chunk.
-    private var elements: [[UInt8]] = []
     /// Where the next chunk begins in the upload: the CSV bytes or JSON elements before it.
     /// Its leads are staged in this order: how many came before is only known once the
     /// chunks before it are read.
@@ -78,8 +76,7 @@ public final class LeadImportSession {
         case .csv:
             if let block = try csv.cut(bytes, records: chunk) { try await read(.csv(block)) }
         case .json:
-            elements += try json.feed(bytes)
-            if elements.count >= chunk { try await readElements() }
+            if let block = try json.cut(bytes, elements: chunk) { try await read(.json(block)) }
         }
     }
 
@@ -98,9 +95,7 @@ public final class LeadImportSession {
         try await keepLease()
         switch format {
         case .csv: if let block = try csv.cutRest() { try await read(.csv(block)) }
-        case .json:
-            try json.finish()
-            if !elements.isEmpty { try await readElements() }
+        case .json: if let block = try json.finish() { try await read(.json(block)) }
         }
         while !reading.isEmpty { try await addOldest() }
         return summary
@@ -119,24 +114,20 @@ public final class LeadImportSession {
     /// A chunk of the upload as cut from the stream, before it is read.
     private enum Chunk: Sendable {
         case csv(CSVRecordBlock)
-        /// Elements of the array, the first the upload's `first`th.
-        case json([[UInt8]], first: Int)
+        case json(JSONElementBlock)
 
         var size: Int {
             switch self {
             case .csv(let block): block.byteCount
-            case .json(let elements, _): elements.count
+            case .json(let block): block.count
             }
         }
 
-        func leads() throws(LeadStreamError) -> [LeadInput] {
+        /// Its leads; `first` is its place in the upload.
+        func leads(first: Int) throws(LeadStreamError) -> [LeadInput] {
             switch self {
-            case .csv(let block): return block.leads()
-            case .json(let elements, let first):
-                return try elements.enumerated().map { (i, element) throws(LeadStreamError) in
-                    guard let value = try? JSONValue(parsing: element) else { throw .malformedJSON(element: first + i) }
-                    return LeadInput(json: value)
-                }
+            case .csv(let block): block.leads()
+            case .json(let block): try block.values(first: first).map(LeadInput.init(json:))
             }
         }
     }
@@ -149,12 +140,6 @@ public final class LeadImportSession {
         var invalidCount: Int
     }
 
-    private func readElements() async throws {
-        let chunk = Chunk.json(elements, first: place)
-        elements.removeAll(keepingCapacity: true)
-        try await read(chunk)
-    }
-
     /// Reads the chunk beside those already being read, and stages it after them. Beyond
     /// `chunksAtOnce` the oldest is awaited first, so an upload holds a few chunks in memory
     /// and a slow store slows it down.
@@ -163,7 +148,7 @@ public final class LeadImportSession {
         let (store, upload, sieve, first, listed, before) = (store, upload, sieve, place, listedInvalid, reading.last)
         place += chunk.size
         reading.append(Task {
-            let (valid, invalid) = try chunk.leads().validated()
+            let (valid, invalid) = try chunk.leads(first: first).validated()
             sieve?.withLock { $0.insert(valid) }
             let rows = store.stagingRows(valid, in: upload, first: first)
             _ = try await before?.value
