@@ -44,8 +44,9 @@ extension Bench {
 
                 for (name, url) in [("status", status), ("calls list", calls)] {
                     let result = try await Self.steady(client, url: url, key: key, rate: rate, seconds: seconds)
-                    print(String(format: "%@ at %d req/s for %d s while dialing: p50 %.2f ms, p99 %.2f ms, %d errors",
-                                 name, rate, seconds, result.p50, result.p99, result.errors))
+                    let left = try await Self.leadsToDial(client, status, key: key)
+                    print(String(format: "%@ at %d req/s for %d s while dialing: p50 %.2f ms, p99 %.2f ms, %d errors; %@",
+                                 name, rate, seconds, result.p50, result.p99, result.errors, Self.dialingNote(left)))
                 }
                 // The baseline is a bare route (`/health/live` answers without the database);
                 // `/health` adds one database round trip.
@@ -53,9 +54,10 @@ extension Bench {
                 let health = try await Self.wrk("\(base)/health", key: nil, seconds: wrkSeconds)
                 let statusMax = try await Self.wrk(status, key: key, seconds: wrkSeconds)
                 let callsMax = try await Self.wrk(calls, key: key, seconds: wrkSeconds)
+                let left = try await Self.leadsToDial(client, status, key: key)
                 print(String(format: "wrk (2 threads, 32 connections, %d s each, while dialing): bare route /health/live %.0f req/s; /health (one query) %.0f req/s; "
-                             + "status %.0f req/s (%.2f of the bare route, %.2f of /health); calls list %.0f req/s (%.2f of the bare route)",
-                             wrkSeconds, bare, health, statusMax, statusMax / bare, statusMax / health, callsMax, callsMax / bare))
+                             + "status %.0f req/s (%.2f of the bare route, %.2f of /health); calls list %.0f req/s (%.2f of the bare route); %@",
+                             wrkSeconds, bare, health, statusMax, statusMax / bare, statusMax / health, callsMax, callsMax / bare, Self.dialingNote(left)))
                 let progress = try await Self.progress(client, status, key: key)
                 print("campaign while measured: \(progress)")
                 try await client.shutdown()
@@ -71,12 +73,30 @@ extension Bench {
         }
 
         static func progress(_ client: HTTPClient, _ url: String, key: String) async throws -> String {
+            let json = try await campaign(client, url, key: key)
+            return "status \(json["status"]?.stringValue ?? "?"), progress \(json["progress"]?.jsonText ?? "?")"
+        }
+
+        /// Leads not yet dialled or still on a call at the end of a run: a figure is only
+        /// "while dialing" if some are. A fast dialer finishes a million leads within a minute,
+        /// so a long run needs a larger campaign (`--leads`), and the line says which it was.
+        static func leadsToDial(_ client: HTTPClient, _ url: String, key: String) async throws -> Int {
+            let progress = try await campaign(client, url, key: key)["progress"]
+            return ["pending", "in_progress", "retry_scheduled"].reduce(0) { sum, key in
+                if case .number(let count)? = progress?[key] { sum + Int(count) } else { sum }
+            }
+        }
+
+        static func dialingNote(_ left: Int) -> String {
+            left > 0 ? "still dialing at its end (\(left) leads to go)" : "THE CAMPAIGN FINISHED DURING IT: not all of it was while dialing (more --leads)"
+        }
+
+        private static func campaign(_ client: HTTPClient, _ url: String, key: String) async throws -> JSONValue {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "X-API-Key", value: key)
             let response = try await client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 20)
-            let json = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
-            return "status \(json["status"]?.stringValue ?? "?"), progress \(json["progress"]?.jsonText ?? "?")"
+            return try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
         }
 
         /// Requests started at a fixed rate whatever the answers' pace (an open loop, so a slow
