@@ -82,8 +82,8 @@ extension Bench {
         /// so a long run needs a larger campaign (`--leads`), and the line says which it was.
         static func leadsToDial(_ client: HTTPClient, _ url: String, key: String) async throws -> Int {
             let progress = try await campaign(client, url, key: key)["progress"]
-            return ["pending", "in_progress", "retry_scheduled"].reduce(0) { sum, key in
-                if case .number(let count)? = progress?[key] { sum + Int(count) } else { sum }
+            return ["pending", "in_progress", "retry_scheduled"].reduce(0) { sum, state in
+                if case .number(let count)? = progress?[state] { sum + Int(count) } else { sum }
             }
         }
 
