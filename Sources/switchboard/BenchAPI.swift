@@ -44,7 +44,7 @@ extension Bench {
 
                 for (name, url) in [("status", status), ("calls list", calls)] {
                     let result = try await Self.steady(client, url: url, key: key, rate: rate, seconds: seconds)
-                    let left = try await Self.leadsToDial(client, status, key: key)
+                    let left = Self.leadsToDial(try await Self.campaign(client, status, key: key))
                     print(String(format: "%@ at %d req/s for %d s while dialing: p50 %.2f ms, p99 %.2f ms, %d errors; %@",
                                  name, rate, seconds, result.p50, result.p99, result.errors, Self.dialingNote(left)))
                 }
@@ -54,12 +54,12 @@ extension Bench {
                 let health = try await Self.wrk("\(base)/health", key: nil, seconds: wrkSeconds)
                 let statusMax = try await Self.wrk(status, key: key, seconds: wrkSeconds)
                 let callsMax = try await Self.wrk(calls, key: key, seconds: wrkSeconds)
-                let left = try await Self.leadsToDial(client, status, key: key)
+                let campaign = try await Self.campaign(client, status, key: key)
+                let left = Self.leadsToDial(campaign)
                 print(String(format: "wrk (2 threads, 32 connections, %d s each, while dialing): bare route /health/live %.0f req/s; /health (one query) %.0f req/s; "
                              + "status %.0f req/s (%.2f of the bare route, %.2f of /health); calls list %.0f req/s (%.2f of the bare route); %@",
                              wrkSeconds, bare, health, statusMax, statusMax / bare, statusMax / health, callsMax, callsMax / bare, Self.dialingNote(left)))
-                let progress = try await Self.progress(client, status, key: key)
-                print("campaign while measured: \(progress)")
+                print("campaign while measured: status \(campaign["status"]?.stringValue ?? "?"), progress \(campaign["progress"]?.jsonText ?? "?")")
                 try await client.shutdown()
             }
         }
@@ -72,16 +72,11 @@ extension Bench {
             return response.status.code
         }
 
-        static func progress(_ client: HTTPClient, _ url: String, key: String) async throws -> String {
-            let json = try await campaign(client, url, key: key)
-            return "status \(json["status"]?.stringValue ?? "?"), progress \(json["progress"]?.jsonText ?? "?")"
-        }
-
         /// Leads not yet dialled or still on a call at the end of a run: a figure is only
         /// "while dialing" if some are. A fast dialer finishes a million leads within a minute,
         /// so a long run needs a larger campaign (`--leads`), and the line says which it was.
-        static func leadsToDial(_ client: HTTPClient, _ url: String, key: String) async throws -> Int {
-            let progress = try await campaign(client, url, key: key)["progress"]
+        static func leadsToDial(_ campaign: JSONValue) -> Int {
+            let progress = campaign["progress"]
             return ["pending", "in_progress", "retry_scheduled"].reduce(0) { sum, state in
                 if case .number(let count)? = progress?[state] { sum + Int(count) } else { sum }
             }
@@ -91,7 +86,7 @@ extension Bench {
             left > 0 ? "still dialing at its end (\(left) leads to go)" : "THE CAMPAIGN FINISHED DURING IT: not all of it was while dialing (more --leads)"
         }
 
-        private static func campaign(_ client: HTTPClient, _ url: String, key: String) async throws -> JSONValue {
+        static func campaign(_ client: HTTPClient, _ url: String, key: String) async throws -> JSONValue {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "X-API-Key", value: key)
             let response = try await client.execute(request, timeout: .seconds(30))
